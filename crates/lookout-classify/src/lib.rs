@@ -1,0 +1,1 @@
+//! lookout-classify: placeholder while the crate is written.

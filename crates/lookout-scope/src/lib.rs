@@ -1,0 +1,1 @@
+//! lookout-scope: placeholder while the crate is written.

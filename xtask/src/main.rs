@@ -1,0 +1,115 @@
+//! Project automation for the lookout workspace, run as `cargo xtask <command>`.
+//!
+//! One small binary with few dependencies, in the style of rust-analyzer's
+//! `xtask/`: every command prints one line per step and stops at the first
+//! failing step with a non-zero exit code.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+mod fuzz;
+mod python;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci                        fmt, clippy, tests, docs (what CI runs)
+  python-env                create the Python virtualenv with sentry-sdk under target/
+  fuzz <target> [--seconds N]
+                            run one cargo-fuzz target for N seconds (default 60)
+  fuzz --list               list the fuzz targets";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("python-env") => python::ensure_env(&workspace_root()).map(|python| {
+            println!("xtask: python with sentry-sdk at {}", python.display());
+        }),
+        Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
+        None => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo binary that invoked us (falls back to `cargo` on the PATH).
+pub(crate) fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs `cmd` from the workspace root, printing one line for the step and its result.
+pub(crate) fn step(name: &str, cmd: &mut Command) -> Result<(), String> {
+    println!("xtask: ▶ {name}");
+    let started = Instant::now();
+    let status = cmd
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("{name}: could not start {cmd:?}: {e}"))?;
+    let secs = started.elapsed().as_secs_f64();
+    if status.success() {
+        println!("xtask: ✔ {name} ({secs:.1}s)");
+        Ok(())
+    } else {
+        Err(format!("✘ {name} failed ({status}) after {secs:.1}s"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    let root = workspace_root();
+    let cargo = cargo();
+    step(
+        "cargo fmt --all --check",
+        Command::new(&cargo).args(["fmt", "--all", "--check"]),
+    )?;
+    step(
+        "cargo clippy --workspace --all-targets --locked -- -D warnings",
+        Command::new(&cargo).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    println!("xtask: ▶ python virtualenv with sentry-sdk (interop tests)");
+    let python = python::ensure_env(&root)?;
+    println!("xtask: ✔ python at {}", python.display());
+    step(
+        "cargo test --workspace --locked",
+        Command::new(&cargo)
+            .args(["test", "--workspace", "--locked"])
+            .env("LOOKOUT_PYTHON", &python),
+    )?;
+    step(
+        "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)",
+        Command::new(&cargo)
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    println!("xtask: ci passed");
+    Ok(())
+}
