@@ -1,0 +1,118 @@
+//! Console delivery: one readable line per event, for development.
+//!
+//! The line carries what a developer scans for (level, `error_type`, title,
+//! request id, trace id) and goes through `tracing` at INFO under the target
+//! `lookout::console` (never ERROR: the sentry-tracing layer would turn it into
+//! another event). A custom sink can collect the lines instead (the demo does).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use sentry_core::Envelope;
+use sentry_core::protocol::{EnvelopeItem, Event};
+
+/// Where console lines go.
+pub type ConsoleSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The default sink: `tracing::info!(target: "lookout::console", ...)`.
+pub fn tracing_sink() -> ConsoleSink {
+    Arc::new(|line: &str| tracing::info!(target: "lookout::console", "{line}"))
+}
+
+/// Writes one line per event item of `envelope` to `sink`.
+pub(crate) fn print(envelope: &Envelope, sink: &ConsoleSink) {
+    for item in envelope.items() {
+        if let EnvelopeItem::Event(event) = item {
+            sink(&line(event));
+        }
+    }
+}
+
+/// The console line of one event.
+///
+/// ```
+/// use sentry_core::protocol::{Event, Level};
+///
+/// let mut event = Event { level: Level::Error, message: Some("boom".into()), ..Default::default() };
+/// event.tags.insert("error_type".into(), "app_service".into());
+/// event.tags.insert("request_id".into(), "req-1".into());
+/// let line = lookout_core::delivery::console_line(&event);
+/// assert!(line.starts_with("lookout event error error_type=app_service \"boom\" request_id=req-1"));
+/// ```
+pub fn line(event: &Event<'_>) -> String {
+    let mut out = String::with_capacity(160);
+    let _ = write!(out, "lookout event {}", event.level);
+    if let Some(error_type) = event.tags.get("error_type") {
+        let _ = write!(out, " error_type={error_type}");
+    }
+    let _ = write!(out, " {:?}", title(event));
+    let request_id = event.tags.get("request_id").map_or("-", String::as_str);
+    let _ = write!(out, " request_id={request_id}");
+    match event.contexts.get("trace") {
+        Some(sentry_core::protocol::Context::Trace(trace)) => {
+            let _ = write!(out, " trace_id={}", trace.trace_id);
+        }
+        _ => out.push_str(" trace_id=-"),
+    }
+    let _ = write!(out, " event_id={}", event.event_id.simple());
+    out
+}
+
+/// What Sentry would show as the issue title.
+fn title(event: &Event<'_>) -> String {
+    if let Some(exception) = event.exception.values.last() {
+        return match &exception.value {
+            Some(value) => format!("{}: {value}", exception.ty),
+            None => exception.ty.clone(),
+        };
+    }
+    if let Some(message) = &event.message {
+        return message.clone();
+    }
+    if let Some(message) = event.logentry.as_ref().map(|l| l.message.clone()) {
+        return message;
+    }
+    "<no message>".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::protocol::{Exception, Level, TraceContext};
+
+    #[test]
+    fn the_line_names_level_type_title_request_and_trace() {
+        let mut event = Event {
+            level: Level::Error,
+            ..Default::default()
+        };
+        event.exception.values.push(Exception {
+            ty: "ServiceError".into(),
+            value: Some("database is down".into()),
+            ..Default::default()
+        });
+        event.tags.insert("error_type".into(), "app_service".into());
+        event.tags.insert("request_id".into(), "r-42".into());
+        let trace = TraceContext::default();
+        let trace_id = trace.trace_id.to_string();
+        event.contexts.insert("trace".into(), trace.into());
+        let line = line(&event);
+        assert!(line.contains("error error_type=app_service"), "{line}");
+        assert!(
+            line.contains("\"ServiceError: database is down\""),
+            "{line}"
+        );
+        assert!(line.contains("request_id=r-42"), "{line}");
+        assert!(line.contains(&format!("trace_id={trace_id}")), "{line}");
+    }
+
+    #[test]
+    fn a_line_without_request_or_trace_says_so() {
+        let event = Event {
+            message: Some("plain".into()),
+            ..Default::default()
+        };
+        let line = line(&event);
+        assert!(line.contains("request_id=- trace_id=-"), "{line}");
+    }
+}
