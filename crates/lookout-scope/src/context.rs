@@ -1,0 +1,487 @@
+//! The per-request context: request id, trace, user, and (only when a client is
+//! bound) the request's own sentry Hub.
+//!
+//! Everything a request sets lives here or in that Hub's scope, so nothing a
+//! request does is visible to another. Binding the context to running code is
+//! the job of [`crate::current`] and [`crate::Bound`]; this module does not
+//! touch thread-locals itself.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use lookout_policy::PiiPolicy;
+use sentry_core::{Hub, IntoBreadcrumbs};
+
+use crate::bound::Bound;
+use crate::current::{Entered, current};
+use crate::request_id::RequestIdBuf;
+use crate::trace::RequestTrace;
+use crate::user::User;
+
+/// The tag carrying the request id on every event of the request.
+pub const TAG_REQUEST_ID: &str = "request_id";
+/// The tag saying whether the request's user is identified (`true`/`false`).
+pub const TAG_AUTHENTICATED: &str = "authenticated";
+/// The tag carrying the identified user's role, when one was given.
+pub const TAG_USER_ROLE: &str = "user_role";
+
+/// One request's context: its id, its trace, its user and, when a Sentry
+/// client is bound, its own [`Hub`].
+///
+/// Cloning is cheap (one reference count); every clone is the same request.
+/// Build it with [`RequestContext::builder`] (or [`RequestContext::new`]),
+/// bind it to the request's future with [`Bound`] /
+/// [`InRequestExt::in_request`](crate::InRequestExt::in_request), and reach it
+/// from anywhere inside the request with [`current`](crate::current()).
+///
+/// With no client bound there is no Hub at all: creating, binding and dropping
+/// a context is one allocation (which also holds the request id), and
+/// identifying a user stores it without copying.
+///
+/// ```
+/// use lookout_scope::{RequestContext, User};
+///
+/// let ctx = RequestContext::new("req-1");
+/// assert!(!ctx.is_authenticated());
+/// ctx.identify(User::id("42").role("admin"));
+/// assert!(ctx.is_authenticated());
+/// assert_eq!(ctx.user().and_then(|u| u.role).as_deref(), Some("admin"));
+/// ```
+#[derive(Clone)]
+pub struct RequestContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    request_id: RequestIdBuf,
+    trace: RequestTrace,
+    pii: PiiPolicy,
+    /// The request's own Hub; `None` when no enabled client was bound.
+    hub: Option<Arc<Hub>>,
+    /// The Hub `hub` was derived from, so that a request started while this
+    /// one is current derives from the same place instead of from this request.
+    parent: Option<Arc<Hub>>,
+    /// Also serialises this crate's writes to the Hub's scope, which sentry
+    /// performs as read-copy-write.
+    state: Mutex<State>,
+    extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+}
+
+struct State {
+    user: Option<User>,
+}
+
+/// Builds a [`RequestContext`]; see [`RequestContext::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct RequestContextBuilder<'a> {
+    request_id: &'a str,
+    trace: Option<RequestTrace>,
+    pii: Option<PiiPolicy>,
+    parent: Option<Arc<Hub>>,
+}
+
+impl<'a> RequestContextBuilder<'a> {
+    /// The request's trace (default: [`RequestTrace::new_root`]).
+    ///
+    /// ```
+    /// use lookout_scope::{RequestContext, RequestTrace};
+    ///
+    /// let trace = RequestTrace::new_root();
+    /// let ctx = RequestContext::builder("req-1").trace(trace).build();
+    /// assert_eq!(ctx.trace(), trace);
+    /// ```
+    pub fn trace(mut self, trace: RequestTrace) -> Self {
+        self.trace = Some(trace);
+        self
+    }
+
+    /// Which user fields may reach Sentry (default: the bound client's
+    /// `send_default_pii`, or [`PiiPolicy::Off`] without a client).
+    ///
+    /// ```
+    /// use lookout_policy::PiiPolicy;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::builder("req-1").pii(PiiPolicy::On).build();
+    /// assert_eq!(ctx.pii(), PiiPolicy::On);
+    /// ```
+    pub fn pii(mut self, pii: PiiPolicy) -> Self {
+        self.pii = Some(pii);
+        self
+    }
+
+    /// Derive the request's Hub from `hub` instead of the default: the thread's
+    /// current Hub, or, when called inside another request, the Hub that
+    /// request was derived from (never the other request's own Hub).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lookout_scope::RequestContext;
+    /// use sentry_core::Hub;
+    ///
+    /// // A Hub without a client: the request gets no Hub of its own.
+    /// let process = Arc::new(Hub::new(None, Default::default()));
+    /// let ctx = RequestContext::builder("req-1").parent_hub(process).build();
+    /// assert!(ctx.hub().is_none());
+    /// ```
+    pub fn parent_hub(mut self, hub: Arc<Hub>) -> Self {
+        self.parent = Some(hub);
+        self
+    }
+
+    /// Creates the context. When the parent Hub has an enabled client, a Hub
+    /// is derived for this request and its scope gets the tags `request_id`
+    /// and `authenticated=false`, no user, and the trace context.
+    #[must_use]
+    pub fn build(self) -> RequestContext {
+        let trace = self.trace.unwrap_or_else(RequestTrace::new_root);
+        let parent = self.parent.unwrap_or_else(default_parent);
+        let client = parent.client().filter(|client| client.is_enabled());
+        let (pii, hub, parent) = match client {
+            None => (self.pii.unwrap_or_default(), None, None),
+            Some(client) => {
+                let pii = self.pii.unwrap_or_else(|| {
+                    PiiPolicy::from_send_default_pii(client.options().send_default_pii)
+                });
+                let hub = Arc::new(Hub::new_from_top(&parent));
+                hub.configure_scope(|scope| {
+                    scope.set_user(None);
+                    scope.set_tag(TAG_REQUEST_ID, self.request_id);
+                    scope.set_tag(TAG_AUTHENTICATED, false);
+                    scope.remove_tag(TAG_USER_ROLE);
+                    scope.set_context("trace", trace.to_sentry_context());
+                });
+                (pii, Some(hub), Some(parent))
+            }
+        };
+        RequestContext {
+            inner: Arc::new(Inner {
+                request_id: RequestIdBuf::new(self.request_id),
+                trace,
+                pii,
+                hub,
+                parent,
+                state: Mutex::new(State { user: None }),
+                extensions: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+fn default_parent() -> Arc<Hub> {
+    current()
+        .and_then(|ctx| ctx.inner.parent.clone())
+        .unwrap_or_else(Hub::current)
+}
+
+impl RequestContext {
+    /// Starts building the context of the request with this id.
+    ///
+    /// The id should already be validated (lookout-core does that); ids of up
+    /// to 128 bytes are stored without an allocation of their own.
+    ///
+    /// ```
+    /// use lookout_scope::{RequestContext, RequestTrace};
+    ///
+    /// let ctx = RequestContext::builder("req-1")
+    ///     .trace(RequestTrace::new_root())
+    ///     .build();
+    /// assert_eq!(ctx.request_id(), "req-1");
+    /// ```
+    pub fn builder(request_id: &str) -> RequestContextBuilder<'_> {
+        RequestContextBuilder {
+            request_id,
+            trace: None,
+            pii: None,
+            parent: None,
+        }
+    }
+
+    /// The context of the request with this id, with a new root trace and the
+    /// defaults of [`RequestContextBuilder`].
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// assert_eq!(ctx.request_id(), "req-1");
+    /// ```
+    #[must_use]
+    pub fn new(request_id: &str) -> Self {
+        Self::builder(request_id).build()
+    }
+
+    /// The request id.
+    #[must_use]
+    pub fn request_id(&self) -> &str {
+        self.inner.request_id.as_str()
+    }
+
+    /// The request's trace context.
+    #[must_use]
+    pub fn trace(&self) -> RequestTrace {
+        self.inner.trace
+    }
+
+    /// The PII policy applied to this request's user.
+    #[must_use]
+    pub fn pii(&self) -> PiiPolicy {
+        self.inner.pii
+    }
+
+    /// The request's own Hub, `None` when no enabled client was bound at
+    /// creation (then nothing of this request is sent anywhere).
+    ///
+    /// lookout-core uses it to start transactions and capture events. Do not
+    /// push scopes on it from concurrent sub-tasks of the request: the Hub is
+    /// shared by all of them.
+    #[must_use]
+    pub fn hub(&self) -> Option<&Arc<Hub>> {
+        self.inner.hub.as_ref()
+    }
+
+    /// Sets the user of this request, and only of this request.
+    ///
+    /// The context keeps the user as given (see [`RequestContext::user`]); the
+    /// request's scope gets it filtered by the [`PiiPolicy`], plus the tags
+    /// `authenticated=true` and `user_role=<role>` (removed if the new user
+    /// has no role). Identifying again replaces the user.
+    ///
+    /// ```
+    /// use lookout_scope::{RequestContext, User};
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// ctx.identify(User::id("42").email("ada@example.com"));
+    /// let user = ctx.user().unwrap();
+    /// assert_eq!(user.email.as_deref(), Some("ada@example.com"));
+    /// ```
+    pub fn identify(&self, user: User) {
+        let mut state = self.state();
+        if let Some(hub) = &self.inner.hub {
+            let sentry_user = user.to_sentry_user(self.inner.pii);
+            let role = user.role.as_deref();
+            hub.configure_scope(|scope| {
+                scope.set_user(Some(sentry_user));
+                scope.set_tag(TAG_AUTHENTICATED, true);
+                match role {
+                    Some(role) => scope.set_tag(TAG_USER_ROLE, role),
+                    None => scope.remove_tag(TAG_USER_ROLE),
+                }
+            });
+        }
+        state.user = Some(user);
+    }
+
+    /// Marks the request anonymous again (a logout): no user on its scope,
+    /// `authenticated=false`, no `user_role`. Returns the user it had.
+    ///
+    /// ```
+    /// use lookout_scope::{RequestContext, User};
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// ctx.identify(User::id("42"));
+    /// assert!(ctx.set_anonymous().is_some());
+    /// assert!(!ctx.is_authenticated());
+    /// assert_eq!(ctx.user(), None);
+    /// ```
+    pub fn set_anonymous(&self) -> Option<User> {
+        let mut state = self.state();
+        if let Some(hub) = &self.inner.hub {
+            hub.configure_scope(|scope| {
+                scope.set_user(None);
+                scope.set_tag(TAG_AUTHENTICATED, false);
+                scope.remove_tag(TAG_USER_ROLE);
+            });
+        }
+        state.user.take()
+    }
+
+    /// The identified user as given to [`RequestContext::identify`] (all
+    /// fields, whatever the PII policy), or `None` while anonymous. Kept even
+    /// when no client is bound.
+    #[must_use]
+    pub fn user(&self) -> Option<User> {
+        self.state().user.clone()
+    }
+
+    /// Whether a user is identified.
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        self.state().user.is_some()
+    }
+
+    /// Sets a tag on this request's events (nothing without a client).
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// RequestContext::new("req-1").set_tag("http.route", "/users/{id}");
+    /// ```
+    pub fn set_tag(&self, key: &str, value: impl ToString) {
+        if let Some(hub) = &self.inner.hub {
+            let _state = self.state();
+            hub.configure_scope(|scope| scope.set_tag(key, value));
+        }
+    }
+
+    /// Records a breadcrumb on this request only. At most the client's
+    /// `max_breadcrumbs` are kept (the oldest go first); nothing is kept
+    /// without a client.
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    /// use sentry_core::Breadcrumb;
+    ///
+    /// RequestContext::new("req-1").add_breadcrumb(Breadcrumb {
+    ///     message: Some("cache miss".into()),
+    ///     ..Default::default()
+    /// });
+    /// ```
+    pub fn add_breadcrumb<B: IntoBreadcrumbs>(&self, breadcrumb: B) {
+        if let Some(hub) = &self.inner.hub {
+            hub.add_breadcrumb(breadcrumb);
+        }
+    }
+
+    /// Runs `f` with this request current: [`current`](crate::current()) returns
+    /// it and sentry's `Hub::current()` is the request's Hub. The previous
+    /// state is restored afterwards, also if `f` panics.
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// let id = ctx.enter(|| lookout_scope::current().map(|c| c.request_id().to_owned()));
+    /// assert_eq!(id.as_deref(), Some("req-1"));
+    /// ```
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = Entered::new(self);
+        f()
+    }
+
+    /// Binds this request to `inner` (a future, or a response body an adapter
+    /// polls through [`Bound::in_context`]).
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// let fut = ctx.bind(async { lookout_scope::current().is_some() });
+    /// # let _ = fut;
+    /// ```
+    pub fn bind<T>(&self, inner: T) -> Bound<T> {
+        Bound::new(self.clone(), inner)
+    }
+
+    /// Spawns `future` on the current tokio runtime, bound to this request.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a tokio runtime, like `tokio::spawn`.
+    #[cfg(feature = "tokio")]
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(self.bind(future))
+    }
+
+    /// Stores a value of type `T` with this request, replacing a previous `T`.
+    ///
+    /// This is the slot lookout-core keeps request-scoped data of its own in,
+    /// such as the frozen Dynamic Sampling Context. Costs nothing until used.
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// struct FrozenDsc(&'static str);
+    /// let ctx = RequestContext::new("req-1");
+    /// ctx.insert_extension(FrozenDsc("sentry-trace_id=..."));
+    /// assert_eq!(ctx.extension::<FrozenDsc>().unwrap().0, "sentry-trace_id=...");
+    /// ```
+    pub fn insert_extension<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        let mut extensions = self.extensions();
+        let previous = match extensions.iter_mut().find(|e| (**e).is::<T>()) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => {
+                extensions.push(value);
+                None
+            }
+        };
+        previous.and_then(|p| p.downcast::<T>().ok())
+    }
+
+    /// The stored value of type `T`, if any.
+    #[must_use]
+    pub fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.extensions()
+            .iter()
+            .find_map(|e| Arc::clone(e).downcast::<T>().ok())
+    }
+
+    /// The stored `T`, or the value `init` makes, stored first. Use this for
+    /// values that are set once and must not change afterwards (a DSC frozen
+    /// the first time it leaves the process): concurrent callers all get the
+    /// same value. `init` runs under this context's extension lock, so it
+    /// must not read or write extensions of the same context.
+    ///
+    /// ```
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new("req-1");
+    /// let first = ctx.extension_or_insert_with(|| 1_u32);
+    /// let second = ctx.extension_or_insert_with(|| 2_u32);
+    /// assert_eq!((*first, *second), (1, 1));
+    /// ```
+    pub fn extension_or_insert_with<T: Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut extensions = self.extensions();
+        if let Some(found) = extensions
+            .iter()
+            .find_map(|e| Arc::clone(e).downcast::<T>().ok())
+        {
+            return found;
+        }
+        let value = Arc::new(init());
+        extensions.push(value.clone());
+        value
+    }
+
+    /// Whether `self` and `other` are clones of the same request context.
+    #[must_use]
+    pub fn same_request(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn extensions(&self) -> MutexGuard<'_, Vec<Arc<dyn Any + Send + Sync>>> {
+        self.inner
+            .extensions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("request_id", &self.request_id())
+            .field("trace", &self.inner.trace)
+            .field("authenticated", &self.is_authenticated())
+            .field("has_hub", &self.inner.hub.is_some())
+            .finish_non_exhaustive()
+    }
+}
