@@ -1,7 +1,79 @@
-//! lookout-policy: environment, settings, sampling and privacy decided in one place.
+//! lookout-policy decides, in one place, how a service reports to Sentry:
+//! which environment it runs in, which settings apply (from environment
+//! variables, code and per-environment profiles, each remembering where it
+//! came from), which traces are sampled and what is scrubbed before anything
+//! leaves the process. It never touches an HTTP framework; lookout-core and
+//! the adapters carry its decisions out.
 //!
-//! (Crate docs are being written; see the policy issue.)
+//! # Example
+//!
+//! ```
+//! use lookout_headers::TraceId;
+//! use lookout_policy::{Delivery, Detection, Options, SamplingRequest};
+//!
+//! // Tests pass variables and machine facts explicitly; a service calls
+//! // `Settings::from_env()` (or `Options::new().app_release(..).resolve_env()`).
+//! let settings = Options::new()
+//!     .app_release("api@1.4.2")
+//!     .detection(Detection::new(Some("api-7f9c".into()), false))
+//!     .resolve([
+//!         ("SENTRY_DSN", "https://public@o123.ingest.sentry.io/456"),
+//!         ("SENTRY_TRACES_SAMPLE_RATE", "0.25"),
+//!     ])?;
+//! assert_eq!(settings.environment.value.as_str(), "production");
+//! assert_eq!(settings.delivery, Delivery::Send);
+//! println!("{}", settings.summary());
+//!
+//! // Sampling: the same trace gets the same decision in every service.
+//! let trace = TraceId::parse_hex("771a43a4192642f0b136d5159a501700").unwrap();
+//! let decision = settings.sampling().decide(&SamplingRequest::new(trace, "GET").route("/users/{id}"));
+//! assert_eq!(decision.sample_rate, 0.25);
+//!
+//! // The options for a `sentry_core::Client`, with scrubbing wired in.
+//! let options = settings.client_options();
+//! assert!(options.attach_stacktrace);
+//! # Ok::<(), lookout_policy::ConfigError>(())
+//! ```
+//!
+//! Every setting, its variable, default and accepted values are listed in
+//! [`SETTINGS`]. An empty variable counts as unset; an invalid one is a
+//! [`ConfigError`], never silently replaced by a default.
+//!
+//! # Feature flags
+//!
+//! None: the crate has no optional features.
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89 (the workspace's
+//! `rust-version`).
 
+mod client_options;
+mod delivery;
+mod environment;
+mod error;
+mod options;
 mod pii;
+mod provenance;
+mod sampling;
+mod scrub;
+mod settings;
+mod table;
+mod targets;
+mod value;
 
+pub use delivery::Delivery;
+pub use environment::{Detection, Environment, Profile};
+pub use error::ConfigError;
+pub use options::{BeforeCallback, Options};
 pub use pii::PiiPolicy;
+pub use provenance::{Detected, Resolved, Source};
+pub use sampling::{
+    DecisionReason, SampleRand, SamplerContext, Sampling, SamplingDecision, SamplingRequest,
+    TracesSampler,
+};
+pub use scrub::{FILTERED, Scrubber};
+pub use settings::Settings;
+pub use table::{SETTINGS, SettingKind, SettingSpec, setting};
+pub use targets::PropagationTargets;
+pub use value::{LogFormat, SPOTLIGHT_DEFAULT_URL};
