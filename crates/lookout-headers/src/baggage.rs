@@ -1,0 +1,484 @@
+//! The W3C `baggage` header: borrowed members, on-demand decoding, limits, and
+//! writing an outgoing value with the Sentry members.
+//!
+//! This module owns the member grammar and the 64-member / 8192-byte limits.
+//! It does not interpret members: the Sentry ones are read by
+//! [`DscView`](crate::DscView), everything else is the application's business.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use crate::dsc::DynamicSamplingContext;
+use crate::sentry_trace::trim_ows;
+
+/// At most this many members are read or written, across all `baggage` headers.
+pub const MAX_MEMBERS: usize = 64;
+
+/// At most this many bytes of members (joined by `,`) are read or written,
+/// across all `baggage` headers.
+pub const MAX_BYTES: usize = 8192;
+
+/// Characters JavaScript's `encodeURIComponent` leaves alone; everything else
+/// (including `/`, `,`, `;`, `=`, `%`, spaces) is percent-encoded.
+pub(crate) const ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Percent-decodes a baggage value; borrows unless it contains `%`.
+/// Invalid UTF-8 after decoding is replaced (U+FFFD), never an error.
+#[must_use]
+pub fn decode(raw: &str) -> Cow<'_, str> {
+    percent_decode_str(raw).decode_utf8_lossy()
+}
+
+/// One `key=value;properties` member, borrowed from the header value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BaggageMember<'a> {
+    member: &'a str,
+    key: &'a str,
+    value: &'a str,
+    properties: &'a str,
+}
+
+impl<'a> BaggageMember<'a> {
+    /// The key, surrounding whitespace removed.
+    #[must_use]
+    pub fn key(&self) -> &'a str {
+        self.key
+    }
+
+    /// The value as received (still percent-encoded), whitespace removed.
+    /// It may contain `=`: `k=v=x` has the value `v=x`.
+    #[must_use]
+    pub fn raw_value(&self) -> &'a str {
+        self.value
+    }
+
+    /// The percent-decoded value; allocates only when the value contains `%`.
+    #[must_use]
+    pub fn value(&self) -> Cow<'a, str> {
+        decode(self.value)
+    }
+
+    /// The `;`-separated properties after the value.
+    #[must_use]
+    pub fn properties(&self) -> BaggageProperties<'a> {
+        BaggageProperties {
+            rest: self.properties,
+        }
+    }
+
+    /// The whole member as received, whitespace around it removed.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        self.member
+    }
+
+    /// Splits one comma-free member; `None` when it is empty, has no `=`, or
+    /// its key is not an HTTP token.
+    fn parse(raw: &'a str) -> Option<Self> {
+        let member = trim_ows(raw);
+        let (key, rest) = member.split_once('=')?;
+        let key = trim_ows(key);
+        if key.is_empty() || !key.bytes().all(is_tchar) {
+            return None;
+        }
+        let (value, properties) = match rest.split_once(';') {
+            Some((v, p)) => (v, p),
+            None => (rest, ""),
+        };
+        Some(Self {
+            member,
+            key,
+            value: trim_ows(value),
+            properties,
+        })
+    }
+}
+
+/// RFC 9110 `tchar`: the characters of a baggage key.
+fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// A property of a baggage member: `key` or `key=value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BaggageProperty<'a> {
+    /// The property key, whitespace removed.
+    pub key: &'a str,
+    /// The raw (percent-encoded) value, if the property has one.
+    pub raw_value: Option<&'a str>,
+}
+
+impl<'a> BaggageProperty<'a> {
+    /// The percent-decoded value, if any.
+    #[must_use]
+    pub fn value(&self) -> Option<Cow<'a, str>> {
+        self.raw_value.map(decode)
+    }
+}
+
+/// Iterator over the properties of one member; empty properties are skipped.
+#[derive(Clone, Debug)]
+pub struct BaggageProperties<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for BaggageProperties<'a> {
+    type Item = BaggageProperty<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.rest.is_empty() {
+            let (part, rest) = self.rest.split_once(';').unwrap_or((self.rest, ""));
+            self.rest = rest;
+            let part = trim_ows(part);
+            if part.is_empty() {
+                continue;
+            }
+            return Some(match part.split_once('=') {
+                Some((k, v)) => BaggageProperty {
+                    key: trim_ows(k),
+                    raw_value: Some(trim_ows(v)),
+                },
+                None => BaggageProperty {
+                    key: part,
+                    raw_value: None,
+                },
+            });
+        }
+        None
+    }
+}
+
+/// Iterator over the valid members of several `baggage` values, in order,
+/// within [`MAX_MEMBERS`] and [`MAX_BYTES`]. Never allocates.
+///
+/// Members without `=` (or with an empty or non-token key) are dropped. A
+/// member that would take the total past [`MAX_BYTES`] is dropped whole and
+/// reading goes on (a later, shorter member may still fit); once
+/// [`MAX_MEMBERS`] members have been read the rest is dropped.
+#[derive(Clone, Debug)]
+pub struct BaggageMembers<'a, I> {
+    values: I,
+    current: Option<&'a str>,
+    count: usize,
+    bytes: usize,
+}
+
+/// Reads the members of one or more `baggage` header values.
+///
+/// ```
+/// use lookout_headers::parse_baggage;
+///
+/// let values = ["other=a%20b;prop, novalue", "sentry-release=1.0=beta"];
+/// let members: Vec<_> = parse_baggage(values).collect();
+/// assert_eq!(members.len(), 2);
+/// assert_eq!(members[0].value(), "a b");
+/// assert_eq!(members[0].properties().next().map(|p| p.key), Some("prop"));
+/// assert_eq!(members[1].raw_value(), "1.0=beta");
+/// ```
+pub fn parse_baggage<'a, I>(values: I) -> BaggageMembers<'a, I::IntoIter>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    BaggageMembers {
+        values: values.into_iter(),
+        current: None,
+        count: 0,
+        bytes: 0,
+    }
+}
+
+impl<'a, I> BaggageMembers<'a, I>
+where
+    I: Iterator<Item = &'a str>,
+{
+    fn next_raw(&mut self) -> Option<&'a str> {
+        loop {
+            if let Some(rest) = self.current {
+                let (part, rest) = match rest.split_once(',') {
+                    Some((p, r)) => (p, Some(r)),
+                    None => (rest, None),
+                };
+                self.current = rest;
+                return Some(part);
+            }
+            self.current = Some(self.values.next()?);
+        }
+    }
+}
+
+impl<'a, I> Iterator for BaggageMembers<'a, I>
+where
+    I: Iterator<Item = &'a str>,
+{
+    type Item = BaggageMember<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.count < MAX_MEMBERS {
+            let raw = self.next_raw()?;
+            let Some(member) = BaggageMember::parse(raw) else {
+                continue;
+            };
+            let added = member.member.len() + usize::from(self.count > 0);
+            if self.bytes + added > MAX_BYTES {
+                continue;
+            }
+            self.bytes += added;
+            self.count += 1;
+            return Some(member);
+        }
+        None
+    }
+}
+
+/// Writes an outgoing `baggage` value: the members the application already
+/// put on its outgoing request, then the Sentry members of `dsc`.
+///
+/// Pass only the outgoing request's own baggage here, never the incoming
+/// request's: a caller's third-party members are not forwarded. Sentry
+/// members already present in `existing` are replaced by those of `dsc`.
+/// Values are percent-encoded like `encodeURIComponent` (so `/` becomes
+/// `%2F`). The result stays within [`MAX_MEMBERS`] and [`MAX_BYTES`]: room is
+/// kept for the Sentry members first, and application members that do not fit
+/// are dropped whole.
+///
+/// ```
+/// use lookout_headers::{DynamicSamplingContext, write_baggage};
+///
+/// let mut dsc = DynamicSamplingContext::default();
+/// dsc.release = Some("web@1.0/rc".into());
+/// dsc.sampled = Some(true);
+/// let value = write_baggage(["app=1, sentry-release=old"], &dsc);
+/// assert_eq!(value, "app=1,sentry-sampled=true,sentry-release=web%401.0%2Frc");
+/// ```
+#[must_use]
+pub fn write_baggage<'a, I>(existing: I, dsc: &DynamicSamplingContext) -> String
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let mut sentry = String::new();
+    let mut sentry_count = 0usize;
+    dsc.for_each_member(|key, value| {
+        let before = sentry.len();
+        if sentry_count > 0 {
+            sentry.push(',');
+        }
+        let _ = write!(sentry, "sentry-{key}={value}");
+        if sentry_count + 1 > MAX_MEMBERS || sentry.len() > MAX_BYTES {
+            sentry.truncate(before);
+        } else {
+            sentry_count += 1;
+        }
+    });
+
+    let mut out = String::with_capacity(sentry.len() + 64);
+    let mut count = 0usize;
+    let reserve_bytes = sentry.len() + usize::from(sentry_count > 0);
+    for member in parse_baggage(existing) {
+        if member.key().starts_with("sentry-") {
+            continue;
+        }
+        let added = member.as_str().len() + usize::from(count > 0);
+        if count + 1 + sentry_count > MAX_MEMBERS || out.len() + added + reserve_bytes > MAX_BYTES {
+            continue;
+        }
+        if count > 0 {
+            out.push(',');
+        }
+        out.push_str(member.as_str());
+        count += 1;
+    }
+    if sentry_count > 0 {
+        if count > 0 {
+            out.push(',');
+        }
+        out.push_str(&sentry);
+    }
+    out
+}
+
+/// Writes `value` percent-encoded as `encodeURIComponent` would.
+pub(crate) fn encode(value: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(value, ENCODE_SET)
+}
+
+#[cfg(test)]
+#[allow(clippy::type_complexity)] // table tests read best as tuples
+mod tests {
+    use super::*;
+
+    fn keys<'a>(values: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+        parse_baggage(values.iter().copied())
+            .map(|m| (m.key(), m.raw_value()))
+            .collect()
+    }
+
+    /// One named case per SPEC-NOTES baggage rule.
+    #[test]
+    fn spec_table() {
+        let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+            ("single member", vec!["k=v"], vec![("k", "v")]),
+            (
+                "comma separated",
+                vec!["a=1,b=2"],
+                vec![("a", "1"), ("b", "2")],
+            ),
+            (
+                "optional whitespace around separators",
+                vec![" a = 1 ,\tb=2 ; p "],
+                vec![("a", "1"), ("b", "2")],
+            ),
+            (
+                "member without = dropped",
+                vec!["a=1,novalue,b=2"],
+                vec![("a", "1"), ("b", "2")],
+            ),
+            ("value may contain =", vec!["k=v=x"], vec![("k", "v=x")]),
+            (
+                "properties are not part of the value",
+                vec!["k=v;p1;p2=x"],
+                vec![("k", "v")],
+            ),
+            ("empty members skipped", vec![",,a=1,, ,"], vec![("a", "1")]),
+            ("empty value kept", vec!["a="], vec![("a", "")]),
+            ("empty key dropped", vec!["=v,a=1"], vec![("a", "1")]),
+            (
+                "key with space dropped",
+                vec!["a b=1,c=2"],
+                vec![("c", "2")],
+            ),
+            (
+                "several header values in order",
+                vec!["a=1", "b=2,c=3"],
+                vec![("a", "1"), ("b", "2"), ("c", "3")],
+            ),
+            ("empty header values", vec!["", "a=1", ""], vec![("a", "1")]),
+        ];
+        for (name, values, want) in cases {
+            assert_eq!(keys(&values), want, "case {name:?}");
+        }
+    }
+
+    #[test]
+    fn properties_and_decoding() {
+        let m = parse_baggage(["k=a%2Fb%20c;flag; x = y%21 ;;"]).next();
+        let m = m.expect("one member");
+        assert_eq!(m.value(), "a/b c");
+        assert!(matches!(
+            parse_baggage(["k=plain"]).next().map(|m| m.value()),
+            Some(Cow::Borrowed("plain"))
+        ));
+        let props: Vec<_> = m.properties().collect();
+        assert_eq!(props.len(), 2);
+        assert_eq!(
+            props[0],
+            BaggageProperty {
+                key: "flag",
+                raw_value: None
+            }
+        );
+        assert_eq!(props[1].key, "x");
+        assert_eq!(props[1].value().as_deref(), Some("y!"));
+        assert_eq!(decode("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn limit_64_members_across_values() {
+        let a: String = (0..40).map(|i| format!("a{i}=1,")).collect();
+        let b: String = (0..40).map(|i| format!("b{i}=1,")).collect();
+        let got: Vec<_> = parse_baggage([a.as_str(), b.as_str()])
+            .map(|m| m.key())
+            .collect();
+        assert_eq!(got.len(), MAX_MEMBERS);
+        assert_eq!(got[39], "a39");
+        assert_eq!(got[63], "b23");
+    }
+
+    #[test]
+    fn limit_8192_bytes_whole_members() {
+        let big = format!("big={}", "x".repeat(5000));
+        let big2 = format!("big2={}", "y".repeat(5000));
+        let got: Vec<_> = parse_baggage([big.as_str(), big2.as_str(), "small=1"])
+            .map(|m| m.key())
+            .collect();
+        // big2 would cross the limit: dropped whole, never cut; small still fits.
+        assert_eq!(got, ["big", "small"]);
+        let exact = format!("k={}", "v".repeat(MAX_BYTES - 2));
+        assert_eq!(parse_baggage([exact.as_str()]).count(), 1);
+        let over = format!("k={}", "v".repeat(MAX_BYTES - 1));
+        assert_eq!(parse_baggage([over.as_str()]).count(), 0);
+        let total: usize = {
+            let v: Vec<_> = parse_baggage([big.as_str(), big2.as_str(), "small=1"]).collect();
+            v.iter().map(|m| m.as_str().len()).sum::<usize>() + v.len() - 1
+        };
+        assert!(total <= MAX_BYTES);
+    }
+
+    #[test]
+    fn encode_set_matches_encode_uri_component() {
+        let s = "AZaz09-_.!~*'() /,;=%@:?#&+$é";
+        assert_eq!(
+            encode(s).to_string(),
+            "AZaz09-_.!~*'()%20%2F%2C%3B%3D%25%40%3A%3F%23%26%2B%24%C3%A9"
+        );
+    }
+
+    #[test]
+    fn writing_drops_callers_sentry_members_and_keeps_limits() {
+        let dsc = DynamicSamplingContext {
+            environment: Some("prod".into()),
+            ..Default::default()
+        };
+        let existing: String = (0..70).map(|i| format!("m{i}=1,")).collect();
+        let out = write_baggage([existing.as_str(), "sentry-environment=dev"], &dsc);
+        let members: Vec<_> = parse_baggage([out.as_str()]).collect();
+        assert_eq!(members.len(), MAX_MEMBERS);
+        assert_eq!(
+            members.last().map(|m| m.as_str()),
+            Some("sentry-environment=prod")
+        );
+        assert_eq!(
+            members
+                .iter()
+                .filter(|m| m.key().starts_with("sentry-"))
+                .count(),
+            1
+        );
+
+        let huge = format!("h={}", "x".repeat(MAX_BYTES));
+        let out = write_baggage([huge.as_str(), "ok=1"], &dsc);
+        assert_eq!(out, "ok=1,sentry-environment=prod");
+        assert_eq!(write_baggage([], &DynamicSamplingContext::default()), "");
+        assert_eq!(
+            write_baggage(["a=1"], &DynamicSamplingContext::default()),
+            "a=1"
+        );
+    }
+}
