@@ -1,0 +1,151 @@
+//! [`by_type`]: the built-in rule that names an error type found in the source chain.
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::marker::PhantomData;
+
+use sentry_core::Level;
+
+use crate::verdict::Kind;
+use crate::{Classifier, Outcome, Verdict};
+
+/// Tag `error_type=name` when an error of type `E` appears anywhere in the outcome's
+/// error chain (the top-level error or any `source()` below it).
+///
+/// By default the verdict only labels: whether the outcome is captured, and at which
+/// level, is left to the status-code rule. The setters change that.
+///
+/// ```
+/// use http::{Method, StatusCode};
+/// use lookout_classify::{by_type, Classifiers, Level, Outcome};
+///
+/// let classifiers = Classifiers::default()
+///     .with(by_type::<std::io::Error>("io").level(Level::Warning));
+///
+/// let err = std::io::Error::other("disk full");
+/// let outcome = Outcome::new(&Method::PUT, "/files/a", StatusCode::INSUFFICIENT_STORAGE)
+///     .with_error(&err);
+/// let decision = classifiers.decide(&outcome);
+/// assert_eq!(decision.error_type(), Some("io"));
+/// assert_eq!(decision.level(), Some(Level::Warning));
+/// ```
+pub fn by_type<E: Error + 'static>(name: impl Into<Cow<'static, str>>) -> ByType<E> {
+    ByType {
+        name: name.into(),
+        action: None,
+        level: None,
+        fingerprint: None,
+        error: PhantomData,
+    }
+}
+
+/// Classifier made by [`by_type`].
+#[must_use]
+pub struct ByType<E> {
+    name: Cow<'static, str>,
+    action: Option<Kind>,
+    level: Option<Level>,
+    fingerprint: Option<Vec<Cow<'static, str>>>,
+    // `fn() -> E`: the classifier owns no `E`, so it is Send + Sync whatever `E` is.
+    error: PhantomData<fn() -> E>,
+}
+
+impl<E: Error + 'static> ByType<E> {
+    /// Level of the event when the outcome is captured.
+    ///
+    /// ```
+    /// use lookout_classify::{by_type, Level};
+    ///
+    /// let rule = by_type::<std::io::Error>("io").level(Level::Fatal);
+    /// # let _ = rule;
+    /// ```
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// Group the captured events by these parts.
+    ///
+    /// ```
+    /// use lookout_classify::by_type;
+    ///
+    /// let rule = by_type::<std::io::Error>("io").fingerprint(["io", "{{ default }}"]);
+    /// # let _ = rule;
+    /// ```
+    pub fn fingerprint<I, S>(mut self, parts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.fingerprint = Some(parts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Capture whenever the error is found, whatever the status (a 4xx included).
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Classifier, Outcome};
+    ///
+    /// let rule = by_type::<std::fmt::Error>("fmt").capture();
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_REQUEST).with_error(&std::fmt::Error);
+    /// assert!(rule.classify(&outcome).unwrap().action().unwrap().is_capture());
+    /// ```
+    pub fn capture(mut self) -> Self {
+        self.action = Some(Kind::Capture);
+        self
+    }
+
+    /// Never capture when the error is found, whatever the status; leave a breadcrumb.
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Action, Classifier, Outcome};
+    ///
+    /// let rule = by_type::<std::fmt::Error>("fmt").skip_capture();
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_GATEWAY).with_error(&std::fmt::Error);
+    /// assert_eq!(rule.classify(&outcome).unwrap().action(), Some(Action::Breadcrumb));
+    /// ```
+    pub fn skip_capture(mut self) -> Self {
+        self.action = Some(Kind::Breadcrumb);
+        self
+    }
+}
+
+impl<E: Error + 'static> Classifier for ByType<E> {
+    fn classify(&self, outcome: &Outcome<'_>) -> Option<Verdict> {
+        outcome.find_error::<E>()?;
+        Some(Verdict {
+            action: self.action,
+            level: self.level,
+            error_type: Some(self.name.clone()),
+            fingerprint: self.fingerprint.clone(),
+            tags: Default::default(),
+        })
+    }
+}
+
+impl<E> Clone for ByType<E> {
+    fn clone(&self) -> Self {
+        ByType {
+            name: self.name.clone(),
+            action: self.action,
+            level: self.level,
+            fingerprint: self.fingerprint.clone(),
+            error: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for ByType<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByType")
+            .field("type", &std::any::type_name::<E>())
+            .field("name", &self.name)
+            .field("action", &self.action)
+            .field("level", &self.level)
+            .field("fingerprint", &self.fingerprint)
+            .finish()
+    }
+}
