@@ -161,7 +161,7 @@ fn complete(outcome: &Outcome<'_>, winner: Option<Verdict>, base: Verdict) -> De
         None => match outcome.error() {
             Some(error) => {
                 handled = false;
-                let rust_type = match outcome.error_type_name() {
+                let rust_type = match outcome.error_rust_type() {
                     Some(name) if !name.contains("dyn ") => name.trim_start_matches('&').to_owned(),
                     _ => short_type_name(error).into_owned(),
                 };

@@ -43,7 +43,7 @@ pub struct Outcome<'a> {
     query: Option<&'a str>,
     status: StatusCode,
     error: Option<&'a (dyn Error + 'static)>,
-    error_type_name: Option<&'static str>,
+    error_rust_type: Option<&'static str>,
     panic: Option<&'a str>,
     latency: Duration,
 }
@@ -69,7 +69,7 @@ impl<'a> Outcome<'a> {
             query: None,
             status,
             error: None,
-            error_type_name: None,
+            error_rust_type: None,
             panic: None,
             latency: Duration::ZERO,
         }
@@ -132,11 +132,11 @@ impl<'a> Outcome<'a> {
     /// # use lookout_classify::Outcome;
     /// let err: std::num::ParseIntError = "x".parse::<u8>().unwrap_err();
     /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_REQUEST).with_error(&err);
-    /// assert_eq!(outcome.error_type_name(), Some("core::num::error::ParseIntError"));
+    /// assert!(outcome.error_rust_type().unwrap().ends_with("::ParseIntError"));
     /// ```
     pub fn with_error<E: Error + 'static>(mut self, error: &'a E) -> Self {
         self.error = Some(error);
-        self.error_type_name = Some(std::any::type_name::<E>());
+        self.error_rust_type = Some(std::any::type_name::<E>());
         self
     }
 
@@ -152,11 +152,11 @@ impl<'a> Outcome<'a> {
     /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::INTERNAL_SERVER_ERROR)
     ///     .with_error_dyn(boxed.as_ref());
     /// assert_eq!(outcome.error().map(ToString::to_string).as_deref(), Some("boom"));
-    /// assert_eq!(outcome.error_type_name(), None);
+    /// assert_eq!(outcome.error_rust_type(), None);
     /// ```
     pub fn with_error_dyn(mut self, error: &'a (dyn Error + 'static)) -> Self {
         self.error = Some(error);
-        self.error_type_name = None;
+        self.error_rust_type = None;
         self
     }
 
@@ -227,8 +227,8 @@ impl<'a> Outcome<'a> {
 
     /// The full Rust type name of the top-level error, when it was given by type
     /// ([`Outcome::with_error`]).
-    pub fn error_type_name(&self) -> Option<&'static str> {
-        self.error_type_name
+    pub fn error_rust_type(&self) -> Option<&'static str> {
+        self.error_rust_type
     }
 
     /// The panic message, if the handler panicked.
@@ -279,7 +279,7 @@ impl fmt::Debug for Outcome<'_> {
             .field("query", &self.query)
             .field("status", &self.status)
             .field("error", &self.error.map(ToString::to_string))
-            .field("error_type_name", &self.error_type_name)
+            .field("error_rust_type", &self.error_rust_type)
             .field("panic", &self.panic)
             .field("latency", &self.latency)
             .finish()
