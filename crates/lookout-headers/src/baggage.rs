@@ -37,7 +37,16 @@ pub(crate) const ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
 /// Invalid UTF-8 after decoding is replaced (U+FFFD), never an error.
 #[must_use]
 pub fn decode(raw: &str) -> Cow<'_, str> {
-    percent_decode_str(raw).decode_utf8_lossy()
+    if !raw.contains('%') {
+        return Cow::Borrowed(raw);
+    }
+    // One exact-size allocation (percent-encoding's own helper grows a Vec).
+    let mut bytes = Vec::with_capacity(raw.len());
+    bytes.extend(percent_decode_str(raw));
+    match String::from_utf8(bytes) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
 
 /// One `key=value;properties` member, borrowed from the header value.
