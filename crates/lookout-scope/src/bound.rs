@@ -3,7 +3,7 @@
 //! [`Bound`] enters the request around every poll and leaves it before
 //! returning, so the request follows its future across threads and never
 //! lingers on a thread after the poll. It is runtime and framework agnostic;
-//! spawning helpers live in [`crate::spawn`](crate::spawn_in_request).
+//! the tokio spawning helpers live in the `spawn` module.
 
 use std::fmt;
 use std::future::Future;

@@ -8,7 +8,6 @@
 
 use std::any::Any;
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lookout_policy::PiiPolicy;
@@ -384,7 +383,7 @@ impl RequestContext {
     #[cfg(feature = "tokio")]
     pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
     where
-        F: Future + Send + 'static,
+        F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
         tokio::spawn(self.bind(future))

@@ -7,7 +7,7 @@ use std::fmt;
 ///
 /// A request is bound while its future (or response body) is polled through a
 /// [`Bound`](crate::Bound), inside [`RequestContext::enter`](crate::RequestContext::enter),
-/// and in tasks started with [`spawn_in_request`](crate::spawn_in_request).
+/// and in tasks started with `spawn_in_request`.
 ///
 /// ```
 /// use lookout_scope::{User, identify};

@@ -51,7 +51,7 @@
 //!   the same for a synchronous closure. "Current" means both
 //!   [`current()`] returns the request and sentry's `Hub::current()` is the
 //!   request's Hub, so `sentry_core::capture_*` and `add_breadcrumb` land in it.
-//! - [`spawn_in_request`] spawns a tokio task bound to the current request. A
+//! - `spawn_in_request` (feature `tokio`) spawns a tokio task bound to the current request. A
 //!   task spawned any other way belongs to no request (it never inherits a
 //!   user).
 //! - Without an enabled client there is no Hub: a context is one allocation
@@ -59,7 +59,7 @@
 //!
 //! # Feature flags
 //!
-//! - `tokio` (default): [`spawn_in_request`] and [`RequestContext::spawn`].
+//! - `tokio` (default): `spawn_in_request` and `RequestContext::spawn`.
 //!
 //! # Supported Rust versions
 //!

@@ -1,0 +1,88 @@
+//! Allocation budget of the disabled path (no client bound): a request context
+//! is one allocation, which also holds the request id. Lives in its own test
+//! binary because `allocation-counter` installs the global allocator.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use allocation_counter::measure;
+use lookout_scope::{InRequestExt, RequestContext, RequestTrace, User};
+use sentry_core::Hub;
+
+/// Runs one request's whole life on this thread: create, bind to a future
+/// that is polled twice, enter a closure, identify and log out, drop.
+fn one_request(id: &str, trace: RequestTrace, user: User) -> Option<User> {
+    let ctx = RequestContext::builder(id).trace(trace).build();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut yielded = false;
+    let mut fut = pin!(
+        std::future::poll_fn(move |cx| {
+            assert!(lookout_scope::current().is_some());
+            if yielded {
+                Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .in_request(ctx.clone())
+    );
+    while fut.as_mut().poll(&mut cx).is_pending() {}
+    ctx.enter(|| lookout_scope::identify(user)).ok()?;
+    let user = ctx.set_anonymous();
+    drop(ctx);
+    user
+}
+
+fn warm_up() {
+    // First use on a thread initialises thread-locals (sentry's thread Hub,
+    // our current-request slot, the id RNG); that is per thread, not per request.
+    let _ = Hub::current();
+    let _ = one_request("warm-up", RequestTrace::new_root(), User::default());
+}
+
+#[test]
+fn a_request_without_a_client_is_one_allocation_holding_its_id() {
+    assert!(Hub::current().client().is_none());
+    warm_up();
+    let trace = RequestTrace::new_root();
+    let user = User::id("42").email("ada@example.com").role("admin");
+    let mut returned = None;
+    let info = measure(|| {
+        returned = one_request("7f3a9c2e-4b1d-4e8f-9a6b-2c5d8e1f0a3b", trace, user);
+    });
+    assert_eq!(info.count_total, 1, "{info:?}");
+    assert_eq!(info.count_current, 0, "nothing leaked: {info:?}");
+    assert_eq!(returned.and_then(|u| u.id).as_deref(), Some("42"));
+}
+
+#[test]
+fn creating_and_dropping_with_a_default_trace_is_one_allocation() {
+    warm_up();
+    let info = measure(|| {
+        let ctx = RequestContext::new("req-1");
+        let current = ctx.enter(lookout_scope::current);
+        drop((ctx, current));
+    });
+    assert_eq!(info.count_total, 1, "{info:?}");
+    assert_eq!(info.count_current, 0, "{info:?}");
+}
+
+#[test]
+fn a_client_bound_request_does_allocate_so_the_counter_is_live() {
+    let mut options = sentry_core::ClientOptions::default();
+    options.dsn = Some("https://public@sentry.invalid/1".parse().unwrap());
+    options.transport = Some(Arc::new(sentry_core::test::TestTransport::new()));
+    let process = Arc::new(Hub::new(Some(Arc::new(options.into())), Default::default()));
+    warm_up();
+    let info = measure(|| {
+        let ctx = RequestContext::builder("req-1")
+            .parent_hub(process.clone())
+            .build();
+        assert!(ctx.hub().is_some());
+    });
+    assert!(info.count_total > 1, "{info:?}");
+}
