@@ -55,10 +55,15 @@ impl<E: Error + 'static> ByType<E> {
     /// Level of the event when the outcome is captured.
     ///
     /// ```
-    /// use lookout_classify::{by_type, Level};
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Classifier, Level, Outcome};
     ///
-    /// let rule = by_type::<std::io::Error>("io").level(Level::Fatal);
-    /// # let _ = rule;
+    /// let rule = by_type::<std::fmt::Error>("fmt").level(Level::Fatal);
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_GATEWAY).with_error(&std::fmt::Error);
+    /// let verdict = rule.classify(&outcome).unwrap();
+    /// assert_eq!(verdict.level_if_captured(), Some(Level::Fatal));
+    /// // Whether to capture is still the status rule's call.
+    /// assert_eq!(verdict.action(), None);
     /// ```
     pub fn level(mut self, level: Level) -> Self {
         self.level = Some(level);
@@ -68,10 +73,13 @@ impl<E: Error + 'static> ByType<E> {
     /// Group the captured events by these parts.
     ///
     /// ```
-    /// use lookout_classify::by_type;
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Classifier, Outcome};
     ///
-    /// let rule = by_type::<std::io::Error>("io").fingerprint(["io", "{{ default }}"]);
-    /// # let _ = rule;
+    /// let rule = by_type::<std::fmt::Error>("fmt").fingerprint(["fmt", "{{ default }}"]);
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_GATEWAY).with_error(&std::fmt::Error);
+    /// let verdict = rule.classify(&outcome).unwrap();
+    /// assert_eq!(verdict.fingerprint_parts().unwrap(), ["fmt", "{{ default }}"]);
     /// ```
     pub fn fingerprint<I, S>(mut self, parts: I) -> Self
     where

@@ -41,7 +41,7 @@ pub const RUST_TYPE_TAG: &str = "error.rust_type";
 ///
 /// let classifiers = Classifiers::default()
 ///     // Our health check returns 503 while warming up: not an incident.
-///     .with(|outcome: &Outcome<'_>| (outcome.route() == Some("/health")).then(Verdict::ignore));
+///     .with_fn(|outcome| (outcome.route() == Some("/health")).then(Verdict::ignore));
 ///
 /// let health = Outcome::new(&Method::GET, "/health", StatusCode::SERVICE_UNAVAILABLE)
 ///     .with_route("/health");
@@ -86,6 +86,25 @@ impl Classifiers {
         self
     }
 
+    /// Add a closure as a classifier; unlike [`Classifiers::with`], the closure's argument
+    /// type is inferred.
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{Action, Classifiers, Outcome, Verdict};
+    ///
+    /// let classifiers = Classifiers::default()
+    ///     .with_fn(|outcome| outcome.path().starts_with("/wp-admin").then(Verdict::ignore));
+    /// let probe = Outcome::new(&Method::GET, "/wp-admin/login.php", StatusCode::INTERNAL_SERVER_ERROR);
+    /// assert_eq!(classifiers.decide(&probe).action(), Action::Ignore);
+    /// ```
+    pub fn with_fn<F>(self, classifier: F) -> Self
+    where
+        F: Fn(&Outcome<'_>) -> Option<Verdict> + Send + Sync + 'static,
+    {
+        self.with(classifier)
+    }
+
     /// Add a classifier that is already shared.
     ///
     /// ```
@@ -106,8 +125,12 @@ impl Classifiers {
     /// ```
     /// use lookout_classify::{Classifiers, StatusCodes};
     ///
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{Action, Level, Outcome};
+    ///
     /// let classifiers = Classifiers::default().status_codes(StatusCodes::default().capture(429..=429));
-    /// # let _ = classifiers;
+    /// let limited = Outcome::new(&Method::GET, "/", StatusCode::TOO_MANY_REQUESTS);
+    /// assert_eq!(classifiers.decide(&limited).action(), Action::Capture { level: Level::Error });
     /// ```
     pub fn status_codes(mut self, status: StatusCodes) -> Self {
         self.status = status;

@@ -30,7 +30,7 @@
 //!     // A rate limit from our billing provider is worth a warning, even behind a 429.
 //!     .with(by_type::<RateLimited>("billing_rate_limit").capture().level(Level::Warning))
 //!     // Bots probing for admin pages are noise.
-//!     .with(|o: &Outcome<'_>| o.path().starts_with("/wp-admin").then(Verdict::ignore));
+//!     .with_fn(|o| o.path().starts_with("/wp-admin").then(Verdict::ignore));
 //!
 //! let outcome = Outcome::new(&Method::POST, "/invoices", StatusCode::TOO_MANY_REQUESTS)
 //!     .with_route("/invoices")
