@@ -125,7 +125,9 @@ impl<'a> Outcome<'a> {
     ///
     /// Taking the concrete type lets the event name it exactly
     /// ([`std::any::type_name`]); errors further down the `source()` chain are only known
-    /// as `dyn Error`. Use [`Outcome::with_error_dyn`] when only a trait object is at hand.
+    /// as `dyn Error`. Use [`Outcome::with_error_dyn`] when only a trait object is at hand:
+    /// passing `&&dyn Error` here would make the reference the top-level type, and
+    /// `downcast_ref` to the real type would miss it.
     ///
     /// ```
     /// # use http::{Method, StatusCode};
@@ -251,7 +253,10 @@ impl<'a> Outcome<'a> {
     /// assert_eq!(outcome.errors().count(), 1);
     /// ```
     pub fn errors(&self) -> Chain<'a> {
-        Chain { next: self.error }
+        Chain {
+            next: self.error,
+            remaining: MAX_CHAIN,
+        }
     }
 
     /// The first error of type `E` in the chain (the top-level error included).
@@ -286,11 +291,16 @@ impl fmt::Debug for Outcome<'_> {
     }
 }
 
-/// Iterator over an error and its `source()` chain, outermost first; see
-/// [`Outcome::errors`].
+/// Longest chain walked: a `source()` that (wrongly) points back up the chain must not
+/// hang the request.
+const MAX_CHAIN: usize = 64;
+
+/// Iterator over an error and its `source()` chain, outermost first, at most 64 errors;
+/// see [`Outcome::errors`].
 #[derive(Clone, Debug)]
 pub struct Chain<'a> {
     next: Option<&'a (dyn Error + 'static)>,
+    remaining: usize,
 }
 
 impl<'a> Iterator for Chain<'a> {
@@ -298,7 +308,12 @@ impl<'a> Iterator for Chain<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let current = self.next?;
-        self.next = current.source();
+        self.remaining -= 1;
+        self.next = if self.remaining == 0 {
+            None
+        } else {
+            current.source()
+        };
         Some(current)
     }
 }
@@ -321,5 +336,42 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
         message
     } else {
         "Box<dyn Any>"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error whose `source()` is itself.
+    #[derive(Debug)]
+    struct Cycle;
+
+    impl fmt::Display for Cycle {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("cycle")
+        }
+    }
+
+    impl Error for Cycle {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&Cycle)
+        }
+    }
+
+    #[test]
+    fn cyclic_chain_is_bounded() {
+        let outcome =
+            Outcome::new(&Method::GET, "/", StatusCode::INTERNAL_SERVER_ERROR).with_error(&Cycle);
+        assert_eq!(outcome.errors().count(), MAX_CHAIN);
+        assert!(outcome.find_error::<std::fmt::Error>().is_none());
+    }
+
+    #[test]
+    fn panic_payloads() {
+        let text = std::panic::catch_unwind(|| panic!("literal")).unwrap_err();
+        assert_eq!(panic_message(text.as_ref()), "literal");
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+        assert_eq!(panic_message(other.as_ref()), "Box<dyn Any>");
     }
 }
