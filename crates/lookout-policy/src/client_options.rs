@@ -78,7 +78,8 @@ impl Settings {
         options.attach_stacktrace = true;
         options.send_default_pii = self.pii().allows_pii();
         options.before_send = Some(scrubber.before_send(self.before_send.clone()));
-        options.before_breadcrumb = Some(scrubber.before_breadcrumb(self.before_breadcrumb.clone()));
+        options.before_breadcrumb =
+            Some(scrubber.before_breadcrumb(self.before_breadcrumb.clone()));
         options.shutdown_timeout = self.shutdown_timeout.value;
         options.transport_channel_capacity = NonZeroUsize::new(self.queue_max_envelopes.value);
         options.auto_session_tracking = self.sessions_enabled();

@@ -118,7 +118,6 @@ impl fmt::Display for Profile {
 /// assert_eq!(server.environment().0, Environment::PRODUCTION);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Detection {
     /// The machine's host name, if known.
     pub host_name: Option<String>,

@@ -480,7 +480,11 @@ mod tests {
             (0.9999999999, 999_999),
             (0.000001, 1),
         ] {
-            assert_eq!(SampleRand::from_f64(v).map(SampleRand::micros), Some(m), "{v}");
+            assert_eq!(
+                SampleRand::from_f64(v).map(SampleRand::micros),
+                Some(m),
+                "{v}"
+            );
         }
         for bad in [1.0, -0.1, f64::NAN, f64::INFINITY] {
             assert_eq!(SampleRand::from_f64(bad), None, "{bad}");
@@ -506,15 +510,27 @@ mod tests {
     #[test]
     fn empty_intervals_fall_back_to_the_whole_range() {
         let t = trace(42);
-        assert_eq!(SampleRand::derive(t, Some(0.0), Some(true)), SampleRand::from_trace_id(t));
-        assert_eq!(SampleRand::derive(t, Some(1.0), Some(false)), SampleRand::from_trace_id(t));
+        assert_eq!(
+            SampleRand::derive(t, Some(0.0), Some(true)),
+            SampleRand::from_trace_id(t)
+        );
+        assert_eq!(
+            SampleRand::derive(t, Some(1.0), Some(false)),
+            SampleRand::from_trace_id(t)
+        );
     }
 
     #[test]
     fn incoming_sample_rand_is_reused_and_invalid_one_is_derived() {
         let t = trace(7);
-        assert_eq!(SampleRand::resolve(Some(0.5), t, None, None).micros(), 500_000);
-        assert_eq!(SampleRand::resolve(Some(1.5), t, None, None), SampleRand::from_trace_id(t));
+        assert_eq!(
+            SampleRand::resolve(Some(0.5), t, None, None).micros(),
+            500_000
+        );
+        assert_eq!(
+            SampleRand::resolve(Some(1.5), t, None, None),
+            SampleRand::from_trace_id(t)
+        );
     }
 
     #[test]
@@ -533,13 +549,22 @@ mod tests {
         let s = Sampling::new(1.0).ignored_routes(["/health"]);
         let new = |route| SamplingRequest::new(t, "GET").route(route);
         let d = s.decide(&new("/users"));
-        assert_eq!((d.sampled, d.reason, d.sample_rate), (true, DecisionReason::Rate, 1.0));
+        assert_eq!(
+            (d.sampled, d.reason, d.sample_rate),
+            (true, DecisionReason::Rate, 1.0)
+        );
         let d = s.decide(&new("/health"));
         assert_eq!((d.sampled, d.reason), (false, DecisionReason::IgnoredRoute));
         let d = s.decide(&new("/health").parent(Some(true), None));
-        assert_eq!((d.sampled, d.reason, d.sample_rate), (true, DecisionReason::Parent, 1.0));
+        assert_eq!(
+            (d.sampled, d.reason, d.sample_rate),
+            (true, DecisionReason::Parent, 1.0)
+        );
         let d = s.decide(&new("/users").parent(Some(false), Some(0.3)));
-        assert_eq!((d.sampled, d.reason, d.sample_rate), (false, DecisionReason::Parent, 0.3));
+        assert_eq!(
+            (d.sampled, d.reason, d.sample_rate),
+            (false, DecisionReason::Parent, 0.3)
+        );
         let s = s.sampler(|ctx| {
             assert_eq!(ctx.parent_sampled, Some(false));
             assert_eq!(ctx.parent_sample_rate, Some(0.3));
@@ -547,7 +572,10 @@ mod tests {
             Some(1.0)
         });
         let d = s.decide(&new("/users").parent(Some(false), Some(0.3)));
-        assert_eq!((d.sampled, d.reason, d.sample_rate), (true, DecisionReason::Sampler, 1.0));
+        assert_eq!(
+            (d.sampled, d.reason, d.sample_rate),
+            (true, DecisionReason::Sampler, 1.0)
+        );
     }
 
     #[test]

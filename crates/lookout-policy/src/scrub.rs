@@ -165,10 +165,10 @@ impl Scrubber {
         }
         self.scrub_stacktrace(event.stacktrace.as_mut());
         redact_in_place(&mut event.message);
-        if let Some(entry) = &mut event.logentry {
-            if let Cow::Owned(clean) = redact_url_credentials(&entry.message) {
-                entry.message = clean;
-            }
+        if let Some(entry) = &mut event.logentry
+            && let Cow::Owned(clean) = redact_url_credentials(&entry.message)
+        {
+            entry.message = clean;
         }
     }
 
@@ -359,11 +359,11 @@ impl Scrubber {
     }
 
     fn scrub_body(&self, body: &str) -> String {
-        if let Ok(mut json) = serde_json::from_str::<Value>(body) {
-            if json.is_object() || json.is_array() {
-                self.scrub_value(&mut json);
-                return json.to_string();
-            }
+        if let Ok(mut json) = serde_json::from_str::<Value>(body)
+            && (json.is_object() || json.is_array())
+        {
+            self.scrub_value(&mut json);
+            return json.to_string();
         }
         if body.contains('=') && !body.contains(char::is_whitespace) {
             return self.scrub_query(body);
@@ -479,10 +479,10 @@ fn decode_key(key: &str) -> Cow<'_, str> {
 }
 
 fn redact_in_place(text: &mut Option<String>) {
-    if let Some(text) = text {
-        if let Cow::Owned(clean) = redact_url_credentials(text) {
-            *text = clean;
-        }
+    if let Some(text) = text
+        && let Cow::Owned(clean) = redact_url_credentials(text)
+    {
+        *text = clean;
     }
 }
 
@@ -534,14 +534,23 @@ mod tests {
             redact_url_credentials("see https://a:b@h/x and http://h2/y"),
             "see https://[Filtered]:[Filtered]@h/x and http://h2/y"
         );
-        assert_eq!(redact_url_credentials("https://h/x?a=b@c"), "https://h/x?a=b@c");
+        assert_eq!(
+            redact_url_credentials("https://h/x?a=b@c"),
+            "https://h/x?a=b@c"
+        );
         assert!(matches!(redact_url_credentials("plain"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn keys_normalize_dash_and_case() {
         let s = Scrubber::new(PiiPolicy::On);
-        for key in ["X-CSRFToken", "XSRF-TOKEN", "Proxy-Authorization", "connect.sid", "PHPSESSID"] {
+        for key in [
+            "X-CSRFToken",
+            "XSRF-TOKEN",
+            "Proxy-Authorization",
+            "connect.sid",
+            "PHPSESSID",
+        ] {
             assert!(s.is_denylisted(key), "{key}");
         }
         assert!(!s.is_denylisted("author"));
@@ -550,7 +559,10 @@ mod tests {
     #[test]
     fn percent_encoded_query_keys_are_recognised() {
         let s = Scrubber::new(PiiPolicy::On);
-        assert_eq!(s.scrub_query("api%5Fkey=1&x=%zz"), "api%5Fkey=[Filtered]&x=%zz");
+        assert_eq!(
+            s.scrub_query("api%5Fkey=1&x=%zz"),
+            "api%5Fkey=[Filtered]&x=%zz"
+        );
         assert_eq!(decode_key("a%"), "a%");
     }
 

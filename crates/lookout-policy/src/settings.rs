@@ -197,7 +197,11 @@ impl Settings {
         if let Some(url) = &self.spotlight.value {
             let _ = write!(s, " spotlight={url}");
         }
-        let _ = write!(s, " pii={}", if self.pii().allows_pii() { "on" } else { "off" });
+        let _ = write!(
+            s,
+            " pii={}",
+            if self.pii().allows_pii() { "on" } else { "off" }
+        );
         explicit(&mut s, &self.send_default_pii);
         if self.auto_session_tracking.value && self.release.value.is_none() {
             s.push_str(" sessions=off (no release)");
@@ -273,12 +277,17 @@ impl Resolver<'_> {
         check: impl Fn(&Name, T) -> Result<T, ConfigError>,
         parse: impl Fn(&Name, &str) -> Result<T, ConfigError>,
     ) -> Result<Option<Resolved<T>>, ConfigError> {
+        // The variable is validated even when code overrides it: an operator
+        // who set it wrongly hears about it.
+        let from_var = match self.vars.get(env_var) {
+            Some(raw) => Some(parse(&Cow::Borrowed(env_var), raw)?),
+            None => None,
+        };
         if let Some(value) = code {
             let name = Cow::Owned(format!("Options::{setter}"));
             return Ok(Some(Resolved::new(check(&name, value)?, Source::Code)));
         }
-        if let Some(raw) = self.vars.get(env_var) {
-            let value = parse(&Cow::Borrowed(env_var), raw)?;
+        if let Some(value) = from_var {
             return Ok(Some(Resolved::new(value, Source::Variable(env_var))));
         }
         let row = spec(env_var);
@@ -302,9 +311,7 @@ impl Resolver<'_> {
         parse: impl Fn(&Name, &str) -> Result<T, ConfigError>,
     ) -> Result<Resolved<T>, ConfigError> {
         self.resolve(env_var, setter, code, check, parse)?
-            .ok_or_else(|| {
-                ConfigError::invalid(env_var, "", "a default in SETTINGS (lookout bug)")
-            })
+            .ok_or_else(|| ConfigError::invalid(env_var, "", "a default in SETTINGS (lookout bug)"))
     }
 
     fn optional<T>(
@@ -332,10 +339,7 @@ fn bool_var(name: &Name, raw: &str) -> Result<bool, ConfigError> {
     value::parse_bool(name, raw)
 }
 
-fn int_var(
-    min: u64,
-    max: u64,
-) -> impl Fn(&Name, &str) -> Result<u64, ConfigError> {
+fn int_var(min: u64, max: u64) -> impl Fn(&Name, &str) -> Result<u64, ConfigError> {
     move |name, raw| {
         let expected = setting_accepted(name);
         value::parse_integer(name, raw, min, max, expected)
@@ -413,10 +417,7 @@ impl Options {
             |name, s: String| value::parse_dsn(name, &s).map(|d| d.to_string()),
             |name, raw| value::parse_dsn(name, raw).map(|d| d.to_string()),
         )?;
-        let dsn = Resolved::new(
-            dsn.value.and_then(|s| s.parse::<Dsn>().ok()),
-            dsn.source,
-        );
+        let dsn = Resolved::new(dsn.value.and_then(|s| s.parse::<Dsn>().ok()), dsn.source);
 
         let release = resolve_release(&vars, self.release, self.app_release)?;
 
@@ -443,15 +444,22 @@ impl Options {
             same,
             bool_var,
         )?;
-        let spotlight = r
-            .required(
-                "SENTRY_SPOTLIGHT",
-                "spotlight",
-                self.spotlight.map(|s| value::parse_spotlight(&Cow::Borrowed("Options::spotlight"), &s)).transpose()?,
-                same,
-                value::parse_spotlight,
-            )?;
-        let org_id = r.optional("SENTRY_ORG_ID", "org_id", self.org_id, same, value::parse_org_id)?;
+        let spotlight = r.required(
+            "SENTRY_SPOTLIGHT",
+            "spotlight",
+            self.spotlight
+                .map(|s| value::parse_spotlight(&Cow::Borrowed("Options::spotlight"), &s))
+                .transpose()?,
+            same,
+            value::parse_spotlight,
+        )?;
+        let org_id = r.optional(
+            "SENTRY_ORG_ID",
+            "org_id",
+            self.org_id,
+            same,
+            value::parse_org_id,
+        )?;
         let org_id = match (&org_id.value, &dsn.value) {
             (None, Some(d)) => match d.org_id() {
                 Some(id) => Resolved::new(id.to_string().parse::<u64>().ok(), dsn.source.clone()),
@@ -466,13 +474,16 @@ impl Options {
             same,
             bool_var,
         )?;
-        let max_breadcrumbs = to_usize(r.required(
-            "SENTRY_MAX_BREADCRUMBS",
-            "max_breadcrumbs",
-            self.max_breadcrumbs.map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
-            int_check(0, 1000),
-            int_var(0, 1000),
-        )?);
+        let max_breadcrumbs = to_usize(
+            r.required(
+                "SENTRY_MAX_BREADCRUMBS",
+                "max_breadcrumbs",
+                self.max_breadcrumbs
+                    .map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
+                int_check(0, 1000),
+                int_var(0, 1000),
+            )?,
+        );
         let send_in_development = r.required(
             "LOOKOUT_SEND_IN_DEVELOPMENT",
             "send_in_development",
@@ -480,14 +491,13 @@ impl Options {
             same,
             bool_var,
         )?;
-        let trace_propagation_targets = r
-            .optional(
-                "LOOKOUT_TRACE_PROPAGATION_TARGETS",
-                "trace_propagation_targets",
-                self.trace_propagation_targets.map(|list| list.join(",")),
-                |name, joined: String| value::parse_regex_list(name, &joined).map(|_| joined),
-                |name, raw| value::parse_regex_list(name, raw).map(|_| raw.to_owned()),
-            )?;
+        let trace_propagation_targets = r.optional(
+            "LOOKOUT_TRACE_PROPAGATION_TARGETS",
+            "trace_propagation_targets",
+            self.trace_propagation_targets.map(|list| list.join(",")),
+            |name, joined: String| value::parse_regex_list(name, &joined).map(|_| joined),
+            |name, raw| value::parse_regex_list(name, raw).map(|_| raw.to_owned()),
+        )?;
         let trace_propagation_targets = Resolved::new(
             match &trace_propagation_targets.value {
                 None => PropagationTargets::All,
@@ -506,16 +516,22 @@ impl Options {
             |name, raw| value::parse_routes(name, raw).map(|_| raw.to_owned()),
         )?;
         let ignored_routes = Resolved::new(
-            value::parse_routes(&Cow::Borrowed("LOOKOUT_IGNORED_ROUTES"), &ignored_routes.value)?,
+            value::parse_routes(
+                &Cow::Borrowed("LOOKOUT_IGNORED_ROUTES"),
+                &ignored_routes.value,
+            )?,
             ignored_routes.source,
         );
-        let queue_max_envelopes = to_usize(r.required(
-            "LOOKOUT_QUEUE_MAX_ENVELOPES",
-            "queue_max_envelopes",
-            self.queue_max_envelopes.map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
-            int_check(1, 1_000_000),
-            int_var(1, 1_000_000),
-        )?);
+        let queue_max_envelopes = to_usize(
+            r.required(
+                "LOOKOUT_QUEUE_MAX_ENVELOPES",
+                "queue_max_envelopes",
+                self.queue_max_envelopes
+                    .map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
+                int_check(1, 1_000_000),
+                int_var(1, 1_000_000),
+            )?,
+        );
         let queue_max_bytes = r.required(
             "LOOKOUT_QUEUE_MAX_BYTES",
             "queue_max_bytes",
@@ -604,15 +620,19 @@ fn resolve_release(
     code: Option<String>,
     app_release: Option<String>,
 ) -> Result<Resolved<Option<String>>, ConfigError> {
+    let mut from_vars = None;
+    for var in ["SENTRY_RELEASE", "APP_VERSION"] {
+        if let Some(raw) = vars.get(var) {
+            let value = value::parse_release(&Cow::Borrowed(var), raw)?;
+            from_vars = from_vars.or(Some((value, var)));
+        }
+    }
     if let Some(release) = code {
         let value = value::parse_release(&Cow::Borrowed("Options::release"), &release)?;
         return Ok(Resolved::new(Some(value), Source::Code));
     }
-    for var in ["SENTRY_RELEASE", "APP_VERSION"] {
-        if let Some(raw) = vars.get(var) {
-            let value = value::parse_release(&Cow::Borrowed(var), raw)?;
-            return Ok(Resolved::new(Some(value), Source::Variable(var)));
-        }
+    if let Some((value, var)) = from_vars {
+        return Ok(Resolved::new(Some(value), Source::Variable(var)));
     }
     if let Some(release) = app_release {
         let value = value::parse_release(&Cow::Borrowed("Options::app_release"), &release)?;

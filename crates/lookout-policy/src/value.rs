@@ -118,9 +118,9 @@ pub(crate) fn parse_integer(
 }
 
 pub(crate) fn parse_org_id(name: &Name, raw: &str) -> Result<u64, ConfigError> {
-    raw.trim()
-        .parse::<u64>()
-        .map_err(|_| ConfigError::invalid(name.clone(), raw, "a whole number (the organization id)"))
+    raw.trim().parse::<u64>().map_err(|_| {
+        ConfigError::invalid(name.clone(), raw, "a whole number (the organization id)")
+    })
 }
 
 pub(crate) fn parse_regex_list(name: &Name, raw: &str) -> Result<Vec<Regex>, ConfigError> {
