@@ -24,10 +24,11 @@ pin_project_lite::pin_project! {
     /// [`Bound::in_context`].
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{InRequestExt, RequestContext, User};
     ///
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let ctx = RequestContext::new("req-1");
     /// async {
     ///     tokio::task::yield_now().await;
     ///     lookout_scope::identify(User::id("42")).unwrap();
@@ -36,6 +37,7 @@ pin_project_lite::pin_project! {
     /// .await;
     /// assert!(ctx.is_authenticated());
     /// # });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub struct Bound<T> {
         ctx: RequestContext,
@@ -86,14 +88,16 @@ impl<T> Bound<T> {
     ///
     /// ```
     /// use std::pin::pin;
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{Bound, RequestContext};
     ///
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// let mut bound = pin!(Bound::new(ctx, 5_u8));
     /// let seen = bound.as_mut().in_context(|n| {
-    ///     (*n, lookout_scope::current().map(|c| c.request_id().to_owned()))
+    ///     (*n, lookout_scope::current().map(|c| c.request_id().to_string()))
     /// });
     /// assert_eq!(seen, (5, Some("req-1".to_owned())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn in_context<R>(self: Pin<&mut Self>, f: impl FnOnce(Pin<&mut T>) -> R) -> R {
         let this = self.project();
@@ -122,15 +126,17 @@ impl<T: fmt::Debug> fmt::Debug for Bound<T> {
 /// Binds futures to a request: `future.in_request(ctx)`.
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{InRequestExt, RequestContext};
 ///
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let ctx = RequestContext::new("req-1");
-/// let id = async { lookout_scope::current().map(|c| c.request_id().to_owned()) }
+/// let id = async { lookout_scope::current().map(|c| c.request_id().to_string()) }
 ///     .in_request(ctx)
 ///     .await;
 /// assert_eq!(id.as_deref(), Some("req-1"));
 /// # });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait InRequestExt: Future + Sized {
     /// Polls this future with `ctx` current.

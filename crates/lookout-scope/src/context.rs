@@ -10,12 +10,12 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use lookout_headers::RequestId;
 use lookout_policy::PiiPolicy;
 use sentry_core::{Hub, IntoBreadcrumbs};
 
 use crate::bound::Bound;
 use crate::current::{Entered, current};
-use crate::request_id::RequestIdBuf;
 use crate::trace::RequestTrace;
 use crate::user::User;
 
@@ -40,13 +40,15 @@ pub const TAG_USER_ROLE: &str = "user_role";
 /// identifying a user stores it without copying.
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{RequestContext, User};
 ///
-/// let ctx = RequestContext::new("req-1");
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// assert!(!ctx.is_authenticated());
 /// ctx.identify(User::id("42").role("admin"));
 /// assert!(ctx.is_authenticated());
 /// assert_eq!(ctx.user().and_then(|u| u.role).as_deref(), Some("admin"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct RequestContext {
@@ -54,7 +56,7 @@ pub struct RequestContext {
 }
 
 struct Inner {
-    request_id: RequestIdBuf,
+    request_id: RequestId,
     trace: RequestTrace,
     pii: PiiPolicy,
     /// The request's own Hub; `None` when no enabled client was bound.
@@ -75,22 +77,24 @@ struct State {
 /// Builds a [`RequestContext`]; see [`RequestContext::builder`].
 #[derive(Debug)]
 #[must_use]
-pub struct RequestContextBuilder<'a> {
-    request_id: &'a str,
+pub struct RequestContextBuilder {
+    request_id: RequestId,
     trace: Option<RequestTrace>,
     pii: Option<PiiPolicy>,
     parent: Option<Arc<Hub>>,
 }
 
-impl<'a> RequestContextBuilder<'a> {
+impl RequestContextBuilder {
     /// The request's trace (default: [`RequestTrace::new_root`]).
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
     /// let trace = RequestTrace::new_root();
-    /// let ctx = RequestContext::builder("req-1").trace(trace).build();
+    /// let ctx = RequestContext::builder(RequestId::parse("req-1")?).trace(trace).build();
     /// assert_eq!(ctx.trace(), trace);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn trace(mut self, trace: RequestTrace) -> Self {
         self.trace = Some(trace);
@@ -101,11 +105,13 @@ impl<'a> RequestContextBuilder<'a> {
     /// `send_default_pii`, or [`PiiPolicy::Off`] without a client).
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_policy::PiiPolicy;
     /// use lookout_scope::RequestContext;
     ///
-    /// let ctx = RequestContext::builder("req-1").pii(PiiPolicy::On).build();
+    /// let ctx = RequestContext::builder(RequestId::parse("req-1")?).pii(PiiPolicy::On).build();
     /// assert_eq!(ctx.pii(), PiiPolicy::On);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pii(mut self, pii: PiiPolicy) -> Self {
         self.pii = Some(pii);
@@ -118,13 +124,15 @@ impl<'a> RequestContextBuilder<'a> {
     ///
     /// ```
     /// use std::sync::Arc;
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Hub;
     ///
     /// // A Hub without a client: the request gets no Hub of its own.
     /// let process = Arc::new(Hub::new(None, Default::default()));
-    /// let ctx = RequestContext::builder("req-1").parent_hub(process).build();
+    /// let ctx = RequestContext::builder(RequestId::parse("req-1")?).parent_hub(process).build();
     /// assert!(ctx.hub().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parent_hub(mut self, hub: Arc<Hub>) -> Self {
         self.parent = Some(hub);
@@ -148,7 +156,7 @@ impl<'a> RequestContextBuilder<'a> {
                 let hub = Arc::new(Hub::new_from_top(&parent));
                 hub.configure_scope(|scope| {
                     scope.set_user(None);
-                    scope.set_tag(TAG_REQUEST_ID, self.request_id);
+                    scope.set_tag(TAG_REQUEST_ID, self.request_id.as_str());
                     scope.set_tag(TAG_AUTHENTICATED, false);
                     scope.remove_tag(TAG_USER_ROLE);
                     scope.set_context("trace", trace.to_sentry_context());
@@ -158,7 +166,7 @@ impl<'a> RequestContextBuilder<'a> {
         };
         RequestContext {
             inner: Arc::new(Inner {
-                request_id: RequestIdBuf::new(self.request_id),
+                request_id: self.request_id,
                 trace,
                 pii,
                 hub,
@@ -179,18 +187,20 @@ fn default_parent() -> Arc<Hub> {
 impl RequestContext {
     /// Starts building the context of the request with this id.
     ///
-    /// The id should already be validated (lookout-core does that); ids of up
-    /// to 128 bytes are stored without an allocation of their own.
+    /// The id is moved into the context's one allocation (lookout-core
+    /// validates or generates it from `x-request-id`).
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
-    /// let ctx = RequestContext::builder("req-1")
+    /// let ctx = RequestContext::builder(RequestId::parse("req-1")?)
     ///     .trace(RequestTrace::new_root())
     ///     .build();
-    /// assert_eq!(ctx.request_id(), "req-1");
+    /// assert_eq!(ctx.request_id().as_str(), "req-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn builder(request_id: &str) -> RequestContextBuilder<'_> {
+    pub fn builder(request_id: RequestId) -> RequestContextBuilder {
         RequestContextBuilder {
             request_id,
             trace: None,
@@ -203,20 +213,22 @@ impl RequestContext {
     /// defaults of [`RequestContextBuilder`].
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
-    /// let ctx = RequestContext::new("req-1");
-    /// assert_eq!(ctx.request_id(), "req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
+    /// assert_eq!(ctx.request_id().as_str(), "req-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn new(request_id: &str) -> Self {
+    pub fn new(request_id: RequestId) -> Self {
         Self::builder(request_id).build()
     }
 
     /// The request id.
     #[must_use]
-    pub fn request_id(&self) -> &str {
-        self.inner.request_id.as_str()
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.request_id
     }
 
     /// The request's trace context.
@@ -250,12 +262,14 @@ impl RequestContext {
     /// has no role). Identifying again replaces the user.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, User};
     ///
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// ctx.identify(User::id("42").email("ada@example.com"));
     /// let user = ctx.user().unwrap();
     /// assert_eq!(user.email.as_deref(), Some("ada@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn identify(&self, user: User) {
         let mut state = self.state();
@@ -278,13 +292,15 @@ impl RequestContext {
     /// `authenticated=false`, no `user_role`. Returns the user it had.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, User};
     ///
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// ctx.identify(User::id("42"));
     /// assert!(ctx.set_anonymous().is_some());
     /// assert!(!ctx.is_authenticated());
     /// assert_eq!(ctx.user(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_anonymous(&self) -> Option<User> {
         let mut state = self.state();
@@ -315,9 +331,11 @@ impl RequestContext {
     /// Sets a tag on this request's events (nothing without a client).
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
-    /// RequestContext::new("req-1").set_tag("http.route", "/users/{id}");
+    /// RequestContext::new(RequestId::parse("req-1")?).set_tag("http.route", "/users/{id}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_tag(&self, key: &str, value: impl ToString) {
         if let Some(hub) = &self.inner.hub {
@@ -331,13 +349,15 @@ impl RequestContext {
     /// without a client.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Breadcrumb;
     ///
-    /// RequestContext::new("req-1").add_breadcrumb(Breadcrumb {
+    /// RequestContext::new(RequestId::parse("req-1")?).add_breadcrumb(Breadcrumb {
     ///     message: Some("cache miss".into()),
     ///     ..Default::default()
     /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_breadcrumb<B: IntoBreadcrumbs>(&self, breadcrumb: B) {
         if let Some(hub) = &self.inner.hub {
@@ -350,11 +370,13 @@ impl RequestContext {
     /// state is restored afterwards, also if `f` panics.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
-    /// let ctx = RequestContext::new("req-1");
-    /// let id = ctx.enter(|| lookout_scope::current().map(|c| c.request_id().to_owned()));
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
+    /// let id = ctx.enter(|| lookout_scope::current().map(|c| c.request_id().to_string()));
     /// assert_eq!(id.as_deref(), Some("req-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         let _entered = Entered::new(self);
@@ -365,11 +387,13 @@ impl RequestContext {
     /// polls through [`Bound::in_context`]).
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// let fut = ctx.bind(async { lookout_scope::current().is_some() });
     /// # let _ = fut;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bind<T>(&self, inner: T) -> Bound<T> {
         Bound::new(self.clone(), inner)
@@ -395,12 +419,14 @@ impl RequestContext {
     /// such as the frozen Dynamic Sampling Context. Costs nothing until used.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// struct FrozenDsc(&'static str);
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// ctx.insert_extension(FrozenDsc("sentry-trace_id=..."));
     /// assert_eq!(ctx.extension::<FrozenDsc>().unwrap().0, "sentry-trace_id=...");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn insert_extension<T: Any + Send + Sync>(&self, value: T) -> Option<Arc<T>> {
         let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
@@ -430,12 +456,14 @@ impl RequestContext {
     /// must not read or write extensions of the same context.
     ///
     /// ```
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
-    /// let ctx = RequestContext::new("req-1");
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
     /// let first = ctx.extension_or_insert_with(|| 1_u32);
     /// let second = ctx.extension_or_insert_with(|| 2_u32);
     /// assert_eq!((*first, *second), (1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extension_or_insert_with<T: Any + Send + Sync>(
         &self,
@@ -477,10 +505,62 @@ impl RequestContext {
 impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")
-            .field("request_id", &self.request_id())
+            .field("request_id", &self.request_id().as_str())
             .field("trace", &self.inner.trace)
             .field("authenticated", &self.is_authenticated())
             .field("has_hub", &self.inner.hub.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> RequestContext {
+        RequestContext::builder(RequestId::generate())
+            .parent_hub(Arc::new(Hub::new(None, Default::default())))
+            .build()
+    }
+
+    #[test]
+    fn context_is_send_and_sync_so_tasks_can_carry_it() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RequestContext>();
+        assert_send_sync::<Bound<std::future::Ready<()>>>();
+    }
+
+    #[test]
+    fn extensions_are_typed_and_replaceable() {
+        let ctx = ctx();
+        assert!(ctx.extension::<u32>().is_none());
+        assert!(ctx.insert_extension(1_u32).is_none());
+        assert!(ctx.insert_extension("dsc").is_none());
+        let previous = ctx.insert_extension(2_u32);
+        assert_eq!(previous.as_deref(), Some(&1));
+        assert_eq!(ctx.extension::<u32>().as_deref(), Some(&2));
+        assert_eq!(ctx.extension::<&str>().as_deref(), Some(&"dsc"));
+        // Set-once values do not change once stored.
+        assert_eq!(*ctx.extension_or_insert_with(|| 3_u32), 2);
+    }
+
+    #[test]
+    fn clones_are_the_same_request() {
+        let a = ctx();
+        let b = a.clone();
+        b.identify(User::id("42"));
+        assert!(a.same_request(&b));
+        assert!(a.is_authenticated());
+        assert!(!a.same_request(&ctx()));
+    }
+
+    #[test]
+    fn debug_shows_the_id_and_state_but_not_the_user() {
+        let ctx = ctx();
+        ctx.identify(User::id("42").email("ada@example.com"));
+        let debug = format!("{ctx:?}");
+        assert!(debug.contains(ctx.request_id().as_str()));
+        assert!(debug.contains("authenticated: true"));
+        assert!(!debug.contains("ada@example.com"));
     }
 }

@@ -51,15 +51,17 @@ impl Drop for Entered {
 /// Never panics, on any thread, at any time.
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::RequestContext;
 ///
 /// assert!(lookout_scope::current().is_none());
-/// let ctx = RequestContext::new("req-1");
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// ctx.enter(|| {
 ///     let inside = lookout_scope::current().expect("inside the request");
-///     assert_eq!(inside.request_id(), "req-1");
+///     assert_eq!(inside.request_id().as_str(), "req-1");
 /// });
 /// assert!(lookout_scope::current().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use]
 pub fn current() -> Option<RequestContext> {
@@ -82,12 +84,13 @@ pub fn try_current() -> Result<RequestContext, NotInRequest> {
 /// Identifies the current request's user; see [`RequestContext::identify`].
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{RequestContext, User};
 ///
-/// let ctx = RequestContext::new("req-1");
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// ctx.enter(|| lookout_scope::identify(User::id("42").role("admin")))?;
 /// assert!(ctx.is_authenticated());
-/// # Ok::<(), lookout_scope::NotInRequest>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn identify(user: User) -> Result<(), NotInRequest> {
     try_current().map(|ctx| ctx.identify(user))
@@ -97,14 +100,15 @@ pub fn identify(user: User) -> Result<(), NotInRequest> {
 /// [`RequestContext::set_anonymous`]. Returns the user it was identified as.
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{RequestContext, User};
 ///
-/// let ctx = RequestContext::new("req-1");
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// ctx.identify(User::id("42"));
 /// let was = ctx.enter(lookout_scope::set_anonymous)?;
 /// assert_eq!(was.and_then(|u| u.id).as_deref(), Some("42"));
 /// assert!(!ctx.is_authenticated());
-/// # Ok::<(), lookout_scope::NotInRequest>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn set_anonymous() -> Result<Option<User>, NotInRequest> {
     try_current().map(|ctx| ctx.set_anonymous())

@@ -10,12 +10,14 @@
 //! inside the request; the PII policy decides which fields reach Sentry.
 //!
 //! ```
+//! use lookout_headers::RequestId;
 //! use lookout_scope::{InRequestExt, RequestContext, User};
 //! use sentry_core::{Level, test::with_captured_events};
 //!
+//! // lookout-core validates or generates the id when a request arrives.
+//! let request_id = RequestId::parse("req-7f3a")?;
 //! let events = with_captured_events(|| {
-//!     // lookout-core does this when a request arrives.
-//!     let ctx = RequestContext::new("req-7f3a");
+//!     let ctx = RequestContext::new(request_id);
 //!
 //!     let handler = async {
 //!         // In auth middleware or a handler, anywhere inside the request:
@@ -41,6 +43,7 @@
 //! assert_eq!(event.tags["request_id"], "req-7f3a");
 //! assert_eq!(event.tags["authenticated"], "true");
 //! assert_eq!(event.tags["user_role"], "admin");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # How a request stays bound
@@ -55,7 +58,7 @@
 //!   task spawned any other way belongs to no request (it never inherits a
 //!   user).
 //! - Without an enabled client there is no Hub: a context is one allocation
-//!   (holding the request id) and binding it costs a reference count.
+//!   (the request id is moved into it) and binding it costs a reference count.
 //!
 //! # Feature flags
 //!
@@ -69,7 +72,6 @@ mod bound;
 mod context;
 mod current;
 mod error;
-mod request_id;
 #[cfg(feature = "tokio")]
 mod spawn;
 mod trace;

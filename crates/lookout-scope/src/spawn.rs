@@ -17,13 +17,14 @@ use crate::current::current;
 /// Outside a request this is plain `tokio::spawn`.
 ///
 /// ```
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{InRequestExt, RequestContext};
 ///
+/// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let ctx = RequestContext::new("req-1");
 /// let seen = async {
 ///     lookout_scope::spawn_in_request(async {
-///         lookout_scope::current().map(|c| c.request_id().to_owned())
+///         lookout_scope::current().map(|c| c.request_id().to_string())
 ///     })
 ///     .await
 /// }
@@ -32,6 +33,7 @@ use crate::current::current;
 /// .unwrap();
 /// assert_eq!(seen.as_deref(), Some("req-1"));
 /// # });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Panics

@@ -8,12 +8,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use allocation_counter::measure;
+use lookout_headers::RequestId;
 use lookout_scope::{InRequestExt, RequestContext, RequestTrace, User};
 use sentry_core::Hub;
 
+fn rid(id: &str) -> RequestId {
+    RequestId::parse(id).unwrap()
+}
+
 /// Runs one request's whole life on this thread: create, bind to a future
 /// that is polled twice, enter a closure, identify and log out, drop.
-fn one_request(id: &str, trace: RequestTrace, user: User) -> Option<User> {
+fn one_request(id: RequestId, trace: RequestTrace, user: User) -> Option<User> {
     let ctx = RequestContext::builder(id).trace(trace).build();
     let mut cx = Context::from_waker(Waker::noop());
     let mut yielded = false;
@@ -41,7 +46,7 @@ fn warm_up() {
     // First use on a thread initialises thread-locals (sentry's thread Hub,
     // our current-request slot, the id RNG); that is per thread, not per request.
     let _ = Hub::current();
-    let _ = one_request("warm-up", RequestTrace::new_root(), User::default());
+    let _ = one_request(rid("warm-up"), RequestTrace::new_root(), User::default());
 }
 
 #[test]
@@ -52,7 +57,9 @@ fn a_request_without_a_client_is_one_allocation_holding_its_id() {
     let user = User::id("42").email("ada@example.com").role("admin");
     let mut returned = None;
     let info = measure(|| {
-        returned = one_request("7f3a9c2e-4b1d-4e8f-9a6b-2c5d8e1f0a3b", trace, user);
+        // What core does first: keep the incoming id (or generate one).
+        let id = RequestId::from_header_or_generate(Some("7f3a9c2e-4b1d-4e8f-9a6b-2c5d8e1f0a3b"));
+        returned = one_request(id, trace, user);
     });
     assert_eq!(info.count_total, 1, "{info:?}");
     assert_eq!(info.count_current, 0, "nothing leaked: {info:?}");
@@ -63,12 +70,25 @@ fn a_request_without_a_client_is_one_allocation_holding_its_id() {
 fn creating_and_dropping_with_a_default_trace_is_one_allocation() {
     warm_up();
     let info = measure(|| {
-        let ctx = RequestContext::new("req-1");
+        let ctx = RequestContext::new(rid("req-1"));
         let current = ctx.enter(lookout_scope::current);
         drop((ctx, current));
     });
     assert_eq!(info.count_total, 1, "{info:?}");
     assert_eq!(info.count_current, 0, "{info:?}");
+}
+
+#[test]
+fn a_long_request_id_keeps_its_own_allocation_and_the_context_adds_one() {
+    warm_up();
+    let long = rid(&"a".repeat(100));
+    let info = measure(|| {
+        let ctx = RequestContext::new(long);
+        assert_eq!(ctx.request_id().len(), 100);
+        ctx.enter(|| assert!(lookout_scope::current().is_some()));
+    });
+    // The context's own allocation; the id's shared buffer was made by the caller.
+    assert_eq!(info.count_total, 1, "{info:?}");
 }
 
 #[test]
@@ -79,7 +99,7 @@ fn a_client_bound_request_does_allocate_so_the_counter_is_live() {
     let process = Arc::new(Hub::new(Some(Arc::new(options.into())), Default::default()));
     warm_up();
     let info = measure(|| {
-        let ctx = RequestContext::builder("req-1")
+        let ctx = RequestContext::builder(rid("req-1"))
             .parent_hub(process.clone())
             .build();
         assert!(ctx.hub().is_some());

@@ -4,11 +4,16 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use lookout_headers::RequestId;
 use lookout_policy::PiiPolicy;
 use lookout_scope::{Bound, InRequestExt, NotInRequest, RequestContext, User};
 use sentry_core::protocol::{Event, IpAddress};
 use sentry_core::test::{with_captured_envelopes_options, with_captured_events_options};
 use sentry_core::{Breadcrumb, ClientOptions, Hub, Level};
+
+fn rid(id: &str) -> RequestId {
+    RequestId::parse(id).unwrap()
+}
 
 const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
 
@@ -53,7 +58,7 @@ fn tag<'a>(event: &'a Event<'_>, key: &str) -> Option<&'a str> {
 fn pii_off_keeps_email_username_and_ip_out_of_the_envelope() {
     let envelopes = with_captured_envelopes_options(
         || {
-            let ctx = RequestContext::new("req-pii-off");
+            let ctx = RequestContext::new(rid("req-pii-off"));
             ctx.identify(ada());
             capture_in(&ctx, "boom");
             // The context itself still knows the whole user.
@@ -88,7 +93,7 @@ fn pii_off_keeps_email_username_and_ip_out_of_the_envelope() {
 fn pii_on_sends_email_username_and_ip() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::new("req-pii-on");
+            let ctx = RequestContext::new(rid("req-pii-on"));
             assert_eq!(ctx.pii(), PiiPolicy::On, "taken from send_default_pii");
             ctx.identify(ada());
             capture_in(&ctx, "boom");
@@ -105,7 +110,9 @@ fn pii_on_sends_email_username_and_ip() {
 fn an_explicit_pii_policy_wins_over_the_client_option() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::builder("req-1").pii(PiiPolicy::Off).build();
+            let ctx = RequestContext::builder(rid("req-1"))
+                .pii(PiiPolicy::Off)
+                .build();
             ctx.identify(ada());
             capture_in(&ctx, "boom");
         },
@@ -118,7 +125,7 @@ fn an_explicit_pii_policy_wins_over_the_client_option() {
 fn anonymous_then_identified_then_anonymous_again() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::new("req-life");
+            let ctx = RequestContext::new(rid("req-life"));
             assert!(!ctx.is_authenticated());
             capture_in(&ctx, "anonymous");
 
@@ -164,8 +171,8 @@ fn anonymous_then_identified_then_anonymous_again() {
 fn identify_touches_only_its_own_request_and_not_the_process_scope() {
     let events = with_captured_events_options(
         || {
-            let a = RequestContext::new("req-a");
-            let b = RequestContext::new("req-b");
+            let a = RequestContext::new(rid("req-a"));
+            let b = RequestContext::new(rid("req-b"));
             a.identify(User::id("alice").role("admin"));
             capture_in(&a, "from a");
             capture_in(&b, "from b");
@@ -195,9 +202,9 @@ fn identify_touches_only_its_own_request_and_not_the_process_scope() {
 fn a_request_started_inside_another_does_not_inherit_its_user() {
     let events = with_captured_events_options(
         || {
-            let outer = RequestContext::new("req-outer");
+            let outer = RequestContext::new(rid("req-outer"));
             outer.identify(User::id("alice"));
-            let inner = outer.enter(|| RequestContext::new("req-inner"));
+            let inner = outer.enter(|| RequestContext::new(rid("req-inner")));
             capture_in(&inner, "inner");
         },
         options(false),
@@ -213,7 +220,7 @@ fn events_carry_the_request_trace() {
     let trace = lookout_scope::RequestTrace::new_root();
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::builder("req-t").trace(trace).build();
+            let ctx = RequestContext::builder(rid("req-t")).trace(trace).build();
             capture_in(&ctx, "traced");
         },
         options(false),
@@ -233,8 +240,8 @@ fn breadcrumbs_stay_in_their_request_and_respect_max_breadcrumbs() {
     opts.max_breadcrumbs = 5;
     let events = with_captured_events_options(
         || {
-            let a = RequestContext::new("req-a");
-            let b = RequestContext::new("req-b");
+            let a = RequestContext::new(rid("req-a"));
+            let b = RequestContext::new(rid("req-b"));
             // Interleaved on one thread, through both the context and sentry's API.
             for n in 0..12 {
                 a.add_breadcrumb(Breadcrumb {
@@ -275,7 +282,7 @@ fn breadcrumbs_stay_in_their_request_and_respect_max_breadcrumbs() {
 fn a_task_spawned_without_the_helper_does_not_inherit_the_user() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::new("req-spawn");
+            let ctx = RequestContext::new(rid("req-spawn"));
             current_thread_runtime().block_on(
                 async {
                     lookout_scope::identify(User::id("alice")).unwrap();
@@ -307,7 +314,7 @@ fn a_task_spawned_without_the_helper_does_not_inherit_the_user() {
 fn the_request_hub_is_current_only_while_bound() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::new("req-hub");
+            let ctx = RequestContext::new(rid("req-hub"));
             let hub = ctx.hub().cloned().expect("a client is bound");
             let outside = Hub::current();
             assert!(!Arc::ptr_eq(&outside, &hub));
@@ -346,12 +353,15 @@ impl Chunks {
 fn a_bound_body_is_polled_inside_its_request() {
     let events = with_captured_events_options(
         || {
-            let ctx = RequestContext::new("req-body");
+            let ctx = RequestContext::new(rid("req-body"));
             ctx.identify(User::id("alice"));
             let mut body = std::pin::pin!(Bound::new(ctx.clone(), Chunks(vec!["b", "a"])));
             let mut seen = Vec::new();
             while let Some(chunk) = body.as_mut().in_context(|chunks| {
-                assert_eq!(lookout_scope::current().unwrap().request_id(), "req-body");
+                assert_eq!(
+                    lookout_scope::current().unwrap().request_id().as_str(),
+                    "req-body"
+                );
                 chunks.poll_chunk()
             }) {
                 seen.push(chunk);
@@ -389,7 +399,7 @@ fn outside_a_request_nothing_panics() {
 fn without_a_client_there_is_no_hub_but_the_user_is_remembered() {
     // The process Hub of this test binary never gets a client.
     let process = Arc::new(Hub::new(None, Default::default()));
-    let ctx = RequestContext::builder("req-none")
+    let ctx = RequestContext::builder(rid("req-none"))
         .parent_hub(process)
         .build();
     assert!(ctx.hub().is_none());
@@ -404,17 +414,23 @@ fn without_a_client_there_is_no_hub_but_the_user_is_remembered() {
 
 #[test]
 fn nested_contexts_restore_the_outer_one_even_on_panic() {
-    let outer = RequestContext::new("outer");
-    let inner = RequestContext::new("inner");
+    let outer = RequestContext::new(rid("outer"));
+    let inner = RequestContext::new(rid("inner"));
     outer.enter(|| {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             inner.enter(|| {
-                assert_eq!(lookout_scope::current().unwrap().request_id(), "inner");
+                assert_eq!(
+                    lookout_scope::current().unwrap().request_id().as_str(),
+                    "inner"
+                );
                 panic!("handler panicked");
             })
         }));
         assert!(result.is_err());
-        assert_eq!(lookout_scope::current().unwrap().request_id(), "outer");
+        assert_eq!(
+            lookout_scope::current().unwrap().request_id().as_str(),
+            "outer"
+        );
     });
     assert!(lookout_scope::current().is_none());
 }

@@ -6,11 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use lookout_headers::RequestId;
 use lookout_headers::{SpanId, TraceId};
 use lookout_scope::{InRequestExt, RequestContext, RequestTrace, User};
 use sentry_core::protocol::{Context, Event};
 use sentry_core::test::TestTransport;
 use sentry_core::{Breadcrumb, ClientOptions, Hub, Level};
+
+fn rid(id: &str) -> RequestId {
+    RequestId::parse(id).unwrap()
+}
 
 const REQUESTS: usize = 10_000;
 
@@ -129,7 +134,7 @@ fn ten_thousand_concurrent_requests_never_see_each_other() {
     runtime.block_on(async {
         let mut handles = Vec::with_capacity(REQUESTS);
         for (i, trace) in traces.iter().enumerate() {
-            let ctx = RequestContext::builder(&format!("req-{i}"))
+            let ctx = RequestContext::builder(rid(&format!("req-{i}")))
                 .trace(*trace)
                 .parent_hub(hub.clone())
                 .build();
