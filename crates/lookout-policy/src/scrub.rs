@@ -238,7 +238,7 @@ impl Scrubber {
         for (key, value) in map.iter_mut() {
             if self.is_denylisted(key) {
                 FILTERED.clone_into(value);
-            } else if let Cow::Owned(clean) = redact_url_credentials(value) {
+            } else if let Cow::Owned(clean) = self.scrub_url(value) {
                 *value = clean;
             }
         }

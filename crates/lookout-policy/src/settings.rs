@@ -150,6 +150,30 @@ impl Settings {
         self.auto_session_tracking.value && self.release.value.is_some()
     }
 
+    /// Whether an incoming trace carrying `incoming_org_id` may be continued
+    /// (SPEC-NOTES "org id and strict continuation"): different org ids never;
+    /// exactly one side with an org id only when strict continuation is off.
+    ///
+    /// ```
+    /// use lookout_policy::{Detection, Options};
+    ///
+    /// let settings = Options::new()
+    ///     .detection(Detection::new(None, false))
+    ///     .resolve([("SENTRY_ORG_ID", "1")])?;
+    /// assert!(settings.continues_trace(Some(1)));
+    /// assert!(!settings.continues_trace(Some(2)));
+    /// assert!(settings.continues_trace(None));
+    /// # Ok::<(), lookout_policy::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn continues_trace(&self, incoming_org_id: Option<u64>) -> bool {
+        match (incoming_org_id, self.org_id.value) {
+            (Some(incoming), Some(ours)) => incoming == ours,
+            (Some(_), None) | (None, Some(_)) => !self.strict_trace_continuation.value,
+            (None, None) => true,
+        }
+    }
+
     /// The sampling policy: traces rate, ignored routes, user sampler.
     #[must_use]
     pub fn sampling(&self) -> Sampling {
@@ -386,18 +410,17 @@ impl Options {
         let vars = Vars::new(vars);
         let detection = self.detection.clone().unwrap_or_else(Detection::current);
 
-        let environment = if let Some(name) = self.environment.as_deref().map(str::trim) {
-            if name.is_empty() {
-                return Err(ConfigError::invalid(
-                    "Options::environment",
-                    "",
-                    "a non-empty environment name",
-                ));
-            }
-            Resolved::new(Environment::new(name.to_owned()), Source::Code)
-        } else if let Some(name) = vars.get("SENTRY_ENVIRONMENT") {
+        // The variable is validated even when code overrides it.
+        let from_var = vars
+            .get("SENTRY_ENVIRONMENT")
+            .map(|raw| value::parse_environment(&Cow::Borrowed("SENTRY_ENVIRONMENT"), raw))
+            .transpose()?;
+        let environment = if let Some(name) = self.environment.as_deref() {
+            let name = value::parse_environment(&Cow::Borrowed("Options::environment"), name)?;
+            Resolved::new(Environment::new(name), Source::Code)
+        } else if let Some(name) = from_var {
             Resolved::new(
-                Environment::new(name.trim().to_owned()),
+                Environment::new(name),
                 Source::Variable("SENTRY_ENVIRONMENT"),
             )
         } else {

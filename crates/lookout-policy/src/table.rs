@@ -150,7 +150,7 @@ pub static SETTINGS: &[SettingSpec] = &[
         default: None,
         profile_defaults: &[],
         default_note: "detected: host name (localhost, *.local, names with local/test -> development; names with staging/stage -> staging), then the build (debug -> development, release -> production)",
-        accepted: "any name; development, test, staging and production select their profile, other names use the production profile",
+        accepted: "a name of 1 to 64 characters without spaces or /, not None; development, test, staging and production select their profile, other names use the production profile",
         description: "The deployment environment; selects the profile of defaults.",
     },
     SettingSpec {
@@ -160,7 +160,7 @@ pub static SETTINGS: &[SettingSpec] = &[
         default: None,
         profile_defaults: &[],
         default_note: "APP_VERSION, then the application's name@version passed in code",
-        accepted: "any non-empty text, e.g. api@1.4.2",
+        accepted: "1 to 200 characters without /, \\, tabs or newlines, not ., .. or latest; e.g. api@1.4.2",
         description: "The release events and sessions belong to.",
     },
     SettingSpec {
@@ -170,7 +170,7 @@ pub static SETTINGS: &[SettingSpec] = &[
         default: None,
         profile_defaults: &[],
         default_note: "unset",
-        accepted: "any non-empty text",
+        accepted: "as SENTRY_RELEASE",
         description: "Fallback release when SENTRY_RELEASE is unset.",
     },
     SettingSpec {

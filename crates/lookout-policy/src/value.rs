@@ -155,6 +155,23 @@ pub(crate) fn parse_routes(name: &Name, raw: &str) -> Result<Vec<String>, Config
     Ok(out)
 }
 
+pub(crate) fn parse_environment(name: &Name, raw: &str) -> Result<String, ConfigError> {
+    let value = raw.trim();
+    // What Sentry accepts as an environment name.
+    if value.is_empty()
+        || value.len() > 64
+        || value.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control())
+        || value.eq_ignore_ascii_case("none")
+    {
+        return Err(ConfigError::invalid(
+            name.clone(),
+            raw,
+            "an environment name of 1 to 64 characters without spaces or /, not `None`",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 pub(crate) fn parse_release(name: &Name, raw: &str) -> Result<String, ConfigError> {
     let value = raw.trim();
     // Relay refuses these in a release name.
@@ -168,7 +185,7 @@ pub(crate) fn parse_release(name: &Name, raw: &str) -> Result<String, ConfigErro
         return Err(ConfigError::invalid(
             name.clone(),
             raw,
-            "a release name of 1 to 200 characters without /, tabs or newlines, not `.`, `..` or `latest`",
+            "a release name of 1 to 200 characters without /, \\, tabs or newlines, not `.`, `..` or `latest`",
         ));
     }
     Ok(value.to_owned())

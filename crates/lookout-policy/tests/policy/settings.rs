@@ -541,3 +541,74 @@ fn the_table_lists_every_variable_once() {
         );
     }
 }
+
+#[test]
+fn environment_names_sentry_refuses_are_refused() {
+    for raw in ["prod/eu", "my env", "None", "none", &"x".repeat(65)] {
+        let err = resolve(&[("SENTRY_ENVIRONMENT", raw)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "SENTRY_ENVIRONMENT=\"{raw}\": expected an environment name of 1 to 64 characters without spaces or /, not `None`"
+            )
+        );
+    }
+    let err = Options::new()
+        .detection(server())
+        .environment("a/b")
+        .resolve([("", ""); 0])
+        .unwrap_err();
+    assert_eq!(err.variable(), "Options::environment");
+    // Checked even when code sets the environment.
+    let err = Options::new()
+        .detection(server())
+        .environment("staging")
+        .resolve([("SENTRY_ENVIRONMENT", "a b")])
+        .unwrap_err();
+    assert_eq!(err.variable(), "SENTRY_ENVIRONMENT");
+}
+
+#[test]
+fn org_check_for_trace_continuation() {
+    // (our org, strict, incoming org, continues)
+    let cases = [
+        (Some("1"), "false", Some(1), true),
+        (Some("1"), "false", Some(2), false),
+        (Some("1"), "true", Some(2), false),
+        (Some("1"), "false", None, true),
+        (Some("1"), "true", None, false),
+        (None, "false", Some(2), true),
+        (None, "true", Some(2), false),
+        (None, "true", None, true),
+    ];
+    for (ours, strict, incoming, expected) in cases {
+        let mut vars = vec![("SENTRY_STRICT_TRACE_CONTINUATION", strict)];
+        if let Some(org) = ours {
+            vars.push(("SENTRY_ORG_ID", org));
+        }
+        let s = resolve(&vars).unwrap();
+        assert_eq!(
+            s.continues_trace(incoming),
+            expected,
+            "{ours:?} {strict} {incoming:?}"
+        );
+    }
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value of any variable resolves or is refused; nothing panics,
+        /// and a refusal always names that variable.
+        #[test]
+        fn any_value_of_any_variable(index in 0..lookout_policy::SETTINGS.len(), raw in ".{0,40}") {
+            let var = lookout_policy::SETTINGS[index].env_var;
+            if let Err(err) = crate::resolve(&[(var, raw.as_str())]) {
+                prop_assert_eq!(err.variable(), var);
+                let prefix = format!("{var}=\"");
+                prop_assert!(err.to_string().starts_with(&prefix));
+            }
+        }
+    }
+}
