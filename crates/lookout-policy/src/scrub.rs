@@ -247,11 +247,18 @@ impl Scrubber {
     /// Filters denylisted keys in a JSON map, recursively.
     pub fn scrub_map(&self, map: &mut Map<String, Value>) {
         for (key, value) in map.iter_mut() {
-            if self.is_denylisted(key) {
-                *value = Value::String(FILTERED.into());
-            } else {
-                self.scrub_value(value);
-            }
+            self.scrub_entry(key, value);
+        }
+    }
+
+    fn scrub_entry(&self, key: &str, value: &mut Value) {
+        if self.is_denylisted(key) {
+            *value = Value::String(FILTERED.into());
+        } else if let (true, Value::String(query)) = (is_query_key(key), &mut *value) {
+            // Sentry's HTTP breadcrumbs and spans keep the query apart from the URL.
+            *query = self.scrub_query(query);
+        } else {
+            self.scrub_value(value);
         }
     }
 
@@ -261,11 +268,7 @@ impl Scrubber {
         match value {
             Value::Object(map) => {
                 for (key, value) in map.iter_mut() {
-                    if self.is_denylisted(key) {
-                        *value = Value::String(FILTERED.into());
-                    } else {
-                        self.scrub_value(value);
-                    }
+                    self.scrub_entry(key, value);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_value(v)),
@@ -439,6 +442,13 @@ impl Scrubber {
             Some(crumb)
         })
     }
+}
+
+fn is_query_key(key: &str) -> bool {
+    matches!(
+        normalize(key).as_ref(),
+        "http.query" | "query" | "query_string" | "url.query"
+    )
 }
 
 fn normalize(key: &str) -> Cow<'_, str> {

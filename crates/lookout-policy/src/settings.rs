@@ -433,14 +433,11 @@ impl Options {
             environment: environment.value.clone(),
         };
 
-        let dsn = r.optional(
-            "SENTRY_DSN",
-            "dsn",
-            self.dsn,
-            |name, s: String| value::parse_dsn(name, &s).map(|d| d.to_string()),
-            |name, raw| value::parse_dsn(name, raw).map(|d| d.to_string()),
-        )?;
-        let dsn = Resolved::new(dsn.value.and_then(|s| s.parse::<Dsn>().ok()), dsn.source);
+        let code_dsn = self
+            .dsn
+            .map(|raw| value::parse_dsn(&Cow::Borrowed("Options::dsn"), &raw))
+            .transpose()?;
+        let dsn = r.optional("SENTRY_DSN", "dsn", code_dsn, same, value::parse_dsn)?;
 
         let release = resolve_release(&vars, self.release, self.app_release)?;
 
@@ -514,37 +511,44 @@ impl Options {
             same,
             bool_var,
         )?;
+        // Code lists are compiled one pattern at a time: a pattern set in
+        // code may contain a comma.
+        let code_targets = self
+            .trace_propagation_targets
+            .map(|patterns| {
+                PropagationTargets::patterns(&patterns).map_err(|e| {
+                    ConfigError::invalid(
+                        "Options::trace_propagation_targets",
+                        patterns.join(","),
+                        format!("regular expressions ({e})"),
+                    )
+                })
+            })
+            .transpose()?;
         let trace_propagation_targets = r.optional(
             "LOOKOUT_TRACE_PROPAGATION_TARGETS",
             "trace_propagation_targets",
-            self.trace_propagation_targets.map(|list| list.join(",")),
-            |name, joined: String| value::parse_regex_list(name, &joined).map(|_| joined),
-            |name, raw| value::parse_regex_list(name, raw).map(|_| raw.to_owned()),
+            code_targets,
+            same,
+            |name, raw| value::parse_regex_list(name, raw).map(PropagationTargets::Patterns),
         )?;
         let trace_propagation_targets = Resolved::new(
-            match &trace_propagation_targets.value {
-                None => PropagationTargets::All,
-                Some(joined) => PropagationTargets::Patterns(value::parse_regex_list(
-                    &Cow::Borrowed("LOOKOUT_TRACE_PROPAGATION_TARGETS"),
-                    joined,
-                )?),
-            },
+            trace_propagation_targets.value.unwrap_or_default(),
             trace_propagation_targets.source,
         );
+        let code_routes = self
+            .ignored_routes
+            .map(|routes| {
+                value::parse_routes(&Cow::Borrowed("Options::ignored_routes"), &routes.join(","))
+            })
+            .transpose()?;
         let ignored_routes = r.required(
             "LOOKOUT_IGNORED_ROUTES",
             "ignored_routes",
-            self.ignored_routes.map(|list| list.join(",")),
-            |name, joined: String| value::parse_routes(name, &joined).map(|_| joined),
-            |name, raw| value::parse_routes(name, raw).map(|_| raw.to_owned()),
+            code_routes,
+            same,
+            value::parse_routes,
         )?;
-        let ignored_routes = Resolved::new(
-            value::parse_routes(
-                &Cow::Borrowed("LOOKOUT_IGNORED_ROUTES"),
-                &ignored_routes.value,
-            )?,
-            ignored_routes.source,
-        );
         let queue_max_envelopes = to_usize(
             r.required(
                 "LOOKOUT_QUEUE_MAX_ENVELOPES",

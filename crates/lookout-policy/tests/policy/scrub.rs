@@ -117,6 +117,10 @@ fn planted_breadcrumb() -> Breadcrumb {
             ("Authorization", json!(SECRET)),
             ("headers", json!({"X-Api-Key": SECRET})),
             ("status_code", json!(200)),
+            (
+                "http.query",
+                json!(format!("q=1&access_token=x&token={SECRET}")),
+            ),
         ]),
         message: Some(format!("GET https://u:{SECRET}@api.example")),
         ..Default::default()
@@ -198,6 +202,10 @@ fn every_planted_secret_is_filtered_with_pii_off() {
         json!("https://[Filtered]:[Filtered]@api.example/v1?token=[Filtered]&q=1")
     );
     assert_eq!(crumb.data["status_code"], json!(200));
+    assert_eq!(
+        crumb.data["http.query"],
+        json!("q=1&access_token=x&token=[Filtered]")
+    );
 }
 
 #[test]
