@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::environment::Environment;
+use crate::environment::Profile;
 
 /// Where a resolved value came from, shown in the summary line.
 ///
@@ -23,7 +23,7 @@ pub enum Source {
     /// An environment variable.
     Variable(&'static str),
     /// The default of the environment's profile (e.g. `profile production`).
-    Profile(Environment),
+    Profile(Profile),
     /// Set in code through [`Options`](crate::Options).
     Code,
     /// Detected from the machine (host name or build profile).

@@ -204,6 +204,9 @@ impl Settings {
             percent(self.traces_sample_rate.value),
             self.traces_sample_rate.source
         );
+        if self.traces_sampler.is_some() {
+            s.push_str(" sampler=code");
+        }
         let _ = write!(s, " errors={}", percent(self.sample_rate.value));
         explicit(&mut s, &self.sample_rate);
         let _ = write!(s, " delivery={}", self.delivery);
@@ -317,7 +320,7 @@ impl Resolver<'_> {
         let row = spec(env_var);
         let profile = self.environment.profile();
         let (text, source) = match (row.profile_default(profile), row.default) {
-            (Some(text), _) => (text, Source::Profile(Environment::new(profile.name()))),
+            (Some(text), _) => (text, Source::Profile(profile)),
             (None, Some(text)) => (text, Source::Default),
             (None, None) => return Ok(None),
         };

@@ -413,9 +413,8 @@ fn profile_defaults_per_environment() {
         let s = resolve(&[("SENTRY_ENVIRONMENT", env)]).unwrap();
         assert_eq!(s.traces_sample_rate.value, traces, "{env}");
         assert_eq!(
-            s.traces_sample_rate.source,
-            Source::Profile(Environment::new(env)),
-            "{env}"
+            s.traces_sample_rate.source.to_string(),
+            format!("profile {env}")
         );
         assert_eq!(s.sample_rate.value, 1.0, "{env}");
         assert_eq!(s.sample_rate.source, Source::Default);
@@ -611,4 +610,24 @@ mod never_panics {
             }
         }
     }
+}
+
+#[test]
+fn custom_environments_take_production_defaults_and_say_so() {
+    let s = resolve(&[("SENTRY_ENVIRONMENT", "qa")]).unwrap();
+    assert_eq!(s.profile(), lookout_policy::Profile::Production);
+    assert_eq!(
+        s.traces_sample_rate.source,
+        Source::Profile(lookout_policy::Profile::Production)
+    );
+}
+
+#[test]
+fn code_sampler_is_mentioned_in_the_summary() {
+    let s = Options::new()
+        .detection(server())
+        .traces_sampler(|_| None)
+        .resolve([("", ""); 0])
+        .unwrap();
+    assert!(s.summary().contains(" sampler=code "), "{}", s.summary());
 }
