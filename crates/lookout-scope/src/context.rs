@@ -7,10 +7,11 @@
 //! touch thread-locals itself.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use lookout_headers::RequestId;
+use lookout_headers::{DynamicSamplingContext, RequestId};
 use lookout_policy::PiiPolicy;
 use sentry_core::{Hub, IntoBreadcrumbs};
 
@@ -40,7 +41,7 @@ pub const TAG_USER_ROLE: &str = "user_role";
 /// identifying a user stores it without copying.
 ///
 /// ```
-/// use lookout_headers::RequestId;
+/// use lookout_headers::{DynamicSamplingContext, RequestId};
 /// use lookout_scope::{RequestContext, User};
 ///
 /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -58,6 +59,10 @@ pub struct RequestContext {
 struct Inner {
     request_id: RequestId,
     trace: RequestTrace,
+    method: Cow<'static, str>,
+    tracestate: Option<String>,
+    frozen_dsc: OnceLock<Arc<DynamicSamplingContext>>,
+    owner: Option<Arc<dyn Any + Send + Sync>>,
     pii: PiiPolicy,
     /// The request's own Hub; `None` when no enabled client was bound.
     hub: Option<Arc<Hub>>,
@@ -72,6 +77,7 @@ struct Inner {
 
 struct State {
     user: Option<User>,
+    route: Option<Arc<str>>,
 }
 
 /// Builds a [`RequestContext`]; see [`RequestContext::builder`].
@@ -80,6 +86,10 @@ struct State {
 pub struct RequestContextBuilder {
     request_id: RequestId,
     trace: Option<RequestTrace>,
+    method: Cow<'static, str>,
+    tracestate: Option<String>,
+    frozen_dsc: Option<DynamicSamplingContext>,
+    owner: Option<Arc<dyn Any + Send + Sync>>,
     pii: Option<PiiPolicy>,
     parent: Option<Arc<Hub>>,
 }
@@ -88,7 +98,7 @@ impl RequestContextBuilder {
     /// The request's trace (default: [`RequestTrace::new_root`]).
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
     /// let trace = RequestTrace::new_root();
@@ -105,7 +115,7 @@ impl RequestContextBuilder {
     /// `send_default_pii`, or [`PiiPolicy::Off`] without a client).
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_policy::PiiPolicy;
     /// use lookout_scope::RequestContext;
     ///
@@ -124,7 +134,7 @@ impl RequestContextBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Hub;
     ///
@@ -136,6 +146,72 @@ impl RequestContextBuilder {
     /// ```
     pub fn parent_hub(mut self, hub: Arc<Hub>) -> Self {
         self.parent = Some(hub);
+        self
+    }
+
+    /// The request method (`GET`, `POST`, ...; default: empty). The standard
+    /// methods are stored without allocating.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::builder(RequestId::generate()).method("POST").build();
+    /// assert_eq!(ctx.method(), "POST");
+    /// ```
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = intern_method(method);
+        self
+    }
+
+    /// The `tracestate` received from the caller, passed on with `traceparent`.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::builder(RequestId::generate())
+    ///     .tracestate("congo=t61rcWkgMzE".to_owned())
+    ///     .build();
+    /// assert_eq!(ctx.tracestate(), Some("congo=t61rcWkgMzE"));
+    /// ```
+    pub fn tracestate(mut self, tracestate: String) -> Self {
+        self.tracestate = Some(tracestate);
+        self
+    }
+
+    /// The Dynamic Sampling Context the caller sent, frozen from the start:
+    /// [`RequestContext::frozen_dsc_or_init`] will never replace it.
+    ///
+    /// ```
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let mut dsc = DynamicSamplingContext::new();
+    /// dsc.sample_rate = Some(0.5);
+    /// let ctx = RequestContext::builder(RequestId::generate()).frozen_dsc(dsc).build();
+    /// assert_eq!(ctx.frozen_dsc().and_then(|d| d.sample_rate), Some(0.5));
+    /// ```
+    pub fn frozen_dsc(mut self, dsc: DynamicSamplingContext) -> Self {
+        self.frozen_dsc = Some(dsc);
+        self
+    }
+
+    /// Who created the request (lookout-core passes its engine), readable
+    /// with [`RequestContext::owner`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// struct Engine;
+    /// let ctx = RequestContext::builder(RequestId::generate()).owner(Arc::new(Engine)).build();
+    /// assert!(ctx.owner::<Engine>().is_some());
+    /// assert!(ctx.owner::<String>().is_none());
+    /// ```
+    pub fn owner(mut self, owner: Arc<dyn Any + Send + Sync>) -> Self {
+        self.owner = Some(owner);
         self
     }
 
@@ -168,13 +244,34 @@ impl RequestContextBuilder {
             inner: Arc::new(Inner {
                 request_id: self.request_id,
                 trace,
+                method: self.method,
+                tracestate: self.tracestate,
+                frozen_dsc: self
+                    .frozen_dsc
+                    .map(Arc::new)
+                    .map_or_else(OnceLock::new, OnceLock::from),
+                owner: self.owner,
                 pii,
                 hub,
                 parent,
-                state: Mutex::new(State { user: None }),
+                state: Mutex::new(State {
+                    user: None,
+                    route: None,
+                }),
                 extensions: Mutex::new(Vec::new()),
             }),
         }
+    }
+}
+
+/// The standard methods as `'static` strings, so the common case allocates nothing.
+fn intern_method(method: &str) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    match STANDARD.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_owned()),
     }
 }
 
@@ -191,19 +288,23 @@ impl RequestContext {
     /// validates or generates it from `x-request-id`).
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
     /// let ctx = RequestContext::builder(RequestId::parse("req-1")?)
     ///     .trace(RequestTrace::new_root())
     ///     .build();
-    /// assert_eq!(ctx.request_id().as_str(), "req-1");
+    /// assert_eq!(ctx.request_id(), "req-1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn builder(request_id: RequestId) -> RequestContextBuilder {
         RequestContextBuilder {
             request_id,
             trace: None,
+            method: Cow::Borrowed(""),
+            tracestate: None,
+            frozen_dsc: None,
+            owner: None,
             pii: None,
             parent: None,
         }
@@ -213,11 +314,11 @@ impl RequestContext {
     /// defaults of [`RequestContextBuilder`].
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
-    /// assert_eq!(ctx.request_id().as_str(), "req-1");
+    /// assert_eq!(ctx.request_id(), "req-1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -227,14 +328,89 @@ impl RequestContext {
 
     /// The request id.
     #[must_use]
-    pub fn request_id(&self) -> &RequestId {
-        &self.inner.request_id
+    pub fn request_id(&self) -> &str {
+        self.inner.request_id.as_str()
     }
 
     /// The request's trace context.
     #[must_use]
     pub fn trace(&self) -> RequestTrace {
         self.inner.trace
+    }
+
+    /// The request method given to the builder (empty if none was).
+    #[must_use]
+    pub fn method(&self) -> &str {
+        &self.inner.method
+    }
+
+    /// The route template (`/users/{id}`), once known.
+    #[must_use]
+    pub fn route(&self) -> Option<Arc<str>> {
+        self.state().route.clone()
+    }
+
+    /// Records the route template, once the router has matched it. Stored
+    /// only; lookout-core decides what to name or tag with it.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new(RequestId::generate());
+    /// assert_eq!(ctx.route(), None);
+    /// ctx.set_route("/users/{id}");
+    /// assert_eq!(ctx.route().as_deref(), Some("/users/{id}"));
+    /// ```
+    pub fn set_route(&self, route: &str) {
+        self.state().route = Some(Arc::from(route));
+    }
+
+    /// The caller's `tracestate`, if one came with the request.
+    #[must_use]
+    pub fn tracestate(&self) -> Option<&str> {
+        self.inner.tracestate.as_deref()
+    }
+
+    /// The frozen Dynamic Sampling Context, if it has been frozen yet.
+    #[must_use]
+    pub fn frozen_dsc(&self) -> Option<Arc<DynamicSamplingContext>> {
+        self.inner.frozen_dsc.get().cloned()
+    }
+
+    /// The frozen Dynamic Sampling Context, freezing the one `init` makes if
+    /// none is frozen yet (a head-of-trace DSC the first time it leaves the
+    /// process). Once frozen it never changes; concurrent callers all get the
+    /// same value.
+    ///
+    /// ```
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::new(RequestId::generate());
+    /// let first = ctx.frozen_dsc_or_init(|| {
+    ///     let mut dsc = DynamicSamplingContext::new();
+    ///     dsc.release = Some("1.0".into());
+    ///     dsc
+    /// });
+    /// let again = ctx.frozen_dsc_or_init(DynamicSamplingContext::new);
+    /// assert_eq!(again.release.as_deref(), Some("1.0"));
+    /// # let _ = first;
+    /// ```
+    pub fn frozen_dsc_or_init(
+        &self,
+        init: impl FnOnce() -> DynamicSamplingContext,
+    ) -> Arc<DynamicSamplingContext> {
+        Arc::clone(self.inner.frozen_dsc.get_or_init(|| Arc::new(init())))
+    }
+
+    /// The owner given to the builder, if it is a `T`.
+    #[must_use]
+    pub fn owner<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.inner
+            .owner
+            .as_ref()
+            .and_then(|owner| Arc::clone(owner).downcast::<T>().ok())
     }
 
     /// The PII policy applied to this request's user.
@@ -262,7 +438,7 @@ impl RequestContext {
     /// has no role). Identifying again replaces the user.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::{RequestContext, User};
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -292,7 +468,7 @@ impl RequestContext {
     /// `authenticated=false`, no `user_role`. Returns the user it had.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::{RequestContext, User};
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -331,7 +507,7 @@ impl RequestContext {
     /// Sets a tag on this request's events (nothing without a client).
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// RequestContext::new(RequestId::parse("req-1")?).set_tag("http.route", "/users/{id}");
@@ -349,7 +525,7 @@ impl RequestContext {
     /// without a client.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Breadcrumb;
     ///
@@ -370,7 +546,7 @@ impl RequestContext {
     /// state is restored afterwards, also if `f` panics.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -387,7 +563,7 @@ impl RequestContext {
     /// polls through [`Bound::in_context`]).
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -419,7 +595,7 @@ impl RequestContext {
     /// such as the frozen Dynamic Sampling Context. Costs nothing until used.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// struct FrozenDsc(&'static str);
@@ -456,7 +632,7 @@ impl RequestContext {
     /// must not read or write extensions of the same context.
     ///
     /// ```
-    /// use lookout_headers::RequestId;
+    /// use lookout_headers::{DynamicSamplingContext, RequestId};
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -505,7 +681,9 @@ impl RequestContext {
 impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")
-            .field("request_id", &self.request_id().as_str())
+            .field("request_id", &self.request_id())
+            .field("method", &self.method())
+            .field("route", &self.route())
             .field("trace", &self.inner.trace)
             .field("authenticated", &self.is_authenticated())
             .field("has_hub", &self.inner.hub.is_some())
@@ -545,6 +723,26 @@ mod tests {
     }
 
     #[test]
+    fn standard_methods_are_interned_and_others_kept() {
+        assert!(matches!(intern_method("PATCH"), Cow::Borrowed("PATCH")));
+        assert!(matches!(intern_method("PROPFIND"), Cow::Owned(m) if m == "PROPFIND"));
+        assert!(matches!(intern_method("get"), Cow::Owned(m) if m == "get"));
+    }
+
+    #[test]
+    fn an_incoming_dsc_stays_frozen() {
+        let mut incoming = DynamicSamplingContext::new();
+        incoming.release = Some("caller".into());
+        let ctx = RequestContext::builder(RequestId::generate())
+            .frozen_dsc(incoming)
+            .build();
+        let mut ours = DynamicSamplingContext::new();
+        ours.release = Some("ours".into());
+        let frozen = ctx.frozen_dsc_or_init(|| ours);
+        assert_eq!(frozen.release.as_deref(), Some("caller"));
+    }
+
+    #[test]
     fn clones_are_the_same_request() {
         let a = ctx();
         let b = a.clone();
@@ -559,7 +757,7 @@ mod tests {
         let ctx = ctx();
         ctx.identify(User::id("42").email("ada@example.com"));
         let debug = format!("{ctx:?}");
-        assert!(debug.contains(ctx.request_id().as_str()));
+        assert!(debug.contains(ctx.request_id()));
         assert!(debug.contains("authenticated: true"));
         assert!(!debug.contains("ada@example.com"));
     }

@@ -58,7 +58,7 @@ impl Drop for Entered {
 /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
 /// ctx.enter(|| {
 ///     let inside = lookout_scope::current().expect("inside the request");
-///     assert_eq!(inside.request_id().as_str(), "req-1");
+///     assert_eq!(inside.request_id(), "req-1");
 /// });
 /// assert!(lookout_scope::current().is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())

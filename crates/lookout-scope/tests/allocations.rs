@@ -19,7 +19,11 @@ fn rid(id: &str) -> RequestId {
 /// Runs one request's whole life on this thread: create, bind to a future
 /// that is polled twice, enter a closure, identify and log out, drop.
 fn one_request(id: RequestId, trace: RequestTrace, user: User) -> Option<User> {
-    let ctx = RequestContext::builder(id).trace(trace).build();
+    let ctx = RequestContext::builder(id)
+        .trace(trace)
+        .method("GET")
+        .build();
+    assert_eq!(ctx.method(), "GET");
     let mut cx = Context::from_waker(Waker::noop());
     let mut yielded = false;
     let mut fut = pin!(

@@ -217,7 +217,8 @@ fn a_request_started_inside_another_does_not_inherit_its_user() {
 
 #[test]
 fn events_carry_the_request_trace() {
-    let trace = lookout_scope::RequestTrace::new_root();
+    let parent = lookout_headers::SpanId::random();
+    let trace = lookout_scope::RequestTrace::new_root().with_parent(Some(parent));
     let events = with_captured_events_options(
         || {
             let ctx = RequestContext::builder(rid("req-t")).trace(trace).build();
@@ -229,6 +230,7 @@ fn events_carry_the_request_trace() {
         Some(sentry_core::protocol::Context::Trace(t)) => {
             assert_eq!(t.trace_id, trace.trace_id.into());
             assert_eq!(t.span_id, trace.span_id.into());
+            assert_eq!(t.parent_span_id, Some(parent.into()));
         }
         other => panic!("no trace context: {other:?}"),
     }
@@ -358,10 +360,7 @@ fn a_bound_body_is_polled_inside_its_request() {
             let mut body = std::pin::pin!(Bound::new(ctx.clone(), Chunks(vec!["b", "a"])));
             let mut seen = Vec::new();
             while let Some(chunk) = body.as_mut().in_context(|chunks| {
-                assert_eq!(
-                    lookout_scope::current().unwrap().request_id().as_str(),
-                    "req-body"
-                );
+                assert_eq!(lookout_scope::current().unwrap().request_id(), "req-body");
                 chunks.poll_chunk()
             }) {
                 seen.push(chunk);
@@ -419,18 +418,12 @@ fn nested_contexts_restore_the_outer_one_even_on_panic() {
     outer.enter(|| {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             inner.enter(|| {
-                assert_eq!(
-                    lookout_scope::current().unwrap().request_id().as_str(),
-                    "inner"
-                );
+                assert_eq!(lookout_scope::current().unwrap().request_id(), "inner");
                 panic!("handler panicked");
             })
         }));
         assert!(result.is_err());
-        assert_eq!(
-            lookout_scope::current().unwrap().request_id().as_str(),
-            "outer"
-        );
+        assert_eq!(lookout_scope::current().unwrap().request_id(), "outer");
     });
     assert!(lookout_scope::current().is_none());
 }
