@@ -105,11 +105,19 @@ impl SampleRand {
     /// assert!(SampleRand::derive(trace, Some(0.25), Some(true)).as_f64() < 0.25);
     /// assert!(SampleRand::derive(trace, Some(0.25), Some(false)).as_f64() >= 0.25);
     /// ```
+    ///
+    /// With a rate in (0.999999, 1) and an unsampled parent, [rate, 1) holds
+    /// no 6-decimal value; the nearest one, 0.999999, is used (as the Python
+    /// SDK's truncation gives). A contradictory parent (sampled at rate 0,
+    /// unsampled at rate 1) gets a value in [0, 1).
     #[must_use]
     pub fn derive(trace_id: TraceId, sample_rate: Option<f64>, sampled: Option<bool>) -> Self {
         let (lo, hi) = match (sample_rate.and_then(micros_below), sampled) {
             (Some(below), Some(true)) if below > 0 => (0, below),
             (Some(below), Some(false)) if below < SCALE => (below, SCALE),
+            (Some(_), Some(false)) if sample_rate.is_some_and(|rate| rate < 1.0) => {
+                return Self::MAX;
+            }
             _ => (0, SCALE),
         };
         Self::in_range(trace_id, lo, hi)
@@ -517,6 +525,19 @@ mod tests {
         assert_eq!(
             SampleRand::derive(t, Some(1.0), Some(false)),
             SampleRand::from_trace_id(t)
+        );
+    }
+
+    #[test]
+    fn unsampled_just_below_one_gets_the_largest_value() {
+        let t = trace(5);
+        assert_eq!(
+            SampleRand::derive(t, Some(0.9999996), Some(false)),
+            SampleRand::MAX
+        );
+        assert_eq!(
+            SampleRand::derive(t, Some(0.999999), Some(false)),
+            SampleRand::MAX
         );
     }
 

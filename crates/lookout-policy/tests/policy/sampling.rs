@@ -73,11 +73,15 @@ proptest! {
         if sampled && rate > 0.0 {
             prop_assert!(v < rate, "{} !< {}", v, rate);
         }
-        if !sampled && rate < 1.0 {
+        // [rate, 1) holds a 6-decimal value only up to 0.999999.
+        if !sampled && rate <= 0.999_999 {
             prop_assert!(v >= rate, "{} !>= {}", v, rate);
         }
+        if !sampled && rate > 0.999_999 && rate < 1.0 {
+            prop_assert_eq!(r, SampleRand::MAX);
+        }
         // So a service re-deciding at the parent's rate agrees with the parent.
-        if (sampled && rate > 0.0) || (!sampled && rate < 1.0) {
+        if (sampled && rate > 0.0) || (!sampled && rate <= 0.999_999) {
             prop_assert_eq!(r.is_below(rate), sampled);
         }
         prop_assert_eq!(r, SampleRand::derive(trace, Some(rate), Some(sampled)));

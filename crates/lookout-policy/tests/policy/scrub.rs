@@ -321,3 +321,28 @@ fn every_denylisted_key_is_filtered_in_extra() {
         }
     }
 }
+
+#[test]
+fn transactions_are_scrubbed_too() {
+    use sentry_core::protocol::{Span, Transaction};
+    let planted = planted_event();
+    let mut span = Span::default();
+    span.data
+        .insert("http.query".into(), json!(format!("token={SECRET}")));
+    span.data
+        .insert("db.password".into(), json!("kept: not a denylisted key"));
+    let mut tx = Transaction {
+        request: planted.request.clone(),
+        user: planted.user.clone(),
+        extra: planted.extra.clone(),
+        tags: planted.tags.clone(),
+        contexts: planted.contexts.clone(),
+        spans: vec![span],
+        ..Default::default()
+    };
+    Scrubber::new(PiiPolicy::Off).scrub_transaction(&mut tx);
+    let text = serde_json::to_string(&tx).unwrap();
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(!text.contains("203.0.113.9"), "{text}");
+    assert_eq!(tx.spans[0].data["http.query"], json!("token=[Filtered]"));
+}
