@@ -41,7 +41,7 @@ pub const TAG_USER_ROLE: &str = "user_role";
 /// identifying a user stores it without copying.
 ///
 /// ```
-/// use lookout_headers::{DynamicSamplingContext, RequestId};
+/// use lookout_headers::RequestId;
 /// use lookout_scope::{RequestContext, User};
 ///
 /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -98,7 +98,7 @@ impl RequestContextBuilder {
     /// The request's trace (default: [`RequestTrace::new_root`]).
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
     /// let trace = RequestTrace::new_root();
@@ -115,7 +115,7 @@ impl RequestContextBuilder {
     /// `send_default_pii`, or [`PiiPolicy::Off`] without a client).
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_policy::PiiPolicy;
     /// use lookout_scope::RequestContext;
     ///
@@ -134,7 +134,7 @@ impl RequestContextBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Hub;
     ///
@@ -288,7 +288,7 @@ impl RequestContext {
     /// validates or generates it from `x-request-id`).
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, RequestTrace};
     ///
     /// let ctx = RequestContext::builder(RequestId::parse("req-1")?)
@@ -314,7 +314,7 @@ impl RequestContext {
     /// defaults of [`RequestContextBuilder`].
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -438,7 +438,7 @@ impl RequestContext {
     /// has no role). Identifying again replaces the user.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, User};
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -468,7 +468,7 @@ impl RequestContext {
     /// `authenticated=false`, no `user_role`. Returns the user it had.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::{RequestContext, User};
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -507,7 +507,7 @@ impl RequestContext {
     /// Sets a tag on this request's events (nothing without a client).
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// RequestContext::new(RequestId::parse("req-1")?).set_tag("http.route", "/users/{id}");
@@ -525,7 +525,7 @@ impl RequestContext {
     /// without a client.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     /// use sentry_core::Breadcrumb;
     ///
@@ -546,7 +546,7 @@ impl RequestContext {
     /// state is restored afterwards, also if `f` panics.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -563,7 +563,7 @@ impl RequestContext {
     /// polls through [`Bound::in_context`]).
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
@@ -595,7 +595,7 @@ impl RequestContext {
     /// such as the frozen Dynamic Sampling Context. Costs nothing until used.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// struct FrozenDsc(&'static str);
@@ -632,7 +632,7 @@ impl RequestContext {
     /// must not read or write extensions of the same context.
     ///
     /// ```
-    /// use lookout_headers::{DynamicSamplingContext, RequestId};
+    /// use lookout_headers::RequestId;
     /// use lookout_scope::RequestContext;
     ///
     /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
