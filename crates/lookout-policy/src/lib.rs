@@ -35,9 +35,19 @@
 //! # Ok::<(), lookout_policy::ConfigError>(())
 //! ```
 //!
+//! # Where values come from
+//!
 //! Every setting, its variable, default and accepted values are listed in
-//! [`SETTINGS`]. An empty variable counts as unset; an invalid one is a
-//! [`ConfigError`], never silently replaced by a default.
+//! [`SETTINGS`]. A value comes from, in order: code ([`Options`]), its
+//! environment variable, the environment's [`Profile`] default, the plain
+//! default; each [`Resolved`] value keeps its [`Source`]. The environment
+//! itself comes from code, `SENTRY_ENVIRONMENT`, then [`Detection`] (host
+//! name, then build profile); the release from code, `SENTRY_RELEASE`,
+//! `APP_VERSION`, then the application's `name@version`
+//! ([`Options::app_release`]).
+//!
+//! An empty variable counts as unset. An invalid one is a [`ConfigError`],
+//! even when code overrides it, and is never silently replaced by a default.
 //!
 //! # Feature flags
 //!
