@@ -1,4 +1,7 @@
 //! Cross-crate test suites of the lookout workspace.
 //!
-//! The suites live in `tests/<suite>/main.rs`-style integration targets of this
-//! package; this library holds the helpers they share.
+//! Each suite is an integration target of this package (`interop/`, ...);
+//! this library holds what they share, such as driving the official Python
+//! SDK from a virtualenv under `target/`.
+
+pub mod python;

@@ -1,0 +1,97 @@
+//! The official Python SDK, driven from tests.
+//!
+//! The virtualenv lives in `target/lookout-python` (never system-wide). `cargo
+//! xtask ci` creates it up front; a plain `cargo test` creates it on first use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The sentry-sdk release the interop tests were written against.
+const SENTRY_SDK: &str = "sentry-sdk==2.*";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The virtualenv's python, creating the virtualenv when it is missing.
+///
+/// # Panics
+/// When Python 3 or pip cannot provide the official SDK: the interop tests
+/// cannot say anything without it, so they fail loudly.
+pub fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        if let Some(python) = std::env::var_os("LOOKOUT_PYTHON").map(PathBuf::from) {
+            if python.exists() {
+                return python;
+            }
+        }
+        let venv = workspace_root().join("target").join("lookout-python");
+        let python = venv.join("bin").join("python");
+        let marker = venv.join(".sentry-sdk-installed");
+        if !(marker.exists() && python.exists()) {
+            let status = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("python3 is needed for the interop tests");
+            assert!(status.success(), "python3 -m venv failed: {status}");
+            let status = Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    SENTRY_SDK,
+                ])
+                .status()
+                .expect("pip runs");
+            assert!(
+                status.success(),
+                "pip install {SENTRY_SDK} failed: {status}"
+            );
+            std::fs::write(&marker, SENTRY_SDK).expect("write marker");
+        }
+        python
+    })
+}
+
+/// Runs `tests/python/sentry_interop.py <command>` with `input` on stdin and
+/// returns its JSON output.
+///
+/// # Panics
+/// When the script fails or prints something that is not JSON.
+pub fn interop(command: &str, input: &Value) -> Value {
+    let script = workspace_root()
+        .join("tests")
+        .join("python")
+        .join("sentry_interop.py");
+    let mut child = Command::new(python())
+        .arg(&script)
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(input.to_string().as_bytes())
+            .expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("python output");
+    assert!(
+        output.status.success(),
+        "sentry_interop.py {command} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("sentry_interop.py prints JSON")
+}

@@ -1,0 +1,97 @@
+"""Drive the official sentry-sdk for lookout's interop tests.
+
+Commands (one JSON document on stdout):
+  produce   sentry-trace / baggage headers the Python SDK writes for a sampled,
+            an unsampled and a deferred trace, with and without a DSC.
+  continue  read {"headers": {...}} on stdin, continue the trace as a server
+            would (continue_trace + start_transaction) and report what the SDK
+            decided: trace id, parent span id, sampled flag, sample_rand and DSC.
+"""
+
+import json
+import sys
+
+import sentry_sdk
+from sentry_sdk.tracing_utils import Baggage
+from sentry_sdk.transport import Transport
+
+DSN = "https://4f1b0e2c9a3d4b5e8f7a6c5d4e3b2a10@o4711.ingest.sentry.io/123456"
+
+
+class NullTransport(Transport):
+    """Keeps everything in-process: the interop tests never touch the network."""
+
+    def capture_envelope(self, envelope):
+        pass
+
+
+def init(traces_sample_rate):
+    sentry_sdk.init(
+        dsn=DSN,
+        release="python-frontend@2.0.0",
+        environment="interop",
+        traces_sample_rate=traces_sample_rate,
+        transport=NullTransport,
+        default_integrations=False,
+    )
+
+
+def headers():
+    baggage = sentry_sdk.get_baggage()
+    return {
+        "sentry-trace": sentry_sdk.get_traceparent(),
+        "baggage": baggage,
+        # What the SDK itself reads back from that baggage.
+        "dsc": Baggage.from_incoming_header(baggage).dynamic_sampling_context(),
+    }
+
+
+def produce():
+    cases = {}
+    init(1.0)
+    with sentry_sdk.start_transaction(name="GET /users/{id}", source="route", sampled=True):
+        cases["sampled"] = headers()
+    with sentry_sdk.start_transaction(name="GET /items/{id}", source="route", sampled=False):
+        cases["unsampled"] = headers()
+    # Tracing disabled: the SDK propagates a deferred decision (no flag).
+    init(None)
+    sentry_sdk.get_isolation_scope().generate_propagation_context()
+    sentry_sdk.get_current_scope().generate_propagation_context()
+    cases["deferred"] = headers()
+    # Third-party members next to the DSC, as a browser with other vendors sends.
+    init(1.0)
+    with sentry_sdk.start_transaction(name="checkout", source="custom", sampled=True):
+        h = headers()
+        h["baggage"] = "other-vendor=abc,userId=alice," + h["baggage"]
+        h["dsc"] = Baggage.from_incoming_header(h["baggage"]).dynamic_sampling_context()
+        cases["mixed"] = h
+    json.dump(cases, sys.stdout)
+
+
+def continue_():
+    request = json.load(sys.stdin)
+    init(request.get("traces_sample_rate", 1.0))
+    transaction = sentry_sdk.continue_trace(
+        request["headers"], op="http.server", name="GET /continue", source="route"
+    )
+    with sentry_sdk.start_transaction(transaction) as tx:
+        dsc = tx.get_baggage().dynamic_sampling_context()
+        out = {
+            "trace_id": tx.trace_id,
+            "parent_span_id": tx.parent_span_id,
+            "sampled": tx.sampled,
+            "dsc": dsc,
+            "outgoing_sentry_trace": sentry_sdk.get_traceparent(),
+            "outgoing_baggage": sentry_sdk.get_baggage(),
+        }
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "produce":
+        produce()
+    elif command == "continue":
+        continue_()
+    else:
+        sys.exit("usage: sentry_interop.py produce|continue")
