@@ -26,10 +26,11 @@ fn workspace_root() -> PathBuf {
 pub fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        if let Some(python) = std::env::var_os("LOOKOUT_PYTHON").map(PathBuf::from) {
-            if python.exists() {
-                return python;
-            }
+        if let Some(python) = std::env::var_os("LOOKOUT_PYTHON")
+            .map(PathBuf::from)
+            .filter(|p| p.exists())
+        {
+            return python;
         }
         let venv = workspace_root().join("target").join("lookout-python");
         let python = venv.join("bin").join("python");
