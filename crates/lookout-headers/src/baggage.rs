@@ -96,13 +96,15 @@ impl<'a> BaggageMember<'a> {
     /// its key is not an HTTP token.
     fn parse(raw: &'a str) -> Option<Self> {
         let member = trim_ows(raw);
-        let (key, rest) = member.split_once('=')?;
-        let key = trim_ows(key);
-        if key.is_empty() || !key.bytes().all(is_tchar) {
+        // Byte positions of ASCII delimiters are char boundaries.
+        let eq = member.bytes().position(|c| c == b'=')?;
+        let key = trim_ows(member.get(..eq)?);
+        if key.is_empty() || !key.bytes().all(|c| TCHAR[usize::from(c)]) {
             return None;
         }
-        let (value, properties) = match rest.split_once(';') {
-            Some((v, p)) => (v, p),
+        let rest = member.get(eq + 1..)?;
+        let (value, properties) = match rest.bytes().position(|c| c == b';') {
+            Some(p) => (rest.get(..p)?, rest.get(p + 1..)?),
             None => (rest, ""),
         };
         Some(Self {
@@ -114,27 +116,34 @@ impl<'a> BaggageMember<'a> {
     }
 }
 
-/// RFC 9110 `tchar`: the characters of a baggage key.
-fn is_tchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
+/// RFC 9110 `tchar`, the characters of a baggage key, as a lookup table.
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        c += 1;
+    }
+    table
+};
 
 /// A property of a baggage member: `key` or `key=value`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

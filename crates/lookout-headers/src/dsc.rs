@@ -84,9 +84,7 @@ impl<'a> DscView<'a> {
             if value.is_empty() {
                 continue;
             }
-            if let Some(slot) = KEYS
-                .iter()
-                .position(|k| *k == name)
+            if let Some(slot) = key_index(name)
                 .and_then(|i| view.raw.get_mut(i))
                 .filter(|slot| slot.is_none())
             {
@@ -106,9 +104,7 @@ impl<'a> DscView<'a> {
     /// The raw (still percent-encoded) value of a DSC key such as `"release"`.
     #[must_use]
     pub fn raw(&self, key: &str) -> Option<&'a str> {
-        KEYS.iter()
-            .position(|k| *k == key)
-            .and_then(|i| self.raw[i])
+        key_index(key).and_then(|i| self.raw[i])
     }
 
     fn text(&self, i: usize) -> Option<Cow<'a, str>> {
@@ -209,12 +205,54 @@ impl<'a> DscView<'a> {
     }
 }
 
+/// The index of a DSC key in [`KEYS`] (a `match` compiles to a length switch).
+fn key_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "trace_id" => 0,
+        "public_key" => 1,
+        "sample_rate" => 2,
+        "sample_rand" => 3,
+        "sampled" => 4,
+        "release" => 5,
+        "environment" => 6,
+        "transaction" => 7,
+        "org_id" => 8,
+        "replay_id" => 9,
+        _ => return None,
+    })
+}
+
+/// Parses a float exactly as `str::parse::<f64>` does, with a fast path for
+/// plain decimals such as `0.123456`: an integer below 2^53 divided by an
+/// exact power of ten is correctly rounded (Clinger's fast path).
+pub(crate) fn parse_f64(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (mut mantissa, mut digits, mut frac_digits, mut dot) = (0u64, 0usize, 0usize, false);
+    for c in s.bytes() {
+        match c {
+            b'0'..=b'9' if digits < 15 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                frac_digits += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return s.parse().ok(),
+        }
+    }
+    if digits == 0 {
+        return s.parse().ok();
+    }
+    Some(mantissa as f64 / POW10[frac_digits])
+}
+
 fn parse_rate(s: &str) -> Option<f64> {
-    s.parse::<f64>().ok().filter(|r| (0.0..=1.0).contains(r))
+    parse_f64(s).filter(|r| (0.0..=1.0).contains(r))
 }
 
 fn parse_rand(s: &str) -> Option<f64> {
-    s.parse::<f64>().ok().filter(|r| (0.0..1.0).contains(r))
+    parse_f64(s).filter(|r| (0.0..1.0).contains(r))
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -500,6 +538,21 @@ mod tests {
         sentry-sample_rand=0.123456,sentry-sampled=true,sentry-release=web%401.2.3,\
         sentry-environment=production,sentry-transaction=GET%20%2Fusers%2F%7Bid%7D,\
         sentry-org_id=123";
+
+    proptest::proptest! {
+        #[test]
+        fn fast_float_parse_equals_std(
+            s in "[0-9]{0,18}(\\.[0-9]{0,18})?|[-+]?[0-9.eE]{0,8}|.{0,6}",
+            x in 0.0f64..1.0,
+        ) {
+            let std = s.parse::<f64>().ok();
+            proptest::prop_assert_eq!(parse_f64(&s).map(f64::to_bits), std.map(f64::to_bits), "{:?}", s);
+            let shortest = x.to_string();
+            proptest::prop_assert_eq!(parse_f64(&shortest), Some(x));
+            let six = format!("{x:.6}");
+            proptest::prop_assert_eq!(parse_f64(&six), six.parse().ok());
+        }
+    }
 
     #[test]
     fn reads_every_key() {

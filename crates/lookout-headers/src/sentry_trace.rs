@@ -71,6 +71,9 @@ impl SentryTrace {
     /// newline is rejected (HTTP header values cannot contain one).
     pub fn parse(value: &str) -> Result<Self, SentryTraceError> {
         let core = trim_ows(value).as_bytes();
+        if let Some(st) = Self::parse_canonical(core) {
+            return Ok(st);
+        }
         let mut caps = Captures::default();
         if !walk(core, 0, 0, &mut caps) {
             return Err(SentryTraceError::malformed(value));
@@ -94,6 +97,27 @@ impl SentryTrace {
             parent_span_id,
             sampled: caps.flag.map(|f| f == b'1'),
         })
+    }
+
+    /// `TRACE-SPAN` or `TRACE-SPAN-F`, the shape SDKs send: when it fits, the
+    /// regex's first choice (every group present) is the match, so the
+    /// backtracking walk can be skipped.
+    fn parse_canonical(core: &[u8]) -> Option<Self> {
+        let sampled = match core.len() {
+            49 => None,
+            51 if core[49] == b'-' => match core[50] {
+                b'1' => Some(true),
+                b'0' => Some(false),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if core[32] != b'-' {
+            return None;
+        }
+        let trace_id = TraceId::parse_hex(std::str::from_utf8(&core[..32]).ok()?).ok()?;
+        let span_id = SpanId::parse_hex(std::str::from_utf8(&core[33..49]).ok()?).ok()?;
+        Some(Self::new(trace_id, span_id, sampled))
     }
 
     /// Chooses among several `sentry-trace` values (repeated headers, each
@@ -169,7 +193,16 @@ impl fmt::Display for SentryTrace {
 
 /// Trims HTTP optional whitespace (spaces and tabs), nothing else.
 pub(crate) fn trim_ows(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    let b = s.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    while start < end && matches!(b[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    // Spaces and tabs are ASCII, so both ends are char boundaries.
+    s.get(start..end).unwrap_or_default()
 }
 
 fn slice(b: &[u8], at: usize, len: usize) -> &str {
