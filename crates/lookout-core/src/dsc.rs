@@ -1,0 +1,99 @@
+//! The Dynamic Sampling Context of a request: frozen once, on every envelope.
+//!
+//! A continued trace carries the caller's DSC, frozen at `begin`. A trace that
+//! starts here gets a head-of-trace DSC with every field lookout knows, frozen
+//! the first time it leaves the process (an outgoing request or an envelope).
+//! After that nothing changes it, not even identifying the user.
+//!
+//! sentry-core 0.49 writes a partial DSC (trace id, public key, sample rate,
+//! sampled) and only on transactions. lookout closes the gap without forking
+//! it: the delivery hook ([`stamp`]) replaces the envelope `trace` header with
+//! the request's frozen DSC, for error events and transactions alike.
+
+use std::sync::Arc;
+
+use lookout_headers::DynamicSamplingContext;
+use lookout_scope::RequestContext;
+use sentry_core::Envelope;
+use sentry_core::protocol::{Context, EnvelopeItem};
+
+use crate::engine::Engine;
+
+/// The request's frozen DSC, freezing a head-of-trace one now if needed.
+pub(crate) fn frozen(ctx: &RequestContext, engine: &Engine) -> Arc<DynamicSamplingContext> {
+    ctx.frozen_dsc_or_init(|| head_of_trace(ctx, engine))
+}
+
+/// A head-of-trace DSC: everything this service knows about the trace.
+fn head_of_trace(ctx: &RequestContext, engine: &Engine) -> DynamicSamplingContext {
+    let trace = ctx.trace();
+    let mut dsc = DynamicSamplingContext::new();
+    dsc.trace_id = Some(trace.trace_id);
+    dsc.public_key.clone_from(&engine.public_key);
+    dsc.sample_rate = Some(trace.sample_rate);
+    dsc.sample_rand = Some(trace.sample_rand);
+    dsc.sampled = Some(trace.sampled);
+    dsc.release.clone_from(&engine.release);
+    dsc.environment.clone_from(&engine.environment);
+    // Only a route template names the transaction; a raw URL never does.
+    dsc.transaction = ctx
+        .route()
+        .map(|route| crate::engine::transaction_name(ctx.method(), &route));
+    dsc.org_id.clone_from(&engine.org.org_id);
+    dsc
+}
+
+/// Puts the current request's frozen DSC on `envelope` (the delivery hook).
+///
+/// Envelopes captured outside a request, or belonging to another trace than
+/// the current request's, keep what sentry-core wrote.
+pub(crate) fn stamp(envelope: Envelope, engine: &Engine) -> Envelope {
+    let Some(ctx) = lookout_scope::current() else {
+        return envelope;
+    };
+    let trace_id: sentry_core::protocol::TraceId = ctx.trace().trace_id.into();
+    if envelope_trace_id(&envelope).is_some_and(|id| id != trace_id) {
+        return envelope;
+    }
+    let dsc = frozen(&ctx, engine);
+    with_trace_header(envelope, &dsc)
+}
+
+fn envelope_trace_id(envelope: &Envelope) -> Option<sentry_core::protocol::TraceId> {
+    envelope.items().find_map(|item| {
+        let contexts = match item {
+            EnvelopeItem::Event(event) => &event.contexts,
+            EnvelopeItem::Transaction(transaction) => &transaction.contexts,
+            _ => return None,
+        };
+        match contexts.get("trace") {
+            Some(Context::Trace(trace)) => Some(trace.trace_id),
+            _ => None,
+        }
+    })
+}
+
+/// Replaces the envelope's `trace` header with `dsc` (removing it when the
+/// frozen DSC is empty: the caller sent none, and we may not invent one).
+fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelope {
+    // EnvelopeHeaders has builders but no setters: rebuild it through serde,
+    // which keeps every other header (event_id, dsn, sdk, sent_at) as is.
+    let Ok(mut headers) = serde_json::to_value(envelope.headers()) else {
+        return envelope;
+    };
+    let Some(map) = headers.as_object_mut() else {
+        return envelope;
+    };
+    if dsc.is_empty() {
+        map.remove("trace");
+    } else {
+        let Ok(trace) = serde_json::to_value(dsc) else {
+            return envelope;
+        };
+        map.insert("trace".to_owned(), trace);
+    }
+    match serde_json::from_value(headers) {
+        Ok(headers) => envelope.with_headers(headers),
+        Err(_) => envelope,
+    }
+}

@@ -1,0 +1,274 @@
+//! Test helpers: run requests through a real lookout pipeline and assert on
+//! what would have been sent, in-process.
+//!
+//! [`TestLookout`] builds the engine and a Sentry client from settings you
+//! give it (never from the process environment), binds the client to a Hub
+//! of its own (tests running in parallel do not see each other's events) and
+//! captures every envelope the delivery pipeline would send. Each envelope is
+//! written to bytes and parsed back with `sentry-types`, so what you assert on
+//! is what the wire format carries (the frozen DSC in the envelope header
+//! included).
+//!
+//! Enable with the `test` feature:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! lookout-core = { version = "0.1", features = ["test"] }
+//! ```
+//!
+//! ```
+//! use http::{HeaderMap, StatusCode};
+//! use lookout_core::testing::TestLookout;
+//! use lookout_core::{RequestHead, ResponseHead};
+//!
+//! let test = TestLookout::new();
+//! let headers = HeaderMap::new();
+//! let in_flight = test.lookout().begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
+//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+//! finished.body.complete();
+//!
+//! let events = test.events();
+//! assert_eq!(events.len(), 1);
+//! assert_eq!(events[0].tags["http.route"], "/fail");
+//! assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /fail"));
+//! ```
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lookout_policy::{ConfigError, Settings};
+use sentry_core::protocol::{EnvelopeItem, Event, Transaction};
+use sentry_core::{Client, Envelope, Hub, Transport, TransportFactory, TransportOptions};
+
+use crate::delivery::Delivery;
+use crate::engine::Lookout;
+
+/// The DSN test clients use (nothing is ever sent to it).
+pub const TEST_DSN: &str = "https://5d0c5ba5e11b4c40a3b1a3e5f0a8d9c1@o4711.ingest.sentry.io/7";
+
+/// An in-process transport keeping every envelope, round-tripped through the
+/// wire format.
+#[derive(Clone, Default)]
+pub struct Capture {
+    envelopes: Arc<Mutex<Vec<Envelope>>>,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("envelopes", &self.lock().len())
+            .finish()
+    }
+}
+
+impl Capture {
+    /// An empty capture.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Envelope>> {
+        self.envelopes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every envelope received so far.
+    #[must_use]
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        self.lock().clone()
+    }
+
+    /// Every error event received so far.
+    #[must_use]
+    pub fn events(&self) -> Vec<Event<'static>> {
+        self.lock()
+            .iter()
+            .flat_map(|envelope| envelope.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::Event(event) => Some((**event).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every transaction received so far.
+    #[must_use]
+    pub fn transactions(&self) -> Vec<Transaction<'static>> {
+        self.lock()
+            .iter()
+            .flat_map(|envelope| envelope.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::Transaction(tx) => Some((**tx).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Forgets everything received.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+impl Transport for Capture {
+    fn send_envelope(&self, envelope: Envelope) {
+        let mut bytes = Vec::new();
+        if envelope.to_writer(&mut bytes).is_err() {
+            return;
+        }
+        match Envelope::from_slice(&bytes) {
+            Ok(parsed) => self.lock().push(parsed),
+            Err(error) => panic!("lookout wrote an envelope sentry-types cannot parse: {error}"),
+        }
+    }
+}
+
+impl TransportFactory for Capture {
+    fn create_transport_with_options(&self, _options: TransportOptions) -> Arc<dyn Transport> {
+        Arc::new(self.clone())
+    }
+}
+
+/// A lookout engine with a capturing client bound to a Hub of its own.
+pub struct TestLookout {
+    lookout: Lookout,
+    client: Arc<Client>,
+    hub: Arc<Hub>,
+    capture: Capture,
+    delivery: Delivery,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for TestLookout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestLookout")
+            .field("lookout", &self.lookout)
+            .field("capture", &self.capture)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TestLookout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestLookout {
+    /// Test defaults: environment `test`, [`TEST_DSN`], every trace sampled.
+    ///
+    /// # Panics
+    /// Never: the defaults are valid settings.
+    #[must_use]
+    pub fn new() -> Self {
+        match Self::from_vars(std::iter::empty::<(&str, &str)>()) {
+            Ok(test) => test,
+            Err(error) => unreachable!("the test defaults are valid: {error}"),
+        }
+    }
+
+    /// Test defaults overridden by `vars` (as environment variables would).
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut all: Vec<(String, String)> = vec![
+            ("SENTRY_DSN".into(), TEST_DSN.into()),
+            ("SENTRY_ENVIRONMENT".into(), "test".into()),
+            ("SENTRY_TRACES_SAMPLE_RATE".into(), "1.0".into()),
+        ];
+        for (k, v) in vars {
+            let (k, v) = (k.as_ref().to_owned(), v.as_ref().to_owned());
+            all.retain(|(key, _)| *key != k);
+            all.push((k, v));
+        }
+        let settings = Settings::from_vars(all)?;
+        Ok(Self::with_settings(settings, |builder| builder))
+    }
+
+    /// An engine for `settings` (customised by `configure`, e.g. with
+    /// classifiers), with a capturing client on its own Hub.
+    pub fn with_settings(
+        settings: Settings,
+        configure: impl FnOnce(crate::LookoutBuilder) -> crate::LookoutBuilder,
+    ) -> Self {
+        let capture = Capture::new();
+        let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
+        let lookout = configure(
+            Lookout::builder()
+                .settings(&settings)
+                .origin("auto.http.lookout.test"),
+        )
+        .hub(Arc::clone(&hub))
+        .build();
+        let delivery = Delivery::send().with_transport(Arc::new(capture.clone()));
+        let options = lookout.client_options(&settings, delivery.clone());
+        let client = Arc::new(Client::with_options(options));
+        hub.bind_client(Some(Arc::clone(&client)));
+        Self {
+            lookout,
+            client,
+            hub,
+            capture,
+            delivery,
+            settings,
+        }
+    }
+
+    /// The engine: begin requests with it, or hand it to an adapter.
+    #[must_use]
+    pub fn lookout(&self) -> &Lookout {
+        &self.lookout
+    }
+
+    /// The Hub the capturing client is bound to.
+    #[must_use]
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// The resolved settings.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The delivery pipeline's counters.
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+
+    /// Waits until everything captured so far went through delivery.
+    pub fn flush(&self) -> bool {
+        self.client.flush(Some(Duration::from_secs(10)))
+    }
+
+    /// The captured envelopes (after a flush).
+    #[must_use]
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        self.flush();
+        self.capture.envelopes()
+    }
+
+    /// The captured error events (after a flush).
+    #[must_use]
+    pub fn events(&self) -> Vec<Event<'static>> {
+        self.flush();
+        self.capture.events()
+    }
+
+    /// The captured transactions (after a flush).
+    #[must_use]
+    pub fn transactions(&self) -> Vec<Transaction<'static>> {
+        self.flush();
+        self.capture.transactions()
+    }
+
+    /// Forgets everything captured.
+    pub fn clear(&self) {
+        self.flush();
+        self.capture.clear();
+    }
+}
