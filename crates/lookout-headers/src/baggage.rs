@@ -92,37 +92,83 @@ impl<'a> BaggageMember<'a> {
         self.member
     }
 
-    /// Splits one comma-free member; `None` when it is empty, has no `=`, or
-    /// its key is not an HTTP token.
-    fn parse(raw: &'a str) -> Option<Self> {
-        let member = trim_ows(raw);
-        // Byte positions of ASCII delimiters are char boundaries.
-        let eq = member.bytes().position(|c| c == b'=')?;
-        let key = trim_ows(member.get(..eq)?);
-        if key.is_empty() || !key.bytes().all(|c| TCHAR[usize::from(c)]) {
-            return None;
+    /// Scans one member at the start of `s`, in a single pass over its bytes.
+    ///
+    /// Returns the member (`None` when it is empty, has no `=`, or its key is
+    /// not an HTTP token) and what follows its terminating comma, if any.
+    fn scan(s: &'a str) -> (Option<Self>, Option<&'a str>) {
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut eq = None;
+        let mut semi = None;
+        let mut key_ok = true;
+        let mut key_ows = false;
+        while let Some(&c) = b.get(i) {
+            let class = CLASS[usize::from(c)];
+            if class & (COMMA | EQ) != 0 {
+                if class & EQ != 0 {
+                    eq = Some(i);
+                    i += 1;
+                }
+                break;
+            }
+            key_ok &= class & (TCHAR | OWS) != 0;
+            key_ows |= class & OWS != 0;
+            i += 1;
         }
-        let rest = member.get(eq + 1..)?;
-        let (value, properties) = match rest.bytes().position(|c| c == b';') {
-            Some(p) => (rest.get(..p)?, rest.get(p + 1..)?),
-            None => (rest, ""),
-        };
-        Some(Self {
-            member,
-            key,
-            value: trim_ows(value),
-            properties,
-        })
+        if eq.is_some() {
+            while let Some(&c) = b.get(i) {
+                if c == b',' {
+                    break;
+                }
+                if c == b';' && semi.is_none() {
+                    semi = Some(i);
+                }
+                i += 1;
+            }
+        }
+        // Every index above sits on an ASCII byte, hence on a char boundary.
+        let rest = s.get(i + 1..);
+        let member = eq.filter(|_| key_ok).and_then(|eq| {
+            let key = trim_ows(s.get(..eq)?);
+            if key.is_empty() || (key_ows && key.bytes().any(|c| CLASS[usize::from(c)] & OWS != 0))
+            {
+                return None;
+            }
+            let mut end = i;
+            while end > 0 && CLASS[usize::from(b[end - 1])] & OWS != 0 {
+                end -= 1;
+            }
+            let member = trim_ows(s.get(..end)?);
+            let value_end = semi.unwrap_or(end);
+            let properties = match semi {
+                Some(p) => s.get(p + 1..end)?,
+                None => "",
+            };
+            Some(Self {
+                member,
+                key,
+                value: trim_ows(s.get(eq + 1..value_end)?),
+                properties,
+            })
+        });
+        (member, rest)
     }
 }
 
-/// RFC 9110 `tchar`, the characters of a baggage key, as a lookup table.
-static TCHAR: [bool; 256] = {
-    let mut table = [false; 256];
+const TCHAR: u8 = 1;
+const OWS: u8 = 2;
+const COMMA: u8 = 4;
+const EQ: u8 = 8;
+
+/// Byte classes for the single-pass scanner: RFC 9110 `tchar` (the
+/// characters of a baggage key), optional whitespace, and the delimiters.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric()
+        if b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'!' | b'#'
@@ -139,9 +185,16 @@ static TCHAR: [bool; 256] = {
                     | b'`'
                     | b'|'
                     | b'~'
-            );
+            )
+        {
+            table[c] = TCHAR;
+        }
         c += 1;
     }
+    table[b' ' as usize] = OWS;
+    table[b'\t' as usize] = OWS;
+    table[b',' as usize] = COMMA;
+    table[b'=' as usize] = EQ;
     table
 };
 
@@ -237,15 +290,13 @@ impl<'a, I> BaggageMembers<'a, I>
 where
     I: Iterator<Item = &'a str>,
 {
-    fn next_raw(&mut self) -> Option<&'a str> {
+    /// The next comma-separated part, parsed (`None` inside when invalid).
+    fn next_part(&mut self) -> Option<Option<BaggageMember<'a>>> {
         loop {
             if let Some(rest) = self.current {
-                let (part, rest) = match rest.split_once(',') {
-                    Some((p, r)) => (p, Some(r)),
-                    None => (rest, None),
-                };
+                let (member, rest) = BaggageMember::scan(rest);
                 self.current = rest;
-                return Some(part);
+                return Some(member);
             }
             self.current = Some(self.values.next()?);
         }
@@ -260,8 +311,7 @@ where
 
     fn next(&mut self) -> Option<Self::Item> {
         while self.count < MAX_MEMBERS {
-            let raw = self.next_raw()?;
-            let Some(member) = BaggageMember::parse(raw) else {
+            let Some(member) = self.next_part()? else {
                 continue;
             };
             let added = member.member.len() + usize::from(self.count > 0);

@@ -88,8 +88,43 @@ fn tracestate_value() -> impl Strategy<Value = String> {
     "[!-+\\--<>-~]([ -+\\--<>-~]{0,30}[!-+\\--<>-~])?"
 }
 
+/// The baggage member grammar written the obvious way, to check the
+/// single-pass scanner against.
+fn baggage_model(value: &str) -> Vec<(String, String, String, String)> {
+    let ows = |s: &str| s.trim_matches([' ', '\t']).to_owned();
+    let token = |k: &str| {
+        !k.is_empty()
+            && k.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+    };
+    value
+        .split(',')
+        .filter_map(|raw| {
+            let member = ows(raw);
+            let (key, rest) = member.split_once('=')?;
+            let key = ows(key);
+            if !token(&key) {
+                return None;
+            }
+            let (v, props) = rest.split_once(';').unwrap_or((rest, ""));
+            Some((key, ows(v), props.to_owned(), member.clone()))
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn baggage_scanner_matches_the_grammar_model(value in "[a-c =;,\t%é]{0,40}|.{0,40}") {
+        let got: Vec<(String, String, String, String)> = parse_baggage([value.as_str()])
+            .map(|m| {
+                let props = m.as_str().split_once(';').map(|(_, p)| p.to_owned()).unwrap_or_default();
+                (m.key().to_owned(), m.raw_value().to_owned(), props, m.as_str().to_owned())
+            })
+            .collect();
+        prop_assert_eq!(got, baggage_model(&value), "{:?}", value);
+    }
 
     #[test]
     fn sentry_trace_round_trips(t in prop::option::of(trace_id()), s in prop::option::of(span_id()), f in prop::option::of(any::<bool>())) {
