@@ -100,7 +100,7 @@ impl<'a> BaggageMember<'a> {
         let b = s.as_bytes();
         let mut i = 0;
         let mut eq = None;
-        let mut semi = None;
+        let mut semi: Option<usize> = None;
         let mut key_ok = true;
         let mut key_ows = false;
         while let Some(&c) = b.get(i) {
@@ -117,15 +117,12 @@ impl<'a> BaggageMember<'a> {
             i += 1;
         }
         if eq.is_some() {
-            while let Some(&c) = b.get(i) {
-                if c == b',' {
-                    break;
-                }
-                if c == b';' && semi.is_none() {
-                    semi = Some(i);
-                }
-                i += 1;
-            }
+            // Values are longer than keys: let `find` (word-at-a-time memchr)
+            // look for the delimiters.
+            let tail = s.get(i..).unwrap_or_default();
+            let len = tail.find(',').unwrap_or(tail.len());
+            semi = tail.get(..len).and_then(|v| v.find(';')).map(|p| i + p);
+            i += len;
         }
         // Every index above sits on an ASCII byte, hence on a char boundary.
         let rest = s.get(i + 1..);

@@ -47,6 +47,8 @@ where
         V: IntoIterator<IntoIter = I>,
     {
         let values = values.into_iter();
+        // Keys seen so far, on the stack: duplicates are found in one pass.
+        let mut keys = [""; MAX_TRACESTATE_MEMBERS];
         let mut len = 0;
         for raw in raw_members(values.clone()) {
             let (key, value) = raw
@@ -58,17 +60,16 @@ where
             if !valid_value(value) {
                 return Err(TraceStateError::new(Kind::Value, raw));
             }
-            len += 1;
-            if len > MAX_TRACESTATE_MEMBERS {
+            let Some(slot) = keys.get_mut(len) else {
                 return Err(TraceStateError::new(Kind::TooManyMembers, raw));
-            }
-        }
-        let state = Self { values, len };
-        for (i, (key, _)) in state.members().enumerate() {
-            if state.members().take(i).any(|(k, _)| k == key) {
+            };
+            *slot = key;
+            if keys[..len].contains(&key) {
                 return Err(TraceStateError::new(Kind::DuplicateKey, key));
             }
+            len += 1;
         }
+        let state = Self { values, len };
         Ok(state)
     }
 
