@@ -2,14 +2,16 @@
 //!
 //! Any event captured inside a request (a classified failure, a `tracing`
 //! ERROR, a manual `capture_message`) gets the tags `request_id`,
-//! `http.route`, `http.request.method`, `authenticated` (and `user_role`)
-//! and the request's transaction name, sampled or not. Doing it at capture
-//! time, from the current request, keeps the request path free of that work
-//! when nothing is captured.
+//! `http.route`, `http.request.method`, `authenticated` (and `user_role`),
+//! the user, the trace context, the request's transaction name (sampled or
+//! not) and, once the handler answered, the request breadcrumb. Doing it at
+//! capture time, from the current request, keeps the request path free of
+//! that work when nothing is captured.
 
 use lookout_classify::ROUTE_TAG;
-use lookout_scope::{TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE};
-use sentry_core::protocol::Event;
+use lookout_scope::ResponseSummary;
+use sentry_core::Level;
+use sentry_core::protocol::{Breadcrumb, Event, Map, Value};
 
 use crate::engine::transaction_name;
 
@@ -21,25 +23,60 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
     let Some(ctx) = lookout_scope::current() else {
         return event;
     };
-    let tags = &mut event.tags;
-    tags.entry(TAG_REQUEST_ID.to_owned())
-        .or_insert_with(|| ctx.request_id().to_owned());
+    // Request id, user, authenticated / user_role, trace context.
+    ctx.apply_to(&mut event);
     let method = ctx.method();
     if !method.is_empty() {
-        tags.entry(METHOD_TAG.to_owned())
+        event
+            .tags
+            .entry(METHOD_TAG.to_owned())
             .or_insert_with(|| method.to_owned());
     }
-    let user = ctx.user();
-    tags.insert(TAG_AUTHENTICATED.to_owned(), user.is_some().to_string());
-    if let Some(role) = user.as_ref().and_then(|u| u.role.clone()) {
-        tags.insert(TAG_USER_ROLE.to_owned(), role);
-    }
-    if let Some(route) = ctx.route() {
-        tags.entry(ROUTE_TAG.to_owned())
+    let route = ctx.route();
+    if let Some(route) = &route {
+        event
+            .tags
+            .entry(ROUTE_TAG.to_owned())
             .or_insert_with(|| route.to_string());
         if event.transaction.is_none() {
-            event.transaction = Some(transaction_name(method, &route));
+            event.transaction = Some(transaction_name(method, route));
         }
     }
+    if let Some(response) = ctx.response() {
+        event
+            .breadcrumbs
+            .values
+            .push(request_breadcrumb(method, route.as_deref(), response));
+    }
     event
+}
+
+/// `METHOD route -> status in N ms`: the one breadcrumb a finished request
+/// leaves. It is built when an event of that request is captured (only such
+/// events can see the request's scope), so a request that captures nothing
+/// pays nothing for it.
+fn request_breadcrumb(method: &str, route: Option<&str>, response: ResponseSummary) -> Breadcrumb {
+    let status = response.status;
+    let label = route.unwrap_or("<unmatched route>");
+    let mut data = Map::new();
+    data.insert("method".to_owned(), Value::from(method));
+    data.insert("status_code".to_owned(), Value::from(status));
+    if let Some(route) = route {
+        data.insert(ROUTE_TAG.to_owned(), Value::from(route));
+    }
+    Breadcrumb {
+        ty: "http".to_owned(),
+        category: Some("http.server".to_owned()),
+        level: match status {
+            500.. => Level::Error,
+            400..=499 => Level::Warning,
+            _ => Level::Info,
+        },
+        message: Some(format!(
+            "{method} {label} -> {status} in {} ms",
+            response.latency.as_millis()
+        )),
+        data,
+        ..Breadcrumb::default()
+    }
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::Method;
-use lookout_classify::{Action, Decision, Outcome};
+use lookout_classify::{Decision, Outcome};
 use lookout_headers::{SpanId, TraceParent};
-use lookout_scope::{RequestContext, RequestTrace};
-use sentry_core::protocol::{Breadcrumb, SessionStatus, SpanStatus, Value};
+use lookout_scope::{RequestContext, RequestTrace, ResponseSummary};
+use sentry_core::protocol::{SessionStatus, SpanStatus, Value};
 use sentry_core::{TransactionContext, TransactionOrSpan};
 
 use crate::continuation::{Continuation, TraceOrigin};
@@ -37,7 +37,7 @@ impl Lookout {
     /// assert!(in_flight.trace_origin().is_continued());
     ///
     /// let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
-    /// assert_eq!(finished.headers.request_id, "abc-123");
+    /// assert_eq!(finished.headers.request_id.as_str(), "abc-123");
     /// finished.body.complete();
     /// ```
     pub fn begin<H: Headers + ?Sized>(&self, head: &RequestHead<'_, H>) -> InFlight {
@@ -86,10 +86,7 @@ impl Lookout {
             if let Some(route) = head.route() {
                 ctx.set_route(route);
             }
-            request = Some(Box::new(RequestInfo {
-                path: head.path().to_owned(),
-                query: head.query().map(str::to_owned),
-            }));
+            request = Some(RequestInfo::new(head.path(), head.query()));
             if decision.sampled {
                 transaction = Some(start_transaction(engine, &ctx, head, &method));
             }
@@ -146,9 +143,35 @@ fn start_transaction<H: Headers + ?Sized>(
     transaction
 }
 
+/// The path and query, copied in one allocation (only when a client is bound).
 struct RequestInfo {
-    path: String,
-    query: Option<String>,
+    path_and_query: Box<str>,
+    path_len: usize,
+    has_query: bool,
+}
+
+impl RequestInfo {
+    fn new(path: &str, query: Option<&str>) -> Self {
+        let mut text = String::with_capacity(path.len() + query.map_or(0, str::len));
+        text.push_str(path);
+        if let Some(query) = query {
+            text.push_str(query);
+        }
+        Self {
+            path_and_query: text.into_boxed_str(),
+            path_len: path.len(),
+            has_query: query.is_some(),
+        }
+    }
+
+    fn path(&self) -> &str {
+        &self.path_and_query[..self.path_len]
+    }
+
+    fn query(&self) -> Option<&str> {
+        self.has_query
+            .then(|| &self.path_and_query[self.path_len..])
+    }
 }
 
 /// A request in flight; see [`Lookout::begin`].
@@ -161,7 +184,7 @@ pub struct InFlight {
     ctx: RequestContext,
     method: Method,
     started: Instant,
-    request: Option<Box<RequestInfo>>,
+    request: Option<RequestInfo>,
     transaction: Option<sentry_core::Transaction>,
     origin: TraceOrigin,
     finished: bool,
@@ -195,8 +218,8 @@ pub struct Finished {
 /// Headers core adds to every response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHeaders {
-    /// `x-request-id`: always.
-    pub request_id: String,
+    /// `x-request-id`: always (validated incoming or generated).
+    pub request_id: lookout_headers::RequestId,
     /// `server-timing` with `sentry-trace` and `baggage`, when enabled.
     pub server_timing: Option<String>,
 }
@@ -250,9 +273,42 @@ impl InFlight {
     /// classified); `panic` is the panic message when the handler panicked
     /// (the adapter answers 500).
     pub fn finish(
-        mut self,
+        self,
         response: &ResponseHead<'_>,
         error: Option<&(dyn Error + 'static)>,
+        panic: Option<&str>,
+    ) -> Finished {
+        self.finish_with(response, error.map(HandlerError::Dyn), panic)
+    }
+
+    /// [`finish`](InFlight::finish) with an error whose concrete type is
+    /// known ([`TypedError`]), so the event and the `error.rust_type` tag
+    /// name that type exactly. Adapters use it for errors that travelled
+    /// type-erased (a response extension holding `Arc<dyn TypedError>`).
+    ///
+    /// ```
+    /// use http::{HeaderMap, StatusCode};
+    /// use lookout_core::{Lookout, RequestHead, ResponseHead, TypedError};
+    ///
+    /// let lookout = Lookout::builder().build();
+    /// let in_flight = lookout.begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
+    /// let error: std::sync::Arc<dyn TypedError> = std::sync::Arc::new(std::fmt::Error);
+    /// let finished = in_flight.finish_typed(&ResponseHead::new(StatusCode::BAD_GATEWAY), Some(&*error), None);
+    /// finished.body.complete();
+    /// ```
+    pub fn finish_typed(
+        self,
+        response: &ResponseHead<'_>,
+        error: Option<&dyn TypedError>,
+        panic: Option<&str>,
+    ) -> Finished {
+        self.finish_with(response, error.map(HandlerError::Typed), panic)
+    }
+
+    fn finish_with(
+        mut self,
+        response: &ResponseHead<'_>,
+        error: Option<HandlerError<'_>>,
         panic: Option<&str>,
     ) -> Finished {
         self.finished = true;
@@ -269,24 +325,30 @@ impl InFlight {
         }
         let mut decision = None;
         let mut event_id = None;
-        if let (Some(hub), Some(request)) = (self.ctx.hub(), self.request.as_deref()) {
+        if let (Some(hub), Some(request)) = (self.ctx.hub(), self.request.as_ref()) {
             let route = self.ctx.route();
-            let mut outcome = Outcome::new(&self.method, &request.path, status)
+            let mut outcome = Outcome::new(&self.method, request.path(), status)
                 .with_latency(self.started.elapsed());
             if let Some(route) = route.as_deref() {
                 outcome = outcome.with_route(route);
             }
-            if let Some(query) = request.query.as_deref() {
+            if let Some(query) = request.query() {
                 outcome = outcome.with_query(query);
             }
-            if let Some(error) = error {
-                outcome = outcome.with_error_dyn(error);
+            match error {
+                Some(HandlerError::Dyn(error)) => outcome = outcome.with_error_dyn(error),
+                Some(HandlerError::Typed(error)) => outcome = error.attach_to(outcome),
+                None => {}
             }
             if let Some(panic) = panic {
                 outcome = outcome.with_panic(panic);
             }
             let decided = self.engine.classifiers.decide(&outcome);
-            hub.add_breadcrumb(request_breadcrumb(&outcome, &decided));
+            // The request breadcrumb goes on every event captured from now on.
+            self.ctx.set_response(ResponseSummary {
+                status: status.as_u16(),
+                latency: outcome.latency(),
+            });
             if decided.is_capture()
                 && let Some(event) = lookout_classify::event(&outcome, &decided)
             {
@@ -307,7 +369,7 @@ impl InFlight {
             decision = Some(decided);
         }
         let headers = ResponseHeaders {
-            request_id: self.ctx.request_id().to_owned(),
+            request_id: self.ctx.request_id_owned(),
             server_timing: self
                 .engine
                 .server_timing
@@ -342,31 +404,43 @@ impl Drop for InFlight {
     }
 }
 
-/// `METHOD route -> status in N ms`, with the classifier's breadcrumb data.
-fn request_breadcrumb(outcome: &Outcome<'_>, decision: &Decision) -> Breadcrumb {
-    let status = outcome.status();
-    let label = outcome.route().unwrap_or(outcome.path());
-    let message = format!(
-        "{} {label} -> {} in {} ms",
-        outcome.method(),
-        status.as_u16(),
-        outcome.latency().as_millis()
-    );
-    let mut crumb = lookout_classify::breadcrumb(outcome, decision).unwrap_or_else(|| Breadcrumb {
-        ty: "http".to_owned(),
-        category: Some("http.server".to_owned()),
-        level: if status.is_server_error() {
-            sentry_core::Level::Error
-        } else {
-            sentry_core::Level::Info
-        },
-        ..Breadcrumb::default()
-    });
-    if matches!(decision.action(), Action::Capture { .. }) {
-        crumb.level = sentry_core::Level::Error;
+/// The handler's error as [`InFlight::finish`] or [`InFlight::finish_typed`] got it.
+#[derive(Clone, Copy)]
+enum HandlerError<'e> {
+    Dyn(&'e (dyn Error + 'static)),
+    Typed(&'e dyn TypedError),
+}
+
+/// An error that still knows its concrete type behind a trait object.
+///
+/// Every `E: Error + Send + Sync + 'static` is one. An adapter that must carry
+/// a handler's error type-erased (axum: in a response extension) keeps an
+/// `Arc<dyn TypedError>` and hands it to [`InFlight::finish_typed`]; the
+/// classifier then sees the error by its concrete type
+/// ([`Outcome::with_error`]), which `&dyn Error` cannot give it.
+///
+/// ```
+/// use lookout_core::TypedError;
+///
+/// let error: Box<dyn TypedError> = Box::new(std::fmt::Error);
+/// assert_eq!(error.type_name(), "core::fmt::Error");
+/// ```
+pub trait TypedError: Error + Send + Sync + 'static {
+    /// `outcome` with this error attached by its concrete type.
+    fn attach_to<'a>(&'a self, outcome: Outcome<'a>) -> Outcome<'a>;
+
+    /// The concrete type's name ([`std::any::type_name`]).
+    fn type_name(&self) -> &'static str;
+}
+
+impl<E: Error + Send + Sync + 'static> TypedError for E {
+    fn attach_to<'a>(&'a self, outcome: Outcome<'a>) -> Outcome<'a> {
+        outcome.with_error(self)
     }
-    crumb.message = Some(message);
-    crumb
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<E>()
+    }
 }
 
 /// Ends the request's transaction when the response body is done.

@@ -18,7 +18,7 @@ mod propagation;
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::{DEFAULT_FLUSH_TIMEOUT, Lookout, LookoutBuilder, collecting_console};
 pub use head::{Headers, RequestHead, ResponseHead};
-pub use in_flight::{BodyEnd, Finished, InFlight, ResponseHeaders};
+pub use in_flight::{BodyEnd, Finished, InFlight, ResponseHeaders, TypedError};
 pub use propagation::{OutgoingHeaders, inject_headers, outgoing_headers};
 #[cfg(feature = "test")]
 pub mod testing;

@@ -13,10 +13,12 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use lookout_headers::{DynamicSamplingContext, RequestId};
 use lookout_policy::PiiPolicy;
+use sentry_core::protocol::{Context, Event};
 use sentry_core::{Hub, IntoBreadcrumbs};
 
 use crate::bound::Bound;
 use crate::current::{Entered, current};
+use crate::response::ResponseSummary;
 use crate::trace::RequestTrace;
 use crate::user::User;
 
@@ -78,6 +80,7 @@ struct Inner {
 struct State {
     user: Option<User>,
     route: Option<Arc<str>>,
+    response: Option<ResponseSummary>,
 }
 
 /// Builds a [`RequestContext`]; see [`RequestContext::builder`].
@@ -216,8 +219,11 @@ impl RequestContextBuilder {
     }
 
     /// Creates the context. When the parent Hub has an enabled client, a Hub
-    /// is derived for this request and its scope gets the tags `request_id`
-    /// and `authenticated=false`, no user, and the trace context.
+    /// is derived for this request. Nothing is written to its scope: the
+    /// request's data (request id, user, tags, trace) is applied to each
+    /// event when it is captured, by [`apply_to_event`](crate::apply_to_event)
+    /// (install it as the client's `before_send`; lookout-core does), so a
+    /// request that captures nothing pays for none of it.
     #[must_use]
     pub fn build(self) -> RequestContext {
         let trace = self.trace.unwrap_or_else(RequestTrace::new_root);
@@ -230,13 +236,6 @@ impl RequestContextBuilder {
                     PiiPolicy::from_send_default_pii(client.options().send_default_pii)
                 });
                 let hub = Arc::new(Hub::new_from_top(&parent));
-                hub.configure_scope(|scope| {
-                    scope.set_user(None);
-                    scope.set_tag(TAG_REQUEST_ID, self.request_id.as_str());
-                    scope.set_tag(TAG_AUTHENTICATED, false);
-                    scope.remove_tag(TAG_USER_ROLE);
-                    scope.set_context("trace", trace.to_sentry_context());
-                });
                 (pii, Some(hub), Some(parent))
             }
         };
@@ -257,6 +256,7 @@ impl RequestContextBuilder {
                 state: Mutex::new(State {
                     user: None,
                     route: None,
+                    response: None,
                 }),
                 extensions: Mutex::new(Vec::new()),
             }),
@@ -330,6 +330,13 @@ impl RequestContext {
     #[must_use]
     pub fn request_id(&self) -> &str {
         self.inner.request_id.as_str()
+    }
+
+    /// The request id as an owned value (a cheap copy: ids of up to 40
+    /// characters live inline, longer ones are shared).
+    #[must_use]
+    pub fn request_id_owned(&self) -> RequestId {
+        self.inner.request_id.clone()
     }
 
     /// The request's trace context.
@@ -448,20 +455,7 @@ impl RequestContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn identify(&self, user: User) {
-        let mut state = self.state();
-        if let Some(hub) = &self.inner.hub {
-            let sentry_user = user.to_sentry_user(self.inner.pii);
-            let role = user.role.as_deref();
-            hub.configure_scope(|scope| {
-                scope.set_user(Some(sentry_user));
-                scope.set_tag(TAG_AUTHENTICATED, true);
-                match role {
-                    Some(role) => scope.set_tag(TAG_USER_ROLE, role),
-                    None => scope.remove_tag(TAG_USER_ROLE),
-                }
-            });
-        }
-        state.user = Some(user);
+        self.state().user = Some(user);
     }
 
     /// Marks the request anonymous again (a logout): no user on its scope,
@@ -479,15 +473,78 @@ impl RequestContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_anonymous(&self) -> Option<User> {
-        let mut state = self.state();
-        if let Some(hub) = &self.inner.hub {
-            hub.configure_scope(|scope| {
-                scope.set_user(None);
-                scope.set_tag(TAG_AUTHENTICATED, false);
-                scope.remove_tag(TAG_USER_ROLE);
-            });
+        self.state().user.take()
+    }
+
+    /// Records how the request was answered (lookout-core does this when the
+    /// handler finished), for events captured afterwards.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::{RequestContext, ResponseSummary};
+    ///
+    /// let ctx = RequestContext::new(RequestId::generate());
+    /// ctx.set_response(ResponseSummary { status: 200, latency: Duration::from_millis(3) });
+    /// assert_eq!(ctx.response().map(|r| r.status), Some(200));
+    /// ```
+    pub fn set_response(&self, summary: ResponseSummary) {
+        self.state().response = Some(summary);
+    }
+
+    /// How the request was answered, once it was.
+    #[must_use]
+    pub fn response(&self) -> Option<ResponseSummary> {
+        self.state().response
+    }
+
+    /// Writes this request's data into `event`: the tags `request_id`,
+    /// `authenticated` (and `user_role`), the identified user (filtered by the
+    /// [`PiiPolicy`]), and the request's `trace` context when the event has
+    /// none of this trace (a span of a sampled transaction keeps its own).
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::{RequestContext, User};
+    /// use sentry_core::protocol::Event;
+    ///
+    /// let ctx = RequestContext::new(RequestId::parse("req-9")?);
+    /// ctx.identify(User::id("42").role("admin").email("ada@example.com"));
+    /// let mut event = Event::default();
+    /// ctx.apply_to(&mut event);
+    /// assert_eq!(event.tags["request_id"], "req-9");
+    /// assert_eq!(event.tags["user_role"], "admin");
+    /// assert_eq!(event.user.as_ref().unwrap().email, None); // PII off
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_to(&self, event: &mut Event<'_>) {
+        let user = self.state().user.clone();
+        let tags = &mut event.tags;
+        tags.entry(TAG_REQUEST_ID.to_owned())
+            .or_insert_with(|| self.request_id().to_owned());
+        tags.insert(TAG_AUTHENTICATED.to_owned(), user.is_some().to_string());
+        match user.as_ref().and_then(|u| u.role.clone()) {
+            Some(role) => {
+                tags.insert(TAG_USER_ROLE.to_owned(), role);
+            }
+            None => {
+                tags.remove(TAG_USER_ROLE);
+            }
         }
-        state.user.take()
+        if let Some(user) = &user {
+            event.user = Some(user.to_sentry_user(self.inner.pii));
+        }
+        let trace = self.inner.trace;
+        let ours = sentry_core::protocol::TraceId::from(trace.trace_id);
+        let has_ours = matches!(
+            event.contexts.get("trace"),
+            Some(Context::Trace(t)) if t.trace_id == ours
+        );
+        if !has_ours {
+            event
+                .contexts
+                .insert("trace".to_owned(), trace.to_sentry_context().into());
+        }
     }
 
     /// The identified user as given to [`RequestContext::identify`] (all

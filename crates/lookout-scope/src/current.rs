@@ -113,3 +113,27 @@ pub fn identify(user: User) -> Result<(), NotInRequest> {
 pub fn set_anonymous() -> Result<Option<User>, NotInRequest> {
     try_current().map(|ctx| ctx.set_anonymous())
 }
+
+/// Adds the current request's data to `event` ([`RequestContext::apply_to`]);
+/// events captured outside a request pass unchanged.
+///
+/// Install it as the client's `before_send` (lookout-core does, before the
+/// privacy scrubber), so every event captured inside a request carries its
+/// request id, user, tags and trace:
+///
+/// ```
+/// use std::sync::Arc;
+/// use sentry_core::ClientOptions;
+///
+/// let mut options = ClientOptions::default();
+/// options.before_send = Some(Arc::new(lookout_scope::apply_to_event));
+/// # let _ = options;
+/// ```
+pub fn apply_to_event(
+    mut event: sentry_core::protocol::Event<'static>,
+) -> Option<sentry_core::protocol::Event<'static>> {
+    if let Some(ctx) = current() {
+        ctx.apply_to(&mut event);
+    }
+    Some(event)
+}

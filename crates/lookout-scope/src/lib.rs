@@ -12,11 +12,15 @@
 //! ```
 //! use lookout_headers::RequestId;
 //! use lookout_scope::{InRequestExt, RequestContext, User};
-//! use sentry_core::{Level, test::with_captured_events};
+//! use std::sync::Arc;
+//! use sentry_core::{ClientOptions, Level, test::with_captured_events_options};
 //!
 //! // lookout-core validates or generates the id when a request arrives.
 //! let request_id = RequestId::parse("req-7f3a")?;
-//! let events = with_captured_events(|| {
+//! // lookout-core installs this hook on the client it builds.
+//! let mut options = ClientOptions::default();
+//! options.before_send = Some(Arc::new(lookout_scope::apply_to_event));
+//! let events = with_captured_events_options(|| {
 //!     let ctx = RequestContext::new(request_id);
 //!
 //!     let handler = async {
@@ -34,7 +38,7 @@
 //!
 //!     // The context remembers the user as given, whatever the PII policy.
 //!     assert_eq!(ctx.user().unwrap().email.as_deref(), Some("ada@example.com"));
-//! });
+//! }, options);
 //!
 //! let event = &events[0];
 //! let user = event.user.as_ref().unwrap();
@@ -72,6 +76,7 @@ mod bound;
 mod context;
 mod current;
 mod error;
+mod response;
 #[cfg(feature = "tokio")]
 mod spawn;
 mod trace;
@@ -81,8 +86,9 @@ pub use bound::{Bound, InRequestExt};
 pub use context::{
     RequestContext, RequestContextBuilder, TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE,
 };
-pub use current::{current, identify, set_anonymous, try_current};
+pub use current::{apply_to_event, current, identify, set_anonymous, try_current};
 pub use error::NotInRequest;
+pub use response::ResponseSummary;
 #[cfg(feature = "tokio")]
 pub use spawn::spawn_in_request;
 pub use trace::RequestTrace;

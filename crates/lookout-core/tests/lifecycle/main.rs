@@ -475,7 +475,7 @@ fn request_ids_are_accepted_when_valid_and_regenerated_otherwise() {
         }
         let finished = request(&test, "GET", "/", None, &h, StatusCode::OK, None);
         assert_eq!(
-            finished.headers.request_id == incoming,
+            finished.headers.request_id.as_str() == incoming,
             kept,
             "{incoming:?}"
         );
@@ -636,4 +636,33 @@ fn trace_ids_are_unique_per_new_trace() {
     b.finish(&ResponseHead::new(StatusCode::OK), None, None)
         .body
         .complete();
+}
+
+#[test]
+fn a_typed_error_behind_a_trait_object_is_named_by_its_concrete_type() {
+    use lookout_core::TypedError;
+    use std::sync::Arc;
+
+    let test = TestLookout::new();
+    let error: Arc<dyn TypedError> = Arc::new(ServiceError::new("database is down"));
+    let in_flight = test
+        .lookout()
+        .begin(&RequestHead::new("GET", "/orders", &HeaderMap::new()).with_route("/orders"));
+    in_flight
+        .finish_typed(
+            &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
+            Some(&*error),
+            None,
+        )
+        .body
+        .complete();
+    let events = test.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].tags["error_type"], "unhandled");
+    assert_eq!(
+        events[0].tags["error.rust_type"],
+        "lifecycle::support::ServiceError"
+    );
+    let top = events[0].exception.values.last().unwrap();
+    assert_eq!(top.ty, "ServiceError");
 }

@@ -30,6 +30,7 @@ fn ada() -> User {
 fn options(send_default_pii: bool) -> ClientOptions {
     let mut options = ClientOptions::default();
     options.send_default_pii = send_default_pii;
+    options.before_send = Some(Arc::new(lookout_scope::apply_to_event));
     options
 }
 

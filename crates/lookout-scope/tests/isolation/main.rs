@@ -26,6 +26,7 @@ fn test_hub() -> (Arc<Hub>, Arc<TestTransport>) {
     options.dsn = Some("https://public@sentry.invalid/1".parse().unwrap());
     options.transport = Some(Arc::new(transport.clone()));
     options.max_breadcrumbs = 100;
+    options.before_send = Some(Arc::new(lookout_scope::apply_to_event));
     let hub = Arc::new(Hub::new(
         Some(Arc::new(options.into())),
         Arc::new(Default::default()),

@@ -1,0 +1,57 @@
+//! Allocation budgets of the request lifecycle (counts are deterministic;
+//! times are for the benchmarks).
+//!
+//! - No client bound: at most 2 heap allocations per request.
+//! - A client bound, the request unsampled, no error: at most 8.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, StatusCode};
+use lookout_core::testing::TestLookout;
+use lookout_core::{Lookout, RequestHead, ResponseHead};
+
+fn one_request(lookout: &Lookout, headers: &HeaderMap) {
+    let in_flight =
+        lookout.begin(&RequestHead::new("GET", "/users/7", headers).with_route("/users/{id}"));
+    let ctx = in_flight.context().clone();
+    // The handler runs with the context bound, as the adapters do.
+    ctx.enter(|| std::hint::black_box(lookout_scope::current().is_some()));
+    drop(ctx);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    std::hint::black_box(&finished.headers);
+    finished.body.complete();
+}
+
+fn count(lookout: &Lookout, headers: &HeaderMap) -> u64 {
+    // Warm up lazily initialised statics (thread locals, the global engine, RNG).
+    for _ in 0..3 {
+        one_request(lookout, headers);
+    }
+    allocation_counter::measure(|| one_request(lookout, headers)).count_total
+}
+
+#[test]
+fn without_a_client_a_request_costs_at_most_two_allocations() {
+    let hub = Arc::new(sentry_core::Hub::new(None, Arc::new(Default::default())));
+    let lookout = Lookout::builder().hub(hub).build();
+    let allocations = count(&lookout, &HeaderMap::new());
+    println!("no client: {allocations} allocations per request");
+    assert!(allocations <= 2, "{allocations} allocations");
+}
+
+#[test]
+fn with_a_client_an_unsampled_request_without_error_costs_at_most_eight() {
+    let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
+    let allocations = count(test.lookout(), &HeaderMap::new());
+    println!("client bound, unsampled: {allocations} allocations per request");
+    assert!(allocations <= 8, "{allocations} allocations");
+}
+
+#[test]
+fn the_counter_sees_the_sampled_path_allocate() {
+    // Guards the two budgets above against a counter that counts nothing.
+    let test = TestLookout::new();
+    let allocations = count(test.lookout(), &HeaderMap::new());
+    println!("client bound, sampled: {allocations} allocations per request");
+    assert!(allocations > 8, "{allocations} allocations");
+}
