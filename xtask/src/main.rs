@@ -9,14 +9,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod docs;
 mod fuzz;
+mod metadata;
 mod python;
+mod release;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci                        fmt, clippy, tests, docs (what CI runs)
+  ci                        fmt, generated docs, clippy, tests, rustdoc (what CI runs)
+  docs [--check]            regenerate docs/configuration.md and the README crate table
+                            (--check: fail if they are stale)
+  release <version> [--execute]
+                            dry run by default: bump, changelog, publish order,
+                            cargo publish --dry-run, in a temporary worktree
   python-env                create the Python virtualenv with sentry-sdk under target/
   fuzz <target> [--seconds N]
                             run one cargo-fuzz target for N seconds (default 60)
@@ -30,6 +38,8 @@ fn main() -> ExitCode {
             println!("xtask: python with sentry-sdk at {}", python.display());
         }),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
+        Some("docs") => docs::run(&workspace_root(), &args[1..]),
+        Some("release") => release::run(&workspace_root(), &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -83,6 +93,9 @@ fn ci() -> Result<(), String> {
         "cargo fmt --all --check",
         Command::new(&cargo).args(["fmt", "--all", "--check"]),
     )?;
+    println!("xtask: ▶ cargo xtask docs --check");
+    docs::check(&root)?;
+    println!("xtask: ✔ generated docs are up to date");
     step(
         "cargo clippy --workspace --all-targets --locked -- -D warnings",
         Command::new(&cargo).args([
