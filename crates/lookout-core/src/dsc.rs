@@ -97,3 +97,29 @@ fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelo
         Err(_) => envelope,
     }
 }
+
+/// Runs the privacy scrubber over the transactions in `envelope` (events were
+/// scrubbed by `before_send` already).
+pub(crate) fn scrub_transactions(
+    envelope: Envelope,
+    scrubber: &lookout_policy::Scrubber,
+) -> Envelope {
+    let has_transaction = envelope
+        .items()
+        .any(|item| matches!(item, EnvelopeItem::Transaction(_)));
+    if !has_transaction {
+        return envelope;
+    }
+    let headers = envelope.headers().clone();
+    let mut scrubbed = Envelope::new().with_headers(headers);
+    for item in envelope.into_items() {
+        match item {
+            EnvelopeItem::Transaction(mut transaction) => {
+                scrubber.scrub_transaction(&mut transaction);
+                scrubbed.add_item(EnvelopeItem::Transaction(transaction));
+            }
+            other => scrubbed.add_item(other),
+        }
+    }
+    scrubbed
+}

@@ -136,8 +136,11 @@ impl Lookout {
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
         let engine = Arc::clone(&self.engine);
+        let scrubber = settings.scrubber();
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
-            crate::dsc::stamp(envelope, &engine)
+            let envelope = crate::dsc::stamp(envelope, &engine);
+            // sentry-core has no `before_send` for transactions: scrub them here.
+            crate::dsc::scrub_transactions(envelope, &scrubber)
         }));
         if options.dsn.is_none() && delivery.is_active() {
             options.dsn = LOCAL_DSN.parse().ok();

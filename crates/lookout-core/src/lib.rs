@@ -1,10 +1,73 @@
 //! lookout-core is the framework-agnostic request lifecycle every lookout
-//! adapter shares: `begin(request head) -> InFlight`, `finish(response head,
-//! error, panic) -> response headers`, with Sentry-correct distributed
-//! tracing (continuation, frozen DSC, sampling), error classification,
-//! outgoing propagation and delivery.
+//! adapter shares. An adapter calls [`Lookout::begin`] with a borrowed view of
+//! the request and [`InFlight::finish`] with the response; everything else
+//! (trace continuation, sampling, the frozen Dynamic Sampling Context,
+//! transactions, error classification, request ids, outgoing propagation and
+//! delivery) happens here, once.
 //!
-//! (Crate docs with the full example land with the lifecycle tests.)
+//! # Example
+//!
+//! One request through the lifecycle, as an adapter drives it, with the
+//! [`testing`] capture standing in for Sentry:
+//!
+//! ```
+//! use http::{HeaderMap, StatusCode};
+//! use lookout_core::testing::TestLookout;
+//! use lookout_core::{RequestHead, ResponseHead, outgoing_headers};
+//! use lookout_scope::User;
+//!
+//! let test = TestLookout::new();
+//! let mut headers = HeaderMap::new();
+//! headers.insert("sentry-trace", "771a43a4192642f0b136d5159a501700-a8c2d5f4e3b21907-1".parse()?);
+//! headers.insert("baggage", "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=1".parse()?);
+//!
+//! // 1. The request arrives: continue the caller's trace.
+//! let in_flight = test.lookout().begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+//! let ctx = in_flight.context().clone();
+//!
+//! // 2. The handler runs with the context bound (adapters use `ctx.bind(future)`).
+//! ctx.enter(|| {
+//!     lookout_scope::identify(User::id("7").role("admin")).unwrap();
+//!     // An outgoing call carries the trace on.
+//!     let out = outgoing_headers("http://inventory.internal/", None).unwrap();
+//!     assert!(out.sentry_trace.starts_with("771a43a4192642f0b136d5159a501700-"));
+//! });
+//!
+//! // 3. The handler answered 500: classified, captured, headers to add.
+//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+//! assert!(finished.event_id.is_some());
+//! // 4. The body has been sent: the transaction ends.
+//! finished.body.complete();
+//!
+//! let event = &test.events()[0];
+//! assert_eq!(event.tags["user_role"], "admin");
+//! assert_eq!(event.tags["http.route"], "/users/{id}");
+//! assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /users/{id}"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What lives where
+//!
+//! - [`continuation`]: which trace a request belongs to (`sentry-trace` +
+//!   `baggage`, else `traceparent` + `tracestate`; org check; frozen DSC).
+//! - [`Lookout`] / [`InFlight`]: the lifecycle; [`BodyEnd`] ends the
+//!   transaction when the body has been sent.
+//! - [`events`]: request data applied to every event at capture time.
+//! - [`outgoing_headers`] / [`inject_headers`]: propagation to other services.
+//! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
+//! - [`testing`] (feature `test`): capture what would be sent, for your own tests.
+//!
+//! The cost model: without a client a request costs one allocation (its
+//! context, which holds the request id); with a client, an unsampled request
+//! that captures nothing costs five. Both are asserted in tests.
+//!
+//! # Feature flags
+//!
+//! - `test`: the [`testing`] module (`TestLookout`, `Capture`).
+//!
+//! # Supported Rust versions
+//!
+//! The workspace MSRV (Rust 1.89).
 
 pub mod continuation;
 pub mod delivery;
@@ -14,11 +77,11 @@ pub mod events;
 pub mod head;
 mod in_flight;
 mod propagation;
+#[cfg(feature = "test")]
+pub mod testing;
 
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::{DEFAULT_FLUSH_TIMEOUT, Lookout, LookoutBuilder, collecting_console};
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use in_flight::{BodyEnd, Finished, InFlight, ResponseHeaders, TypedError};
 pub use propagation::{OutgoingHeaders, inject_headers, outgoing_headers};
-#[cfg(feature = "test")]
-pub mod testing;

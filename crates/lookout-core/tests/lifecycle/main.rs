@@ -2,6 +2,7 @@
 //! envelope below went through lookout's delivery pipeline and was parsed back
 //! with sentry-types.
 
+mod receiver;
 mod support;
 
 use http::{HeaderMap, StatusCode};
@@ -665,4 +666,97 @@ fn a_typed_error_behind_a_trait_object_is_named_by_its_concrete_type() {
     );
     let top = events[0].exception.values.last().unwrap();
     assert_eq!(top.ty, "ServiceError");
+}
+
+#[test]
+fn transactions_are_scrubbed_like_events() {
+    let test = TestLookout::new();
+    let in_flight = test
+        .lookout()
+        .begin(&RequestHead::new("GET", "/login", &HeaderMap::new()).with_route("/login"));
+    in_flight.context().enter(|| {
+        sentry_core::configure_scope(|scope| {
+            scope.set_extra("password", "hunter2".into());
+            scope.set_tag("api_key", "sk-live-123");
+        });
+    });
+    in_flight
+        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .body
+        .complete();
+    let transactions = test.transactions();
+    let tx = &transactions[0];
+    assert_eq!(tx.extra.get("password"), Some(&"[Filtered]".into()));
+    assert_eq!(
+        tx.tags.get("api_key").map(String::as_str),
+        Some("[Filtered]")
+    );
+}
+
+#[test]
+fn requests_are_served_while_spotlight_is_down_and_copies_arrive_once_it_is_up() {
+    // A free loopback port with nothing listening on it yet.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}/stream");
+    let test = TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())]).unwrap();
+    for _ in 0..50 {
+        request(
+            &test,
+            "GET",
+            "/fail",
+            Some("/fail"),
+            &HeaderMap::new(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+        );
+    }
+    assert_eq!(
+        test.events().len(),
+        50,
+        "every request served and its event sent"
+    );
+    let stats = test
+        .delivery()
+        .stats()
+        .spotlight()
+        .expect("spotlight is on");
+    assert!(stats.failures() >= 1, "the sidecar was down");
+    assert_eq!(stats.delivered(), 0);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let received = receiver::serve(&runtime, addr);
+    // The pipeline backs off (0.5 s, 1 s, ...): keep serving until a copy gets through.
+    for _ in 0..200 {
+        request(
+            &test,
+            "GET",
+            "/fail",
+            Some("/fail"),
+            &HeaderMap::new(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+        );
+        test.flush();
+        if received.len() > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        received.len() > 0,
+        "spotlight copies arrive once the sidecar is up"
+    );
+    let event = received
+        .envelopes()
+        .iter()
+        .find_map(|e| e.event().cloned())
+        .expect("an event envelope");
+    assert_eq!(event.tags["http.route"], "/fail");
 }
