@@ -117,16 +117,19 @@ fn sentry_headers(c: &mut Criterion) {
             });
         },
     );
-    group.bench_function("sentry-core TransactionContext::continue_from_headers", |b| {
-        b.iter(|| {
-            let h = black_box(&headers);
-            black_box(sentry_core::TransactionContext::continue_from_headers(
-                "GET /api/users/{id}",
-                "http.server",
-                h.0.iter().copied(),
-            ))
-        });
-    });
+    group.bench_function(
+        "sentry-core TransactionContext::continue_from_headers",
+        |b| {
+            b.iter(|| {
+                let h = black_box(&headers);
+                black_box(sentry_core::TransactionContext::continue_from_headers(
+                    "GET /api/users/{id}",
+                    "http.server",
+                    h.0.iter().copied(),
+                ))
+            });
+        },
+    );
     group.finish();
 }
 
@@ -201,8 +204,12 @@ fn pieces(c: &mut Criterion) {
             (d.trace_id(), d.sample_rate(), d.sample_rand(), d.sampled())
         })
     });
-    group.bench_function("traceparent", |b| b.iter(|| lookout_headers::TraceParent::parse(black_box(TRACEPARENT))));
-    group.bench_function("tracestate", |b| b.iter(|| lookout_headers::TraceState::parse([black_box(TRACESTATE)]).map(|t| t.len())));
+    group.bench_function("traceparent", |b| {
+        b.iter(|| lookout_headers::TraceParent::parse(black_box(TRACEPARENT)))
+    });
+    group.bench_function("tracestate", |b| {
+        b.iter(|| lookout_headers::TraceState::parse([black_box(TRACESTATE)]).map(|t| t.len()))
+    });
     group.bench_function("split only", |b| {
         b.iter(|| {
             black_box(SENTRY_BAGGAGE)

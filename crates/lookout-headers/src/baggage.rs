@@ -96,61 +96,109 @@ impl<'a> BaggageMember<'a> {
     ///
     /// Returns the member (`None` when it is empty, has no `=`, or its key is
     /// not an HTTP token) and what follows its terminating comma, if any.
+    #[inline]
     fn scan(s: &'a str) -> (Option<Self>, Option<&'a str>) {
         let b = s.as_bytes();
-        let mut i = 0;
-        let mut eq = None;
-        let mut semi: Option<usize> = None;
+        let is_ows = |c: u8| c == b' ' || c == b'\t';
+        let mut start = 0;
+        while start < b.len() && is_ows(b[start]) {
+            start += 1;
+        }
+        // Key: token characters, optionally followed by whitespace before `=`.
+        let mut i = start;
         let mut key_ok = true;
-        let mut key_ows = false;
-        while let Some(&c) = b.get(i) {
+        let mut key_stop = None;
+        loop {
+            let Some(&c) = b.get(i) else {
+                return (None, None);
+            };
             let class = CLASS[usize::from(c)];
-            if class & (COMMA | EQ) != 0 {
-                if class & EQ != 0 {
-                    eq = Some(i);
-                    i += 1;
-                }
+            if class & TCHAR != 0 {
+                key_ok &= key_stop.is_none();
+            } else if class & OWS != 0 {
+                key_stop = key_stop.or(Some(i));
+            } else if class & EQ != 0 {
                 break;
+            } else if class & COMMA != 0 {
+                return (None, s.get(i + 1..));
+            } else {
+                key_ok = false;
             }
-            key_ok &= class & (TCHAR | OWS) != 0;
-            key_ows |= class & OWS != 0;
             i += 1;
         }
-        if eq.is_some() {
-            // Values are longer than keys: let `find` (word-at-a-time memchr)
-            // look for the delimiters.
-            let tail = s.get(i..).unwrap_or_default();
-            let len = tail.find(',').unwrap_or(tail.len());
-            semi = tail.get(..len).and_then(|v| v.find(';')).map(|p| i + p);
-            i += len;
+        let eq = i;
+        let key_end = key_stop.unwrap_or(eq);
+        // Value and properties: up to the next comma, eight bytes at a time.
+        let (end_at, semi) = find_comma_and_semicolon(b, eq + 1);
+        let rest = s.get(end_at + 1..);
+        if !key_ok || key_end == start {
+            return (None, rest);
         }
-        // Every index above sits on an ASCII byte, hence on a char boundary.
-        let rest = s.get(i + 1..);
-        let member = eq.filter(|_| key_ok).and_then(|eq| {
-            let key = trim_ows(s.get(..eq)?);
-            if key.is_empty() || (key_ows && key.bytes().any(|c| CLASS[usize::from(c)] & OWS != 0))
-            {
-                return None;
-            }
-            let mut end = i;
-            while end > 0 && CLASS[usize::from(b[end - 1])] & OWS != 0 {
-                end -= 1;
-            }
-            let member = trim_ows(s.get(..end)?);
-            let value_end = semi.unwrap_or(end);
-            let properties = match semi {
-                Some(p) => s.get(p + 1..end)?,
-                None => "",
-            };
+        let mut end = end_at;
+        while end > eq + 1 && is_ows(b[end - 1]) {
+            end -= 1;
+        }
+        let value_end = semi.unwrap_or(end);
+        let (mut v_start, mut v_end) = (eq + 1, value_end);
+        while v_start < v_end && is_ows(b[v_start]) {
+            v_start += 1;
+        }
+        while v_end > v_start && is_ows(b[v_end - 1]) {
+            v_end -= 1;
+        }
+        // Every index above sits next to an ASCII byte, hence on a char boundary.
+        let member = (|| {
             Some(Self {
-                member,
-                key,
-                value: trim_ows(s.get(eq + 1..value_end)?),
-                properties,
+                member: s.get(start..end)?,
+                key: s.get(start..key_end)?,
+                value: s.get(v_start..v_end)?,
+                properties: match semi {
+                    Some(p) => s.get(p + 1..end)?,
+                    None => "",
+                },
             })
-        });
+        })();
         (member, rest)
     }
+}
+
+/// From `from`, the index of the next `,` (or the length) and of the first
+/// `;` before it. Word-at-a-time (SWAR), since values are the long part.
+#[inline]
+fn find_comma_and_semicolon(b: &[u8], from: usize) -> (usize, Option<usize>) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let matches = |w: u64, c: u8| {
+        let x = w ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut i = from;
+    let mut semi = None;
+    while let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let w = u64::from_le_bytes(word);
+        let (commas, semis) = (matches(w, b','), matches(w, b';'));
+        if commas | semis == 0 {
+            i += 8;
+            continue;
+        }
+        // The lowest flagged byte is exact (borrows only run upwards).
+        let first = ((commas | semis).trailing_zeros() / 8) as usize;
+        if b[i + first] == b',' {
+            return (i + first, semi);
+        }
+        semi = semi.or(Some(i + first));
+        i += first + 1;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b',' {
+            break;
+        }
+        if c == b';' && semi.is_none() {
+            semi = Some(i);
+        }
+        i += 1;
+    }
+    (i, semi)
 }
 
 const TCHAR: u8 = 1;

@@ -77,16 +77,28 @@ macro_rules! hex_id {
             ///
             /// Uppercase digits are rejected, as the Sentry and W3C grammars require.
             pub fn parse_hex(s: &str) -> Result<Self, IdError> {
-                let bytes = s.as_bytes();
+                Self::parse_hex_bytes(s.as_bytes())
+            }
+
+            /// [`Self::parse_hex`] on bytes (no UTF-8 check needed: only
+            /// ASCII hex digits are accepted).
+            pub(crate) fn parse_hex_bytes(bytes: &[u8]) -> Result<Self, IdError> {
                 if bytes.len() != Self::HEX_LEN {
                     return Err(IdError::new($what, Self::HEX_LEN));
                 }
                 let mut out = [0u8; $len];
-                for (i, pair) in bytes.chunks_exact(2).enumerate() {
-                    match (hex_val(pair[0]), hex_val(pair[1])) {
-                        (Some(hi), Some(lo)) => out[i] = (hi << 4) | lo,
-                        _ => return Err(IdError::new($what, Self::HEX_LEN)),
-                    }
+                let mut bad = 0u8;
+                for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                    let (hi, lo) = (
+                        HEX_VALUE[usize::from(pair[0])],
+                        HEX_VALUE[usize::from(pair[1])],
+                    );
+                    // Invalid digits map to 0x10: one check after the loop.
+                    bad |= hi | lo;
+                    *o = (hi << 4) | (lo & 0x0f);
+                }
+                if bad & 0x10 != 0 {
+                    return Err(IdError::new($what, Self::HEX_LEN));
                 }
                 Ok(Self(out))
             }
@@ -143,14 +155,21 @@ impl TraceId {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-#[inline]
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Lowercase hex digit values; every other byte maps to 0x10 (invalid).
+static HEX_VALUE: [u8; 256] = {
+    let mut table = [0x10u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(feature = "sentry")]
 mod sentry_conv {

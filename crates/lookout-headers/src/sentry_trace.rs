@@ -115,8 +115,8 @@ impl SentryTrace {
         if core[32] != b'-' {
             return None;
         }
-        let trace_id = TraceId::parse_hex(std::str::from_utf8(&core[..32]).ok()?).ok()?;
-        let span_id = SpanId::parse_hex(std::str::from_utf8(&core[33..49]).ok()?).ok()?;
+        let trace_id = TraceId::parse_hex_bytes(&core[..32]).ok()?;
+        let span_id = SpanId::parse_hex_bytes(&core[33..49]).ok()?;
         Some(Self::new(trace_id, span_id, sampled))
     }
 

@@ -105,16 +105,16 @@ impl TraceParent {
         if !len_ok || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
             return Err(err(Kind::Format));
         }
-        let trace_id = v
+        let trace_id = b
             .get(3..35)
-            .and_then(|s| TraceId::parse_hex(s).ok())
+            .and_then(|s| TraceId::parse_hex_bytes(s).ok())
             .ok_or_else(|| err(Kind::TraceId))?;
         if trace_id.is_zero() {
             return Err(err(Kind::ZeroTraceId));
         }
-        let parent_id = v
+        let parent_id = b
             .get(36..52)
-            .and_then(|s| SpanId::parse_hex(s).ok())
+            .and_then(|s| SpanId::parse_hex_bytes(s).ok())
             .ok_or_else(|| err(Kind::ParentId))?;
         if parent_id.is_zero() {
             return Err(err(Kind::ZeroParentId));
