@@ -152,3 +152,112 @@ fn python_starts_a_new_trace_from_a_lone_zero_like_lookout() {
     );
     assert_eq!(answer["parent_span_id"], Value::Null);
 }
+
+/// Outgoing headers lookout-core writes from inside a request, continued by Python.
+fn core_outgoing(
+    test: &lookout_core::testing::TestLookout,
+    incoming: &[(&str, &str)],
+) -> (
+    lookout_core::OutgoingHeaders,
+    lookout_headers::TraceId,
+    bool,
+) {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in incoming {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let in_flight = test.lookout().begin(
+        &lookout_core::RequestHead::new("GET", "/checkout", &headers).with_route("/checkout"),
+    );
+    let ctx = in_flight.context().clone();
+    ctx.identify(lookout_scope::User::id("u-1"));
+    let out = ctx
+        .enter(|| lookout_core::outgoing_headers("http://python.internal/", Some("app=1")))
+        .expect("inside a request, every target allowed");
+    let trace = ctx.trace();
+    in_flight
+        .finish(
+            &lookout_core::ResponseHead::new(http::StatusCode::OK),
+            None,
+            None,
+        )
+        .body
+        .complete();
+    (out, trace.trace_id, trace.sampled)
+}
+
+#[test]
+fn the_python_sdk_continues_what_lookout_core_propagates_from_a_request() {
+    for rate in ["1.0", "0.0"] {
+        let test = lookout_core::testing::TestLookout::from_vars([
+            ("SENTRY_TRACES_SAMPLE_RATE", rate),
+            ("SENTRY_RELEASE", "api@1.4.2"),
+        ])
+        .unwrap();
+        let (out, trace_id, sampled) = core_outgoing(&test, &[]);
+        let baggage = out.baggage.clone().expect("a head-of-trace DSC");
+        let answer = interop(
+            "continue",
+            &json!({"headers": {"sentry-trace": out.sentry_trace, "baggage": baggage}}),
+        );
+        assert_eq!(
+            answer["trace_id"],
+            json!(trace_id.to_string()),
+            "rate {rate}"
+        );
+        assert_eq!(answer["sampled"], json!(sampled), "rate {rate}");
+        let ours = DscView::from_baggage([baggage.as_str()]).to_owned();
+        let python_dsc = answer["dsc"].as_object().expect("dsc");
+        assert_same_dsc(&dsc_as_strings(&ours), python_dsc, rate);
+        assert_eq!(python_dsc["transaction"], json!("GET /checkout"));
+        assert_eq!(python_dsc["release"], json!("api@1.4.2"));
+        assert!(
+            baggage.starts_with("app=1,"),
+            "the application's member stays first"
+        );
+    }
+}
+
+#[test]
+fn lookout_core_continues_python_traces_and_python_continues_lookouts_continuation() {
+    let produced = interop("produce", &json!({}));
+    for case in ["sampled", "unsampled", "deferred", "mixed"] {
+        let test = lookout_core::testing::TestLookout::new();
+        let headers = &produced[case];
+        let incoming = [
+            ("sentry-trace", headers["sentry-trace"].as_str().unwrap()),
+            ("baggage", headers["baggage"].as_str().unwrap()),
+        ];
+        let (out, trace_id, sampled) = core_outgoing(&test, &incoming);
+        assert_eq!(
+            trace_id.to_string(),
+            &incoming[0].1[..32],
+            "{case}: same trace"
+        );
+        match case {
+            "unsampled" => assert!(!sampled, "{case}: the parent's decision is kept"),
+            "sampled" | "mixed" => assert!(sampled, "{case}: the parent's decision is kept"),
+            _ => {}
+        }
+        let forwarded = out.baggage.unwrap();
+        assert!(
+            !forwarded.contains("other-vendor"),
+            "{case}: third-party members are not forwarded"
+        );
+        let answer = interop(
+            "continue",
+            &json!({"headers": {"sentry-trace": out.sentry_trace, "baggage": forwarded}}),
+        );
+        assert_eq!(answer["trace_id"], json!(trace_id.to_string()), "{case}");
+        assert_eq!(answer["sampled"], json!(sampled), "{case}");
+        // The caller's frozen DSC went through lookout unchanged.
+        let python_dsc = answer["dsc"].as_object().unwrap();
+        let caller = headers["dsc"].as_object().unwrap();
+        if case != "deferred" {
+            assert_same_dsc(caller, python_dsc, case);
+        }
+    }
+}
