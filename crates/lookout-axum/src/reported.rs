@@ -1,0 +1,185 @@
+//! [`Reported`]: hands a handler's typed error to the layer, so the
+//! classifier sees it by type, without changing the response.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use lookout_core::TypedError;
+
+/// The response extension a [`Reported`] leaves for the layer (which
+/// removes it before the response is sent).
+#[derive(Clone)]
+pub(crate) struct ReportedError(Arc<dyn TypedError>);
+
+impl ReportedError {
+    pub(crate) fn error(&self) -> &dyn TypedError {
+        &*self.0
+    }
+}
+
+/// A handler error the lookout layer classifies by its type.
+///
+/// axum turns a handler's error into a response and the error is gone; a
+/// `Reported` keeps it on the response (as an extension) so that the layer
+/// passes it to the classifiers: `by_type::<E>("name")` rules match it or
+/// anything in its `source()` chain, and events name its concrete type.
+///
+/// Two ways to use it:
+///
+/// - Your own error enum: build the response as usual in its
+///   `IntoResponse`, then [`attach`](Reported::attach) the error to it. Every
+///   handler returning `Result<_, AppError>` is then covered, with `?`
+///   working as before.
+/// - A cloneable error type that already implements `IntoResponse`: return
+///   `Reported<E>` from the handler; the response is `E`'s own.
+///
+/// # The `AppError` pattern
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use axum::response::{IntoResponse, Response};
+/// use lookout_axum::Reported;
+///
+/// #[derive(Debug)]
+/// enum AppError {
+///     NotFound,
+///     Database(std::io::Error),
+/// }
+///
+/// impl std::fmt::Display for AppError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         match self {
+///             AppError::NotFound => f.write_str("not found"),
+///             AppError::Database(_) => f.write_str("database unavailable"),
+///         }
+///     }
+/// }
+///
+/// impl std::error::Error for AppError {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         match self {
+///             AppError::Database(e) => Some(e),
+///             AppError::NotFound => None,
+///         }
+///     }
+/// }
+///
+/// impl From<std::io::Error> for AppError {
+///     fn from(e: std::io::Error) -> Self {
+///         AppError::Database(e)
+///     }
+/// }
+///
+/// impl IntoResponse for AppError {
+///     fn into_response(self) -> Response {
+///         let status = match &self {
+///             AppError::NotFound => StatusCode::NOT_FOUND,
+///             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+///         };
+///         let body = self.to_string();
+///         // The response is unchanged; the layer now sees the error.
+///         Reported::new(self).attach((status, body))
+///     }
+/// }
+///
+/// async fn order() -> Result<String, AppError> {
+///     Err(std::io::Error::other("connection refused"))?
+/// }
+/// # let _ = order;
+/// let response = AppError::NotFound.into_response();
+/// assert_eq!(response.status(), StatusCode::NOT_FOUND);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Reported<E>(pub E);
+
+impl<E> Reported<E> {
+    /// Wraps `error`.
+    ///
+    /// ```
+    /// let reported = lookout_axum::Reported::new(std::fmt::Error);
+    /// assert_eq!(reported.into_inner(), std::fmt::Error);
+    /// ```
+    pub fn new(error: E) -> Self {
+        Self(error)
+    }
+
+    /// The wrapped error.
+    ///
+    /// ```
+    /// let reported = lookout_axum::Reported::from(std::fmt::Error);
+    /// let _error: std::fmt::Error = reported.into_inner();
+    /// ```
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> Reported<E> {
+    /// Leaves the error on `response` for the layer and returns the response
+    /// (status, headers and body as given).
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use axum::response::IntoResponse;
+    ///
+    /// let error = std::io::Error::other("upstream timed out");
+    /// let response = lookout_axum::Reported::new(error).attach(StatusCode::GATEWAY_TIMEOUT);
+    /// assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    /// ```
+    pub fn attach(self, response: impl IntoResponse) -> Response {
+        let mut response = response.into_response();
+        response
+            .extensions_mut()
+            .insert(ReportedError(Arc::new(self.0)));
+        response
+    }
+}
+
+impl<E> From<E> for Reported<E> {
+    fn from(error: E) -> Self {
+        Self(error)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Reported<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The response is `E`'s own; `E` is cloned once (on the error path only)
+/// because `IntoResponse` consumes it. For error types that are not `Clone`,
+/// use [`Reported::attach`] inside their `IntoResponse`.
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use axum::response::{IntoResponse, Response};
+/// use lookout_axum::Reported;
+///
+/// #[derive(Debug, Clone)]
+/// struct Teapot;
+/// impl std::fmt::Display for Teapot {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("teapot") }
+/// }
+/// impl std::error::Error for Teapot {}
+/// impl IntoResponse for Teapot {
+///     fn into_response(self) -> Response { StatusCode::IM_A_TEAPOT.into_response() }
+/// }
+///
+/// async fn brew() -> Result<&'static str, Reported<Teapot>> {
+///     Err(Teapot)?
+/// }
+/// # let _ = brew;
+/// assert_eq!(Reported(Teapot).into_response().status(), StatusCode::IM_A_TEAPOT);
+/// ```
+impl<E> IntoResponse for Reported<E>
+where
+    E: Error + IntoResponse + Clone + Send + Sync + 'static,
+{
+    fn into_response(self) -> Response {
+        let response = self.0.clone().into_response();
+        self.attach(response)
+    }
+}

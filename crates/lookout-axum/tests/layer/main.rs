@@ -1,0 +1,466 @@
+//! The layer end to end over in-process requests (`tower::ServiceExt::oneshot`),
+//! with lookout-core's capture standing in for Sentry.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing::get};
+use http_body::Frame;
+use http_body_util::BodyExt;
+use lookout_axum::{CurrentRequest, LookoutLayer, Reported, User};
+use lookout_classify::{Classifiers, by_type};
+use lookout_core::testing::TestLookout;
+use sentry_core::protocol::{Context as SentryContext, SpanStatus, Transaction};
+use tower::ServiceExt;
+use tower_layer::Layer;
+
+fn test_lookout() -> TestLookout {
+    let settings = TestLookout::new().settings().clone();
+    TestLookout::with_settings(settings, |builder| {
+        builder
+            .origin(lookout_axum::ORIGIN)
+            .classifiers(Classifiers::default().with(by_type::<DbError>("database")))
+    })
+}
+
+fn layer(test: &TestLookout) -> LookoutLayer {
+    LookoutLayer::new(test.lookout().clone())
+}
+
+async fn send(app: &Router, request: Request) -> Response {
+    app.clone().oneshot(request).await.unwrap()
+}
+
+fn get_req(uri: &str) -> Request {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+async fn body_text(response: Response) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn status_of(tx: &Transaction<'_>) -> Option<SpanStatus> {
+    match tx.contexts.get("trace") {
+        Some(SentryContext::Trace(trace)) => trace.status,
+        _ => None,
+    }
+}
+
+/// A typed application error with a source.
+#[derive(Debug)]
+struct DbError(std::io::Error);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("database unavailable")
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[derive(Debug)]
+enum AppError {
+    Db(DbError),
+    Unknown(std::fmt::Error),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("app error")
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Db(e) => Some(e),
+            AppError::Unknown(e) => Some(e),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            AppError::Db(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unknown(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Reported::new(self).attach((status, "sorry"))
+    }
+}
+
+async fn users(current: CurrentRequest) -> String {
+    current.request_id().to_owned()
+}
+
+fn app(test: &TestLookout) -> Router {
+    Router::new()
+        .route("/users/{id}", get(users))
+        .route("/plain/{id}", get(|| async { "plain" }))
+        .route(
+            "/db",
+            get(|| async { Err::<(), _>(AppError::Db(DbError(std::io::Error::other("refused")))) }),
+        )
+        .route(
+            "/unknown",
+            get(|| async { Err::<(), _>(AppError::Unknown(std::fmt::Error)) }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                if true {
+                    panic!("handler exploded");
+                }
+                "unreachable"
+            }),
+        )
+        .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+        .layer(layer(test))
+}
+
+#[tokio::test]
+async fn transactions_are_named_after_the_route_template() {
+    let test = test_lookout();
+    let response = send(&app(&test), get_req("/users/42?expand=1")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        body_text(response).await,
+        id,
+        "CurrentRequest sees the same id"
+    );
+    let transactions = test.transactions();
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(transactions[0].name.as_deref(), Some("GET /users/{id}"));
+    assert_eq!(transactions[0].tags["transaction.source"], "route");
+    assert_eq!(status_of(&transactions[0]), Some(SpanStatus::Ok));
+}
+
+#[tokio::test]
+async fn a_layer_outside_routing_learns_the_route_from_inside() {
+    let test = test_lookout();
+    let router = Router::new()
+        .route("/users/{id}", get(users))
+        .route("/plain/{id}", get(|| async { "plain" }));
+    // Wrapping the whole router from outside: no `MatchedPath` at begin.
+    let outside = layer(&test).layer(router.clone());
+    let response = outside.clone().oneshot(get_req("/users/1")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    drop(body_text_any(response).await);
+    // A handler without lookout extractors: the raw path names it.
+    let response = outside.oneshot(get_req("/plain/2")).await.unwrap();
+    drop(body_text_any(response).await);
+    // With a second lookout layer inside routing, that one reports the route.
+    let both = layer(&test).layer(router.layer(layer(&test)));
+    let response = both.oneshot(get_req("/plain/3")).await.unwrap();
+    drop(body_text_any(response).await);
+
+    let mut names: Vec<_> = test
+        .transactions()
+        .into_iter()
+        .map(|tx| tx.name.unwrap_or_default())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["GET /plain/2", "GET /plain/{id}", "GET /users/{id}"],
+        "one transaction per request, never two"
+    );
+}
+
+async fn body_text_any<B>(response: http::Response<B>) -> Bytes
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+#[tokio::test]
+async fn a_reported_error_is_classified_by_its_type_and_the_response_is_kept() {
+    let test = test_lookout();
+    let app = app(&test);
+    let response = send(&app, get_req("/db")).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_text(response).await, "sorry");
+    let response = send(&app, get_req("/unknown")).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let events = test.events();
+    assert_eq!(events.len(), 2);
+    let db = events
+        .iter()
+        .find(|e| e.tags["error_type"] == "database")
+        .unwrap();
+    assert_eq!(db.tags["http.route"], "/db");
+    let unknown = events
+        .iter()
+        .find(|e| e.tags["error_type"] == "unhandled")
+        .unwrap();
+    assert!(
+        unknown.tags["error.rust_type"].ends_with("::AppError"),
+        "the concrete type: {:?}",
+        unknown.tags["error.rust_type"]
+    );
+    assert_eq!(unknown.exception.values.last().unwrap().ty, "AppError");
+}
+
+#[tokio::test]
+async fn a_cloneable_error_keeps_its_own_response_through_reported() {
+    #[derive(Debug, Clone)]
+    struct Teapot;
+    impl std::fmt::Display for Teapot {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("teapot")
+        }
+    }
+    impl std::error::Error for Teapot {}
+    impl IntoResponse for Teapot {
+        fn into_response(self) -> Response {
+            (StatusCode::BAD_GATEWAY, "brewing").into_response()
+        }
+    }
+    let settings = TestLookout::new().settings().clone();
+    let test = TestLookout::with_settings(settings, |builder| {
+        builder.classifiers(Classifiers::default().with(by_type::<Teapot>("teapot")))
+    });
+    let app = Router::new()
+        .route(
+            "/brew",
+            get(|| async {
+                let result: Result<(), Reported<Teapot>> = Err(Teapot.into());
+                result
+            }),
+        )
+        .layer(layer(&test));
+    let response = send(&app, get_req("/brew")).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(body_text(response).await, "brewing");
+    assert_eq!(test.events()[0].tags["error_type"], "teapot");
+}
+
+#[tokio::test]
+async fn a_panic_is_captured_answered_500_and_the_next_request_is_served() {
+    let test = test_lookout();
+    let app = app(&test);
+    let response = send(&app, get_req("/panic")).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(body_text(response).await, "");
+    let response = send(&app, get_req("/plain/1")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let events = test.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].tags["error_type"], "panic");
+    assert_eq!(
+        events[0].exception.values[0].value.as_deref(),
+        Some("handler exploded")
+    );
+    assert_eq!(events[0].tags["http.route"], "/panic");
+}
+
+#[tokio::test]
+async fn a_panic_in_call_is_caught_too() {
+    #[derive(Clone)]
+    struct PanicsInCall;
+    impl tower_service::Service<Request> for PanicsInCall {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: Request) -> Self::Future {
+            panic!("in call")
+        }
+    }
+    let test = test_lookout();
+    let svc = layer(&test).layer(PanicsInCall);
+    let response = svc.oneshot(get_req("/x")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(test.events()[0].tags["error_type"], "panic");
+}
+
+#[tokio::test]
+async fn not_found_is_a_breadcrumb_not_an_event_and_the_fallback_is_covered() {
+    let test = test_lookout();
+    let app = app(&test);
+    assert_eq!(
+        send(&app, get_req("/missing")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let response = send(&app, get_req("/no/such/route")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.headers().contains_key("x-request-id"));
+    assert!(test.events().is_empty());
+    assert_eq!(test.transactions().len(), 2);
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_valid_and_never_echoed_otherwise() {
+    let test = test_lookout();
+    let app = app(&test);
+    let cases: [(&[u8], bool); 4] = [
+        (b"req-1.a:b_C", true),
+        (b"has space", false),
+        (&[b'x'; 200], false),
+        (b"semi;colon", false),
+    ];
+    for (incoming, kept) in cases {
+        let mut request = get_req("/plain/1");
+        request
+            .headers_mut()
+            .insert("x-request-id", HeaderValue::from_bytes(incoming).unwrap());
+        let response = send(&app, request).await;
+        let id = response.headers()["x-request-id"].as_bytes();
+        assert_eq!(
+            id == incoming,
+            kept,
+            "{:?}",
+            String::from_utf8_lossy(incoming)
+        );
+        assert!(lookout_headers::RequestId::validate(std::str::from_utf8(id).unwrap()).is_ok());
+    }
+}
+
+#[tokio::test]
+async fn auth_middleware_identifies_the_user_for_this_request_only() {
+    async fn auth(current: CurrentRequest, request: Request, next: Next) -> Response {
+        let user = request.headers()["x-user"].to_str().unwrap().to_owned();
+        current.identify(User::id(user).role("admin"));
+        next.run(request).await
+    }
+    let test = test_lookout();
+    let app = Router::new()
+        .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .route_layer(middleware::from_fn(auth))
+        .layer(layer(&test));
+    let mut request = get_req("/fail");
+    request
+        .headers_mut()
+        .insert("x-user", HeaderValue::from_static("u-7"));
+    send(&app, request).await;
+    let events = test.events();
+    assert_eq!(events[0].user.as_ref().unwrap().id.as_deref(), Some("u-7"));
+    assert_eq!(events[0].tags["user_role"], "admin");
+    assert_eq!(events[0].tags["authenticated"], "true");
+}
+
+#[tokio::test]
+async fn current_request_without_the_layer_is_a_500_that_names_it() {
+    let app: Router = Router::new().route("/", get(users));
+    let response = send(&app, get_req("/")).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body_text(response).await.contains("lookout_axum::layer()"));
+    let optional: Router = Router::new().route(
+        "/",
+        get(|current: Option<CurrentRequest>| async move { current.is_none().to_string() }),
+    );
+    assert_eq!(body_text(send(&optional, get_req("/")).await).await, "true");
+}
+
+/// A body of `n` chunks recording, at each poll, which request is current.
+struct Chunks {
+    left: u8,
+    seen: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.seen
+            .lock()
+            .unwrap()
+            .push(lookout_scope::current().map(|c| c.request_id().to_owned()));
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        self.left -= 1;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"chunk ")))))
+    }
+}
+
+#[tokio::test]
+async fn the_body_streams_inside_the_request_and_the_transaction_ends_with_it() {
+    let test = test_lookout();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let body_seen = Arc::clone(&seen);
+    let app = Router::new()
+        .route(
+            "/stream",
+            get(move || {
+                let seen = Arc::clone(&body_seen);
+                async move { Body::new(Chunks { left: 2, seen }) }
+            }),
+        )
+        .layer(layer(&test));
+    let response = send(&app, get_req("/stream")).await;
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        test.transactions().is_empty(),
+        "the body has not been sent yet"
+    );
+    assert_eq!(body_text(response).await, "chunk chunk ");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().all(|s| s.as_deref() == Some(id.as_str())),
+        "{seen:?}"
+    );
+    let transactions = test.transactions();
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(status_of(&transactions[0]), Some(SpanStatus::Ok));
+
+    // A body dropped half-way (client gone) ends the transaction as cancelled.
+    test.clear();
+    let response = send(&app, get_req("/stream")).await;
+    let mut body = response.into_body();
+    let _first = body.frame().await;
+    drop(body);
+    assert_eq!(
+        status_of(&test.transactions()[0]),
+        Some(SpanStatus::Cancelled)
+    );
+}
+
+#[tokio::test]
+async fn works_on_plain_tower_services() {
+    let test = test_lookout();
+    let svc = tower::service_fn(|_req: http::Request<String>| async {
+        Ok::<_, Infallible>(http::Response::new(http_body_util::Full::new(Bytes::from(
+            "ok",
+        ))))
+    });
+    let svc = layer(&test).layer(svc);
+    let response = svc
+        .oneshot(http::Request::get("/raw?q=1").body(String::new()).unwrap())
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(body_text_any(response).await, "ok");
+    assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /raw"));
+}
