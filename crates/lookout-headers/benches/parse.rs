@@ -186,40 +186,5 @@ fn w3c_baggage(c: &mut Criterion) {
     group.finish();
 }
 
-fn pieces(c: &mut Criterion) {
-    let mut group = c.benchmark_group("pieces");
-    group.bench_function("sentry-trace parse", |b| {
-        b.iter(|| SentryTrace::parse(black_box(SENTRY_TRACE)))
-    });
-    group.bench_function("baggage count", |b| {
-        b.iter(|| parse_baggage([black_box(SENTRY_BAGGAGE)]).count())
-    });
-    group.bench_function("dsc view", |b| {
-        b.iter(|| DscView::from_baggage([black_box(SENTRY_BAGGAGE)]))
-    });
-    let dsc = DscView::from_baggage([SENTRY_BAGGAGE]);
-    group.bench_function("dsc reads typed", |b| {
-        b.iter(|| {
-            let d = black_box(&dsc);
-            (d.trace_id(), d.sample_rate(), d.sample_rand(), d.sampled())
-        })
-    });
-    group.bench_function("traceparent", |b| {
-        b.iter(|| lookout_headers::TraceParent::parse(black_box(TRACEPARENT)))
-    });
-    group.bench_function("tracestate", |b| {
-        b.iter(|| lookout_headers::TraceState::parse([black_box(TRACESTATE)]).map(|t| t.len()))
-    });
-    group.bench_function("split only", |b| {
-        b.iter(|| {
-            black_box(SENTRY_BAGGAGE)
-                .split(',')
-                .filter_map(|m| m.split_once('='))
-                .count()
-        })
-    });
-    group.finish();
-}
-
-criterion_group!(benches, pieces, sentry_headers, trace_context, w3c_baggage);
+criterion_group!(benches, sentry_headers, trace_context, w3c_baggage);
 criterion_main!(benches);

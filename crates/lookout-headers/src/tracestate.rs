@@ -47,8 +47,9 @@ where
         V: IntoIterator<IntoIter = I>,
     {
         let values = values.into_iter();
-        // Keys seen so far, on the stack: duplicates are found in one pass.
-        let mut keys = [""; MAX_TRACESTATE_MEMBERS];
+        // A 64-bit filter over (length, first and last byte) of the keys seen
+        // so far: only a hit pays for an exact re-scan of earlier members.
+        let mut seen = 0u64;
         let mut len = 0;
         for raw in raw_members(values.clone()) {
             let (key, value) = raw
@@ -60,17 +61,23 @@ where
             if !valid_value(value) {
                 return Err(TraceStateError::new(Kind::Value, raw));
             }
-            let Some(slot) = keys.get_mut(len) else {
+            if len == MAX_TRACESTATE_MEMBERS {
                 return Err(TraceStateError::new(Kind::TooManyMembers, raw));
-            };
-            *slot = key;
-            if keys[..len].contains(&key) {
+            }
+            let b = key.as_bytes();
+            let bit =
+                1u64 << ((b.len() + 7 * usize::from(b[0]) + 13 * usize::from(b[b.len() - 1])) % 64);
+            if seen & bit != 0
+                && raw_members(values.clone())
+                    .take(len)
+                    .any(|m| m.split_once('=').is_some_and(|(k, _)| k == key))
+            {
                 return Err(TraceStateError::new(Kind::DuplicateKey, key));
             }
+            seen |= bit;
             len += 1;
         }
-        let state = Self { values, len };
-        Ok(state)
+        Ok(Self { values, len })
     }
 
     /// The members, `(key, value)`, in order.
@@ -123,8 +130,28 @@ where
         .filter(|m| !m.is_empty())
 }
 
+/// Byte classes: key characters, and value characters (printable ASCII
+/// without `,` and `=`).
+const KEY_CHAR: u8 = 1;
+const VALUE_CHAR: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0x20;
+    while c <= 0x7e {
+        let b = c as u8;
+        if b != b',' && b != b'=' {
+            table[c] = VALUE_CHAR;
+        }
+        if matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/') {
+            table[c] |= KEY_CHAR;
+        }
+        c += 1;
+    }
+    table
+};
+
 fn is_key_char(c: u8) -> bool {
-    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+    CLASS[usize::from(c)] & KEY_CHAR != 0
 }
 
 /// `first` then up to `max_rest` key characters.
@@ -150,8 +177,7 @@ fn valid_value(value: &str) -> bool {
     !b.is_empty()
         && b.len() <= 256
         && b.last() != Some(&b' ')
-        && b.iter()
-            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && b.iter().all(|&c| CLASS[usize::from(c)] & VALUE_CHAR != 0)
 }
 
 #[cfg(test)]
