@@ -1,0 +1,142 @@
+//! The `tracing` layers lookout installs: log lines (fmt, filtered by
+//! `RUST_LOG`) and the Sentry integration (events, breadcrumbs, spans).
+//!
+//! Each has its own filter: what a terminal shows (`RUST_LOG`) and what
+//! reaches Sentry ([`TracingOptions`] levels) are separate decisions, so
+//! `RUST_LOG=warn` quietens the logs without losing INFO breadcrumbs.
+
+use std::io::IsTerminal as _;
+
+use lookout_policy::{LogFormat, Settings};
+use sentry_tracing::{BreadcrumbLayer, ErrorLayer};
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::request_spans::RequestSpans;
+use crate::tracing_options::TracingOptions;
+
+/// The layers `lookout::init()` installs, for a subscriber of your own: log
+/// lines in the format of `settings.log_format` (human or JSON lines),
+/// filtered by [`TracingOptions::env_filter`], and the
+/// [`sentry_layer`].
+///
+/// Human lines show the request span's fields
+/// (`request{request_id=.. trace_id=.. method=GET}: ...`); JSON lines carry
+/// them under `span` and `spans`.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let settings = lookout::policy::Settings::from_vars([("SENTRY_ENVIRONMENT", "production")])?;
+/// let subscriber = tracing_subscriber::registry()
+///     .with(lookout::tracing_layers(&settings, lookout::TracingOptions::new()));
+/// tracing::subscriber::with_default(subscriber, || tracing::info!("ready"));
+/// # Ok::<(), lookout::ConfigError>(())
+/// ```
+pub fn tracing_layers<S>(
+    settings: &Settings,
+    options: TracingOptions,
+) -> impl Layer<S> + Send + Sync + use<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let filter = options.env_filter();
+    let sentry = sentry_layer(&options);
+    let fmt = fmt_layer(settings.log_format.value, options).with_filter(filter);
+    fmt.and_then(sentry)
+}
+
+/// The Sentry part alone, for a subscriber that already has its own log
+/// output: events at [`TracingOptions::event_level`] are captured on the
+/// current Hub (a request's own Hub inside a request, so they carry its
+/// user, tags and trace), less severe ones down to
+/// [`TracingOptions::breadcrumb_level`] become breadcrumbs, and spans
+/// become child spans of the traced request (see
+/// [`TracingOptions::spans_outside_requests`]). lookout's own targets
+/// (`lookout::*`, e.g. console lines and the request span) are left out.
+///
+/// Keep the request span enabled in your own filter
+/// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::LOOKOUT_DIRECTIVES))
+/// so your log lines carry `request_id` and `trace_id`.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry()
+///     .with(tracing_subscriber::fmt::layer())
+///     .with(lookout::sentry_layer(&lookout::TracingOptions::new()));
+/// # let _ = subscriber;
+/// ```
+pub fn sentry_layer<S>(options: &TracingOptions) -> impl Layer<S> + Send + Sync + use<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let event_level = options.event_level;
+    let breadcrumb_level = options.breadcrumb_level;
+    let span_level = options.span_level;
+
+    let is_event = move |m: &Metadata<'_>| {
+        m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), event_level)
+    };
+    // Installed before the error layer (sentry-tracing's advice), and never
+    // taking what became an event: no event carries itself as a breadcrumb.
+    let breadcrumbs = BreadcrumbLayer::new().with_filter(
+        filter_fn(move |m| {
+            m.is_event()
+                && !is_lookout_target(m.target())
+                && at_least(m.level(), breadcrumb_level)
+                && !at_least(m.level(), event_level)
+        })
+        .with_max_level_hint(hint(breadcrumb_level)),
+    );
+    let errors =
+        ErrorLayer::new().with_filter(filter_fn(is_event).with_max_level_hint(hint(event_level)));
+    let spans = RequestSpans::new(options.spans_outside_requests).with_filter(
+        filter_fn(move |m| {
+            m.is_span() && !is_lookout_target(m.target()) && at_least(m.level(), span_level)
+        })
+        .with_max_level_hint(hint(span_level)),
+    );
+    breadcrumbs.and_then(errors).and_then(spans)
+}
+
+/// The fmt layer for `format`, writing where `options` says.
+fn fmt_layer<S>(format: LogFormat, options: TracingOptions) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let custom_writer = options.writer.is_some();
+    let writer = options
+        .writer
+        .unwrap_or_else(|| tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stdout));
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
+    // Left at the default otherwise, which honours NO_COLOR.
+    let layer = if custom_writer || !std::io::stdout().is_terminal() {
+        layer.with_ansi(false)
+    } else {
+        layer
+    };
+    match format {
+        LogFormat::Json => Box::new(layer.json().with_current_span(true).with_span_list(true)),
+        _ => Box::new(layer),
+    }
+}
+
+/// lookout's own targets: console lines, the request span, Spotlight and
+/// trace-continuation notes. Turning them into Sentry data would loop
+/// (console lines are printed while an event is being delivered) or
+/// duplicate the transaction that already represents the request.
+fn is_lookout_target(target: &str) -> bool {
+    target == "lookout" || target.starts_with("lookout::")
+}
+
+/// Whether `level` is `threshold` or more severe.
+fn at_least(level: &Level, threshold: Option<Level>) -> bool {
+    threshold.is_some_and(|threshold| *level <= threshold)
+}
+
+fn hint(level: Option<Level>) -> LevelFilter {
+    level.map_or(LevelFilter::OFF, LevelFilter::from_level)
+}

@@ -1,0 +1,136 @@
+//! lookout gives a Rust web service end-to-end Sentry observability with one
+//! line of setup: every request continues its caller's trace, carries the
+//! signed-in user, is classified when it fails, and every log line inside it
+//! carries `request_id` and `trace_id`. This crate is the facade: `init`,
+//! the `tracing` integration, and re-exports of the building blocks and
+//! adapters.
+//!
+//! # Example
+//!
+//! ```
+//! use lookout::{Options, User};
+//!
+//! fn main() -> Result<(), lookout::ConfigError> {
+//!     // Settings come from SENTRY_DSN, SENTRY_ENVIRONMENT, ... (here pinned
+//!     // in code so the example runs the same everywhere). Prints one
+//!     // summary line on stderr; keep the guard until the program ends.
+//!     let _guard = lookout::init!(
+//!         Options::new().vars([("SENTRY_ENVIRONMENT", "development")])
+//!     )?;
+//!
+//!     // With the `axum` feature: `Router::new().layer(lookout::axum::layer())`.
+//!     // Adapters do this for each request:
+//!     let headers = http::HeaderMap::new();
+//!     let request = lookout::core::Lookout::global()
+//!         .begin(&lookout::core::RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+//!     let span = request.tracing_span();
+//!     request.context().enter(|| {
+//!         let _in_request = span.enter();
+//!         lookout::identify(User::id("42").role("admin")).expect("inside a request");
+//!         // Logged with request_id and trace_id; a breadcrumb on this request.
+//!         tracing::info!("loading user");
+//!     });
+//!     let finished = request.finish(&lookout::core::ResponseHead::new(http::StatusCode::OK), None, None);
+//!     finished.body.complete();
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # What `init` sets up
+//!
+//! [`init()`] / [`init_with`] / [`init!`] resolve the settings, install the
+//! engine the adapters use, bind a Sentry client with lookout's delivery
+//! (send, console, Spotlight, off), install a `tracing` subscriber and print
+//! the settings summary; see [`init_with`] for the steps, and for what
+//! happens when `init` is called twice or not at all.
+//!
+//! The subscriber has three parts, each with its own filter:
+//!
+//! - log lines (`tracing-subscriber`'s fmt layer), filtered by `RUST_LOG`
+//!   (default `info`), human-readable in development and JSON lines elsewhere
+//!   (`LOOKOUT_LOG_FORMAT`); lines inside a request show the request span's
+//!   `request_id` and `trace_id`;
+//! - `ERROR` events become Sentry events on the current request's Hub (with
+//!   its user, tags and trace), `WARN` and `INFO` events become breadcrumbs on
+//!   that request only, `DEBUG` and `TRACE` are ignored;
+//! - spans (e.g. from `#[instrument]`) inside a sampled request become child
+//!   spans of its transaction.
+//!
+//! [`TracingOptions`] changes the levels and the filter. lookout's own
+//! targets (`lookout::*`: console lines, the request span) never become
+//! Sentry data.
+//!
+//! # Bringing your own subscriber
+//!
+//! Turn installation off and add lookout's layers to your subscriber:
+//!
+//! ```no_run
+//! use tracing_subscriber::prelude::*;
+//!
+//! let guard = lookout::init!(lookout::Options::new().install_subscriber(false))?;
+//! tracing_subscriber::registry()
+//!     // Log lines + Sentry, as `init` would install them:
+//!     .with(lookout::tracing_layers(guard.settings(), lookout::TracingOptions::new()))
+//!     .init();
+//! // Or keep your own fmt layer and add only the Sentry part:
+//! // .with(my_fmt_layer.with_filter(lookout::TracingOptions::new().env_filter()))
+//! // .with(lookout::sentry_layer(&lookout::TracingOptions::new()))
+//! # Ok::<(), lookout::ConfigError>(())
+//! ```
+//!
+//! Keep `lookout::request=info` enabled in your own filter
+//! ([`TracingOptions::env_filter`] adds it) so log lines carry the ids.
+//!
+//! # Re-exports
+//!
+//! The building blocks are re-exported as modules: [`headers`]
+//! (`sentry-trace`, `baggage`, `traceparent`, request ids), [`policy`]
+//! (settings, sampling, scrubbing), [`scope`] (the per-request context),
+//! [`classify`] (which failures become events, e.g.
+//! [`classify::by_type`]) and [`core`] (the request lifecycle adapters
+//! use). Adapters are re-exported behind features.
+//!
+//! # Feature flags
+//!
+//! - `axum`: `lookout::axum` re-exports `lookout-axum` (the axum / tower
+//!   layer).
+//! - `test`: `lookout::testing` re-exports lookout-core's in-process capture helper
+//!   for your own tests.
+//!
+//! None is on by default. actix-web and warp adapters are planned; their
+//! features will appear with the adapters.
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.89 (the workspace's
+//! `rust-version`).
+
+mod init;
+mod layers;
+mod options;
+mod request_spans;
+mod tracing_options;
+
+pub use init::{Guard, init, init_with};
+pub use layers::{sentry_layer, tracing_layers};
+pub use options::Options;
+pub use tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES, TracingOptions};
+
+pub use lookout_classify as classify;
+pub use lookout_core as core;
+pub use lookout_headers as headers;
+pub use lookout_policy as policy;
+pub use lookout_scope as scope;
+
+/// The axum adapter (`lookout-axum`): `lookout::axum::layer()`.
+#[cfg(feature = "axum")]
+pub use lookout_axum as axum;
+
+/// Test helpers: run requests through a real lookout pipeline and assert on
+/// what would have been sent (lookout-core's `testing` module).
+#[cfg(feature = "test")]
+pub use lookout_core::testing;
+
+pub use lookout_core::Lookout;
+pub use lookout_policy::{ConfigError, LogFormat, Settings};
+pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};

@@ -1,0 +1,76 @@
+//! `tracing` spans as Sentry child spans, but only where a request (or a
+//! transaction the application started) is already being traced.
+//!
+//! sentry-tracing's `SpanLayer` starts a new *transaction* for every span
+//! that has no Sentry span above it. Inside an unsampled request that would
+//! start a second trace with its own sampling decision, and outside requests
+//! every background span would become a transaction at the traces sample
+//! rate. This wrapper decides per span whether `SpanLayer` sees it at all; it
+//! never changes what `SpanLayer` does with the spans it sees.
+
+use sentry_core::Hub;
+use sentry_tracing::SpanLayer;
+use tracing::{Subscriber, span};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+/// `SpanLayer`, restricted to spans that can become child spans.
+pub(crate) struct RequestSpans {
+    inner: SpanLayer,
+    outside_requests: bool,
+}
+
+impl RequestSpans {
+    pub(crate) fn new(outside_requests: bool) -> Self {
+        Self {
+            inner: SpanLayer::new(),
+            outside_requests,
+        }
+    }
+
+    /// Whether a span created now should become a Sentry span.
+    fn wanted(&self) -> bool {
+        if let Some(request) = lookout_scope::current() {
+            // An unsampled request (or one without a client) records no spans:
+            // a fresh transaction here would contradict its sampling decision.
+            if !request.trace().sampled || request.hub().is_none() {
+                return false;
+            }
+        }
+        if self.outside_requests {
+            return true;
+        }
+        let hub = Hub::current();
+        hub.client().is_some_and(|client| client.is_enabled())
+            && hub.configure_scope(|scope| scope.get_span()).is_some()
+    }
+}
+
+impl<S> Layer<S> for RequestSpans
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        if self.wanted() {
+            self.inner.on_new_span(attrs, id, ctx);
+        }
+    }
+
+    // The callbacks below act only on spans `on_new_span` handed over (they
+    // look for sentry-tracing's data in the span's extensions).
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.inner.on_close(id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.inner.on_record(id, values, ctx);
+    }
+}

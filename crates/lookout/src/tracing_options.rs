@@ -1,0 +1,230 @@
+//! What the tracing integration does with `tracing` events and spans.
+//!
+//! Owns the knobs only; [`tracing_layers`](crate::tracing_layers) and
+//! [`sentry_layer`](crate::sentry_layer) build the layers from them.
+
+use std::fmt;
+
+use tracing::Level;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+/// The filter used when `RUST_LOG` is unset or empty.
+pub const DEFAULT_FILTER: &str = "info";
+
+/// Directives added to every filter that does not mention `lookout` itself:
+/// the request span (its `request_id` and `trace_id` are on every log line
+/// inside a request) and the console delivery lines.
+pub const LOOKOUT_DIRECTIVES: &str = "lookout::request=info,lookout::console=info";
+
+/// How `tracing` events and spans map to Sentry, and how log lines are
+/// filtered and written.
+///
+/// Defaults: `ERROR` events become Sentry events, `WARN` and `INFO` events
+/// become breadcrumbs, `DEBUG` and `TRACE` are ignored; spans at `INFO` or
+/// more severe become child spans of a sampled request's transaction; log
+/// lines are filtered by `RUST_LOG` (default [`DEFAULT_FILTER`]) and written
+/// to standard output. lookout's own targets (`lookout::*`) never become
+/// Sentry events, breadcrumbs or spans.
+///
+/// ```
+/// use lookout::TracingOptions;
+/// use tracing::Level;
+///
+/// let options = TracingOptions::new()
+///     .event_level(Level::WARN)       // WARN and ERROR become events
+///     .breadcrumb_level(Level::DEBUG) // INFO and DEBUG become breadcrumbs
+///     .filter("info,my_app=debug");   // instead of RUST_LOG
+/// # let _ = options;
+/// ```
+#[must_use]
+pub struct TracingOptions {
+    pub(crate) event_level: Option<Level>,
+    pub(crate) breadcrumb_level: Option<Level>,
+    pub(crate) span_level: Option<Level>,
+    pub(crate) spans_outside_requests: bool,
+    pub(crate) filter: Option<String>,
+    pub(crate) writer: Option<BoxMakeWriter>,
+}
+
+impl Default for TracingOptions {
+    fn default() -> Self {
+        Self {
+            event_level: Some(Level::ERROR),
+            breadcrumb_level: Some(Level::INFO),
+            span_level: Some(Level::INFO),
+            spans_outside_requests: false,
+            filter: None,
+            writer: None,
+        }
+    }
+}
+
+impl fmt::Debug for TracingOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingOptions")
+            .field("event_level", &self.event_level)
+            .field("breadcrumb_level", &self.breadcrumb_level)
+            .field("span_level", &self.span_level)
+            .field("spans_outside_requests", &self.spans_outside_requests)
+            .field("filter", &self.filter)
+            .field("writer", &self.writer.as_ref().map(|_| "<custom>"))
+            .finish()
+    }
+}
+
+impl TracingOptions {
+    /// The defaults described on [`TracingOptions`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Events at this level or more severe become Sentry events (default
+    /// `ERROR`); `None`: no event is captured from `tracing`.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().event_level(None);
+    /// # let _ = options;
+    /// ```
+    pub fn event_level(mut self, level: impl Into<Option<Level>>) -> Self {
+        self.event_level = level.into();
+        self
+    }
+
+    /// Events at this level or more severe, and not captured as events,
+    /// become breadcrumbs on the current request (default `INFO`); `None`:
+    /// no breadcrumbs from `tracing`.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().breadcrumb_level(tracing::Level::WARN);
+    /// # let _ = options;
+    /// ```
+    pub fn breadcrumb_level(mut self, level: impl Into<Option<Level>>) -> Self {
+        self.breadcrumb_level = level.into();
+        self
+    }
+
+    /// Spans at this level or more severe become Sentry spans (default
+    /// `INFO`, the level of `#[instrument]`); `None`: no spans from `tracing`.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().span_level(tracing::Level::DEBUG);
+    /// # let _ = options;
+    /// ```
+    pub fn span_level(mut self, level: impl Into<Option<Level>>) -> Self {
+        self.span_level = level.into();
+        self
+    }
+
+    /// Whether a span outside any traced request starts a transaction of its
+    /// own (sentry-tracing's behaviour, sampled at the traces sample rate;
+    /// useful for background workers). Default: off, so only spans inside a
+    /// sampled request (or inside a transaction the application started)
+    /// are recorded. Spans inside an *unsampled* request are never recorded.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().spans_outside_requests(true);
+    /// # let _ = options;
+    /// ```
+    pub fn spans_outside_requests(mut self, on: bool) -> Self {
+        self.spans_outside_requests = on;
+        self
+    }
+
+    /// Filter directives for log lines (`EnvFilter` syntax) used instead of
+    /// `RUST_LOG`. Unless a directive names `lookout` or a `lookout::`
+    /// target, [`LOOKOUT_DIRECTIVES`] are
+    /// added so request lines keep their ids. Invalid directives are skipped
+    /// with a message on standard error.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().filter("warn,my_app=info");
+    /// # let _ = options;
+    /// ```
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(directives.into());
+        self
+    }
+
+    /// Where log lines are written (default: standard output). Colours are
+    /// used only for a terminal on standard output.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().writer(std::io::stderr);
+    /// # let _ = options;
+    /// ```
+    pub fn writer<W>(mut self, writer: W) -> Self
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        self.writer = Some(BoxMakeWriter::new(writer));
+        self
+    }
+
+    /// The log-line filter: [`filter`](Self::filter), else `RUST_LOG`, else
+    /// [`DEFAULT_FILTER`], plus [`LOOKOUT_DIRECTIVES`] unless a directive
+    /// names `lookout` or a `lookout::` target. Use it on your own fmt layer when you bring your own
+    /// subscriber.
+    ///
+    /// ```
+    /// let filter = lookout::TracingOptions::new().filter("warn").env_filter();
+    /// assert!(filter.to_string().contains("lookout::request=info"));
+    /// ```
+    #[must_use]
+    pub fn env_filter(&self) -> EnvFilter {
+        let from_env = || {
+            std::env::var("RUST_LOG")
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        let directives = self
+            .filter
+            .clone()
+            .or_else(from_env)
+            .unwrap_or_else(|| DEFAULT_FILTER.to_owned());
+        let directives = if mentions_lookout(&directives) {
+            directives
+        } else {
+            format!("{directives},{LOOKOUT_DIRECTIVES}")
+        };
+        EnvFilter::builder()
+            .with_default_directive(LevelFilter::ERROR.into())
+            .parse_lossy(directives)
+    }
+}
+
+/// Whether a directive sets the level of lookout's own targets.
+fn mentions_lookout(directives: &str) -> bool {
+    directives.split(',').any(|directive| {
+        let target = directive
+            .split(['[', '='])
+            .next()
+            .unwrap_or_default()
+            .trim();
+        target == "lookout" || target.starts_with("lookout::")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookout_directives_are_added_unless_the_user_set_them() {
+        assert!(!mentions_lookout("info,lookout_demo=debug"));
+        assert!(mentions_lookout("warn,lookout=debug"));
+        assert!(mentions_lookout("lookout::request=off"));
+        let filter = TracingOptions::new()
+            .filter("warn")
+            .env_filter()
+            .to_string();
+        assert!(filter.contains("lookout::request=info"), "{filter}");
+        let filter = TracingOptions::new()
+            .filter("warn,lookout::request=off")
+            .env_filter()
+            .to_string();
+        assert!(!filter.contains("lookout::request=info"), "{filter}");
+    }
+}

@@ -1,0 +1,91 @@
+//! `lookout::init` for real: process-wide state (the global engine, the
+//! process Hub's client, the global subscriber), so this suite is its own
+//! test binary with a single test, and it never reads or changes the
+//! process environment (settings come from `Options::vars`).
+
+use http::{HeaderMap, StatusCode};
+use lookout::core::{Lookout, RequestHead, ResponseHead};
+use lookout::{Options, TracingOptions};
+
+const SECRET_DSN: &str =
+    "https://0123456789abcdef0123456789abcdef:topsecretkey@o4711.ingest.sentry.io/42";
+
+#[test]
+fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
+    let (sink, lines) = lookout::core::collecting_console();
+    let guard = lookout::init!(
+        Options::new()
+            .vars([("SENTRY_ENVIRONMENT", "development")])
+            .console_sink(sink)
+            .tracing(TracingOptions::new().filter("warn"))
+            .print_summary(false)
+    )
+    .expect("valid settings");
+    assert!(guard.is_active());
+    assert!(guard.subscriber_installed());
+    let release = format!("lookout@{}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        guard.settings().release.value.as_deref(),
+        Some(release.as_str())
+    );
+    assert!(
+        guard.summary().contains("delivery=console"),
+        "{}",
+        guard.summary()
+    );
+
+    // A request through the global engine: an ERROR log inside it reaches the
+    // console sink through the process Hub's client and the global subscriber.
+    let headers = HeaderMap::new();
+    let request =
+        Lookout::global().begin(&RequestHead::new("GET", "/pay", &headers).with_route("/pay"));
+    let request_id = request.context().request_id().to_owned();
+    let span = request.tracing_span();
+    request.context().enter(|| {
+        let _entered = span.enter();
+        tracing::error!("card declined");
+    });
+    request
+        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .body
+        .complete();
+    let printed = lines.lock().unwrap().clone();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    assert!(printed[0].contains("\"card declined\""), "{printed:?}");
+    assert!(
+        printed[0].contains(&format!("request_id={request_id}")),
+        "{printed:?}"
+    );
+
+    // Calling init again: no panic, an inert guard, the first setup stays.
+    let again = lookout::init_with(
+        Options::new()
+            .vars([
+                ("SENTRY_DSN", SECRET_DSN),
+                ("SENTRY_ENVIRONMENT", "production"),
+            ])
+            .print_summary(false),
+    )
+    .expect("valid settings");
+    assert!(!again.is_active());
+    assert!(!again.subscriber_installed());
+    assert!(again.flush(None));
+    // The summary names the DSN's host and project, never its keys.
+    let summary = again.summary();
+    assert!(
+        summary.contains("dsn=o4711.ingest.sentry.io/42"),
+        "{summary}"
+    );
+    assert!(!summary.contains("topsecretkey"), "{summary}");
+    assert!(!summary.contains("0123456789abcdef"), "{summary}");
+    drop(again);
+
+    // Invalid settings are still reported on a later call.
+    let err =
+        lookout::init_with(Options::new().vars([("SENTRY_TRACES_SAMPLE_RATE", "2")])).unwrap_err();
+    assert_eq!(err.variable(), "SENTRY_TRACES_SAMPLE_RATE");
+
+    // The first guard still works after the second call was dropped.
+    assert!(guard.flush(Some(std::time::Duration::from_secs(2))));
+    drop(guard);
+}

@@ -1,0 +1,256 @@
+//! The tracing integration through the capture helper: the subscriber
+//! `lookout::init` installs (built with `lookout::tracing_layers`), set as
+//! the thread's default only for the test, over a `TestLookout` whose
+//! client lives on a Hub of its own.
+
+mod support;
+
+use http::StatusCode;
+use lookout::User;
+use lookout::testing::TestLookout;
+use sentry_core::protocol::{Context, Event, Level};
+use support::{block_on, serve, subscriber};
+
+fn trace_of(event: &Event<'_>) -> sentry_core::protocol::TraceContext {
+    match event.contexts.get("trace") {
+        Some(Context::Trace(trace)) => (**trace).clone(),
+        other => panic!("no trace context: {other:?}"),
+    }
+}
+
+fn crumbs(event: &Event<'_>) -> Vec<String> {
+    event
+        .breadcrumbs
+        .values
+        .iter()
+        .filter_map(|crumb| crumb.message.clone())
+        .collect()
+}
+
+#[test]
+fn an_error_log_in_a_request_becomes_an_event_with_its_user_trace_and_request_id() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    let (request_id, trace, ()) = tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/orders/{id}", StatusCode::OK, async {
+            lookout::identify(User::id("42").role("admin")).expect("inside the request");
+            tracing::error!(order = 7, "payment provider refused the charge");
+        }))
+    });
+
+    let events = test.events();
+    assert_eq!(
+        events.len(),
+        1,
+        "the 200 itself captures nothing: {events:?}"
+    );
+    let event = &events[0];
+    assert_eq!(event.level, Level::Error);
+    assert_eq!(
+        event.message.as_deref(),
+        Some("payment provider refused the charge")
+    );
+    assert_eq!(
+        event.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("42")
+    );
+    assert_eq!(event.tags["request_id"], request_id);
+    assert_eq!(event.tags["user_role"], "admin");
+    let event_trace = trace_of(event);
+    assert_eq!(event_trace.trace_id.to_string(), trace.trace_id.to_string());
+    assert_eq!(event_trace.span_id.to_string(), trace.span_id.to_string());
+}
+
+#[test]
+fn info_and_warn_become_breadcrumbs_of_their_own_request_only() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(async {
+            // Interleaved on one thread: every await hands over to the other.
+            let a = serve(&test, "/a", StatusCode::OK, async {
+                tracing::info!("a: loaded cart");
+                tokio::task::yield_now().await;
+                tracing::warn!("a: stock low");
+                tokio::task::yield_now().await;
+                tracing::debug!("a: debug is ignored");
+                tracing::error!("a failed");
+            });
+            let b = serve(&test, "/b", StatusCode::OK, async {
+                tracing::info!("b: loaded profile");
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+                tracing::error!("b failed");
+            });
+            tokio::join!(a, b);
+        });
+    });
+
+    let events = test.events();
+    let find = |message: &str| {
+        events
+            .iter()
+            .find(|e| e.message.as_deref() == Some(message))
+            .unwrap_or_else(|| panic!("no event {message:?} in {events:?}"))
+    };
+    let a = crumbs(find("a failed"));
+    let b = crumbs(find("b failed"));
+    assert!(a.contains(&"a: loaded cart".to_owned()), "{a:?}");
+    assert!(a.contains(&"a: stock low".to_owned()), "{a:?}");
+    assert!(!a.iter().any(|m| m.starts_with("b:")), "{a:?}");
+    assert!(!a.iter().any(|m| m.contains("debug")), "{a:?}");
+    assert!(b.contains(&"b: loaded profile".to_owned()), "{b:?}");
+    assert!(!b.iter().any(|m| m.starts_with("a:")), "{b:?}");
+    assert!(
+        !b.iter().any(|m| m.contains("failed")),
+        "an event is not its own breadcrumb: {b:?}"
+    );
+}
+
+#[test]
+fn lookouts_own_lines_never_become_breadcrumbs_or_events() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/c", StatusCode::OK, async {
+            tracing::info!(target: "lookout::console", "lookout event error \"boom\"");
+            tracing::error!(target: "lookout::spotlight", "Spotlight is down");
+            tracing::error!("handler failed");
+        }))
+    });
+    let events = test.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].message.as_deref(), Some("handler failed"));
+    assert!(crumbs(&events[0]).is_empty(), "{:?}", crumbs(&events[0]));
+}
+
+#[tracing::instrument]
+async fn load_user(id: u64) -> u64 {
+    tokio::task::yield_now().await;
+    tracing::info!("querying");
+    id
+}
+
+#[test]
+fn an_instrumented_function_in_a_sampled_request_is_a_child_span_of_its_transaction() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    let (_, trace, loaded) = tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/users/{id}", StatusCode::OK, load_user(7)))
+    });
+    assert_eq!(loaded, 7);
+
+    let transactions = test.transactions();
+    assert_eq!(transactions.len(), 1, "one request, one transaction");
+    let tx = &transactions[0];
+    assert_eq!(tx.name.as_deref(), Some("GET /users/{id}"));
+    let tx_trace = match tx.contexts.get("trace") {
+        Some(Context::Trace(trace)) => (**trace).clone(),
+        other => panic!("no trace context: {other:?}"),
+    };
+    assert_eq!(tx_trace.span_id.to_string(), trace.span_id.to_string());
+    // Only the instrumented function: the request span is the transaction.
+    assert_eq!(tx.spans.len(), 1, "{:?}", tx.spans);
+    let span = &tx.spans[0];
+    assert_eq!(span.description.as_deref(), Some("load_user"));
+    assert_eq!(span.parent_span_id, Some(tx_trace.span_id));
+    assert_eq!(span.trace_id, tx_trace.trace_id);
+    assert!(span.timestamp.is_some(), "the span finished");
+    assert_eq!(span.data.get("id"), Some(&serde_json::json!(7)));
+}
+
+#[test]
+fn an_unsampled_request_records_no_spans_and_starts_no_transaction() {
+    let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0")]).unwrap();
+    let (subscriber, _logs) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/users/{id}", StatusCode::OK, load_user(7)));
+        // Outside any request: no transaction of its own either.
+        block_on(load_user(8));
+    });
+    assert!(test.transactions().is_empty(), "{:?}", test.transactions());
+}
+
+#[test]
+fn json_log_lines_in_a_request_carry_request_id_and_trace_id() {
+    // The `test` environment's profile writes JSON lines.
+    let test = TestLookout::new();
+    assert_eq!(test.settings().log_format.value, lookout::LogFormat::Json);
+    let (subscriber, logs) = subscriber(&test);
+    let (request_id, trace, _) = tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("outside any request");
+        block_on(serve(&test, "/users/{id}", StatusCode::OK, load_user(1)))
+    });
+
+    let lines = logs.lines();
+    let parsed: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let querying = parsed
+        .iter()
+        .find(|line| line["fields"]["message"] == "querying")
+        .unwrap_or_else(|| panic!("no `querying` line in {lines:?}"));
+    let request_span = &querying["spans"][0];
+    assert_eq!(request_span["name"], "request");
+    assert_eq!(request_span["request_id"], request_id.as_str());
+    assert_eq!(request_span["trace_id"], trace.trace_id.to_string());
+    assert_eq!(querying["span"]["name"], "load_user", "the innermost span");
+    let outside = parsed
+        .iter()
+        .find(|line| line["fields"]["message"] == "outside any request")
+        .expect("the line outside the request");
+    assert!(
+        outside
+            .get("spans")
+            .is_none_or(|spans| spans.as_array().is_some_and(Vec::is_empty))
+    );
+}
+
+#[test]
+fn human_log_lines_in_a_request_carry_request_id_and_trace_id() {
+    let test = TestLookout::from_vars([("LOOKOUT_LOG_FORMAT", "human")]).unwrap();
+    let (subscriber, logs) = subscriber(&test);
+    let (request_id, trace, ()) = tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/health", StatusCode::OK, async {
+            tracing::warn!(disk = "sda", "disk almost full");
+        }))
+    });
+    let lines = logs.lines();
+    let line = lines
+        .iter()
+        .find(|line| line.contains("disk almost full"))
+        .unwrap_or_else(|| panic!("no line in {lines:?}"));
+    assert!(line.contains(&format!("request_id={request_id}")), "{line}");
+    assert!(
+        line.contains(&format!("trace_id={}", trace.trace_id)),
+        "{line}"
+    );
+    assert!(line.contains("WARN"), "{line}");
+    assert!(
+        !line.contains('\u{1b}'),
+        "no colours in a captured writer: {line}"
+    );
+}
+
+#[test]
+fn levels_are_configurable() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let test = TestLookout::new();
+    let subscriber = tracing_subscriber::registry().with(lookout::sentry_layer(
+        &lookout::TracingOptions::new()
+            .event_level(tracing::Level::WARN)
+            .breadcrumb_level(None),
+    ));
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/x", StatusCode::OK, async {
+            tracing::info!("not a breadcrumb now");
+            tracing::warn!("a warning event");
+        }))
+    });
+    let events = test.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].level, Level::Warning);
+    assert!(crumbs(&events[0]).is_empty());
+}

@@ -1,0 +1,94 @@
+//! Helpers shared by the tracing suite.
+
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use http::{HeaderMap, StatusCode};
+use lookout::TracingOptions;
+use lookout::core::{InFlight, RequestHead, ResponseHead};
+use lookout::testing::TestLookout;
+use tracing::Instrument as _;
+use tracing::Subscriber;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// An in-memory log writer.
+#[derive(Clone, Default)]
+pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Buffer {
+    /// Everything written so far, line by line.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().unwrap().clone();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl io::Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// The subscriber `lookout::init` would install, for `test`'s settings,
+/// writing log lines to the returned buffer (never the global subscriber).
+pub(crate) fn subscriber(test: &TestLookout) -> (impl Subscriber + Send + Sync, Buffer) {
+    let buffer = Buffer::default();
+    let layers = lookout::tracing_layers(
+        test.settings(),
+        TracingOptions::new().filter("info").writer(buffer.clone()),
+    );
+    (tracing_subscriber::registry().with(layers), buffer)
+}
+
+/// Runs `handler` as an adapter does: the request span around it, the
+/// request's context bound to it, then `finish` with `status` and the body
+/// completed. Returns the request id, the trace and the handler's output.
+pub(crate) async fn serve<F, T>(
+    test: &TestLookout,
+    path: &str,
+    status: StatusCode,
+    handler: F,
+) -> (String, lookout::scope::RequestTrace, T)
+where
+    F: Future<Output = T>,
+{
+    let headers = HeaderMap::new();
+    let in_flight: InFlight = test
+        .lookout()
+        .begin(&RequestHead::new("GET", path, &headers).with_route(path));
+    let ctx = in_flight.context().clone();
+    let span = in_flight.tracing_span();
+    let output = ctx.bind(handler.instrument(span)).await;
+    in_flight
+        .finish(&ResponseHead::new(status), None, None)
+        .body
+        .complete();
+    (ctx.request_id().to_owned(), ctx.trace(), output)
+}
+
+/// Runs `f` on a current-thread runtime.
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
