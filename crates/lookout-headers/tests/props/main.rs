@@ -197,6 +197,20 @@ proptest! {
     }
 
     #[test]
+    fn tracestate_with_a_repeated_key_is_dropped(
+        members in prop::collection::btree_map(tracestate_key(), tracestate_value(), 1..=31),
+        pick in any::<prop::sample::Index>(),
+        value in tracestate_value(),
+    ) {
+        let mut list: Vec<String> = members.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let keys: Vec<&String> = members.keys().collect();
+        list.push(format!("{}={value}", pick.get(&keys)));
+        let joined = list.join(",");
+        let kind = TraceState::parse([joined.as_str()]).err().map(|e| e.kind());
+        prop_assert_eq!(kind, Some(lookout_headers::TraceStateErrorKind::DuplicateKey));
+    }
+
+    #[test]
     fn tracestate_never_panics(input in ".*") {
         if let Ok(ts) = TraceState::parse([input.as_str()]) {
             let _ = ts.to_string();
