@@ -1,0 +1,52 @@
+//! One module per framework, each serving the same routes (see
+//! [`crate::routes`]) with the same middleware: lookout's layer, the demo
+//! authentication, and (for the tour only) the journal.
+//!
+//! Adding a framework = one module here with a `serve` function, plus its
+//! name in [`Framework::is_available`](crate::cli::Framework::is_available).
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+use crate::cli::Framework;
+use crate::journal::Journal;
+
+pub(crate) mod axum;
+
+/// How an instance of the demo service is set up.
+#[derive(Clone, Debug)]
+pub(crate) struct App {
+    /// `false` for `--plain`: the same routes without lookout at all.
+    pub(crate) lookout: bool,
+    /// The tour's record of requests (never in `serve`).
+    pub(crate) journal: Option<Journal>,
+    /// The HTTP client `/hop` calls other services with.
+    pub(crate) client: reqwest::Client,
+}
+
+impl App {
+    pub(crate) fn new(lookout: bool, journal: Option<Journal>) -> Self {
+        Self {
+            lookout,
+            journal,
+            client: reqwest::Client::new(),
+        }
+    }
+}
+
+/// Serves `app` with `framework` on `listener` until `shutdown` completes,
+/// then finishes the requests in flight.
+pub(crate) async fn serve(
+    framework: Framework,
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    match framework {
+        Framework::Axum => axum::serve(listener, app, shutdown).await,
+        other => Err(std::io::Error::other(format!(
+            "framework `{other}` is not available yet"
+        ))),
+    }
+}

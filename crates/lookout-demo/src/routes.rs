@@ -1,0 +1,147 @@
+//! What the demo routes do, independent of any framework. Each framework
+//! module maps its own request types onto these functions, so every
+//! framework serves exactly the same routes:
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /health` | 200 `ok` |
+//! | `GET /users/{id}` | 200 JSON |
+//! | `GET /items/{id}` | 404 from [`NotFound`] |
+//! | `GET /fail` | 500 from [`ServiceError`] (`error_type=app_service`), any query |
+//! | `GET /upstream` | 502 from [`UpstreamError`] (`error_type=upstream`) |
+//! | `GET /panic` | the handler panics; 500 |
+//! | `GET /slow?ms=N` | waits N ms (at most 10000), then 200 |
+//! | `POST /hop` | the W3C Trace Context test-service contract |
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::errors::{NotFound, ServiceError, UpstreamError};
+
+/// The longest `/slow` waits.
+pub(crate) const MAX_SLOW_MS: u64 = 10_000;
+
+/// `GET /health`.
+pub(crate) const HEALTH_BODY: &str = "ok";
+
+/// `GET /users/{id}`: the user as JSON, and who asked.
+pub(crate) fn user(id: &str, signed_in: Option<&str>) -> Value {
+    json!({ "id": id, "name": format!("User {id}"), "viewer": signed_in })
+}
+
+/// `GET /items/{id}`: no item exists.
+pub(crate) fn item(id: &str) -> Result<Value, NotFound> {
+    Err(NotFound { id: id.to_owned() })
+}
+
+/// `GET /fail`: the service fails.
+pub(crate) fn fail() -> Result<Value, ServiceError> {
+    Err(ServiceError::database_down())
+}
+
+/// `GET /upstream`: a dependency fails.
+pub(crate) fn upstream() -> Result<Value, UpstreamError> {
+    Err(UpstreamError {
+        service: "inventory".into(),
+        detail: "503 Service Unavailable from http://inventory.internal/stock".into(),
+    })
+}
+
+/// `GET /panic`.
+pub(crate) fn panic() -> ! {
+    panic!("the demo handler panicked on purpose")
+}
+
+/// `GET /slow?ms=N`: how long to wait; a missing or invalid `ms` waits 0.
+pub(crate) fn slow_duration(query: Option<&str>) -> Duration {
+    let ms = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("ms="))
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .unwrap_or(0);
+    Duration::from_millis(ms.min(MAX_SLOW_MS))
+}
+
+/// One element of a `POST /hop` body.
+#[derive(Debug, Deserialize, PartialEq)]
+pub(crate) struct HopCall {
+    pub(crate) url: String,
+    #[serde(default)]
+    pub(crate) arguments: Value,
+}
+
+/// Parses a `POST /hop` body: a JSON array of `{"url": ..., "arguments": [...]}`.
+pub(crate) fn hop_calls(body: &[u8]) -> Result<Vec<HopCall>, String> {
+    serde_json::from_slice(body).map_err(|e| {
+        format!("expected a JSON array of {{\"url\": ..., \"arguments\": [...]}}: {e}")
+    })
+}
+
+/// Makes the `/hop` calls in order: POST `arguments` as JSON to `url`, with
+/// the current request's outgoing trace headers (`sentry-trace`, `baggage`,
+/// `traceparent`, `tracestate`). Must run inside the request, where lookout
+/// knows the current trace.
+pub(crate) async fn hop(client: &reqwest::Client, calls: &[HopCall]) -> Result<(), UpstreamError> {
+    for call in calls {
+        let mut headers = http::HeaderMap::new();
+        // The one line a service adds to its HTTP client calls.
+        lookout::core::inject_headers(&call.url, &mut headers);
+        let arguments = if call.arguments.is_null() {
+            json!([])
+        } else {
+            call.arguments.clone()
+        };
+        let response = client
+            .post(&call.url)
+            .headers(headers)
+            .json(&arguments)
+            .send()
+            .await
+            .map_err(|e| UpstreamError {
+                service: call.url.clone(),
+                detail: e.to_string(),
+            })?;
+        tracing::info!(url = %call.url, status = %response.status(), "hop call finished");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_is_capped_and_lenient() {
+        assert_eq!(slow_duration(Some("ms=250")), Duration::from_millis(250));
+        assert_eq!(
+            slow_duration(Some("x=1&ms=99999")),
+            Duration::from_millis(MAX_SLOW_MS)
+        );
+        assert_eq!(slow_duration(Some("ms=-3")), Duration::ZERO);
+        assert_eq!(slow_duration(None), Duration::ZERO);
+    }
+
+    #[test]
+    fn hop_bodies_follow_the_w3c_test_service_shape() {
+        let calls = hop_calls(
+            br#"[{"url": "http://127.0.0.1:1/hop", "arguments": [{"url": "x", "arguments": []}]}]"#,
+        )
+        .unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].url, "http://127.0.0.1:1/hop");
+        assert!(calls[0].arguments.is_array());
+        assert!(hop_calls(b"[]").unwrap().is_empty());
+        assert!(hop_calls(b"{}").unwrap_err().contains("JSON array"));
+    }
+
+    #[test]
+    fn typed_routes_fail_with_their_types() {
+        assert!(item("7").is_err());
+        assert!(fail().unwrap_err().to_string().contains("order"));
+        assert_eq!(upstream().unwrap_err().service, "inventory");
+        assert_eq!(user("7", None)["id"], "7");
+    }
+}

@@ -1,0 +1,238 @@
+//! The demo's command line, driven as other tools drive it: the real binary,
+//! real ports.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+
+/// The demo binary with no Sentry account and no Spotlight, whatever the
+/// environment of the test run says.
+fn demo() -> Command {
+    let mut cmd = Command::new(DEMO);
+    for var in [
+        "SENTRY_DSN",
+        "SENTRY_SPOTLIGHT",
+        "SENTRY_TRACES_SAMPLE_RATE",
+        "RUST_BACKTRACE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Output, String, String) {
+    let output = cmd.output().expect("the demo binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+fn row<'a>(stdout: &'a str, step: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(step))
+        .unwrap_or_else(|| panic!("no `{step}` row in:\n{stdout}"))
+}
+
+#[test]
+fn the_tour_prints_a_table_per_framework_and_exits_0() {
+    let (output, stdout, stderr) = run(&mut demo());
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("axum  (service http://127.0.0.1:"),
+        "{stdout}"
+    );
+    for column in [
+        "step", "route", "status", "trace", "user", "verdict", "event id",
+    ] {
+        assert!(row(&stdout, "step").contains(column), "{stdout}");
+    }
+    let front = row(&stdout, "front-end call");
+    assert!(
+        front.contains("GET /users/{id}") && front.contains("200") && front.contains("continued"),
+        "{front}"
+    );
+    let signed_in = row(&stdout, "signed-in user");
+    assert!(
+        signed_in.contains("admin-ada (admin)") && signed_in.contains(" new "),
+        "{signed_in}"
+    );
+    let missing = row(&stdout, "missing item");
+    assert!(
+        missing.contains("404") && missing.contains("breadcrumb"),
+        "{missing}"
+    );
+    let typed = row(&stdout, "typed 5xx");
+    assert!(
+        typed.contains("500") && typed.contains("app_service") && typed.contains("bob (user)"),
+        "{typed}"
+    );
+    let upstream = row(&stdout, "upstream failure");
+    assert!(
+        upstream.contains("502") && upstream.contains("event error upstream"),
+        "{upstream}"
+    );
+    let panic = row(&stdout, "panic");
+    assert!(panic.contains("500") && panic.contains("panic"), "{panic}");
+    let hop = row(&stdout, "calls another service");
+    assert!(hop.contains("POST /hop") && hop.contains("200"), "{hop}");
+    let second = row(&stdout, "-> second instance");
+    assert!(
+        second.contains("continued"),
+        "the called service continues the trace: {second}"
+    );
+
+    // Every captured event has an id in the table and a delivered console line.
+    let delivered = stdout
+        .split("delivered (console):")
+        .nth(1)
+        .expect("console section");
+    for line in [typed, upstream, panic] {
+        let event_id = line.split_whitespace().last().unwrap();
+        assert_eq!(event_id.len(), 32, "{line}");
+        assert!(
+            delivered.contains(&format!("event_id={event_id}")),
+            "{event_id} in\n{delivered}"
+        );
+    }
+}
+
+/// A `serve` process, killed if the test fails before stopping it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(port: u16, path: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+fn serve(args: &[&str]) -> (Server, u16) {
+    let mut child = demo()
+        .args(["serve", "--framework", "axum", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    let port = first
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .parse::<u16>()
+        .expect("a port");
+    assert_ne!(port, 0, "the real port, not 0");
+    (server, port)
+}
+
+fn terminate(mut server: Server) {
+    let pid = server.0.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_on_port_0_prints_the_real_port_answers_and_stops_on_sigterm() {
+    let (server, port) = serve(&[]);
+    let health = get(port, "/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("ok"), "{health}");
+    assert!(
+        health.to_ascii_lowercase().contains("x-request-id:"),
+        "{health}"
+    );
+    assert!(get(port, "/items/1").starts_with("HTTP/1.1 404"));
+    assert!(get(port, "/fail?anything=1&else").starts_with("HTTP/1.1 500"));
+    assert!(get(port, "/upstream").starts_with("HTTP/1.1 502"));
+    assert!(get(port, "/panic").starts_with("HTTP/1.1 500"));
+    assert!(
+        get(port, "/health").starts_with("HTTP/1.1 200"),
+        "still serving after a panic"
+    );
+    assert!(get(port, "/slow?ms=20").starts_with("HTTP/1.1 200"));
+    terminate(server);
+}
+
+#[test]
+fn plain_serves_the_same_routes_without_lookout() {
+    let (server, port) = serve(&["--plain"]);
+    let health = get(port, "/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        !health.to_ascii_lowercase().contains("x-request-id:"),
+        "no lookout: {health}"
+    );
+    assert!(get(port, "/panic").starts_with("HTTP/1.1 500"));
+    assert!(get(port, "/users/7").starts_with("HTTP/1.1 200"));
+    terminate(server);
+}
+
+#[test]
+fn unknown_or_unavailable_frameworks_are_refused() {
+    let (output, _, stderr) = run(demo().args(["serve", "--framework", "rocket"]));
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown framework `rocket`"), "{stderr}");
+    let (output, _, stderr) = run(demo().args(["serve", "--framework", "warp"]));
+    assert!(!output.status.success());
+    assert!(stderr.contains("`warp` is not available yet"), "{stderr}");
+}
+
+#[test]
+fn invalid_settings_exit_non_zero_naming_the_variable() {
+    for args in [
+        &["serve", "--framework", "axum", "--addr", "127.0.0.1:0"][..],
+        &[][..],
+    ] {
+        let (output, stdout, stderr) =
+            run(demo().args(args).env("SENTRY_TRACES_SAMPLE_RATE", "1.5"));
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("SENTRY_TRACES_SAMPLE_RATE=\"1.5\""),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("listening on"), "{stdout}");
+    }
+}
