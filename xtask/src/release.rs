@@ -166,7 +166,8 @@ fn publish(dir: &Path, crates: &[String], dry_run: bool) -> Result<(), String> {
     for name in crates {
         cmd.args(["-p", name]);
     }
-    // Share compiled dependencies with the main target directory.
+    // Build in the main target directory: verification reuses the
+    // dependencies already compiled there instead of building them again.
     if let Some(target) = main_target_dir(dir) {
         cmd.env("CARGO_TARGET_DIR", target);
     }
@@ -180,7 +181,7 @@ fn publish(dir: &Path, crates: &[String], dry_run: bool) -> Result<(), String> {
 
 fn main_target_dir(dir: &Path) -> Option<PathBuf> {
     let root = crate::workspace_root();
-    (dir != root).then(|| root.join("target").join("xtask-release-build"))
+    (dir != root).then(|| root.join("target"))
 }
 
 /// Every `Cargo.toml` of the workspace: the root and its members.

@@ -236,3 +236,90 @@ fn invalid_settings_exit_non_zero_naming_the_variable() {
         assert!(!stdout.contains("listening on"), "{stdout}");
     }
 }
+
+/// `POST /hop`, the W3C Trace Context test-service contract: each element's
+/// `arguments` are POSTed as JSON to its `url` with the outgoing trace
+/// headers, in order, before the 200.
+#[test]
+fn hop_calls_each_url_with_the_trace_headers() {
+    use std::net::TcpListener;
+
+    let downstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let downstream_port = downstream.local_addr().unwrap().port();
+    let recorder = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for _ in 0..2 {
+            let (stream, _) = downstream.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                head.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            requests.push((head.to_ascii_lowercase(), String::from_utf8(body).unwrap()));
+        }
+        requests
+    });
+
+    let (server, port) = serve(&[]);
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let body = format!(
+        r#"[{{"url": "http://127.0.0.1:{downstream_port}/a", "arguments": [1]}}, {{"url": "http://127.0.0.1:{downstream_port}/b", "arguments": [{{"url": "x", "arguments": []}}]}}]"#
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /hop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\ncontent-type: application/json\r\n\
+         traceparent: 00-{trace_id}-b7ad6b7169203331-01\r\ntracestate: foo=bar\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let requests = recorder.join().unwrap();
+    assert!(
+        requests[0].0.starts_with("post /a "),
+        "in order: {requests:?}"
+    );
+    assert!(
+        requests[1].0.starts_with("post /b "),
+        "in order: {requests:?}"
+    );
+    assert_eq!(requests[0].1, "[1]");
+    assert_eq!(requests[1].1, r#"[{"arguments":[],"url":"x"}]"#);
+    for (head, _) in &requests {
+        assert!(
+            head.contains(&format!("traceparent: 00-{trace_id}-")),
+            "{head}"
+        );
+        assert!(head.contains("tracestate: foo=bar"), "{head}");
+        assert!(
+            head.contains(&format!("sentry-trace: {trace_id}-")),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("sentry-trace_id={trace_id}")),
+            "{head}"
+        );
+    }
+    terminate(server);
+}
