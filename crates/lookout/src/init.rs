@@ -13,8 +13,8 @@ use std::time::Duration;
 use lookout_core::Lookout;
 use lookout_policy::{ConfigError, Settings};
 use sentry_core::{Client, Hub};
+use tracing_log::AsLog as _;
 use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::layers::tracing_layers;
 use crate::options::Options;
@@ -109,11 +109,7 @@ pub fn init_with(options: impl Into<Options>) -> Result<Guard, ConfigError> {
     ));
     Hub::main().bind_client(Some(Arc::clone(&client)));
 
-    let subscriber_installed = install_subscriber
-        && tracing_subscriber::registry()
-            .with(tracing_layers(&settings, tracing))
-            .try_init()
-            .is_ok();
+    let subscriber_installed = install_subscriber && install_global_subscriber(&settings, tracing);
 
     if print_summary {
         eprintln!("{}", settings.summary());
@@ -134,6 +130,21 @@ pub fn init_with(options: impl Into<Options>) -> Result<Guard, ConfigError> {
         settings,
         subscriber_installed,
     })
+}
+
+/// Installs a registry with [`tracing_layers`] as the global subscriber, then
+/// routes `log` records into it (unless another `log` logger is set, which
+/// does not undo the subscriber). Returns whether the subscriber was set.
+fn install_global_subscriber(settings: &Settings, options: crate::TracingOptions) -> bool {
+    let subscriber = tracing_subscriber::registry().with(tracing_layers(settings, options));
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        return false;
+    }
+    // After the subscriber, so `log` gets its max level.
+    let _bridged = tracing_log::LogTracer::builder()
+        .with_max_level(tracing::level_filters::LevelFilter::current().as_log())
+        .init();
+    true
 }
 
 /// Initialises lookout like [`init_with`], passing the calling crate's

@@ -44,18 +44,23 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
     request.context().enter(|| {
         let _entered = span.enter();
         tracing::error!("card declined");
+        // `log` records reach the same subscriber.
+        tracing_log::log::error!("ledger write failed");
     });
     request
         .finish(&ResponseHead::new(StatusCode::OK), None, None)
         .body
         .complete();
     let printed = lines.lock().unwrap().clone();
-    assert_eq!(printed.len(), 1, "{printed:?}");
+    assert_eq!(printed.len(), 2, "{printed:?}");
     assert!(printed[0].contains("\"card declined\""), "{printed:?}");
     assert!(
-        printed[0].contains(&format!("request_id={request_id}")),
+        printed[1].contains("\"ledger write failed\""),
         "{printed:?}"
     );
+    for line in &printed {
+        assert!(line.contains(&format!("request_id={request_id}")), "{line}");
+    }
 
     // Calling init again: no panic, an inert guard, the first setup stays.
     let again = lookout::init_with(

@@ -3,6 +3,7 @@
 //! the thread's default only for the test, over a `TestLookout` whose
 //! client lives on a Hub of its own.
 
+mod axum;
 mod support;
 
 use http::StatusCode;
@@ -125,7 +126,7 @@ fn lookouts_own_lines_never_become_breadcrumbs_or_events() {
 }
 
 #[tracing::instrument]
-async fn load_user(id: u64) -> u64 {
+pub(crate) async fn load_user(id: u64) -> u64 {
     tokio::task::yield_now().await;
     tracing::info!("querying");
     id
