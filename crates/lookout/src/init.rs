@@ -121,7 +121,7 @@ pub fn init_with(options: impl Into<Options>) -> Result<Guard, ConfigError> {
     }
     if !engine_installed {
         eprintln!(
-            "lookout: the lookout engine was used before init (an adapter built before lookout::init?); requests keep the default engine and capture nothing"
+            "lookout: Lookout::global() was used before init; requests keep that engine (default sampling, classifiers and propagation)"
         );
     }
     Ok(Guard {

@@ -8,12 +8,13 @@
 use std::io::IsTerminal as _;
 
 use lookout_policy::{LogFormat, Settings};
-use sentry_tracing::{BreadcrumbLayer, ErrorLayer};
+use sentry_tracing::ErrorLayer;
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::request_breadcrumbs::RequestBreadcrumbs;
 use crate::request_spans::RequestSpans;
 use crate::tracing_options::TracingOptions;
 
@@ -52,7 +53,8 @@ where
 /// output: events at [`TracingOptions::event_level`] are captured on the
 /// current Hub (a request's own Hub inside a request, so they carry its
 /// user, tags and trace), less severe ones down to
-/// [`TracingOptions::breadcrumb_level`] become breadcrumbs, and spans
+/// [`TracingOptions::breadcrumb_level`] become breadcrumbs on the request
+/// (also when logged inside a recorded span), and spans
 /// become child spans of the traced request (see
 /// [`TracingOptions::spans_outside_requests`]). lookout's own targets
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
@@ -82,7 +84,7 @@ where
     };
     // Installed before the error layer (sentry-tracing's advice), and never
     // taking what became an event: no event carries itself as a breadcrumb.
-    let breadcrumbs = BreadcrumbLayer::new().with_filter(
+    let breadcrumbs = RequestBreadcrumbs::new().with_filter(
         filter_fn(move |m| {
             m.is_event()
                 && !is_lookout_target(m.target())

@@ -108,6 +108,7 @@
 mod init;
 mod layers;
 mod options;
+mod request_breadcrumbs;
 mod request_spans;
 mod tracing_options;
 

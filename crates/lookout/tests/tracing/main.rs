@@ -161,6 +161,22 @@ fn an_instrumented_function_in_a_sampled_request_is_a_child_span_of_its_transact
 }
 
 #[test]
+fn breadcrumbs_from_inside_an_instrumented_function_stay_on_the_request() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/users/{id}", StatusCode::OK, async {
+            load_user(7).await;
+            tracing::error!("rendering failed");
+        }))
+    });
+    let events = test.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let crumbs = crumbs(&events[0]);
+    assert!(crumbs.contains(&"querying".to_owned()), "{crumbs:?}");
+}
+
+#[test]
 fn an_unsampled_request_records_no_spans_and_starts_no_transaction() {
     let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0")]).unwrap();
     let (subscriber, _logs) = subscriber(&test);
