@@ -69,12 +69,14 @@ pub(crate) fn cargo() -> String {
     env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// Runs `cmd` from the workspace root, printing one line for the step and its result.
+/// Runs `cmd` (from the workspace root unless it names a directory), printing one line for the step and its result.
 pub(crate) fn step(name: &str, cmd: &mut Command) -> Result<(), String> {
     println!("xtask: ▶ {name}");
     let started = Instant::now();
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(workspace_root());
+    }
     let status = cmd
-        .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("{name}: could not start {cmd:?}: {e}"))?;
     let secs = started.elapsed().as_secs_f64();

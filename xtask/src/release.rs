@@ -180,6 +180,9 @@ fn publish(dir: &Path, crates: &[String], dry_run: bool) -> Result<(), String> {
 }
 
 fn main_target_dir(dir: &Path) -> Option<PathBuf> {
+    if std::env::var_os("CARGO_TARGET_DIR").is_some() {
+        return None; // inherited by the child
+    }
     let root = crate::workspace_root();
     (dir != root).then(|| root.join("target"))
 }
