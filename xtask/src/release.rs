@@ -92,10 +92,12 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     drop(worktree);
     ensure_clean(root)
         .map_err(|e| format!("release: the dry run changed the working tree: {e}"))?;
+    println!("xtask: dry run passed; the working tree is unchanged");
     println!(
-        "xtask: dry run passed; `--execute` would commit \"Release {new}\", create tag {tag} and publish {}",
+        "xtask: would create tag {tag} (on a commit \"Release {new}\") and publish {}",
         order.join(", ")
     );
+    println!("xtask: to do it: cargo xtask release {new} --execute");
     Ok(())
 }
 
