@@ -51,22 +51,16 @@ where
         // so far: only a hit pays for an exact re-scan of earlier members.
         let mut seen = 0u64;
         let mut len = 0;
-        for raw in raw_members(values.clone()) {
-            let (key, value) = raw
-                .split_once('=')
-                .ok_or_else(|| TraceStateError::new(Kind::MissingEquals, raw))?;
-            if !valid_key(key) {
-                return Err(TraceStateError::new(Kind::Key, raw));
-            }
-            if !valid_value(value) {
-                return Err(TraceStateError::new(Kind::Value, raw));
-            }
+        let mut check = |raw: &'a str| -> Result<(), TraceStateError> {
+            let (key, _) = split_member(raw)?;
             if len == MAX_TRACESTATE_MEMBERS {
                 return Err(TraceStateError::new(Kind::TooManyMembers, raw));
             }
             let b = key.as_bytes();
-            let bit =
-                1u64 << ((b.len() + 7 * usize::from(b[0]) + 13 * usize::from(b[b.len() - 1])) % 64);
+            let (first, last) = (b.first().copied(), b.last().copied());
+            let hash =
+                b.len() + 7 * usize::from(first.unwrap_or(0)) + 13 * usize::from(last.unwrap_or(0));
+            let bit = 1u64 << (hash % 64);
             if seen & bit != 0
                 && raw_members(values.clone())
                     .take(len)
@@ -76,6 +70,26 @@ where
             }
             seen |= bit;
             len += 1;
+            Ok(())
+        };
+        // Plain loops rather than the `raw_members` adapter chain: this is the
+        // hot path of every traced request.
+        for value in values.clone() {
+            let mut rest = value;
+            loop {
+                let (raw, next) = match rest.bytes().position(|c| c == b',') {
+                    Some(i) => (rest.get(..i).unwrap_or_default(), rest.get(i + 1..)),
+                    None => (rest, None),
+                };
+                let member = trim_ows(raw);
+                if !member.is_empty() {
+                    check(member)?;
+                }
+                match next {
+                    Some(next) => rest = next,
+                    None => break,
+                }
+            }
         }
         Ok(Self { values, len })
     }
@@ -154,22 +168,48 @@ fn is_key_char(c: u8) -> bool {
     CLASS[usize::from(c)] & KEY_CHAR != 0
 }
 
-/// `first` then up to `max_rest` key characters.
-fn key_part(s: &str, first: impl Fn(u8) -> bool, max_rest: usize) -> bool {
-    let b = s.as_bytes();
-    matches!(b.first(), Some(&c) if first(c))
-        && b.len() <= max_rest + 1
-        && b[1..].iter().all(|&c| is_key_char(c))
-}
-
-fn valid_key(key: &str) -> bool {
-    let lc_digit = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    match key.split_once('@') {
-        None => key_part(key, lc_digit, 255),
-        Some((tenant, system)) => {
-            key_part(tenant, lc_digit, 240) && key_part(system, |c| c.is_ascii_lowercase(), 13)
-        }
+/// Splits and validates one trimmed, non-empty member in a single pass.
+#[inline]
+fn split_member(raw: &str) -> Result<(&str, &str), TraceStateError> {
+    let b = raw.as_bytes();
+    if b.first() == Some(&b'=') {
+        return Err(TraceStateError::new(Kind::Key, raw));
     }
+    let lc_digit = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    // Key: [a-z0-9] then key characters, with at most one `@` splitting
+    // tenant (up to 241) from system (a letter, then up to 13 more).
+    let mut key_ok = b.first().is_some_and(|&c| lc_digit(c));
+    let mut at = None;
+    let mut i = 1;
+    let eq = loop {
+        let Some(&c) = b.get(i) else {
+            return Err(TraceStateError::new(Kind::MissingEquals, raw));
+        };
+        match c {
+            b'=' => break i,
+            b'@' if at.is_none() => {
+                at = Some(i);
+                key_ok &= b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            }
+            _ => key_ok &= is_key_char(c),
+        }
+        i += 1;
+    };
+    key_ok &= match at {
+        None => eq <= 256,
+        Some(at) => at <= 241 && eq - at - 1 <= 14,
+    };
+    // `=` at position 0 leaves `key_ok` false through the first-byte check.
+    let (Some(key), Some(value)) = (raw.get(..eq), raw.get(eq + 1..)) else {
+        return Err(TraceStateError::new(Kind::Key, raw));
+    };
+    if !key_ok {
+        return Err(TraceStateError::new(Kind::Key, raw));
+    }
+    if !valid_value(value) {
+        return Err(TraceStateError::new(Kind::Value, raw));
+    }
+    Ok((key, value))
 }
 
 fn valid_value(value: &str) -> bool {

@@ -15,6 +15,13 @@ static SDK_REGEX: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("the SDK regex compiles")
 });
 
+static TRACESTATE_MEMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"^(?:[a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$",
+    )
+    .expect("the W3C member grammar compiles")
+});
+
 fn trace_id() -> impl Strategy<Value = TraceId> {
     any::<[u8; 16]>().prop_map(TraceId::from_bytes)
 }
@@ -208,6 +215,19 @@ proptest! {
         let joined = list.join(",");
         let kind = TraceState::parse([joined.as_str()]).err().map(|e| e.kind());
         prop_assert_eq!(kind, Some(lookout_headers::TraceStateErrorKind::DuplicateKey));
+    }
+
+    #[test]
+    fn tracestate_member_matches_the_w3c_grammar(
+        member in "[a-z0-9@=_*/ -]{0,12}|[a-z][a-z0-9]{0,3}@?[a-zA-Z0-9]{0,3}=[ -~]{0,6}|.{0,8}",
+        long in "[a-z]{230,260}(@[a-z]{10,16})?=v{250,260}",
+    ) {
+        for m in [member.as_str(), long.as_str()] {
+            let trimmed = m.trim_matches([' ', '\t']);
+            prop_assume!(!trimmed.is_empty() && !trimmed.contains(','));
+            let ours = TraceState::parse([m]).is_ok();
+            prop_assert_eq!(ours, TRACESTATE_MEMBER.is_match(trimmed), "{:?}", m);
+        }
     }
 
     #[test]
