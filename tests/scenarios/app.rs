@@ -1,0 +1,124 @@
+//! The scenario app's behaviour, written once: every harness routes its
+//! framework's handlers to these functions (see [`crate::harness::Harness`]
+//! for the routes).
+//!
+//! They reach the request through `lookout_scope::current()`, so they work
+//! the same under every adapter.
+
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+
+/// The typed error `GET /db` fails with (through the framework's error
+/// path); the suite's classifiers name it `database`.
+#[derive(Debug)]
+pub struct DbError(pub std::io::Error);
+
+impl DbError {
+    pub fn new() -> Self {
+        Self(std::io::Error::other("connection refused"))
+    }
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("database unavailable")
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// `GET /echo`, `GET /users/{id}`: what the handler sees of its request.
+pub fn echo() -> String {
+    let ctx = lookout_scope::current().expect("handlers run inside the request");
+    let trace = ctx.trace();
+    json!({
+        "request_id": ctx.request_id(),
+        "trace_id": trace.trace_id.to_string(),
+        "parent_span_id": trace.parent_span_id.map(|s| s.to_string()),
+        "sampled": trace.sampled,
+        "user": ctx.user().and_then(|u| u.id),
+    })
+    .to_string()
+}
+
+/// `GET /identify/{id}?role=R`: identifies the user, lets other requests
+/// run on this thread, then reports what it sees (answered with a 500, so
+/// the event shows the attribution too).
+pub async fn identify(id: String, role: Option<String>) -> String {
+    let mut user = lookout_scope::User::id(&id);
+    if let Some(role) = role {
+        user = user.role(role);
+    }
+    lookout_scope::identify(user).expect("inside the request");
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    echo()
+}
+
+/// Called by `GET /missing/{id}`'s body while it streams (after the 404 was
+/// classified): an event captured then shows the request's breadcrumbs.
+pub fn probe() {
+    sentry_core::capture_message("probe while the 404 body streams", sentry_core::Level::Info);
+}
+
+/// `GET /call?url=U`: calls `U` with the trace headers lookout adds and
+/// returns what that server answered.
+pub async fn call(url: String) -> String {
+    let mut headers = http::HeaderMap::new();
+    assert!(
+        lookout_core::inject_headers(&url, &mut headers),
+        "inside a request, every target matches by default"
+    );
+    let response = reqwest_client::Client::new()
+        .get(&url)
+        .headers(headers)
+        .send()
+        .await
+        .expect("the downstream server answers");
+    response.text().await.expect("a body")
+}
+
+/// A plain server (no lookout) echoing the trace headers it receives as JSON.
+pub struct Downstream {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Downstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Downstream {
+    pub async fn start() -> Self {
+        async fn seen(headers: http::HeaderMap) -> String {
+            let get = |name: &str| -> Value {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map_or(Value::Null, |v| Value::from(v.to_owned()))
+            };
+            json!({
+                "sentry-trace": get("sentry-trace"),
+                "baggage": get("baggage"),
+                "traceparent": get("traceparent"),
+            })
+            .to_string()
+        }
+        let app = axum::Router::new().route("/seen", axum::routing::get(seen));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { addr, task }
+    }
+}

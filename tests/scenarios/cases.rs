@@ -1,0 +1,502 @@
+//! The scenarios, written once for every adapter (see `main.rs` for how a
+//! harness runs them).
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::app::Downstream;
+use crate::fixture::{Fixture, Reply, reply, trace_of};
+use crate::harness::Harness;
+
+const TRACE: &str = "771a43a4192642f0b136d5159a501700";
+const PARENT: &str = "a8c2d5f4e3b21907";
+
+fn valid_request_id(reply: &Reply) -> &str {
+    let id = reply
+        .request_id
+        .as_deref()
+        .unwrap_or_else(|| panic!("no x-request-id on {reply:?}"));
+    lookout_headers::RequestId::validate(id).expect("a valid request id");
+    id
+}
+
+pub async fn continues_python_sdk_traces<H: Harness>() {
+    let produced =
+        tokio::task::spawn_blocking(|| lookout_tests::python::interop("produce", &json!({})))
+            .await
+            .unwrap();
+    let fx = Fixture::start::<H>(&[]).await;
+    // Deferred: the decision is ours (every trace sampled in the suite).
+    let cases = [
+        ("sampled", true),
+        ("unsampled", false),
+        ("deferred", true),
+        ("mixed", true),
+    ];
+    let mut by_trace = HashMap::new();
+    for (case, sampled) in cases {
+        let headers = &produced[case];
+        let sentry_trace = headers["sentry-trace"].as_str().unwrap();
+        let baggage = headers["baggage"].as_str().unwrap();
+        let reply = fx
+            .get(
+                "/users/7",
+                &[
+                    ("sentry-trace", sentry_trace.as_bytes()),
+                    ("baggage", baggage.as_bytes()),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{case}");
+        valid_request_id(&reply);
+        let seen = reply.json();
+        assert_eq!(seen["trace_id"], &sentry_trace[..32], "{}: {case}", H::NAME);
+        assert_eq!(seen["parent_span_id"], &sentry_trace[33..49], "{case}");
+        assert_eq!(seen["sampled"], sampled, "{case}");
+        by_trace.insert(sentry_trace[..32].to_owned(), (case, headers.clone()));
+    }
+    let transactions = fx.transactions();
+    assert_eq!(transactions.len(), 3, "all but the unsampled trace");
+    for (tx, dsc) in transactions {
+        let trace = trace_of(&tx.contexts);
+        let (case, headers) = &by_trace[&trace.trace_id.to_string()];
+        assert_ne!(*case, "unsampled");
+        assert_eq!(tx.name.as_deref(), Some("GET /users/{id}"), "{case}");
+        let sentry_trace = headers["sentry-trace"].as_str().unwrap();
+        assert_eq!(
+            trace.parent_span_id.map(|s| s.to_string()).as_deref(),
+            Some(&sentry_trace[33..49])
+        );
+        // The caller's DSC, frozen, is what the envelope carries.
+        let dsc = dsc.unwrap_or_else(|| {
+            let headers: Vec<_> = fx
+                .receiver
+                .envelopes()
+                .iter()
+                .map(|e| serde_json::to_string(e.headers()).unwrap())
+                .collect();
+            panic!("{case}: envelope without DSC: {headers:?}")
+        });
+        let python: &serde_json::Map<String, Value> = headers["dsc"].as_object().unwrap();
+        for key in [
+            "trace_id",
+            "public_key",
+            "release",
+            "environment",
+            "transaction",
+        ] {
+            if let Some(value) = python.get(key) {
+                assert_eq!(dsc[key], *value, "{case}: DSC {key}");
+            }
+        }
+        if let Some(rand) = python.get("sample_rand").and_then(Value::as_str) {
+            let ours: f64 = dsc["sample_rand"].as_str().unwrap().parse().unwrap();
+            assert!(
+                (ours - rand.parse::<f64>().unwrap()).abs() < 1e-9,
+                "{case}: sample_rand"
+            );
+        }
+        assert!(
+            !dsc.to_string().contains("other-vendor"),
+            "third-party baggage is not part of the DSC"
+        );
+    }
+}
+
+pub async fn continues_traceparent_only<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let w3c_trace = "0af7651916cd43dd8448eb211c80319c";
+    for (flags, sampled) in [("01", true), ("00", false)] {
+        let traceparent = format!("00-{w3c_trace}-b7ad6b7169203331-{flags}");
+        let reply = fx
+            .get(
+                "/echo",
+                &[
+                    ("traceparent", traceparent.as_bytes()),
+                    ("tracestate", b"rojo=00f067aa0ba902b7"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+        let seen = reply.json();
+        assert_eq!(seen["trace_id"], w3c_trace, "{}", H::NAME);
+        assert_eq!(seen["parent_span_id"], "b7ad6b7169203331");
+        assert_eq!(seen["sampled"], sampled, "flags {flags}");
+    }
+    let transactions = fx.transactions();
+    assert_eq!(transactions.len(), 1, "only the sampled one");
+    let trace = trace_of(&transactions[0].0.contexts);
+    assert_eq!(trace.trace_id.to_string(), w3c_trace);
+    assert_eq!(
+        trace.parent_span_id.map(|s| s.to_string()).as_deref(),
+        Some("b7ad6b7169203331")
+    );
+}
+
+pub async fn malformed_headers_are_answered_with_a_new_trace<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let valid = format!("{TRACE}-{PARENT}-1");
+    let long_baggage = format!("sentry-trace_id={TRACE},{}", "k=v,".repeat(3000));
+    let many_members: String = (0..200).map(|i| format!("m{i}=v,")).collect();
+    let cases: Vec<Vec<(&str, Vec<u8>)>> = vec![
+        vec![(
+            "sentry-trace",
+            format!("{}-{}-1", TRACE.to_uppercase(), PARENT.to_uppercase()).into_bytes(),
+        )],
+        vec![("sentry-trace", b"not-a-trace".to_vec())],
+        vec![("sentry-trace", format!("{TRACE}-{PARENT}-2").into_bytes())],
+        vec![("sentry-trace", format!("{TRACE}x-{PARENT}-1").into_bytes())],
+        vec![("sentry-trace", format!("bad, {valid}").into_bytes())],
+        vec![("sentry-trace", b"\xff\xfe\x80-1".to_vec())],
+        vec![("sentry-trace", vec![b'a'; 8000])],
+        vec![("sentry-trace", b"".to_vec())],
+        vec![("sentry-trace", b"-".to_vec())],
+        vec![(
+            "traceparent",
+            format!("ff-{TRACE}-{PARENT}-01").into_bytes(),
+        )],
+        vec![(
+            "traceparent",
+            format!("00-{}-{PARENT}-01", "0".repeat(32)).into_bytes(),
+        )],
+        vec![(
+            "traceparent",
+            format!("00-{TRACE}-{}-01", "0".repeat(16)).into_bytes(),
+        )],
+        vec![(
+            "traceparent",
+            format!("00-{TRACE}-{PARENT}-01-extra").into_bytes(),
+        )],
+        vec![("traceparent", format!("00-{TRACE}-{PARENT}").into_bytes())],
+        vec![
+            (
+                "traceparent",
+                format!("00-{TRACE}-{PARENT}-01").into_bytes(),
+            ),
+            (
+                "traceparent",
+                format!("00-{TRACE}-{PARENT}-00").into_bytes(),
+            ),
+        ],
+        vec![("tracestate", b"rojo=00f067aa0ba902b7".to_vec())],
+        vec![("baggage", b"%%%,===,;;;".to_vec())],
+        vec![("baggage", long_baggage.into_bytes())],
+        vec![("baggage", many_members.into_bytes())],
+        vec![("baggage", b"sentry-trace_id=\xff\xfe".to_vec())],
+        vec![
+            ("sentry-trace", b"zzz".to_vec()),
+            (
+                "baggage",
+                format!("sentry-trace_id={TRACE},sentry-sampled=true").into_bytes(),
+            ),
+            ("traceparent", b"garbage".to_vec()),
+            ("tracestate", b"=,=,=".to_vec()),
+        ],
+    ];
+    for headers in &cases {
+        let borrowed: Vec<(&str, &[u8])> =
+            headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        let reply = fx.get("/echo", &borrowed).await;
+        let shown: Vec<_> = headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n,
+                    String::from_utf8_lossy(&v[..v.len().min(60)]).into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(reply.status, 200, "{}: {shown:?}", H::NAME);
+        valid_request_id(&reply);
+        let seen = reply.json();
+        assert_ne!(seen["trace_id"], TRACE, "a new trace for {shown:?}");
+        assert!(seen["parent_span_id"].is_null(), "no parent for {shown:?}");
+    }
+}
+
+pub async fn identified_user_and_role_reach_the_event<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/identify/u-42?role=admin", &[]).await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.json()["user"], "u-42");
+    let request_id = valid_request_id(&reply).to_owned();
+    let events = fx.events();
+    assert_eq!(events.len(), 1, "{}", H::NAME);
+    let event = &events[0];
+    assert_eq!(event.user.as_ref().unwrap().id.as_deref(), Some("u-42"));
+    assert_eq!(event.tags["user_role"], "admin");
+    assert_eq!(event.tags["authenticated"], "true");
+    assert_eq!(event.tags["request_id"], request_id);
+    assert_eq!(event.tags["http.route"], "/identify/{id}");
+}
+
+pub async fn not_found_is_a_breadcrumb_not_an_event<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/missing/9", &[]).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.body, "not found");
+    let reply = fx.get("/no/such/route", &[]).await;
+    assert_eq!(reply.status, 404);
+    valid_request_id(&reply);
+    let events = fx.events();
+    assert_eq!(events.len(), 1, "{}: only the probe, no 404 event", H::NAME);
+    let probe = &events[0];
+    assert_eq!(probe.level, sentry_types::protocol::v7::Level::Info);
+    assert!(!probe.tags.contains_key("error_type"));
+    let crumb = probe
+        .breadcrumbs
+        .values
+        .iter()
+        .find_map(|b| b.message.as_deref().filter(|m| m.contains("-> 404")))
+        .expect("the 404 left a breadcrumb on the request's scope");
+    assert!(crumb.starts_with("GET /missing/{id} -> 404"), "{crumb}");
+}
+
+pub async fn typed_server_errors_are_captured_with_their_error_type<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/db", &[]).await;
+    assert_eq!(reply.status, 503);
+    valid_request_id(&reply);
+    let events = fx.events();
+    assert_eq!(events.len(), 1, "{}", H::NAME);
+    let event = &events[0];
+    assert_eq!(event.tags["error_type"], "database");
+    assert_eq!(event.tags["http.route"], "/db");
+    let types: Vec<_> = event
+        .exception
+        .values
+        .iter()
+        .map(|e| e.ty.as_str())
+        .collect();
+    assert!(types.contains(&"DbError"), "{types:?}");
+}
+
+pub async fn a_panic_is_captured_and_the_server_keeps_serving<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/panic", &[]).await;
+    assert_eq!(reply.status, 500);
+    valid_request_id(&reply);
+    for _ in 0..3 {
+        assert_eq!(fx.get("/echo", &[]).await.status, 200);
+    }
+    let events = fx.events();
+    assert_eq!(events.len(), 1, "{}", H::NAME);
+    assert_eq!(events[0].tags["error_type"], "panic");
+    assert_eq!(
+        events[0].exception.values.last().unwrap().value.as_deref(),
+        Some("scenario handler panicked")
+    );
+}
+
+/// Sends raw bytes (what a client library would refuse to send) and returns
+/// the raw answer.
+async fn raw(fx: &Fixture, request: &[u8]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(fx.server.addr)
+        .await
+        .unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+pub async fn request_ids_are_accepted_or_regenerated_never_echoed<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let long_ok = "y".repeat(128);
+    let too_long = "x".repeat(200);
+    let cases: [(&[u8], bool); 7] = [
+        (b"req-1.a:b_C", true),
+        (long_ok.as_bytes(), true),
+        (too_long.as_bytes(), false),
+        (b"has space", false),
+        (b"semi;colon<script>", false),
+        (b"caf\xc3\xa9", false),
+        (b"%0d%0aSet-Cookie:%20x", false),
+    ];
+    for (incoming, kept) in cases {
+        let reply = fx.get("/echo", &[("x-request-id", incoming)]).await;
+        let id = valid_request_id(&reply);
+        let shown = String::from_utf8_lossy(incoming);
+        assert_eq!(id.as_bytes() == incoming, kept, "{}: {shown}", H::NAME);
+        assert_eq!(
+            reply.json()["request_id"],
+            id,
+            "the handler sees the same id"
+        );
+    }
+    // CR and LF inside the value, sent raw: the part after the break is
+    // never echoed and never becomes a response header.
+    for header in [
+        &b"X-Request-Id: ok-1\rInjected: yes"[..],
+        b"X-Request-Id: ok-1\r\n Injected: folded",
+        b"X-Request-Id: ok-1\nInjected: yes",
+        b"X-Request-Id: \r\nInjected: yes",
+    ] {
+        let mut request = b"GET /echo HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+        request.extend_from_slice(header);
+        request.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+        let answer = raw(&fx, &request).await;
+        let head = answer
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(!head.contains("injected"), "injected: {answer:?}");
+        if head.starts_with("http/1.1 200") {
+            let line = head
+                .lines()
+                .find(|l| l.starts_with("x-request-id:"))
+                .expect("x-request-id on the answer");
+            let id = line["x-request-id:".len()..].trim();
+            lookout_headers::RequestId::validate(id).expect("a valid id");
+            assert!(!id.contains("injected") && !id.contains("folded"), "{id}");
+        }
+    }
+}
+
+pub async fn every_response_has_a_request_id<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    for (path, status) in [
+        ("/echo", 200),
+        ("/users/1", 200),
+        ("/identify/x", 500),
+        ("/missing/1", 404),
+        ("/db", 503),
+        ("/panic", 500),
+        ("/nope", 404),
+    ] {
+        let reply = fx.get(path, &[]).await;
+        assert_eq!(reply.status, status, "{}: {path}", H::NAME);
+        valid_request_id(&reply);
+    }
+    let post = reply(fx.http.post(fx.url("/echo")).send().await.unwrap()).await;
+    assert_eq!(post.status, 405);
+    valid_request_id(&post);
+}
+
+pub async fn outgoing_calls_from_a_handler_carry_the_trace<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let downstream = Downstream::start().await;
+    let url = format!("http://{}/seen", downstream.addr);
+    let path = format!("/call?url={}", percent_encode(&url));
+
+    // A continued trace: the caller's trace and its frozen DSC go on; a third
+    // party's baggage members do not.
+    let incoming = format!("{TRACE}-{PARENT}-1");
+    let baggage = format!("sentry-trace_id={TRACE},sentry-public_key=frontend,other-vendor=x");
+    let reply = fx
+        .get(
+            &path,
+            &[
+                ("sentry-trace", incoming.as_bytes()),
+                ("baggage", baggage.as_bytes()),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}: {}", H::NAME, reply.body);
+    let seen = reply.json();
+    let sentry_trace = seen["sentry-trace"].as_str().expect("sentry-trace sent");
+    assert!(
+        sentry_trace.starts_with(&format!("{TRACE}-")),
+        "{sentry_trace}"
+    );
+    assert!(sentry_trace.ends_with("-1"), "{sentry_trace}");
+    assert!(!sentry_trace.contains(PARENT), "our span, not the caller's");
+    let sent_baggage = seen["baggage"].as_str().expect("baggage sent");
+    assert!(
+        sent_baggage.contains(&format!("sentry-trace_id={TRACE}")),
+        "{sent_baggage}"
+    );
+    assert!(
+        sent_baggage.contains("sentry-public_key=frontend"),
+        "{sent_baggage}"
+    );
+    assert!(!sent_baggage.contains("other-vendor"), "{sent_baggage}");
+    let traceparent = seen["traceparent"].as_str().expect("traceparent sent");
+    assert!(
+        traceparent.starts_with(&format!("00-{TRACE}-")),
+        "{traceparent}"
+    );
+    assert_eq!(
+        &traceparent[36..52],
+        &sentry_trace[33..49],
+        "same span in both"
+    );
+
+    // A trace that starts here: our own DSC goes out.
+    let reply = fx.get(&path, &[]).await;
+    let seen = reply.json();
+    let sentry_trace = seen["sentry-trace"].as_str().expect("sentry-trace sent");
+    let sent_baggage = seen["baggage"].as_str().expect("baggage sent");
+    assert!(
+        sent_baggage.contains(&format!("sentry-trace_id={}", &sentry_trace[..32])),
+        "{sent_baggage}"
+    );
+    assert!(
+        sent_baggage.contains("sentry-public_key=public"),
+        "{sent_baggage}"
+    );
+    assert!(
+        sent_baggage.contains("sentry-transaction=GET%20%2Fcall"),
+        "{sent_baggage}"
+    );
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn concurrent_users_are_never_cross_attributed<H: Harness>() {
+    const REQUESTS: usize = 2_000;
+    let fx = Fixture::start::<H>(&[("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).await;
+    let fx = std::sync::Arc::new(fx);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..REQUESTS {
+        let fx = std::sync::Arc::clone(&fx);
+        tasks.spawn(async move {
+            let user = format!("user-{n}");
+            let reply = fx.get(&format!("/identify/{user}?role=r{n}"), &[]).await;
+            (user, reply)
+        });
+    }
+    let mut user_of_request = HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (user, reply) = done.unwrap();
+        assert_eq!(reply.status, 500);
+        let id = valid_request_id(&reply).to_owned();
+        let seen = reply.json();
+        assert_eq!(seen["user"], user, "the handler saw its own user");
+        assert_eq!(seen["request_id"], id);
+        assert!(
+            user_of_request.insert(id, user).is_none(),
+            "request ids are unique"
+        );
+    }
+    let events = fx.events();
+    assert_eq!(events.len(), REQUESTS, "{}", H::NAME);
+    let mut mismatches = 0;
+    for event in &events {
+        let request_id = &event.tags["request_id"];
+        let expected = &user_of_request[request_id];
+        let user = event.user.as_ref().and_then(|u| u.id.as_deref());
+        let role = event.tags.get("user_role").map(String::as_str);
+        if user != Some(expected.as_str()) || role != Some(&format!("r{}", &expected[5..])) {
+            mismatches += 1;
+        }
+    }
+    assert_eq!(mismatches, 0, "events attributed to another request's user");
+}

@@ -1,0 +1,48 @@
+//! The adapter scenario suite: one list of scenarios, run against every
+//! framework adapter through a small harness ([`harness::Harness`]), each
+//! against a real server on a loopback port, a real HTTP client and the
+//! real `sentry` HTTP transport sending to an in-process envelope receiver.
+//!
+//! Adding an adapter: implement `Harness` for it (the routes are listed on
+//! the trait) and add one `scenarios!` line below.
+
+// Test-crate modules share items with `pub`; nothing here is a public API.
+#![allow(unreachable_pub)]
+
+mod app;
+mod axum_app;
+mod cases;
+mod fixture;
+mod harness;
+mod receiver;
+
+/// Generates one `#[tokio::test]` per scenario for a harness.
+macro_rules! scenarios {
+    ($module:ident: $harness:ty) => {
+        mod $module {
+            scenarios!(@cases $harness:
+                continues_python_sdk_traces,
+                continues_traceparent_only,
+                malformed_headers_are_answered_with_a_new_trace,
+                identified_user_and_role_reach_the_event,
+                not_found_is_a_breadcrumb_not_an_event,
+                typed_server_errors_are_captured_with_their_error_type,
+                a_panic_is_captured_and_the_server_keeps_serving,
+                request_ids_are_accepted_or_regenerated_never_echoed,
+                every_response_has_a_request_id,
+                outgoing_calls_from_a_handler_carry_the_trace,
+                concurrent_users_are_never_cross_attributed,
+            );
+        }
+    };
+    (@cases $harness:ty: $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                crate::cases::$case::<$harness>().await;
+            }
+        )*
+    };
+}
+
+scenarios!(axum: crate::axum_app::Axum);
