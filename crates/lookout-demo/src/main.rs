@@ -1,63 +1,6 @@
-//! lookout-demo: the same small service on every framework lookout supports,
-//! instrumented the way the guide recommends.
-//!
-//! - `lookout-demo` plays a scripted tour against each framework and prints
-//!   what lookout made of every request (trace continued or new, user,
-//!   verdict, event id), then the events' console lines. No Sentry account
-//!   needed; with `SENTRY_DSN` set the events are also sent, with
-//!   `SENTRY_SPOTLIGHT=1` they also appear in Spotlight.
-//! - `lookout-demo serve --framework axum [--addr 127.0.0.1:8080] [--plain]`
-//!   serves the routes until SIGINT/SIGTERM (`--plain`: without lookout, as
-//!   a baseline for overhead measurements).
-//!
-//! Where to read: [`frameworks::axum`] is the whole integration for axum;
-//! [`routes`], [`errors`] and [`auth`] are shared by every framework.
+//! `lookout-demo`: see the library docs, or run it with `--help`.
 
-use std::process::ExitCode;
-
-mod auth;
-mod cli;
-mod errors;
-mod frameworks;
-mod journal;
-mod routes;
-mod serve;
-mod tour;
-
-use cli::Command;
-
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse(&args) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("lookout-demo: error: {message}\n\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("lookout-demo: error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match command {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            Ok(())
-        }
-        Command::Tour => runtime.block_on(tour::run()),
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("lookout-demo: error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    lookout_demo::run(&args)
 }
