@@ -4,6 +4,7 @@
 //! client lives on a Hub of its own.
 
 mod axum;
+mod buffer;
 mod support;
 
 use http::StatusCode;
