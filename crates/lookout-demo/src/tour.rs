@@ -345,19 +345,14 @@ pub(crate) async fn run() -> Result<(), String> {
         second.stop().await;
     }
     if guard.settings().delivery == lookout::policy::Delivery::Send {
-        println!("events were also sent to the Sentry project of SENTRY_DSN");
+        println!("the events were also sent to the Sentry project of SENTRY_DSN");
     }
-    if guard.settings().spotlight.value.is_some() {
+    if let Some(url) = &guard.settings().spotlight.value {
         println!(
-            "events were also posted to Spotlight ({})",
-            guard
-                .settings()
-                .spotlight
-                .value
-                .as_deref()
-                .unwrap_or_default()
+            "a copy of every envelope went to Spotlight at {url} (start it with `npx @spotlightjs/spotlight`)"
         );
     }
+    println!("serve the demo yourself: cargo run -p lookout-demo -- serve --framework axum");
     drop(guard);
     if failures.is_empty() {
         Ok(())

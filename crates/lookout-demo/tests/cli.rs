@@ -323,3 +323,147 @@ fn hop_calls_each_url_with_the_trace_headers() {
     }
     terminate(server);
 }
+
+/// A tiny HTTP server recording every request (method line, headers, body)
+/// until dropped; answers 200 with an empty JSON object.
+struct Collector {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<(String, Vec<u8>)>>>,
+}
+
+impl Collector {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            loop {
+                // Connections already waiting are served even after `stop`.
+                let Ok((stream, _)) = listener.accept() else {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                let mut reader = BufReader::new(stream);
+                // Keep-alive: serve every request on the connection.
+                loop {
+                    let mut head = String::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    if head.is_empty() {
+                        break;
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                    if reader.get_mut().write_all(reply.as_bytes()).is_err() {
+                        break;
+                    }
+                    seen.push((head.to_ascii_lowercase(), body));
+                }
+            }
+            seen
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn requests(mut self) -> Vec<(String, Vec<u8>)> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+fn envelopes_with(requests: &[(String, Vec<u8>)], path: &str, needle: &str) -> usize {
+    requests
+        .iter()
+        .filter(|(head, body)| {
+            head.starts_with(&format!("post {path} "))
+                && String::from_utf8_lossy(body).contains(needle)
+        })
+        .count()
+}
+
+#[test]
+fn with_spotlight_the_tour_posts_envelopes_to_the_sidecar() {
+    let sidecar = Collector::start();
+    let (output, stdout, stderr) = run(demo().env(
+        "SENTRY_SPOTLIGHT",
+        format!("http://127.0.0.1:{}/stream", sidecar.port),
+    ));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let requests = sidecar.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|(head, _)| head.contains("content-type: application/x-sentry-envelope")),
+        "{requests:?}"
+    );
+    for error_type in ["app_service", "upstream", "panic"] {
+        assert!(
+            envelopes_with(
+                &requests,
+                "/stream",
+                &format!("\"error_type\":\"{error_type}\"")
+            ) >= 1,
+            "an envelope with error_type {error_type} reached the sidecar"
+        );
+    }
+}
+
+#[test]
+fn with_a_dsn_the_tour_also_sends() {
+    let sentry = Collector::start();
+    let (output, stdout, stderr) = run(demo().env(
+        "SENTRY_DSN",
+        format!(
+            "http://0123456789abcdef0123456789abcdef@127.0.0.1:{}/42",
+            sentry.port
+        ),
+    ));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("also sent"), "{stdout}");
+    let requests = sentry.requests();
+    for error_type in ["app_service", "upstream", "panic"] {
+        assert!(
+            envelopes_with(
+                &requests,
+                "/api/42/envelope/",
+                &format!("\"error_type\":\"{error_type}\"")
+            ) >= 1,
+            "an envelope with error_type {error_type} was sent: {:?}",
+            requests
+                .iter()
+                .map(|(h, _)| h.lines().next().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        );
+    }
+}
