@@ -324,12 +324,15 @@ fn hop_calls_each_url_with_the_trace_headers() {
     terminate(server);
 }
 
+/// One recorded request: its head (lowercased) and its body.
+type Recorded = (String, Vec<u8>);
+
 /// A tiny HTTP server recording every request (method line, headers, body)
 /// until dropped; answers 200 with an empty JSON object.
 struct Collector {
     port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Vec<(String, Vec<u8>)>>>,
+    thread: Option<std::thread::JoinHandle<Vec<Recorded>>>,
 }
 
 impl Collector {
@@ -396,13 +399,13 @@ impl Collector {
         }
     }
 
-    fn requests(mut self) -> Vec<(String, Vec<u8>)> {
+    fn requests(mut self) -> Vec<Recorded> {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         self.thread.take().unwrap().join().unwrap()
     }
 }
 
-fn envelopes_with(requests: &[(String, Vec<u8>)], path: &str, needle: &str) -> usize {
+fn envelopes_with(requests: &[Recorded], path: &str, needle: &str) -> usize {
     requests
         .iter()
         .filter(|(head, body)| {
