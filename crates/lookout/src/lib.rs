@@ -36,6 +36,29 @@
 //! }
 //! ```
 //!
+//! With axum (feature `axum`), a whole service:
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! # mod service {
+//! use axum::{Router, routing::get};
+//!
+//! async fn user() -> &'static str {
+//!     // Inside the request: logged with request_id and trace_id.
+//!     tracing::info!("loading user");
+//!     "ada"
+//! }
+//!
+//! pub fn app() -> Result<(Router, lookout::Guard), lookout::ConfigError> {
+//!     let guard = lookout::init!()?; // reads SENTRY_* and RUST_LOG
+//!     let app = Router::new()
+//!         .route("/users/{id}", get(user))
+//!         .layer(lookout::axum::layer());
+//!     Ok((app, guard)) // serve `app`; drop `guard` when the server stops
+//! }
+//! # }
+//! ```
+//!
 //! # What `init` sets up
 //!
 //! [`init()`] / [`init_with`] / [`init!`] resolve the settings, install the
