@@ -63,9 +63,12 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     );
 
     if execute {
-        prepare(root, &current, &new, &date)?;
-        let order = ordered_names(root)?;
-        publish(root, &order, true)?;
+        let undo = |e: String| {
+            format!("{e}\nthe bump is left in the working tree; `git checkout -- .` undoes it")
+        };
+        prepare(root, &current, &new, &date).map_err(undo)?;
+        let order = ordered_names(root).map_err(undo)?;
+        publish(root, &order, true).map_err(undo)?;
         step(
             "git commit",
             Command::new("git").args([
@@ -80,7 +83,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
             &format!("git tag {tag}"),
             Command::new("git").args(["tag", "-a", &tag, "-m", &format!("lookout {new}")]),
         )?;
-        publish(root, &order, false)?;
+        publish(root, &order, false).map_err(|e| {
+            format!("{e}\ncommit and tag {tag} exist; crates published before the failure stay published: fix and run `cargo publish -p <rest>` in order")
+        })?;
         println!("xtask: released {new}; push with `git push origin HEAD {tag}`");
         return Ok(());
     }
