@@ -5,7 +5,7 @@
 //! prints, per request, what lookout made of it (from the service's journal
 //! and the console lines delivery printed), followed by those lines.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -300,6 +300,8 @@ pub(crate) async fn run() -> Result<(), String> {
         .map_err(|e| format!("HTTP client: {e}"))?;
     let mut failures = Vec::new();
     for framework in Framework::available() {
+        // This framework's requests are the journal entries added from here on.
+        let earlier = journal.entries().len();
         let first = Instance::start(framework, &journal).await?;
         let second = Instance::start(framework, &journal).await?;
         let steps = script(&first.base, &second.base);
@@ -318,7 +320,7 @@ pub(crate) async fn run() -> Result<(), String> {
             request_ids.push(request_id);
         }
         guard.flush(Some(Duration::from_secs(5)));
-        let entries = journal.entries();
+        let entries: Vec<Entry> = journal.entries().split_off(earlier);
         let console: Vec<String> = lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let events: Vec<ConsoleEvent> = console
             .iter()
@@ -330,13 +332,10 @@ pub(crate) async fn run() -> Result<(), String> {
             first.base, second.base
         );
         print!("{}", render(&table));
-        let ours: BTreeMap<&str, ()> = entries
-            .iter()
-            .map(|e| (e.request_id.as_str(), ()))
-            .collect();
+        let ours: BTreeSet<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
         println!("\n  delivered (console):");
         for line in &console {
-            if parse_console_line(line).is_some_and(|e| ours.contains_key(e.request_id.as_str())) {
+            if parse_console_line(line).is_some_and(|e| ours.contains(e.request_id.as_str())) {
                 println!("    {line}");
             }
         }
