@@ -8,9 +8,10 @@
 //! 2. the console sink (development: one readable line per event);
 //! 3. the Spotlight copy (when `SENTRY_SPOTLIGHT` is set), never blocking;
 //! 4. the send queue (when sending): bounded by count and bytes, in front of
-//!    the `sentry` crate's rustls HTTP transport, which honours 429 and
-//!    `X-Sentry-Rate-Limits`. Drops past the bound become `queue_overflow`
-//!    client reports.
+//!    lookout's HTTP transport (reqwest with rustls on the `sentry` crate's
+//!    transport thread), which keeps the envelope headers and honours 429,
+//!    `Retry-After` and per-category `X-Sentry-Rate-Limits`. Drops past the
+//!    bound become `queue_overflow` client reports.
 //!
 //! This module decides nothing: lookout-policy chose the mode.
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use sentry_core::{Envelope, Transport, TransportFactory, TransportOptions};
 
 mod console;
+mod http;
 mod queue;
 mod spotlight;
 
@@ -213,9 +215,7 @@ impl TransportFactory for Delivery {
             options.transport_channel_capacity = NonZeroUsize::new(INNER_CHANNEL_CAPACITY);
             let inner: Arc<dyn Transport> = match &self.inner {
                 Some(factory) => factory.create_transport_with_options(options),
-                None => Arc::new(WholeEnvelopes(Arc::new(
-                    sentry::transports::ReqwestHttpTransportOptions::from(options).build(),
-                ))),
+                None => Arc::new(http::HttpTransport::new(options)),
             };
             let queue = Arc::new(BoundedQueue::new(inner, self.limits, recorder));
             *lock(&self.stats.queue) = Some(Arc::clone(&queue));
@@ -264,38 +264,6 @@ impl Transport for DeliveryTransport {
         let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(timeout));
         let queue = self.queue.as_ref().is_none_or(|q| q.shutdown(timeout));
         queue && spotlight
-    }
-}
-
-/// Hands envelopes to the `sentry` HTTP transport as raw bytes.
-///
-/// sentry 0.49's transport thread applies per-category rate limits with
-/// `Envelope::filter`, which rebuilds a typed envelope from its items and
-/// drops its headers: the `trace` header (the frozen DSC stamped above),
-/// `dsn` and `sent_at` never reached Sentry (the adapter scenario suite,
-/// which sends through the real transport, caught it). A raw envelope passes
-/// the filter whole; the thread then applies the global rate limit (and 429
-/// backoff) only, and Sentry enforces per-category limits itself.
-struct WholeEnvelopes(Arc<dyn Transport>);
-
-impl Transport for WholeEnvelopes {
-    fn send_envelope(&self, envelope: Envelope) {
-        let mut bytes = Vec::new();
-        if envelope.to_writer(&mut bytes).is_err() {
-            return self.0.send_envelope(envelope);
-        }
-        match Envelope::from_bytes_raw(bytes) {
-            Ok(raw) => self.0.send_envelope(raw),
-            Err(_) => self.0.send_envelope(envelope),
-        }
-    }
-
-    fn flush(&self, timeout: Duration) -> bool {
-        self.0.flush(timeout)
-    }
-
-    fn shutdown(&self, timeout: Duration) -> bool {
-        self.0.shutdown(timeout)
     }
 }
 
