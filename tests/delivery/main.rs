@@ -1,0 +1,100 @@
+//! Delivery through the real HTTP transport into a local receiver: a burst of
+//! errors arrives in full, and what a bounded queue drops is reported to
+//! Sentry as `queue_overflow` client reports.
+
+#[path = "../scenarios/receiver.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod receiver;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_policy::Settings;
+use receiver::Receiver;
+use sentry_core::protocol::EnvelopeItem;
+use sentry_core::{Client, Hub};
+
+/// An engine with a real client sending to `receiver`, configured by `vars`.
+fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Lookout, Arc<Client>) {
+    let dsn = receiver.dsn();
+    let mut all = vec![
+        ("SENTRY_DSN", dsn.as_str()),
+        ("SENTRY_ENVIRONMENT", "production"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
+    ];
+    all.extend_from_slice(vars);
+    let settings = Settings::from_vars(all).expect("valid settings");
+    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
+    let lookout = Lookout::builder()
+        .settings(&settings)
+        .hub(Arc::clone(&hub))
+        .build();
+    let options = lookout.client_options(&settings, Lookout::delivery_for(&settings));
+    let client = Arc::new(Client::with_options(options));
+    hub.bind_client(Some(Arc::clone(&client)));
+    (lookout, client)
+}
+
+fn failing_request(lookout: &Lookout) {
+    let headers = HeaderMap::new();
+    let in_flight = lookout.begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+    finished.body.complete();
+}
+
+async fn flush(client: &Arc<Client>) {
+    let client = Arc::clone(client);
+    let flushed = tokio::task::spawn_blocking(move || client.flush(Some(Duration::from_secs(60))))
+        .await
+        .unwrap();
+    assert!(flushed, "delivery drained");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_3000_errors_reaches_sentry_in_full() {
+    let receiver = Receiver::start().await;
+    let (lookout, client) = engine(&receiver, &[]);
+    // As fast as the requests come: nothing waits for the network.
+    for _ in 0..3000 {
+        failing_request(&lookout);
+    }
+    flush(&client).await;
+    let events = receiver.events();
+    assert_eq!(events.len(), 3000, "every error of the burst was delivered");
+    assert!(events.iter().all(|e| e.tags["http.route"] == "/fail"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_bounded_queue_drops_is_reported_as_queue_overflow() {
+    let receiver = Receiver::start().await;
+    let (lookout, client) = engine(&receiver, &[("LOOKOUT_QUEUE_MAX_ENVELOPES", "5")]);
+    for _ in 0..300 {
+        failing_request(&lookout);
+    }
+    flush(&client).await;
+    let delivered = receiver.events().len();
+    assert!(delivered < 300, "a 5-envelope queue cannot hold a 300-error burst");
+    // The next envelope carries the client report of what was dropped.
+    failing_request(&lookout);
+    flush(&client).await;
+    let mut overflow = 0;
+    for envelope in receiver.envelopes() {
+        for item in envelope.items() {
+            if let EnvelopeItem::ClientReport(report) = item {
+                let report = serde_json::to_value(report).unwrap();
+                for discarded in report["discarded_events"].as_array().unwrap() {
+                    if discarded["reason"] == "queue_overflow" && discarded["category"] == "error" {
+                        overflow += discarded["quantity"].as_u64().unwrap();
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        overflow as usize,
+        300 - delivered,
+        "every dropped error is reported as queue_overflow"
+    );
+}
