@@ -1,2 +1,196 @@
-//! Placeholder: replaced by the overhead benchmark.
-fn main() {}
+//! What the layer costs per request, next to the crate a user would
+//! otherwise pick, in the same run on the same router:
+//!
+//! - bare axum;
+//! - axum + lookout (`LookoutLayer`);
+//! - axum + sentry-tower (`NewSentryLayer` + `SentryHttpLayer` with
+//!   transactions);
+//!
+//! each for an unsampled request (traces rate 0, no trace headers) and a
+//! sampled one carrying `sentry-trace` + `baggage` (rate 1). Both
+//! instrumented variants have a Sentry client bound with a transport that
+//! drops envelopes, so they do all their work short of the network. Requests
+//! are driven in-process with `tower::ServiceExt::oneshot` and the body is
+//! read to its end (the transaction ends with it).
+//!
+//! Before criterion runs, heap allocations per request are counted
+//! (`allocation-counter`) and printed. Reproduce with
+//! `cargo bench -p lookout-axum --bench overhead`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::routing::get;
+use criterion::{Criterion, criterion_group};
+use http::Request;
+use http_body_util::BodyExt;
+use lookout_core::Lookout;
+use lookout_core::delivery::Delivery;
+use lookout_policy::Settings;
+use sentry_core::{ClientOptions, Envelope, Hub, Transport, TransportFactory};
+use sentry_tower::{NewSentryLayer, SentryHttpLayer};
+use tower::ServiceExt;
+
+const DSN: &str = "https://5d0c5ba5e11b4c40a3b1a3e5f0a8d9c1@o4711.ingest.sentry.io/7";
+const SENTRY_TRACE: &str = "771a43a4192642f0b136d5159a501700-a8c2d5f4e3b21907-1";
+const BAGGAGE: &str = "sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+    sentry-public_key=5d0c5ba5e11b4c40a3b1a3e5f0a8d9c1,sentry-sample_rate=1,\
+    sentry-sample_rand=0.250000,sentry-sampled=true,sentry-environment=production";
+
+/// Drops every envelope.
+#[derive(Clone)]
+struct Null;
+
+impl Transport for Null {
+    fn send_envelope(&self, envelope: Envelope) {
+        black_box(envelope);
+    }
+}
+
+impl TransportFactory for Null {
+    fn create_transport_with_options(
+        &self,
+        _options: sentry_core::TransportOptions,
+    ) -> Arc<dyn Transport> {
+        Arc::new(Null)
+    }
+}
+
+async fn user(Path(id): Path<u32>) -> String {
+    format!("user {id}")
+}
+
+fn router() -> Router {
+    Router::new().route("/users/{id}", get(user))
+}
+
+fn with_lookout(rate: &str) -> Router {
+    let settings = Settings::from_vars([
+        ("SENTRY_DSN", DSN),
+        ("SENTRY_ENVIRONMENT", "production"),
+        ("SENTRY_TRACES_SAMPLE_RATE", rate),
+    ])
+    .expect("valid settings");
+    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
+    let lookout = Lookout::builder()
+        .settings(&settings)
+        .origin(lookout_axum::ORIGIN)
+        .hub(Arc::clone(&hub))
+        .build();
+    let options =
+        lookout.client_options(&settings, Delivery::send().with_transport(Arc::new(Null)));
+    hub.bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
+    router().layer(lookout_axum::LookoutLayer::new(lookout))
+}
+
+/// sentry-tower derives each request's Hub from the current one: bind a
+/// client with this traces rate there.
+fn with_sentry_tower(rate: f32) -> Router {
+    let options = ClientOptions::new()
+        .dsn(DSN)
+        .environment("production")
+        .traces_sample_rate(rate)
+        .transport(Null);
+    Hub::current().bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
+    router().layer(
+        tower::ServiceBuilder::new()
+            .layer(NewSentryLayer::<Request<Body>>::new_from_top())
+            .layer(SentryHttpLayer::new().enable_transaction()),
+    )
+}
+
+fn request(sampled: bool) -> Request<Body> {
+    let mut builder = Request::get("/users/42");
+    if sampled {
+        builder = builder
+            .header("sentry-trace", SENTRY_TRACE)
+            .header("baggage", BAGGAGE);
+    }
+    builder.body(Body::empty()).expect("a request")
+}
+
+async fn one(app: &Router, sampled: bool) {
+    let response = app
+        .clone()
+        .oneshot(request(sampled))
+        .await
+        .expect("infallible");
+    let body = response.into_body().collect().await.expect("a body");
+    black_box(body);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+}
+
+/// Heap allocations per request, averaged over many requests.
+fn allocations(rt: &tokio::runtime::Runtime, app: &Router, sampled: bool) -> f64 {
+    const N: u64 = 500;
+    for _ in 0..50 {
+        rt.block_on(one(app, sampled));
+    }
+    let counted = allocation_counter::measure(|| {
+        for _ in 0..N {
+            rt.block_on(one(app, sampled));
+        }
+    });
+    counted.count_total as f64 / N as f64
+}
+
+fn variants(sampled: bool) -> [(&'static str, Router); 3] {
+    let rate = if sampled { 1.0 } else { 0.0 };
+    [
+        ("bare axum", router()),
+        (
+            "axum + lookout",
+            with_lookout(if sampled { "1.0" } else { "0.0" }),
+        ),
+        ("axum + sentry-tower", with_sentry_tower(rate)),
+    ]
+}
+
+fn print_allocations() {
+    let rt = runtime();
+    println!("heap allocations per request (allocation-counter):");
+    for sampled in [false, true] {
+        let label = if sampled { "sampled" } else { "unsampled" };
+        for (name, app) in variants(sampled) {
+            println!(
+                "  {label:9} {name:20} {:7.1}",
+                allocations(&rt, &app, sampled)
+            );
+        }
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = runtime();
+    for sampled in [false, true] {
+        let label = if sampled { "sampled" } else { "unsampled" };
+        let mut group = c.benchmark_group(format!("overhead/{label}"));
+        for (name, app) in variants(sampled) {
+            group.bench_function(name, |b| b.iter(|| rt.block_on(one(&app, sampled))));
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(60)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = overhead
+}
+
+fn main() {
+    print_allocations();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

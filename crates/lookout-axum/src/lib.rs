@@ -90,7 +90,9 @@
 //!   after the raw path (source `url`) and sampling rules see the path.
 //!
 //! Two lookout layers on one request never instrument it twice: the inner
-//! one passes the request through.
+//! one passes the request through. The same holds for a lookout-instrumented
+//! service called in-process (`oneshot`) from inside a request: it is part
+//! of that request.
 //!
 //! # Errors, panics and bodies
 //!

@@ -49,13 +49,12 @@ pub struct Lookout<S> {
     catch_panics: bool,
 }
 
-/// Put on a request by the lookout layer that instruments it, so a second
-/// lookout layer further in passes the request through, and so the route
-/// template learned inside routing reaches the outer layer.
+/// Put on a request by a lookout layer that instruments it without knowing
+/// the route (it sits outside routing), so that lookout code inside routing
+/// (a second layer, the `CurrentRequest` extractor) tells it the template.
 #[derive(Clone)]
 pub(crate) struct Marker {
     pub(crate) ctx: RequestContext,
-    route_known: bool,
 }
 
 /// The route template learned after begin (the layer sat outside routing).
@@ -64,7 +63,7 @@ pub(crate) struct LearnedRoute(pub(crate) MatchedPath);
 impl Marker {
     /// Tells the instrumenting layer the route, if it did not know it.
     pub(crate) fn learn(&self, matched: Option<&MatchedPath>) {
-        if let (false, Some(matched)) = (self.route_known, matched)
+        if let Some(matched) = matched
             && self.ctx.extension::<LearnedRoute>().is_none()
         {
             self.ctx.insert_extension(LearnedRoute(matched.clone()));
@@ -113,8 +112,15 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let matched = req.extensions().get::<MatchedPath>();
         if let Some(marker) = req.extensions().get::<Marker>() {
-            // An outer lookout layer instruments this request already.
+            // An outer lookout layer, outside routing, instruments this
+            // request: tell it the route.
             marker.learn(matched);
+            return ResponseFuture::passthrough(self.inner.call(req));
+        }
+        if lookout_scope::current().is_some() {
+            // Called inside a request already (an outer lookout layer that
+            // knew the route, or an in-process call from a handler): that
+            // request is the one being handled.
             return ResponseFuture::passthrough(self.inner.call(req));
         }
         let route_known = matched.is_some();
@@ -133,10 +139,10 @@ where
             self.engine.get().begin(&head)
         };
         let ctx = in_flight.context().clone();
-        req.extensions_mut().insert(Marker {
-            ctx: ctx.clone(),
-            route_known,
-        });
+        if !route_known {
+            // Only a layer outside routing needs to hear the route later.
+            req.extensions_mut().insert(Marker { ctx: ctx.clone() });
+        }
         let inner = &mut self.inner;
         let called = if self.catch_panics {
             ctx.enter(|| catch_unwind(AssertUnwindSafe(|| inner.call(req))))

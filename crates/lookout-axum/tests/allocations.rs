@@ -1,0 +1,111 @@
+//! Allocation budget of the adapter itself: what a request through
+//! `Router::layer(LookoutLayer)` allocates beyond bare axum and beyond
+//! lookout-core's own lifecycle (counts are deterministic; times are for the
+//! `overhead` benchmark).
+//!
+//! The adapter's share is at most 6 allocations, sampled or not: two come
+//! from axum wrapping a layered route (the boxed service clone and the boxed
+//! future), one from axum boxing the wrapped response body, one for the
+//! `x-request-id` header value.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::{Router, routing::get};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use lookout_core::delivery::Delivery;
+use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_policy::Settings;
+use sentry_core::{Envelope, Hub, Transport};
+use tower::ServiceExt;
+
+struct Discard;
+
+impl Transport for Discard {
+    fn send_envelope(&self, envelope: Envelope) {
+        drop(envelope);
+    }
+}
+
+fn engine(rate: &str) -> Lookout {
+    let settings = Settings::from_vars([
+        ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
+        ("SENTRY_ENVIRONMENT", "production"),
+        ("SENTRY_TRACES_SAMPLE_RATE", rate),
+    ])
+    .unwrap();
+    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
+    let lookout = Lookout::builder()
+        .settings(&settings)
+        .hub(Arc::clone(&hub))
+        .build();
+    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
+    let options = lookout.client_options(&settings, delivery);
+    hub.bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
+    lookout
+}
+
+async fn user(Path(id): Path<u32>) -> String {
+    format!("user {id}")
+}
+
+fn per_call(f: &mut dyn FnMut()) -> u64 {
+    for _ in 0..20 {
+        f();
+    }
+    allocation_counter::measure(|| {
+        for _ in 0..100 {
+            f();
+        }
+    })
+    .count_total
+        / 100
+}
+
+fn adapter_share(rate: &str) -> (u64, u64, u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let lookout = engine(rate);
+    let headers = HeaderMap::new();
+    let core = per_call(&mut || {
+        let in_flight = lookout
+            .begin(&RequestHead::new("GET", "/users/42", &headers).with_route("/users/{id}"));
+        in_flight.context().enter(|| ());
+        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+        std::hint::black_box(&finished.headers);
+        finished.body.complete();
+    });
+    let bare = Router::new().route("/users/{id}", get(user));
+    let layered = bare
+        .clone()
+        .layer(lookout_axum::LookoutLayer::new(lookout.clone()));
+    let run = |app: &Router| {
+        per_call(&mut || {
+            rt.block_on(async {
+                let request = Request::get("/users/42").body(Body::empty()).unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                std::hint::black_box(response.into_body().collect().await.unwrap());
+            });
+        })
+    };
+    (run(&bare), run(&layered), core)
+}
+
+#[test]
+fn the_adapter_adds_at_most_six_allocations_to_lookout_cores_own() {
+    for rate in ["0.0", "1.0"] {
+        let (bare, layered, core) = adapter_share(rate);
+        let adapter = layered - bare - core;
+        println!(
+            "traces rate {rate}: bare axum {bare}, with lookout {layered}, core {core}, adapter {adapter}"
+        );
+        assert!(
+            adapter <= 6,
+            "rate {rate}: the adapter allocates {adapter} per request"
+        );
+        assert!(layered > bare, "the counter counts");
+    }
+}
