@@ -68,7 +68,10 @@ impl SentryTrace {
     /// captured parts) as the official SDKs' regular expression.
     ///
     /// Lowercase hex only; surrounding spaces and tabs are ignored. A trailing
-    /// newline is rejected (HTTP header values cannot contain one).
+    /// newline is rejected (HTTP header values cannot contain one), as in the
+    /// JavaScript SDK. The Python SDK's legacy unwrapping of `00-…-00` values
+    /// is not reproduced: the JavaScript SDK rejects such values too, and
+    /// lookout follows the grammar both share.
     pub fn parse(value: &str) -> Result<Self, SentryTraceError> {
         let core = trim_ows(value).as_bytes();
         if let Some(st) = Self::parse_canonical(core) {
@@ -127,6 +130,9 @@ impl SentryTrace {
     ///
     /// Returns `Ok(None)` when there is no non-empty value at all. A value made
     /// only of spaces and tabs counts as empty (HTTP strips that whitespace).
+    /// (sentry-python takes the first comma-separated part even when it is
+    /// empty, which continues nothing; skipping empty parts is the rule lookout
+    /// documents and every lookout service applies alike.)
     ///
     /// ```
     /// use lookout_headers::SentryTrace;

@@ -68,6 +68,23 @@ fn nine_member_baggage_and_dsc_view_do_not_allocate() {
 }
 
 #[test]
+fn eleven_member_w3c_baggage_does_not_allocate() {
+    // The benchmark input: properties, encoded values, no Sentry members.
+    let baggage = "userId=alice,serverNode=DF%2028,isProduction=false,tenant=acme;ttl=60,\
+        region=eu-west-1,sessionId=7f3c2a,feature=new-checkout,plan=enterprise,\
+        experiment=b;sampled,locale=de-DE,build=2026.11.22";
+    assert_no_allocation("11-member baggage", || {
+        let mut n = 0;
+        for m in parse_baggage([baggage]) {
+            assert!(!m.key().is_empty());
+            n += 1 + m.properties().count();
+        }
+        assert_eq!(n, 13);
+        assert!(!DscView::from_baggage([baggage]).has_sentry_members());
+    });
+}
+
+#[test]
 fn percent_decoding_allocates_only_on_demand() {
     let dsc = DscView::from_baggage(BAGGAGE);
     let info = allocation_counter::measure(|| {
