@@ -92,7 +92,7 @@ impl<'a> BaggageMember<'a> {
         self.member
     }
 
-    /// Scans one member at the start of `s`, in a single pass over its bytes.
+    /// Scans one member at the start of `s`.
     ///
     /// Returns the member (`None` when it is empty, has no `=`, or its key is
     /// not an HTTP token) and what follows its terminating comma, if any.
@@ -100,38 +100,26 @@ impl<'a> BaggageMember<'a> {
     fn scan(s: &'a str) -> (Option<Self>, Option<&'a str>) {
         let b = s.as_bytes();
         let is_ows = |c: u8| c == b' ' || c == b'\t';
-        let mut start = 0;
-        while start < b.len() && is_ows(b[start]) {
+        let eq = find_either(b, 0, b'=', b',');
+        if b.get(eq) != Some(&b'=') {
+            return (None, s.get(eq + 1..));
+        }
+        // Key: trimmed, then every byte a token character (branch-free).
+        let (mut start, mut key_end) = (0, eq);
+        while start < key_end && is_ows(b[start]) {
             start += 1;
         }
-        // Key: token characters, optionally followed by whitespace before `=`.
-        let mut i = start;
-        let mut key_ok = true;
-        let mut key_stop = None;
-        loop {
-            let Some(&c) = b.get(i) else {
-                return (None, None);
-            };
-            let class = CLASS[usize::from(c)];
-            if class & TCHAR != 0 {
-                key_ok &= key_stop.is_none();
-            } else if class & OWS != 0 {
-                key_stop = key_stop.or(Some(i));
-            } else if class & EQ != 0 {
-                break;
-            } else if class & COMMA != 0 {
-                return (None, s.get(i + 1..));
-            } else {
-                key_ok = false;
-            }
-            i += 1;
+        while key_end > start && is_ows(b[key_end - 1]) {
+            key_end -= 1;
         }
-        let eq = i;
-        let key_end = key_stop.unwrap_or(eq);
-        // Value and properties: up to the next comma, eight bytes at a time.
+        let mut class = TCHAR;
+        for &c in &b[start..key_end] {
+            class &= CLASS[usize::from(c)];
+        }
+        // Value and properties: up to the next comma.
         let (end_at, semi) = find_comma_and_semicolon(b, eq + 1);
         let rest = s.get(end_at + 1..);
-        if !key_ok || key_end == start {
+        if class & TCHAR == 0 || key_end == start {
             return (None, rest);
         }
         let mut end = end_at;
@@ -162,16 +150,44 @@ impl<'a> BaggageMember<'a> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Flags the bytes of `w` equal to `c` (SWAR). The lowest flag is always
+/// exact (borrows only run upwards), which is all the callers use.
+#[inline]
+fn bytes_equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(c));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// From `from`, the index of the first `a` or `b` (or the length), eight
+/// bytes at a time.
+#[inline]
+fn find_either(s: &[u8], from: usize, a: u8, b: u8) -> usize {
+    let mut i = from;
+    while let Some(word) = s.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let w = u64::from_le_bytes(word);
+        let hits = bytes_equal(w, a) | bytes_equal(w, b);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = s.get(i) {
+        if c == a || c == b {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// From `from`, the index of the next `,` (or the length) and of the first
 /// `;` before it. Word-at-a-time (SWAR), since values are the long part.
 #[inline]
 fn find_comma_and_semicolon(b: &[u8], from: usize) -> (usize, Option<usize>) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let matches = |w: u64, c: u8| {
-        let x = w ^ (ONES * u64::from(c));
-        x.wrapping_sub(ONES) & !x & HIGHS
-    };
+    let matches = bytes_equal;
     let mut i = from;
     let mut semi = None;
     while let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
@@ -202,12 +218,9 @@ fn find_comma_and_semicolon(b: &[u8], from: usize) -> (usize, Option<usize>) {
 }
 
 const TCHAR: u8 = 1;
-const OWS: u8 = 2;
-const COMMA: u8 = 4;
-const EQ: u8 = 8;
 
-/// Byte classes for the single-pass scanner: RFC 9110 `tchar` (the
-/// characters of a baggage key), optional whitespace, and the delimiters.
+/// RFC 9110 `tchar` (the characters of a baggage key) as a byte table, so a
+/// key is validated without a branch per byte.
 static CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut c = 0;
@@ -236,10 +249,6 @@ static CLASS: [u8; 256] = {
         }
         c += 1;
     }
-    table[b' ' as usize] = OWS;
-    table[b'\t' as usize] = OWS;
-    table[b',' as usize] = COMMA;
-    table[b'=' as usize] = EQ;
     table
 };
 
