@@ -8,8 +8,10 @@
 //!
 //! each for an unsampled request (traces rate 0, no trace headers) and a
 //! sampled one carrying `sentry-trace` + `baggage` (rate 1). Both
-//! instrumented variants have a Sentry client bound with a transport that
-//! drops envelopes, so they do all their work short of the network. Requests
+//! instrumented variants have a Sentry client bound whose transport drops
+//! envelopes on a background thread (lookout: its send queue's thread;
+//! sentry-tower: sentry's own transport thread, the one its HTTP transport
+//! uses), so they do all their work short of the network. Requests
 //! are driven in-process with `tower::ServiceExt::oneshot` and the body is
 //! read to its end (the transaction ends with it).
 //!
@@ -67,7 +69,7 @@ fn router() -> Router {
     Router::new().route("/users/{id}", get(user))
 }
 
-fn with_lookout(rate: &str) -> Router {
+fn engine(rate: &str) -> Lookout {
     let settings = Settings::from_vars([
         ("SENTRY_DSN", DSN),
         ("SENTRY_ENVIRONMENT", "production"),
@@ -83,7 +85,56 @@ fn with_lookout(rate: &str) -> Router {
     let options =
         lookout.client_options(&settings, Delivery::send().with_transport(Arc::new(Null)));
     hub.bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
-    router().layer(lookout_axum::LookoutLayer::new(lookout))
+    lookout
+}
+
+fn with_lookout(rate: &str) -> Router {
+    router().layer(lookout_axum::LookoutLayer::new(engine(rate)))
+}
+
+/// lookout-core's lifecycle alone for the same request (no axum, no
+/// adapter): what the adapter's own share is measured against.
+fn core_alone(lookout: &Lookout, headers: &http::HeaderMap) {
+    let head =
+        lookout_core::RequestHead::new("GET", "/users/42", headers).with_route("/users/{id}");
+    let in_flight = lookout.begin(&head);
+    in_flight
+        .context()
+        .enter(|| black_box(format!("user {}", 42)));
+    let finished = in_flight.finish(
+        &lookout_core::ResponseHead::new(http::StatusCode::OK),
+        None,
+        None,
+    );
+    black_box(&finished.headers);
+    finished.body.complete();
+}
+
+/// sentry's own transport thread (what `ReqwestHttpTransport` runs on),
+/// sending nowhere: a sentry-tower user's envelopes cross to a background
+/// thread exactly like lookout's cross to its send queue's.
+struct ThreadedNull(sentry::transports::TokioTransportThread);
+
+impl ThreadedNull {
+    fn new() -> Self {
+        let options = sentry::transports::TokioTransportThreadOptions::new(
+            |envelope: Envelope, rate_limiter| async move {
+                black_box(envelope);
+                rate_limiter
+            },
+        );
+        Self(options.spawn_thread())
+    }
+}
+
+impl Transport for ThreadedNull {
+    fn send_envelope(&self, envelope: Envelope) {
+        self.0.send(envelope);
+    }
+
+    fn flush(&self, timeout: std::time::Duration) -> bool {
+        self.0.flush(timeout)
+    }
 }
 
 /// sentry-tower derives each request's Hub from the current one: bind a
@@ -93,7 +144,7 @@ fn with_sentry_tower(rate: f32) -> Router {
         .dsn(DSN)
         .environment("production")
         .traces_sample_rate(rate)
-        .transport(Null);
+        .transport(|_: &ClientOptions| Arc::new(ThreadedNull::new()) as Arc<dyn Transport>);
     Hub::current().bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
     router().layer(
         tower::ServiceBuilder::new()
@@ -165,6 +216,21 @@ fn print_allocations() {
                 allocations(&rt, &app, sampled)
             );
         }
+        let lookout = engine(if sampled { "1.0" } else { "0.0" });
+        let headers = request(sampled).headers().clone();
+        for _ in 0..50 {
+            core_alone(&lookout, &headers);
+        }
+        let core = allocation_counter::measure(|| {
+            for _ in 0..500 {
+                core_alone(&lookout, &headers);
+            }
+        });
+        println!(
+            "  {label:9} {:20} {:7.1}",
+            "lookout-core alone",
+            core.count_total as f64 / 500.0
+        );
     }
 }
 
@@ -176,6 +242,11 @@ fn overhead(c: &mut Criterion) {
         for (name, app) in variants(sampled) {
             group.bench_function(name, |b| b.iter(|| rt.block_on(one(&app, sampled))));
         }
+        let lookout = engine(if sampled { "1.0" } else { "0.0" });
+        let headers = request(sampled).headers().clone();
+        group.bench_function("lookout-core alone", |b| {
+            b.iter(|| core_alone(&lookout, &headers))
+        });
         group.finish();
     }
 }
