@@ -40,7 +40,11 @@ fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Lookout, Arc<Client>) 
 fn failing_request(lookout: &Lookout) {
     let headers = HeaderMap::new();
     let in_flight = lookout.begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+    let finished = in_flight.finish(
+        &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
+        None,
+        None,
+    );
     finished.body.complete();
 }
 
@@ -75,7 +79,10 @@ async fn what_a_bounded_queue_drops_is_reported_as_queue_overflow() {
     }
     flush(&client).await;
     let delivered = receiver.events().len();
-    assert!(delivered < 300, "a 5-envelope queue cannot hold a 300-error burst");
+    assert!(
+        delivered < 300,
+        "a 5-envelope queue cannot hold a 300-error burst"
+    );
     // The next envelope carries the client report of what was dropped.
     failing_request(&lookout);
     flush(&client).await;
