@@ -554,6 +554,26 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "sentry")]
+    #[test]
+    fn converts_to_sentry_types() {
+        let owned = DscView::from_baggage([NINE, "sentry-replay_id=r1"]).to_owned();
+        let theirs = sentry_types::protocol::v7::DynamicSamplingContext::from(&owned);
+        let json = serde_json::to_value(&theirs).ok();
+        let want = serde_json::json!({
+            "trace_id": "771a43a4192642f0b136d5159a501700",
+            "public_key": "49d0f7386ad645858ae85020e393bef3",
+            "sample_rate": "0.25",
+            "sample_rand": "0.123456",
+            "sampled": "true",
+            "release": "web@1.2.3",
+            "environment": "production",
+            "transaction": "GET /users/{id}",
+            "org_id": "123",
+        });
+        assert_eq!(json, Some(want));
+    }
+
     #[test]
     fn reads_every_key() {
         let v = DscView::from_baggage([NINE, "sentry-replay_id=abc"]);
