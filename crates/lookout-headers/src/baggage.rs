@@ -405,30 +405,31 @@ pub fn write_baggage<'a, I>(existing: I, dsc: &DynamicSamplingContext) -> String
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let mut sentry = String::new();
-    let mut sentry_count = 0usize;
+    // First pass: measure the Sentry members (no allocation) and pick those
+    // that fit, so room for them is reserved once.
+    let mut included = 0u32;
+    let (mut sentry_count, mut sentry_bytes, mut index) = (0usize, 0usize, 0u32);
     dsc.for_each_member(|key, value| {
-        let before = sentry.len();
-        if sentry_count > 0 {
-            sentry.push(',');
-        }
-        let _ = write!(sentry, "sentry-{key}={value}");
-        if sentry_count + 1 > MAX_MEMBERS || sentry.len() > MAX_BYTES {
-            sentry.truncate(before);
-        } else {
+        let mut len = Counter(0);
+        let _ = write!(len, "sentry-{key}={value}");
+        let added = len.0 + usize::from(sentry_count > 0);
+        if sentry_count < MAX_MEMBERS && sentry_bytes + added <= MAX_BYTES {
+            included |= 1 << index;
             sentry_count += 1;
+            sentry_bytes += added;
         }
+        index += 1;
     });
 
-    let mut out = String::with_capacity(sentry.len() + 64);
+    let reserve = sentry_bytes + usize::from(sentry_count > 0);
+    let mut out = String::new();
     let mut count = 0usize;
-    let reserve_bytes = sentry.len() + usize::from(sentry_count > 0);
     for member in parse_baggage(existing) {
         if member.key().starts_with("sentry-") {
             continue;
         }
         let added = member.as_str().len() + usize::from(count > 0);
-        if count + 1 + sentry_count > MAX_MEMBERS || out.len() + added + reserve_bytes > MAX_BYTES {
+        if count + 1 + sentry_count > MAX_MEMBERS || out.len() + added + reserve > MAX_BYTES {
             continue;
         }
         if count > 0 {
@@ -437,13 +438,29 @@ where
         out.push_str(member.as_str());
         count += 1;
     }
-    if sentry_count > 0 {
-        if count > 0 {
-            out.push(',');
+    // Without application members this is the only allocation.
+    out.reserve_exact(reserve);
+    let mut index = 0u32;
+    dsc.for_each_member(|key, value| {
+        if included & (1 << index) != 0 {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            let _ = write!(out, "sentry-{key}={value}");
         }
-        out.push_str(&sentry);
-    }
+        index += 1;
+    });
     out
+}
+
+/// A `fmt::Write` that only counts bytes.
+struct Counter(usize);
+
+impl std::fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
 }
 
 /// Writes `value` percent-encoded as `encodeURIComponent` would.

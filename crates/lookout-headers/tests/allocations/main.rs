@@ -3,6 +3,7 @@
 
 use lookout_headers::{
     DscView, RequestId, SentryTrace, TraceContext, TraceParent, TraceState, parse_baggage,
+    write_baggage,
 };
 
 const SENTRY_TRACE: &str = "771a43a4192642f0b136d5159a501700-a8c2d5f4e3b21907-1";
@@ -82,6 +83,18 @@ fn eleven_member_w3c_baggage_does_not_allocate() {
         assert_eq!(n, 13);
         assert!(!DscView::from_baggage([baggage]).has_sentry_members());
     });
+}
+
+#[test]
+fn writing_sentry_baggage_is_one_allocation() {
+    let dsc = DscView::from_baggage(BAGGAGE).to_owned();
+    let info = allocation_counter::measure(|| {
+        let value = write_baggage(std::iter::empty(), &dsc);
+        assert!(value.starts_with("sentry-trace_id="));
+        let with_app = write_baggage(None, &dsc);
+        assert_eq!(with_app, value);
+    });
+    assert_eq!(info.count_total, 2, "one allocation per written value");
 }
 
 #[test]
