@@ -15,7 +15,7 @@ use std::sync::Arc;
 use lookout_headers::DynamicSamplingContext;
 use lookout_scope::RequestContext;
 use sentry_core::Envelope;
-use sentry_core::protocol::{Context, EnvelopeItem};
+use sentry_core::protocol::{Context, EnvelopeHeaders, EnvelopeItem};
 
 use crate::engine::Engine;
 
@@ -75,27 +75,18 @@ fn envelope_trace_id(envelope: &Envelope) -> Option<sentry_core::protocol::Trace
 
 /// Replaces the envelope's `trace` header with `dsc` (removing it when the
 /// frozen DSC is empty: the caller sent none, and we may not invent one).
+///
+/// sentry-core 0.49 writes no envelope header but `event_id` and `trace`
+/// (a test guards this), so the headers are rebuilt from those two.
 fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelope {
-    // EnvelopeHeaders has builders but no setters: rebuild it through serde,
-    // which keeps every other header (event_id, dsn, sdk, sent_at) as is.
-    let Ok(mut headers) = serde_json::to_value(envelope.headers()) else {
-        return envelope;
-    };
-    let Some(map) = headers.as_object_mut() else {
-        return envelope;
-    };
-    if dsc.is_empty() {
-        map.remove("trace");
-    } else {
-        let Ok(trace) = serde_json::to_value(dsc) else {
-            return envelope;
-        };
-        map.insert("trace".to_owned(), trace);
+    let mut headers = EnvelopeHeaders::new();
+    if let Some(id) = envelope.uuid() {
+        headers = headers.with_event_id(*id);
     }
-    match serde_json::from_value(headers) {
-        Ok(headers) => envelope.with_headers(headers),
-        Err(_) => envelope,
+    if !dsc.is_empty() {
+        headers = headers.with_trace(dsc.into());
     }
+    envelope.with_headers(headers)
 }
 
 /// Runs the privacy scrubber over the transactions in `envelope` (events were
@@ -122,4 +113,41 @@ pub(crate) fn scrub_transactions(
         }
     }
     scrubbed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::protocol::Event;
+
+    /// What sentry-core's client sends: an event envelope, and a transaction
+    /// envelope with its partial DSC. Rebuilding the headers from `event_id`
+    /// and `trace` loses nothing only while that is all they hold.
+    #[test]
+    fn sentry_core_envelopes_hold_no_header_but_event_id_and_trace() {
+        let event = Event::default();
+        let id = event.event_id;
+        let envelope: Envelope = event.into();
+        let headers = serde_json::to_value(envelope.headers()).unwrap();
+        assert_eq!(headers, serde_json::json!({ "event_id": id.to_string() }));
+
+        let mut dsc = DynamicSamplingContext::new();
+        dsc.release = Some("api@1".into());
+        let stamped = with_trace_header(envelope, &dsc);
+        let headers = serde_json::to_value(stamped.headers()).unwrap();
+        assert_eq!(headers["event_id"], id.to_string());
+        assert_eq!(headers["trace"]["release"], "api@1");
+        assert_eq!(headers.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_empty_frozen_dsc_removes_the_trace_header() {
+        let envelope =
+            Envelope::new().with_headers(EnvelopeHeaders::new().with_trace(
+                sentry_core::protocol::DynamicSamplingContext::new().with_sampled(true),
+            ));
+        let stamped = with_trace_header(envelope, &DynamicSamplingContext::new());
+        let headers = serde_json::to_value(stamped.headers()).unwrap();
+        assert!(headers.get("trace").is_none());
+    }
 }

@@ -8,7 +8,7 @@
 //! # Example
 //!
 //! One request through the lifecycle, as an adapter drives it, with the
-//! [`testing`] capture standing in for Sentry:
+//! `testing` capture (feature `test`) standing in for Sentry:
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
@@ -55,7 +55,7 @@
 //! - [`events`]: request data applied to every event at capture time.
 //! - [`outgoing_headers`] / [`inject_headers`]: propagation to other services.
 //! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
-//! - [`testing`] (feature `test`): capture what would be sent, for your own tests.
+//! - `testing` (feature `test`): capture what would be sent, for your own tests.
 //!
 //! The cost model: without a client a request costs one allocation (its
 //! context, which holds the request id); with a client, an unsampled request
@@ -63,7 +63,7 @@
 //!
 //! # Feature flags
 //!
-//! - `test`: the [`testing`] module (`TestLookout`, `Capture`).
+//! - `test`: the `testing` module (`TestLookout`, `Capture`).
 //!
 //! # Supported Rust versions
 //!

@@ -84,10 +84,10 @@ impl<'a> DscView<'a> {
             if value.is_empty() {
                 continue;
             }
-            if let Some(slot) = key_index(name)
-                .and_then(|i| view.raw.get_mut(i))
-                .filter(|slot| slot.is_none())
-            {
+            // A repeated key: the last value wins, as in the Python and
+            // JavaScript SDKs (both read baggage into a map), so every service
+            // reading the same headers sees the same DSC.
+            if let Some(slot) = key_index(name).and_then(|i| view.raw.get_mut(i)) {
                 *slot = Some(value);
             }
         }
@@ -316,6 +316,8 @@ enum FieldValue<'a> {
     Text(&'a str),
     Trace(TraceId),
     Float(f64),
+    /// `sample_rand`: six decimals, as the SDKs write it.
+    Rand(f64),
     Bool(bool),
 }
 
@@ -327,6 +329,17 @@ impl fmt::Display for FieldValue<'_> {
             // Shortest form that parses back to the same f64, so a
             // sample_rand < sample_rate decision never flips downstream.
             FieldValue::Float(x) => write!(f, "{x}"),
+            // Six decimals when that is the exact value (every SDK creates it
+            // so); a longer incoming value is kept whole rather than rounded,
+            // which could flip a `sample_rand < sample_rate` decision.
+            FieldValue::Rand(x) => {
+                let micros = (x * 1e6).round();
+                if micros / 1e6 == *x {
+                    write!(f, "{x:.6}")
+                } else {
+                    write!(f, "{x}")
+                }
+            }
             FieldValue::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
         }
     }
@@ -356,7 +369,7 @@ impl DynamicSamplingContext {
             f(KEYS[2], FieldValue::Float(v));
         }
         if let Some(v) = self.sample_rand {
-            f(KEYS[3], FieldValue::Float(v));
+            f(KEYS[3], FieldValue::Rand(v));
         }
         if let Some(v) = self.sampled {
             f(KEYS[4], FieldValue::Bool(v));
@@ -696,9 +709,9 @@ mod tests {
     }
 
     #[test]
-    fn first_non_empty_wins_and_presence_is_tracked() {
-        let v = DscView::from_baggage(["sentry-release=", "sentry-release=a,sentry-release=b"]);
-        assert_eq!(v.release().as_deref(), Some("a"));
+    fn last_non_empty_wins_as_in_the_sdks_and_presence_is_tracked() {
+        let v = DscView::from_baggage(["sentry-release=a", "sentry-release=b,sentry-release="]);
+        assert_eq!(v.release().as_deref(), Some("b"));
         assert!(!DscView::from_baggage(["other=1"]).has_sentry_members());
         let unknown = DscView::from_baggage(["sentry-unknown=1"]);
         assert!(unknown.has_sentry_members());
@@ -746,5 +759,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(scalars, Some(want));
+    }
+}
+
+#[cfg(test)]
+mod sample_rand_format {
+    use super::*;
+
+    #[test]
+    fn sample_rand_is_written_with_six_decimals() {
+        let mut dsc = DynamicSamplingContext::new();
+        dsc.sample_rand = Some(0.25);
+        assert_eq!(dsc.to_baggage(), "sentry-sample_rand=0.250000");
+        dsc.sample_rand = Some(0.000001);
+        assert_eq!(dsc.to_baggage(), "sentry-sample_rand=0.000001");
+    }
+
+    #[test]
+    fn a_longer_incoming_sample_rand_is_kept_whole() {
+        let mut dsc = DynamicSamplingContext::new();
+        dsc.sample_rand = Some(0.499_999_7);
+        assert_eq!(dsc.to_baggage(), "sentry-sample_rand=0.4999997");
     }
 }

@@ -33,7 +33,7 @@
 //! assert_eq!(
 //!     out_baggage,
 //!     "my-app=1,sentry-trace_id=771a43a4192642f0b136d5159a501700,\
-//!      sentry-sample_rate=0.5,sentry-sample_rand=0.25"
+//!      sentry-sample_rate=0.5,sentry-sample_rand=0.250000"
 //! );
 //! let traceparent = TraceParent::new(trace_id, ours, true).to_string();
 //! assert!(traceparent.starts_with("00-771a43a4192642f0b136d5159a501700-"));

@@ -5,7 +5,8 @@
 //! and by bytes (both from lookout-policy's settings), and feeds the inner
 //! transport with back-pressure: after every [`FORWARD_BATCH`] envelopes the
 //! worker waits for the inner transport to drain, so the inner channel can
-//! never overflow. What does not fit the bound is dropped whole and recorded as
+//! never overflow. A request only wakes the worker when it sleeps, so a busy
+//! service pays no system call per envelope. What does not fit the bound is dropped whole and recorded as
 //! a `queue_overflow` client report, which sentry-core attaches to the next
 //! envelope it sends.
 
@@ -49,6 +50,8 @@ struct State {
     bytes: usize,
     /// Envelopes popped by the worker and not yet confirmed sent.
     in_flight: usize,
+    /// Whether the worker waits for work (and needs a wake-up).
+    sleeping: bool,
     shutdown: bool,
     dropped: u64,
 }
@@ -117,8 +120,11 @@ impl BoundedQueue {
         }
         state.bytes += size;
         state.queue.push_back((envelope, size));
+        let wake = state.sleeping;
         drop(state);
-        self.shared.work.notify_one();
+        if wake {
+            self.shared.work.notify_one();
+        }
     }
 
     /// How many envelopes were dropped because a bound was reached.
@@ -170,16 +176,32 @@ impl Drop for BoundedQueue {
 }
 
 fn run_worker(shared: &Shared, inner: &dyn Transport) {
+    // Envelopes handed to the inner transport since it was last drained.
+    let mut unconfirmed = 0;
     loop {
         let batch: Vec<Envelope> = {
             let mut state = shared.lock();
+            if state.queue.is_empty() && unconfirmed > 0 {
+                // Idle: make sure what was handed over is sent before sleeping,
+                // so `flush` (which waits for `in_flight == 0`) sees it done.
+                drop(state);
+                inner.flush(Duration::from_secs(60));
+                unconfirmed = 0;
+                state = shared.lock();
+                state.in_flight = 0;
+                if state.queue.is_empty() {
+                    shared.idle.notify_all();
+                }
+            }
             while state.queue.is_empty() && !state.shutdown {
+                state.sleeping = true;
                 state = shared.work.wait(state).unwrap_or_else(|e| e.into_inner());
+                state.sleeping = false;
             }
             if state.queue.is_empty() && state.shutdown {
                 return;
             }
-            let take = state.queue.len().min(FORWARD_BATCH);
+            let take = state.queue.len().min(FORWARD_BATCH - unconfirmed);
             let mut batch = Vec::with_capacity(take);
             for _ in 0..take {
                 if let Some((envelope, size)) = state.queue.pop_front() {
@@ -187,20 +209,24 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                     batch.push(envelope);
                 }
             }
-            state.in_flight = batch.len();
+            state.in_flight += batch.len();
             batch
         };
+        unconfirmed += batch.len();
         for envelope in batch {
             inner.send_envelope(envelope);
         }
-        // Back-pressure: wait until the inner transport has sent this batch, so
-        // its small channel never overflows. A long timeout only matters when
-        // the network hangs; the inner transport has its own request timeouts.
-        inner.flush(Duration::from_secs(60));
-        let mut state = shared.lock();
-        state.in_flight = 0;
-        if state.queue.is_empty() {
-            shared.idle.notify_all();
+        if unconfirmed >= FORWARD_BATCH {
+            // Back-pressure: wait until the inner transport has sent what it
+            // holds, so its small channel never overflows. A long timeout only
+            // matters when the network hangs; requests have their own timeouts.
+            inner.flush(Duration::from_secs(60));
+            unconfirmed = 0;
+            let mut state = shared.lock();
+            state.in_flight = 0;
+            if state.queue.is_empty() {
+                shared.idle.notify_all();
+            }
         }
     }
 }
