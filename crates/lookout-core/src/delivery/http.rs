@@ -44,20 +44,21 @@ impl HttpTransport {
         let recorder = client_report_recorder.clone();
         let send = move |envelope: Envelope, mut limits: RateLimiter| {
             let body = within_limits(&envelope, &limits, &recorder);
-            let request = body.map(|(body, typed)| {
+            let request = body.map(|body| {
+                let sent = bytes::Bytes::from(body);
                 (
                     client
                         .post(&url)
                         .header("X-Sentry-Auth", &auth)
                         .header("Content-Type", "application/x-sentry-envelope")
-                        .body(body)
+                        .body(sent.clone())
                         .send(),
-                    typed,
+                    sent,
                 )
             });
             let recorder = recorder.clone();
             async move {
-                let Some((request, typed)) = request else {
+                let Some((request, sent)) = request else {
                     return limits;
                 };
                 match request.await {
@@ -73,10 +74,10 @@ impl HttpTransport {
                         let status = response.status().as_u16();
                         // Relay records rate-limited data itself; other failures are ours to report.
                         if (400..=599).contains(&status) && status != 429 {
-                            recorder.record_lost_data(&typed, LossReason::SendError);
+                            record_lost(&recorder, &sent, LossReason::SendError);
                         }
                     }
-                    Err(_) => recorder.record_lost_data(&typed, LossReason::NetworkError),
+                    Err(_) => record_lost(&recorder, &sent, LossReason::NetworkError),
                 }
                 limits
             }
@@ -94,7 +95,12 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        // Raw, so the transport thread's own filter passes it on whole.
+        // Raw, so the transport thread's own filter passes it on whole. The
+        // send queue already hands over raw envelopes (no items to iterate).
+        if envelope.items().next().is_none() {
+            self.thread.send(envelope);
+            return;
+        }
         let mut bytes = Vec::new();
         if envelope.to_writer(&mut bytes).is_err() {
             return;
@@ -117,21 +123,40 @@ fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The body to send for `envelope` (raw bytes) after dropping the items whose
-/// category is rate limited, with the envelope headers kept; `None` when
-/// nothing is left. Dropped items are recorded as `ratelimit_backoff`.
+/// Records the items of a sent body as lost (parsed back only on failure).
+fn record_lost(recorder: &Recorder, body: &[u8], reason: LossReason) {
+    if let Ok(envelope) = Envelope::from_slice(body) {
+        recorder.record_lost_data(&envelope, reason);
+    }
+}
+
+fn categories() -> [RateLimitingCategory; 7] {
+    [
+        RateLimitingCategory::Any,
+        RateLimitingCategory::Error,
+        RateLimitingCategory::Session,
+        RateLimitingCategory::Transaction,
+        RateLimitingCategory::Attachment,
+        RateLimitingCategory::LogItem,
+        RateLimitingCategory::TraceMetric,
+    ]
+}
+
+/// The body to send for `envelope` after dropping the items whose category
+/// is rate limited, with the envelope headers kept; `None` when nothing is
+/// left. Dropped items are recorded as `ratelimit_backoff`. Without any limit
+/// in force the bytes go as they are (no parsing).
 fn within_limits(
     envelope: &Envelope,
     limits: &RateLimiter,
     recorder: &Recorder,
-) -> Option<(Vec<u8>, Envelope)> {
+) -> Option<Vec<u8>> {
     let mut raw = Vec::new();
     envelope.to_writer(&mut raw).ok()?;
-    let typed = Envelope::from_slice(&raw).ok()?;
-    let limited = typed.items().any(|item| !limits.is_enabled(category(item)));
-    if !limited {
-        return Some((raw, typed));
+    if categories().into_iter().all(|c| limits.is_enabled(c)) {
+        return Some(raw);
     }
+    let typed = Envelope::from_slice(&raw).ok()?;
     let mut kept = Envelope::new().with_headers(typed.headers().clone());
     let mut any = false;
     for item in typed.into_items() {
@@ -147,7 +172,7 @@ fn within_limits(
     }
     let mut body = Vec::new();
     kept.to_writer(&mut body).ok()?;
-    Some((body, kept))
+    Some(body)
 }
 
 /// The rate-limit category of an item (the same mapping the `sentry` crate uses).
@@ -182,10 +207,9 @@ mod tests {
 
     #[test]
     fn without_limits_the_envelope_goes_whole_with_its_headers() {
-        let (body, typed) =
-            within_limits(&mixed(), &RateLimiter::new(), &Recorder::default()).unwrap();
-        assert_eq!(typed.items().count(), 2);
+        let body = within_limits(&mixed(), &RateLimiter::new(), &Recorder::default()).unwrap();
         let parsed = Envelope::from_slice(&body).unwrap();
+        assert_eq!(parsed.items().count(), 2);
         let headers = serde_json::to_value(parsed.headers()).unwrap();
         assert_eq!(headers["trace"]["release"], "api@1");
     }
@@ -194,10 +218,13 @@ mod tests {
     fn a_limited_category_is_dropped_and_the_headers_stay() {
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header("60:transaction:organization");
-        let (body, typed) = within_limits(&mixed(), &limits, &Recorder::default()).unwrap();
-        assert_eq!(typed.items().count(), 1);
-        assert!(matches!(typed.items().next(), Some(EnvelopeItem::Event(_))));
+        let body = within_limits(&mixed(), &limits, &Recorder::default()).unwrap();
         let parsed = Envelope::from_slice(&body).unwrap();
+        assert_eq!(parsed.items().count(), 1);
+        assert!(matches!(
+            parsed.items().next(),
+            Some(EnvelopeItem::Event(_))
+        ));
         let headers = serde_json::to_value(parsed.headers()).unwrap();
         assert_eq!(
             headers["trace"]["release"], "api@1",

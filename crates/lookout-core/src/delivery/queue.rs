@@ -2,16 +2,23 @@
 //!
 //! The official SDKs keep 30-100 envelopes in their transport channel and
 //! silently drop most of a burst. lookout keeps its own queue, bounded by count
-//! and by bytes (both from lookout-policy's settings), and feeds the inner
-//! transport with back-pressure: after every [`FORWARD_BATCH`] envelopes the
-//! worker waits for the inner transport to drain, so the inner channel can
-//! never overflow. A request only wakes the worker when it sleeps, so a busy
-//! service pays no system call per envelope. What does not fit the bound is dropped whole and recorded as
-//! a `queue_overflow` client report, which sentry-core attaches to the next
+//! and by bytes (both from lookout-policy's settings):
+//!
+//! - a request only appends the envelope to the intake (a lock and a push; it
+//!   wakes the worker only when the worker sleeps), so no request ever pays for
+//!   serialization or a system call per envelope;
+//! - the worker serializes each envelope once, exactly measuring it, and keeps
+//!   the bytes in the ready queue: the byte bound applies there, where a slow
+//!   network makes envelopes wait; the count bound applies to both stages;
+//! - the worker hands the ready bytes to the inner transport as raw envelopes
+//!   (nothing is serialized twice), draining it after every [`FORWARD_BATCH`]
+//!   so its small channel never overflows.
+//!
+//! What does not fit a bound is dropped whole and recorded as a
+//! `queue_overflow` client report, which sentry-core attaches to the next
 //! envelope it sends.
 
 use std::collections::VecDeque;
-use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,7 +38,7 @@ pub(crate) const INNER_CHANNEL_CAPACITY: usize = 64;
 pub struct QueueLimits {
     /// The most envelopes waiting at once.
     pub max_envelopes: usize,
-    /// The most serialized bytes waiting at once.
+    /// The most serialized bytes waiting for the network at once.
     pub max_bytes: usize,
 }
 
@@ -46,9 +53,13 @@ impl Default for QueueLimits {
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<(Envelope, usize)>,
+    /// Envelopes as requests left them, not yet serialized.
+    intake: Vec<Envelope>,
+    /// Serialized envelopes waiting for the inner transport.
+    ready: VecDeque<Vec<u8>>,
+    /// Bytes in `ready`.
     bytes: usize,
-    /// Envelopes popped by the worker and not yet confirmed sent.
+    /// Envelopes taken by the worker and not yet confirmed sent.
     in_flight: usize,
     /// Whether the worker waits for work (and needs a wake-up).
     sleeping: bool,
@@ -56,12 +67,24 @@ struct State {
     dropped: u64,
 }
 
+impl State {
+    fn waiting(&self) -> usize {
+        self.intake.len() + self.ready.len()
+    }
+
+    fn is_drained(&self) -> bool {
+        self.intake.is_empty() && self.ready.is_empty() && self.in_flight == 0
+    }
+}
+
 struct Shared {
     state: Mutex<State>,
     /// Signalled when work arrives or on shutdown.
     work: Condvar,
-    /// Signalled when the queue and the in-flight batch are empty.
+    /// Signalled when everything taken so far has been sent.
     idle: Condvar,
+    limits: QueueLimits,
+    recorder: Recorder,
 }
 
 impl Shared {
@@ -70,14 +93,18 @@ impl Shared {
         // the queue itself is still consistent (every mutation is one step).
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn drop_envelope(&self, state: &mut State, envelope: &Envelope) {
+        state.dropped += 1;
+        self.recorder
+            .record_lost_data(envelope, TransportLossReason::QueueOverflow);
+    }
 }
 
 /// A bounded queue with a worker thread that forwards to an inner transport.
 pub(crate) struct BoundedQueue {
     shared: Arc<Shared>,
     inner: Arc<dyn Transport>,
-    limits: QueueLimits,
-    recorder: Recorder,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -87,6 +114,8 @@ impl BoundedQueue {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             idle: Condvar::new(),
+            limits,
+            recorder,
         });
         let worker = {
             let shared = Arc::clone(&shared);
@@ -99,27 +128,19 @@ impl BoundedQueue {
         Self {
             shared,
             inner,
-            limits,
-            recorder,
             worker: Mutex::new(worker),
         }
     }
 
-    /// Enqueues `envelope`, or drops it (recorded as `queue_overflow`) when a bound is reached.
+    /// Enqueues `envelope`, or drops it (recorded as `queue_overflow`) when
+    /// the count bound is reached. Never blocks on I/O, never serializes.
     pub(crate) fn push(&self, envelope: Envelope) {
-        let size = serialized_len(&envelope);
         let mut state = self.shared.lock();
-        let fits = state.queue.len() < self.limits.max_envelopes
-            && state.bytes.saturating_add(size) <= self.limits.max_bytes;
-        if state.shutdown || !fits {
-            state.dropped += 1;
-            drop(state);
-            self.recorder
-                .record_lost_data(&envelope, TransportLossReason::QueueOverflow);
+        if state.shutdown || state.waiting() >= self.shared.limits.max_envelopes {
+            self.shared.drop_envelope(&mut state, &envelope);
             return;
         }
-        state.bytes += size;
-        state.queue.push_back((envelope, size));
+        state.intake.push(envelope);
         let wake = state.sleeping;
         drop(state);
         if wake {
@@ -136,7 +157,10 @@ impl BoundedQueue {
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
-        while !state.queue.is_empty() || state.in_flight > 0 {
+        if !state.is_drained() && state.sleeping {
+            self.shared.work.notify_one();
+        }
+        while !state.is_drained() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -178,10 +202,11 @@ impl Drop for BoundedQueue {
 fn run_worker(shared: &Shared, inner: &dyn Transport) {
     // Envelopes handed to the inner transport since it was last drained.
     let mut unconfirmed = 0;
+    let mut intake = Vec::new();
     loop {
-        let batch: Vec<Envelope> = {
-            let mut state = shared.lock();
-            if state.queue.is_empty() && unconfirmed > 0 {
+        let mut state = shared.lock();
+        if state.intake.is_empty() && state.ready.is_empty() {
+            if unconfirmed > 0 {
                 // Idle: make sure what was handed over is sent before sleeping,
                 // so `flush` (which waits for `in_flight == 0`) sees it done.
                 drop(state);
@@ -189,32 +214,59 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                 unconfirmed = 0;
                 state = shared.lock();
                 state.in_flight = 0;
-                if state.queue.is_empty() {
+                if state.is_drained() {
                     shared.idle.notify_all();
                 }
+                continue;
             }
-            while state.queue.is_empty() && !state.shutdown {
-                state.sleeping = true;
-                state = shared.work.wait(state).unwrap_or_else(|e| e.into_inner());
-                state.sleeping = false;
+            if state.is_drained() {
+                // Everything taken was sent or dropped: wake `flush` callers.
+                shared.idle.notify_all();
             }
-            if state.queue.is_empty() && state.shutdown {
+            if state.shutdown {
                 return;
             }
-            let take = state.queue.len().min(FORWARD_BATCH - unconfirmed);
-            let mut batch = Vec::with_capacity(take);
-            for _ in 0..take {
-                if let Some((envelope, size)) = state.queue.pop_front() {
-                    state.bytes -= size;
-                    batch.push(envelope);
+            state.sleeping = true;
+            state = shared.work.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.sleeping = false;
+            continue;
+        }
+
+        // Serialize what requests left, outside the lock, then apply the byte bound.
+        std::mem::swap(&mut intake, &mut state.intake);
+        state.in_flight += intake.len();
+        drop(state);
+        let serialized: Vec<(Envelope, Option<Vec<u8>>)> = intake
+            .drain(..)
+            .map(|envelope| {
+                let mut bytes = Vec::new();
+                let ok = envelope.to_writer(&mut bytes).is_ok();
+                (envelope, ok.then_some(bytes))
+            })
+            .collect();
+        let mut state = shared.lock();
+        for (envelope, bytes) in serialized {
+            state.in_flight -= 1;
+            match bytes {
+                Some(bytes) if state.bytes + bytes.len() <= shared.limits.max_bytes => {
+                    state.bytes += bytes.len();
+                    state.ready.push_back(bytes);
                 }
+                _ => shared.drop_envelope(&mut state, &envelope),
             }
-            state.in_flight += batch.len();
-            batch
-        };
+        }
+
+        // Hand ready envelopes over, draining the inner transport every batch.
+        let take = state.ready.len().min(FORWARD_BATCH - unconfirmed);
+        let batch: Vec<Vec<u8>> = state.ready.drain(..take).collect();
+        state.bytes -= batch.iter().map(Vec::len).sum::<usize>();
+        state.in_flight += batch.len();
+        drop(state);
         unconfirmed += batch.len();
-        for envelope in batch {
-            inner.send_envelope(envelope);
+        for bytes in batch {
+            if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
+                inner.send_envelope(raw);
+            }
         }
         if unconfirmed >= FORWARD_BATCH {
             // Back-pressure: wait until the inner transport has sent what it
@@ -224,7 +276,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             unconfirmed = 0;
             let mut state = shared.lock();
             state.in_flight = 0;
-            if state.queue.is_empty() {
+            if state.is_drained() {
                 shared.idle.notify_all();
             }
         }
@@ -232,23 +284,24 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
 }
 
 /// The size of `envelope` on the wire, without allocating a buffer for it.
+#[cfg(test)]
 pub(crate) fn serialized_len(envelope: &Envelope) -> usize {
     let mut counter = ByteCounter(0);
-    // Writing to a counter cannot fail for I/O reasons; a serialization error
-    // leaves a partial count, which still bounds memory sensibly.
     let _ = envelope.to_writer(&mut counter);
     counter.0
 }
 
+#[cfg(test)]
 struct ByteCounter(usize);
 
-impl io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+#[cfg(test)]
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0 += buf.len();
         Ok(buf.len())
     }
 
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -256,18 +309,26 @@ impl io::Write for ByteCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sentry_core::protocol::Event;
+    use sentry_core::protocol::{EnvelopeItem, Event};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// An inner transport that is slow and counts what it received.
+    /// An inner transport that is slow, counts what it received and checks
+    /// that each envelope parses back with its event.
     #[derive(Default)]
     struct SlowCounting {
         received: AtomicUsize,
     }
 
     impl Transport for SlowCounting {
-        fn send_envelope(&self, _envelope: Envelope) {
+        fn send_envelope(&self, envelope: Envelope) {
             std::thread::sleep(Duration::from_micros(50));
+            let mut bytes = Vec::new();
+            envelope.to_writer(&mut bytes).unwrap();
+            let parsed = Envelope::from_slice(&bytes).unwrap();
+            assert!(matches!(
+                parsed.items().next(),
+                Some(EnvelopeItem::Event(_))
+            ));
             self.received.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -302,8 +363,6 @@ mod tests {
             max_bytes: usize::MAX,
         };
         let queue = BoundedQueue::new(inner.clone(), limits, Recorder::default());
-        // Hold the worker off by pushing while it cannot drain fast enough is
-        // racy; instead fill the queue under the lock's view: push 200 quickly.
         for i in 0..200 {
             queue.push(event_envelope(&format!("error {i}")));
         }
@@ -329,6 +388,24 @@ mod tests {
         assert!(queue.flush(Duration::from_secs(5)));
         assert_eq!(inner.received.load(Ordering::SeqCst), 0);
         assert_eq!(queue.dropped(), 1);
+    }
+
+    #[test]
+    fn the_byte_bound_holds_what_waits_for_the_network() {
+        // Room for two serialized envelopes: a burst keeps at most two waiting.
+        let inner = Arc::new(SlowCounting::default());
+        let one = serialized_len(&event_envelope("same size"));
+        let limits = QueueLimits {
+            max_envelopes: usize::MAX,
+            max_bytes: one * 2,
+        };
+        let queue = BoundedQueue::new(inner.clone(), limits, Recorder::default());
+        for _ in 0..100 {
+            queue.push(event_envelope("same size"));
+        }
+        assert!(queue.flush(Duration::from_secs(10)));
+        let received = inner.received.load(Ordering::SeqCst) as u64;
+        assert_eq!(received + queue.dropped(), 100);
     }
 
     #[test]
