@@ -111,15 +111,20 @@ fn core_alone(lookout: &Lookout, headers: &http::HeaderMap) {
 }
 
 /// sentry's own transport thread (what `ReqwestHttpTransport` runs on),
-/// sending nowhere: a sentry-tower user's envelopes cross to a background
-/// thread exactly like lookout's cross to its send queue's.
+/// serializing each envelope as that transport does, then sending nowhere: a
+/// sentry-tower user's envelopes cross to a background thread and are
+/// serialized there exactly like lookout's are by its send queue's worker.
 struct ThreadedNull(sentry::transports::TokioTransportThread);
 
 impl ThreadedNull {
     fn new() -> Self {
         let options = sentry::transports::TokioTransportThreadOptions::new(
             |envelope: Envelope, rate_limiter| async move {
-                black_box(envelope);
+                // What sentry's ReqwestHttpTransport does before it posts:
+                // lookout's queue serializes every envelope the same way.
+                let mut body = Vec::new();
+                let _ = envelope.to_writer(&mut body);
+                black_box(body);
                 rate_limiter
             },
         );

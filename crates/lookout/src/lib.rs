@@ -158,3 +158,8 @@ pub use lookout_core::testing;
 pub use lookout_core::Lookout;
 pub use lookout_policy::{ConfigError, LogFormat, Settings};
 pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};
+
+/// The README's quick start, compiled as a doctest so it never drifts.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeQuickStart;

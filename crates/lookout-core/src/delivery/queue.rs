@@ -4,9 +4,11 @@
 //! silently drop most of a burst. lookout keeps its own queue, bounded by count
 //! and by bytes (both from lookout-policy's settings):
 //!
-//! - a request only appends the envelope to the intake (a lock and a push; it
-//!   wakes the worker only when the worker sleeps), so no request ever pays for
-//!   serialization or a system call per envelope;
+//! - a request only appends the envelope to the intake (a lock and a push),
+//!   so no request pays for serialization. The worker collects the intake
+//!   every [`NAP`] while envelopes keep coming and sleeps when they stop; a
+//!   request wakes it only from that sleep (or when [`WAKE_AT`] envelopes
+//!   wait), so a busy service pays no system call per envelope;
 //! - the worker serializes each envelope once, exactly measuring it, and keeps
 //!   the bytes in the ready queue: the byte bound applies there, where a slow
 //!   network makes envelopes wait; the count bound applies to both stages;
@@ -32,6 +34,13 @@ pub(crate) const FORWARD_BATCH: usize = 16;
 
 /// The inner transport's channel capacity (the `sentry` default is 30).
 pub(crate) const INNER_CHANNEL_CAPACITY: usize = 64;
+
+/// How long the worker waits for more envelopes before it collects the
+/// intake again (the extra delivery latency under load).
+pub(crate) const NAP: Duration = Duration::from_millis(5);
+
+/// A request wakes a napping worker early when this many envelopes wait.
+pub(crate) const WAKE_AT: usize = 256;
 
 /// Bounds of the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,8 +70,10 @@ struct State {
     bytes: usize,
     /// Envelopes taken by the worker and not yet confirmed sent.
     in_flight: usize,
-    /// Whether the worker waits for work (and needs a wake-up).
+    /// Whether the worker sleeps until woken (it was idle for a whole nap).
     sleeping: bool,
+    /// Whether the worker naps (it wakes by itself within [`NAP`]).
+    napping: bool,
     shutdown: bool,
     dropped: u64,
 }
@@ -141,7 +152,7 @@ impl BoundedQueue {
             return;
         }
         state.intake.push(envelope);
-        let wake = state.sleeping;
+        let wake = state.sleeping || (state.napping && state.intake.len() >= WAKE_AT);
         drop(state);
         if wake {
             self.shared.work.notify_one();
@@ -157,7 +168,8 @@ impl BoundedQueue {
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
-        if !state.is_drained() && state.sleeping {
+        if !state.is_drained() {
+            // Don't wait for the worker's nap to end.
             self.shared.work.notify_one();
         }
         while !state.is_drained() {
@@ -203,8 +215,22 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
     // Envelopes handed to the inner transport since it was last drained.
     let mut unconfirmed = 0;
     let mut intake = Vec::new();
+    // Whether the last round found work: then nap, expecting more.
+    let mut busy = false;
     loop {
         let mut state = shared.lock();
+        if busy && state.ready.is_empty() && !state.shutdown {
+            // Let envelopes accumulate for a moment: collecting them in
+            // batches spares every request a wake-up system call.
+            state.napping = true;
+            state = shared
+                .work
+                .wait_timeout(state, NAP)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|e| e.into_inner().0);
+            state.napping = false;
+            busy = !state.intake.is_empty();
+        }
         if state.intake.is_empty() && state.ready.is_empty() {
             if unconfirmed > 0 {
                 // Idle: make sure what was handed over is sent before sleeping,
@@ -231,6 +257,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             state.sleeping = false;
             continue;
         }
+        busy = true;
 
         // Serialize what requests left, outside the lock, then apply the byte bound.
         std::mem::swap(&mut intake, &mut state.intake);
