@@ -15,6 +15,13 @@ use sentry_core::protocol::{EnvelopeItem, Event};
 pub type ConsoleSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The default sink: `tracing::info!(target: "lookout::console", ...)`.
+///
+/// The line is logged while sentry-core dispatches the event. Under a global
+/// subscriber (what `lookout::init` installs) that always works; under a
+/// scoped one (`tracing::subscriber::with_default`, as some tests use)
+/// `tracing` may drop a line logged from inside another dispatch. Tests that
+/// assert on console lines should collect them with a custom sink
+/// ([`Delivery::with_console`](super::Delivery::with_console)).
 pub fn tracing_sink() -> ConsoleSink {
     Arc::new(|line: &str| tracing::info!(target: "lookout::console", "{line}"))
 }
