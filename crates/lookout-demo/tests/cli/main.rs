@@ -6,6 +6,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use sentry_types::protocol::v7::Envelope;
+
 const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
 
 /// The demo binary with no Sentry account and no Spotlight, whatever the
@@ -405,13 +407,18 @@ impl Collector {
     }
 }
 
-fn envelopes_with(requests: &[Recorded], path: &str, needle: &str) -> usize {
+/// How many envelopes posted to `path` carry an event tagged `error_type`
+/// (each body parsed with sentry-types, as Sentry or Spotlight would).
+fn envelopes_with(requests: &[Recorded], path: &str, error_type: &str) -> usize {
     requests
         .iter()
-        .filter(|(head, body)| {
-            head.starts_with(&format!("post {path} "))
-                && String::from_utf8_lossy(body).contains(needle)
+        .filter(|(head, _)| head.starts_with(&format!("post {path} ")))
+        .filter_map(|(_, body)| {
+            let envelope = Envelope::from_slice(body)
+                .unwrap_or_else(|e| panic!("the demo posted an unparsable envelope: {e}"));
+            envelope.event().cloned()
         })
+        .filter(|event| event.tags.get("error_type").map(String::as_str) == Some(error_type))
         .count()
 }
 
@@ -432,11 +439,7 @@ fn with_spotlight_the_tour_posts_envelopes_to_the_sidecar() {
     );
     for error_type in ["app_service", "upstream", "panic"] {
         assert!(
-            envelopes_with(
-                &requests,
-                "/stream",
-                &format!("\"error_type\":\"{error_type}\"")
-            ) >= 1,
+            envelopes_with(&requests, "/stream", error_type) >= 1,
             "an envelope with error_type {error_type} reached the sidecar"
         );
     }
@@ -457,11 +460,7 @@ fn with_a_dsn_the_tour_also_sends() {
     let requests = sentry.requests();
     for error_type in ["app_service", "upstream", "panic"] {
         assert!(
-            envelopes_with(
-                &requests,
-                "/api/42/envelope/",
-                &format!("\"error_type\":\"{error_type}\"")
-            ) >= 1,
+            envelopes_with(&requests, "/api/42/envelope/", error_type) >= 1,
             "an envelope with error_type {error_type} was sent: {:?}",
             requests
                 .iter()

@@ -1,0 +1,147 @@
+//! The demo's tour against the real Spotlight sidecar
+//! (`@spotlightjs/spotlight` from npm, installed under `target/`): every error
+//! the tour captures shows up in Spotlight.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+
+/// The Spotlight release this test was written against. Its sidecar breaks
+/// with hono 4.13 (every request answers 500), so hono stays on the release
+/// Spotlight itself was built with.
+const PACKAGE_JSON: &str = r#"{
+  "private": true,
+  "description": "The Spotlight sidecar for lookout-demo's tests (installed by the test itself).",
+  "dependencies": { "@spotlightjs/spotlight": "4.11.8" },
+  "overrides": { "hono": "4.12.25" }
+}
+"#;
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+/// `target/lookout-spotlight/node_modules/.bin/spotlight`, installed on first use.
+fn spotlight_bin() -> PathBuf {
+    let dir = target_dir().join("lookout-spotlight");
+    let bin = dir.join("node_modules").join(".bin").join("spotlight");
+    let marker = dir.join(".installed");
+    if bin.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(PACKAGE_JSON) {
+        return bin;
+    }
+    std::fs::create_dir_all(&dir).expect("create the Spotlight directory");
+    std::fs::write(dir.join("package.json"), PACKAGE_JSON).expect("write package.json");
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm (Node.js) is needed for the Spotlight test");
+    assert!(
+        status.success(),
+        "npm install @spotlightjs/spotlight failed: {status}"
+    );
+    std::fs::write(&marker, PACKAGE_JSON).expect("write the marker");
+    bin
+}
+
+struct Sidecar {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn start_sidecar(bin: &Path) -> Sidecar {
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["server", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the Spotlight sidecar");
+    let sidecar = Sidecar { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the sidecar never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sidecar
+}
+
+/// The errors the sidecar holds, as `spotlight tail errors -f json` prints them.
+fn errors_in_spotlight(bin: &Path, port: u16) -> Vec<serde_json::Value> {
+    let mut tail = Command::new(bin)
+        .args(["tail", "errors", "-p", &port.to_string(), "-f", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spotlight tail");
+    // `tail` replays what the sidecar holds, then follows: stop it after a moment.
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = tail.kill();
+    let output = tail.wait_with_output().expect("tail output");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+#[test]
+fn the_tours_errors_appear_in_a_running_spotlight_sidecar() {
+    let bin = spotlight_bin();
+    let sidecar = start_sidecar(&bin);
+    let output = Command::new(DEMO)
+        .env_remove("SENTRY_DSN")
+        .env(
+            "SENTRY_SPOTLIGHT",
+            format!("http://127.0.0.1:{}/stream", sidecar.port),
+        )
+        .output()
+        .expect("the demo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    // The event ids the demo printed for its captured errors.
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("lookout event "))
+        .filter_map(|line| line.split("event_id=").nth(1))
+        .collect();
+    assert_eq!(
+        printed.len(),
+        3,
+        "app_service, upstream and panic:\n{stdout}"
+    );
+
+    let errors = errors_in_spotlight(&bin, sidecar.port);
+    let seen: Vec<String> = errors
+        .iter()
+        .filter_map(|e| e["event_id"].as_str())
+        .map(|id| id.replace('-', ""))
+        .collect();
+    for id in printed {
+        assert!(
+            seen.iter().any(|s| s == id),
+            "event {id} is not in Spotlight; it holds {seen:?}"
+        );
+    }
+}
