@@ -218,14 +218,8 @@ impl LookoutBuilder {
     pub fn settings(mut self, settings: &Settings) -> Self {
         self.sampling = Some(settings.sampling());
         self.org = OrgCheck {
-            org_id: settings.org_id.value.map(|id| id.to_string()).or_else(|| {
-                settings
-                    .dsn
-                    .value
-                    .as_ref()
-                    .and_then(|dsn| dsn.org_id())
-                    .map(|id| id.to_string())
-            }),
+            // Resolved by lookout-policy: SENTRY_ORG_ID, else the DSN host.
+            org_id: settings.org_id.value.map(|id| id.to_string()),
             strict: settings.strict_trace_continuation.value,
         };
         self.server_timing = settings.server_timing.value;

@@ -150,30 +150,6 @@ impl Settings {
         self.auto_session_tracking.value && self.release.value.is_some()
     }
 
-    /// Whether an incoming trace carrying `incoming_org_id` may be continued
-    /// (SPEC-NOTES "org id and strict continuation"): different org ids never;
-    /// exactly one side with an org id only when strict continuation is off.
-    ///
-    /// ```
-    /// use lookout_policy::{Detection, Options};
-    ///
-    /// let settings = Options::new()
-    ///     .detection(Detection::new(None, false))
-    ///     .resolve([("SENTRY_ORG_ID", "1")])?;
-    /// assert!(settings.continues_trace(Some(1)));
-    /// assert!(!settings.continues_trace(Some(2)));
-    /// assert!(settings.continues_trace(None));
-    /// # Ok::<(), lookout_policy::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn continues_trace(&self, incoming_org_id: Option<u64>) -> bool {
-        match (incoming_org_id, self.org_id.value) {
-            (Some(incoming), Some(ours)) => incoming == ours,
-            (Some(_), None) | (None, Some(_)) => !self.strict_trace_continuation.value,
-            (None, None) => true,
-        }
-    }
-
     /// The sampling policy: traces rate, ignored routes, user sampler.
     #[must_use]
     pub fn sampling(&self) -> Sampling {

@@ -760,3 +760,36 @@ fn requests_are_served_while_spotlight_is_down_and_copies_arrive_once_it_is_up()
         .expect("an event envelope");
     assert_eq!(event.tags["http.route"], "/fail");
 }
+
+#[test]
+fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
+    // TEST_DSN is `...@o4711.ingest.sentry.io/7`.
+    let test = TestLookout::new();
+    for (incoming, continued) in [("4711", true), ("999", false)] {
+        let h = headers(&[
+            ("sentry-trace", &format!("{TRACE}-{PARENT}-1")),
+            ("baggage", &format!("sentry-org_id={incoming}")),
+        ]);
+        let in_flight = test.lookout().begin(&RequestHead::new("GET", "/", &h));
+        assert_eq!(
+            in_flight.trace_origin().is_continued(),
+            continued,
+            "{incoming}"
+        );
+        in_flight
+            .finish(&ResponseHead::new(StatusCode::OK), None, None)
+            .body
+            .complete();
+    }
+    let strict = TestLookout::from_vars([("SENTRY_STRICT_TRACE_CONTINUATION", "true")]).unwrap();
+    let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
+    let in_flight = strict.lookout().begin(&RequestHead::new("GET", "/", &h));
+    assert!(
+        !in_flight.trace_origin().is_continued(),
+        "strict: a caller without org id"
+    );
+    in_flight
+        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .body
+        .complete();
+}

@@ -567,33 +567,6 @@ fn environment_names_sentry_refuses_are_refused() {
     assert_eq!(err.variable(), "SENTRY_ENVIRONMENT");
 }
 
-#[test]
-fn org_check_for_trace_continuation() {
-    // (our org, strict, incoming org, continues)
-    let cases = [
-        (Some("1"), "false", Some(1), true),
-        (Some("1"), "false", Some(2), false),
-        (Some("1"), "true", Some(2), false),
-        (Some("1"), "false", None, true),
-        (Some("1"), "true", None, false),
-        (None, "false", Some(2), true),
-        (None, "true", Some(2), false),
-        (None, "true", None, true),
-    ];
-    for (ours, strict, incoming, expected) in cases {
-        let mut vars = vec![("SENTRY_STRICT_TRACE_CONTINUATION", strict)];
-        if let Some(org) = ours {
-            vars.push(("SENTRY_ORG_ID", org));
-        }
-        let s = resolve(&vars).unwrap();
-        assert_eq!(
-            s.continues_trace(incoming),
-            expected,
-            "{ours:?} {strict} {incoming:?}"
-        );
-    }
-}
-
 mod never_panics {
     use proptest::prelude::*;
 
