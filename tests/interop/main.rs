@@ -261,3 +261,31 @@ fn lookout_core_continues_python_traces_and_python_continues_lookouts_continuati
         }
     }
 }
+
+#[test]
+fn a_python_sentry_trace_without_baggage_is_continued_with_an_empty_frozen_dsc() {
+    let produced = interop("produce", &json!({}));
+    let sentry_trace = produced["sampled"]["sentry-trace"].as_str().unwrap();
+    let test = lookout_core::testing::TestLookout::new();
+    let (out, trace_id, sampled) = core_outgoing(&test, &[("sentry-trace", sentry_trace)]);
+    assert_eq!(trace_id.to_string(), &sentry_trace[..32]);
+    assert!(sampled, "the caller's decision is kept");
+    // The caller brought no DSC: the frozen one is empty, nothing is invented.
+    assert_eq!(out.baggage.as_deref(), Some("app=1"));
+    let answer = interop(
+        "continue",
+        &json!({"headers": {"sentry-trace": out.sentry_trace}}),
+    );
+    assert_eq!(answer["trace_id"], json!(trace_id.to_string()));
+    assert_eq!(answer["sampled"], json!(true));
+    // And the transaction envelope of that request carries no `trace` header.
+    let envelopes = test.envelopes();
+    assert!(
+        !envelopes.is_empty(),
+        "the sampled request sent its transaction"
+    );
+    for envelope in envelopes {
+        let headers = serde_json::to_value(envelope.headers()).unwrap();
+        assert!(headers.get("trace").is_none(), "{headers}");
+    }
+}
