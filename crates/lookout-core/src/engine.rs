@@ -46,6 +46,7 @@ impl std::fmt::Debug for Lookout {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Engine {
     pub(crate) sampling: Sampling,
     pub(crate) classifiers: Classifiers,
@@ -109,22 +110,10 @@ impl Lookout {
     /// transactions, e.g. `auto.http.axum`).
     #[must_use]
     pub fn with_origin(&self, origin: impl Into<Cow<'static, str>>) -> Lookout {
-        let engine = &self.engine;
         Lookout {
             engine: Arc::new(Engine {
-                sampling: engine.sampling.clone(),
-                classifiers: engine.classifiers.clone(),
-                org: engine.org.clone(),
-                server_timing: engine.server_timing,
-                propagate_traceparent: engine.propagate_traceparent,
-                targets: engine.targets.clone(),
                 origin: origin.into(),
-                hub: engine.hub.clone(),
-                pii: engine.pii,
-                public_key: engine.public_key.clone(),
-                release: engine.release.clone(),
-                environment: engine.environment.clone(),
-                sessions: engine.sessions,
+                ..(*self.engine).clone()
             }),
         }
     }
@@ -169,14 +158,20 @@ impl Lookout {
             Mode::Console => Delivery::console(),
             _ => Delivery::off(),
         };
-        let delivery = delivery.with_queue_limits(QueueLimits {
-            max_envelopes: settings.queue_max_envelopes.value,
-            max_bytes: usize::try_from(settings.queue_max_bytes.value).unwrap_or(usize::MAX),
-        });
-        match &settings.spotlight.value {
-            Some(url) => delivery.with_spotlight(url.clone()),
-            None => delivery,
-        }
+        with_settings(delivery, settings)
+    }
+}
+
+/// The parts of delivery the settings decide whatever the mode: the send
+/// queue's bounds and the Spotlight copy.
+pub(crate) fn with_settings(delivery: Delivery, settings: &Settings) -> Delivery {
+    let delivery = delivery.with_queue_limits(QueueLimits {
+        max_envelopes: settings.queue_max_envelopes.value,
+        max_bytes: usize::try_from(settings.queue_max_bytes.value).unwrap_or(usize::MAX),
+    });
+    match &settings.spotlight.value {
+        Some(url) => delivery.with_spotlight(url.clone()),
+        None => delivery,
     }
 }
 

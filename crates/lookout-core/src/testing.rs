@@ -205,15 +205,10 @@ impl TestLookout {
         .build();
         // Everything is captured in-process; a Spotlight copy goes where the
         // settings say, as in a real service.
-        let mut delivery = Delivery::send()
-            .with_transport(Arc::new(capture.clone()))
-            .with_queue_limits(crate::delivery::QueueLimits {
-                max_envelopes: settings.queue_max_envelopes.value,
-                max_bytes: usize::try_from(settings.queue_max_bytes.value).unwrap_or(usize::MAX),
-            });
-        if let Some(url) = &settings.spotlight.value {
-            delivery = delivery.with_spotlight(url.clone());
-        }
+        let delivery = crate::engine::with_settings(
+            Delivery::send().with_transport(Arc::new(capture.clone())),
+            &settings,
+        );
         let options = lookout.client_options(&settings, delivery.clone());
         let client = Arc::new(Client::with_options(options));
         hub.bind_client(Some(Arc::clone(&client)));

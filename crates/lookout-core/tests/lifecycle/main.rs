@@ -11,7 +11,7 @@ use lookout_core::{OrgCheck, RequestHead, ResponseHead, TraceOrigin, outgoing_he
 use lookout_headers::{DscView, SentryTrace, TraceId};
 use lookout_scope::User;
 use sentry_core::protocol::{EnvelopeItem, SpanStatus};
-use support::{ServiceError, TransactionExt, envelope_dsc, headers, request};
+use support::{ServiceError, TransactionExt, answer_ok, envelope_dsc, headers, request};
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const PARENT: &str = "a8c2d5f4e3b21907";
@@ -109,10 +109,7 @@ fn a_deferred_parent_is_decided_here_with_sample_rand_from_the_trace() {
         let in_flight = test.lookout().begin(&RequestHead::new("GET", "/", &h));
         assert_eq!(in_flight.context().trace().trace_id.to_string(), TRACE);
         assert_eq!(in_flight.sampled(), sampled, "rate {rate}");
-        in_flight
-            .finish(&ResponseHead::new(StatusCode::OK), None, None)
-            .body
-            .complete();
+        answer_ok(in_flight);
         assert_eq!(test.transactions().len(), usize::from(sampled));
     }
 }
@@ -155,10 +152,7 @@ fn traceparent_only_requests_continue_the_w3c_trace_and_pass_tracestate_on() {
         out.tracestate.as_deref(),
         Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
     );
-    in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(in_flight);
 }
 
 #[test]
@@ -244,10 +238,7 @@ fn the_org_check_and_strict_continuation_follow_the_truth_table() {
             continued,
             "{row}"
         );
-        in_flight
-            .finish(&ResponseHead::new(StatusCode::OK), None, None)
-            .body
-            .complete();
+        answer_ok(in_flight);
     }
 }
 
@@ -324,10 +315,7 @@ fn a_raw_url_never_names_the_transaction_in_the_dsc() {
         .enter(|| outgoing_headers("http://a/", None))
         .unwrap();
     assert!(!out.baggage.unwrap().contains("sentry-transaction"));
-    in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(in_flight);
     let tx = &test.transactions()[0];
     assert_eq!(tx.name.as_deref(), Some("GET /secret/42"), "source url");
 }
@@ -543,10 +531,7 @@ fn outgoing_propagation_honours_the_targets() {
         trace.parent_span_id,
         Some(in_flight.context().trace().span_id)
     );
-    in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(in_flight);
 }
 
 #[test]
@@ -631,12 +616,8 @@ fn trace_ids_are_unique_per_new_trace() {
         .begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
     assert_ne!(a.context().trace().trace_id, b.context().trace().trace_id);
     assert_ne!(a.context().trace().trace_id, TraceId::default());
-    a.finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
-    b.finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(a);
+    answer_ok(b);
 }
 
 #[test]
@@ -680,10 +661,7 @@ fn transactions_are_scrubbed_like_events() {
             scope.set_tag("api_key", "sk-live-123");
         });
     });
-    in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(in_flight);
     let transactions = test.transactions();
     let tx = &transactions[0];
     assert_eq!(tx.extra.get("password"), Some(&"[Filtered]".into()));
@@ -776,10 +754,7 @@ fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
             continued,
             "{incoming}"
         );
-        in_flight
-            .finish(&ResponseHead::new(StatusCode::OK), None, None)
-            .body
-            .complete();
+        answer_ok(in_flight);
     }
     let strict = TestLookout::from_vars([("SENTRY_STRICT_TRACE_CONTINUATION", "true")]).unwrap();
     let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
@@ -788,8 +763,5 @@ fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
         !in_flight.trace_origin().is_continued(),
         "strict: a caller without org id"
     );
-    in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
-        .body
-        .complete();
+    answer_ok(in_flight);
 }

@@ -22,6 +22,14 @@ pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     map
 }
 
+/// Answers a request 200 and completes its body.
+pub fn answer_ok(in_flight: lookout_core::InFlight) {
+    in_flight
+        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .body
+        .complete();
+}
+
 /// One whole request: begin, finish with `status`, complete the body.
 pub fn request(
     test: &TestLookout,
