@@ -88,6 +88,64 @@ fn engine(rate: &str) -> Lookout {
     lookout
 }
 
+/// A layer that does nothing but wrap the response body in its own type:
+/// what axum makes any body-observing layer pay (the floor of the adapter).
+#[derive(Clone)]
+struct WrapBody;
+
+impl<S> tower::Layer<S> for WrapBody {
+    type Service = tower::util::MapResponse<S, fn(http::Response<Body>) -> http::Response<Wrapped>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        tower::util::MapResponse::new(inner, |r: http::Response<Body>| r.map(Wrapped))
+    }
+}
+
+/// The body of [`WrapBody`]: forwards every frame.
+struct Wrapped(Body);
+
+impl http_body::Body for Wrapped {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.0).poll_frame(cx)
+    }
+}
+
+/// What sentry-core costs any instrumentation that gives each request its
+/// own Hub (as lookout and sentry-tower both do): a Hub derived from the
+/// engine's, bound while the handler runs, and, when sampled, a transaction
+/// started and finished on it.
+fn sentry_core_floor(parent: &Arc<Hub>, sampled: bool) {
+    let hub = Arc::new(Hub::new_from_top(parent));
+    let transaction = sampled.then(|| {
+        let ctx = sentry_core::TransactionContext::new("GET /users/{id}", "http.server");
+        hub.start_transaction(ctx)
+    });
+    Hub::run(Arc::clone(&hub), || black_box(format!("user {}", 42)));
+    if let Some(transaction) = transaction {
+        transaction.finish();
+    }
+}
+
+/// A Hub with a client like lookout's engine has (same DSN and environment,
+/// envelopes dropped on a background thread).
+fn floor_hub(sampled: bool) -> Arc<Hub> {
+    let options = ClientOptions::new()
+        .dsn(DSN)
+        .environment("production")
+        .traces_sample_rate(if sampled { 1.0 } else { 0.0 })
+        .transport(|_: &ClientOptions| Arc::new(ThreadedNull::new()) as Arc<dyn Transport>);
+    Arc::new(Hub::new(
+        Some(Arc::new(sentry_core::Client::with_options(options))),
+        Arc::new(Default::default()),
+    ))
+}
+
 fn with_lookout(rate: &str) -> Router {
     router().layer(lookout_axum::LookoutLayer::new(engine(rate)))
 }
@@ -198,10 +256,11 @@ fn allocations(rt: &tokio::runtime::Runtime, app: &Router, sampled: bool) -> f64
     counted.count_total as f64 / N as f64
 }
 
-fn variants(sampled: bool) -> [(&'static str, Router); 3] {
+fn variants(sampled: bool) -> [(&'static str, Router); 4] {
     let rate = if sampled { 1.0 } else { 0.0 };
     [
         ("bare axum", router()),
+        ("axum + body-wrapping no-op", router().layer(WrapBody)),
         (
             "axum + lookout",
             with_lookout(if sampled { "1.0" } else { "0.0" }),
@@ -236,6 +295,17 @@ fn print_allocations() {
             "lookout-core alone",
             core.count_total as f64 / 500.0
         );
+        let parent = floor_hub(sampled);
+        let floor = allocation_counter::measure(|| {
+            for _ in 0..500 {
+                sentry_core_floor(&parent, sampled);
+            }
+        });
+        println!(
+            "  {label:9} {:20} {:7.1}",
+            "sentry-core floor",
+            floor.count_total as f64 / 500.0
+        );
     }
 }
 
@@ -251,6 +321,10 @@ fn overhead(c: &mut Criterion) {
         let headers = request(sampled).headers().clone();
         group.bench_function("lookout-core alone", |b| {
             b.iter(|| core_alone(&lookout, &headers))
+        });
+        let parent = floor_hub(sampled);
+        group.bench_function("sentry-core floor", |b| {
+            b.iter(|| sentry_core_floor(&parent, sampled))
         });
         group.finish();
     }

@@ -7,7 +7,7 @@
 //!
 //! sentry-core 0.49 writes a partial DSC (trace id, public key, sample rate,
 //! sampled) and only on transactions. lookout closes the gap without forking
-//! it: the delivery hook ([`stamp`]) replaces the envelope `trace` header with
+//! it: the delivery hook ([`prepare`]) replaces the envelope `trace` header with
 //! the request's frozen DSC, for error events and transactions alike.
 
 use std::sync::Arc;
@@ -43,20 +43,53 @@ fn head_of_trace(ctx: &RequestContext, engine: &Engine) -> DynamicSamplingContex
     dsc
 }
 
-/// Puts the current request's frozen DSC on `envelope` (the delivery hook).
+/// The delivery hook: puts the current request's frozen DSC on `envelope`
+/// and runs the privacy scrubber over its transactions (events were scrubbed
+/// by `before_send` already; sentry-core has no such hook for transactions).
 ///
 /// Envelopes captured outside a request, or belonging to another trace than
-/// the current request's, keep what sentry-core wrote.
-pub(crate) fn stamp(envelope: Envelope, engine: &Engine) -> Envelope {
-    let Some(ctx) = lookout_scope::current() else {
-        return envelope;
-    };
-    let trace_id: sentry_core::protocol::TraceId = ctx.trace().trace_id.into();
-    if envelope_trace_id(&envelope).is_some_and(|id| id != trace_id) {
-        return envelope;
+/// the current request's, keep the `trace` header sentry-core wrote. The
+/// envelope is rebuilt at most once, and its headers are moved, not copied.
+pub(crate) fn prepare(
+    envelope: Envelope,
+    engine: &Engine,
+    scrubber: &lookout_policy::Scrubber,
+) -> Envelope {
+    let dsc = frozen_for(&envelope, engine);
+    let has_transaction = envelope
+        .items()
+        .any(|item| matches!(item, EnvelopeItem::Transaction(_)));
+    if !has_transaction {
+        return match dsc {
+            Some(dsc) => with_trace_header(envelope, &dsc),
+            None => envelope,
+        };
     }
-    let dsc = frozen(&ctx, engine);
-    with_trace_header(envelope, &dsc)
+    let headers = match &dsc {
+        Some(dsc) => trace_headers(&envelope, dsc),
+        None => envelope.headers().clone(),
+    };
+    let mut scrubbed = Envelope::new().with_headers(headers);
+    for item in envelope.into_items() {
+        match item {
+            EnvelopeItem::Transaction(mut transaction) => {
+                scrubber.scrub_transaction(&mut transaction);
+                scrubbed.add_item(EnvelopeItem::Transaction(transaction));
+            }
+            other => scrubbed.add_item(other),
+        }
+    }
+    scrubbed
+}
+
+/// The frozen DSC of the current request, if `envelope` belongs to it.
+fn frozen_for(envelope: &Envelope, engine: &Engine) -> Option<Arc<DynamicSamplingContext>> {
+    let ctx = lookout_scope::current()?;
+    let trace_id: sentry_core::protocol::TraceId = ctx.trace().trace_id.into();
+    if envelope_trace_id(envelope).is_some_and(|id| id != trace_id) {
+        return None;
+    }
+    Some(frozen(&ctx, engine))
 }
 
 fn envelope_trace_id(envelope: &Envelope) -> Option<sentry_core::protocol::TraceId> {
@@ -75,10 +108,16 @@ fn envelope_trace_id(envelope: &Envelope) -> Option<sentry_core::protocol::Trace
 
 /// Replaces the envelope's `trace` header with `dsc` (removing it when the
 /// frozen DSC is empty: the caller sent none, and we may not invent one).
+fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelope {
+    let headers = trace_headers(&envelope, dsc);
+    envelope.with_headers(headers)
+}
+
+/// `envelope`'s headers with `dsc` as the `trace` header.
 ///
 /// sentry-core 0.49 writes no envelope header but `event_id` and `trace`
 /// (a test guards this), so the headers are rebuilt from those two.
-fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelope {
+fn trace_headers(envelope: &Envelope, dsc: &DynamicSamplingContext) -> EnvelopeHeaders {
     let mut headers = EnvelopeHeaders::new();
     if let Some(id) = envelope.uuid() {
         headers = headers.with_event_id(*id);
@@ -86,33 +125,7 @@ fn with_trace_header(envelope: Envelope, dsc: &DynamicSamplingContext) -> Envelo
     if !dsc.is_empty() {
         headers = headers.with_trace(dsc.into());
     }
-    envelope.with_headers(headers)
-}
-
-/// Runs the privacy scrubber over the transactions in `envelope` (events were
-/// scrubbed by `before_send` already).
-pub(crate) fn scrub_transactions(
-    envelope: Envelope,
-    scrubber: &lookout_policy::Scrubber,
-) -> Envelope {
-    let has_transaction = envelope
-        .items()
-        .any(|item| matches!(item, EnvelopeItem::Transaction(_)));
-    if !has_transaction {
-        return envelope;
-    }
-    let headers = envelope.headers().clone();
-    let mut scrubbed = Envelope::new().with_headers(headers);
-    for item in envelope.into_items() {
-        match item {
-            EnvelopeItem::Transaction(mut transaction) => {
-                scrubber.scrub_transaction(&mut transaction);
-                scrubbed.add_item(EnvelopeItem::Transaction(transaction));
-            }
-            other => scrubbed.add_item(other),
-        }
-    }
-    scrubbed
+    headers
 }
 
 #[cfg(test)]

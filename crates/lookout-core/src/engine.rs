@@ -127,9 +127,7 @@ impl Lookout {
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
-            let envelope = crate::dsc::stamp(envelope, &engine);
-            // sentry-core has no `before_send` for transactions: scrub them here.
-            crate::dsc::scrub_transactions(envelope, &scrubber)
+            crate::dsc::prepare(envelope, &engine, &scrubber)
         }));
         if options.dsn.is_none() && delivery.is_active() {
             options.dsn = LOCAL_DSN.parse().ok();

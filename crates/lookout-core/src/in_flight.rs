@@ -118,12 +118,15 @@ fn start_transaction<H: Headers + ?Sized>(
         Some(route) => (transaction_name(method.as_str(), route), "route"),
         None => (transaction_name(method.as_str(), head.path()), "url"),
     };
-    let tx_ctx = TransactionContext::builder(&name, "http.server")
-        .with_trace_id(trace.trace_id.into())
-        .with_parent_span_id(trace.parent_span_id.map(Into::into))
-        .with_span_id(trace.span_id.into())
-        .with_sampled(Some(true))
-        .finish();
+    // Ids given up front: the builder would draw random ones, then replace them.
+    let mut tx_ctx = TransactionContext::new_with_details(
+        &name,
+        "http.server",
+        trace.trace_id.into(),
+        Some(trace.span_id.into()),
+        trace.parent_span_id.map(Into::into),
+    );
+    tx_ctx.set_sampled(Some(true));
     let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
     let transaction = hub.start_transaction(tx_ctx);
     transaction.set_origin(&engine.origin);
@@ -134,43 +137,68 @@ fn start_transaction<H: Headers + ?Sized>(
         data.set_data("sentry.source".into(), Value::from(source));
     }
     let span: TransactionOrSpan = transaction.clone().into();
-    hub.configure_scope(|scope| {
-        // The span now gives events their trace context; the scope's own
-        // would otherwise overwrite the transaction's (status, op, origin).
-        scope.remove_context("trace");
-        scope.set_span(Some(span));
-    });
+    // The span gives events captured in the request their trace context.
+    // (lookout never sets a `trace` context on a scope, so none overrides it.)
+    hub.configure_scope(|scope| scope.set_span(Some(span)));
     transaction
 }
 
-/// The path and query, copied in one allocation (only when a client is bound).
+/// Paths and queries up to this many bytes are kept inside [`InFlight`]
+/// itself; longer ones take one allocation.
+const INLINE_PATH: usize = 80;
+
+/// The path and query (only kept when a client is bound, for classification).
 struct RequestInfo {
-    path_and_query: Box<str>,
+    text: PathText,
     path_len: usize,
     has_query: bool,
 }
 
+/// The bytes of the path and query: inline when short (most are), so a bound
+/// client costs no allocation for them.
+enum PathText {
+    Inline { buf: [u8; INLINE_PATH], len: usize },
+    Heap(Box<str>),
+}
+
 impl RequestInfo {
     fn new(path: &str, query: Option<&str>) -> Self {
-        let mut text = String::with_capacity(path.len() + query.map_or(0, str::len));
-        text.push_str(path);
-        if let Some(query) = query {
-            text.push_str(query);
-        }
+        let query_len = query.map_or(0, str::len);
+        let len = path.len() + query_len;
+        let text = if len <= INLINE_PATH {
+            let mut buf = [0u8; INLINE_PATH];
+            buf[..path.len()].copy_from_slice(path.as_bytes());
+            buf[path.len()..len].copy_from_slice(query.unwrap_or_default().as_bytes());
+            PathText::Inline { buf, len }
+        } else {
+            let mut text = String::with_capacity(len);
+            text.push_str(path);
+            text.push_str(query.unwrap_or_default());
+            PathText::Heap(text.into_boxed_str())
+        };
         Self {
-            path_and_query: text.into_boxed_str(),
+            text,
             path_len: path.len(),
             has_query: query.is_some(),
         }
     }
 
+    fn text(&self) -> &str {
+        match &self.text {
+            // Two whole `&str`s were copied in: valid UTF-8, split on their
+            // boundary only.
+            PathText::Inline { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            PathText::Heap(text) => text,
+        }
+    }
+
     fn path(&self) -> &str {
-        &self.path_and_query[..self.path_len]
+        self.text().get(..self.path_len).unwrap_or_default()
     }
 
     fn query(&self) -> Option<&str> {
         self.has_query
-            .then(|| &self.path_and_query[self.path_len..])
+            .then(|| self.text().get(self.path_len..).unwrap_or_default())
     }
 }
 
@@ -481,4 +509,32 @@ impl Drop for BodyEnd {
 pub(crate) fn traceparent_for(trace: &RequestTrace) -> TraceParent {
     TraceParent::new(trace.trace_id, trace.span_id, trace.sampled)
         .with_random_trace_id(trace.w3c_random)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestInfo;
+
+    #[test]
+    fn short_paths_are_kept_inline_and_long_ones_whole() {
+        for (path, query) in [
+            ("/users/7", None),
+            ("/users/7", Some("a=1&b=%C3%A9")),
+            ("/ünïcode/päth", Some("q=ü")),
+            ("", Some("")),
+        ] {
+            let info = RequestInfo::new(path, query);
+            assert!(matches!(info.text, super::PathText::Inline { .. }));
+            assert_eq!((info.path(), info.query()), (path, query));
+        }
+        let long_path = "/a".repeat(60);
+        let info = RequestInfo::new(&long_path, Some("x=1"));
+        assert!(matches!(info.text, super::PathText::Heap(_)));
+        assert_eq!(
+            (info.path(), info.query()),
+            (long_path.as_str(), Some("x=1"))
+        );
+        let info = RequestInfo::new(&"/é".repeat(40), None);
+        assert_eq!(info.path(), "/é".repeat(40));
+    }
 }

@@ -2,7 +2,11 @@
 //! times are for the benchmarks).
 //!
 //! - No client bound: at most 2 heap allocations per request.
-//! - A client bound, the request unsampled, no error: at most 8.
+//! - A client bound, the request unsampled, no error: at most 4 (the request
+//!   context, the request's own Hub, which is two in sentry-core, and the
+//!   route template; the path is kept inline).
+//! - Sampled: at most 50, most of them sentry-core's transaction (see
+//!   `docs/benchmarks.md` for where each comes from).
 
 use std::sync::Arc;
 
@@ -40,18 +44,19 @@ fn without_a_client_a_request_costs_at_most_two_allocations() {
 }
 
 #[test]
-fn with_a_client_an_unsampled_request_without_error_costs_at_most_eight() {
+fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
     let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
     let allocations = count(test.lookout(), &HeaderMap::new());
     println!("client bound, unsampled: {allocations} allocations per request");
-    assert!(allocations <= 8, "{allocations} allocations");
+    assert!(allocations <= 4, "{allocations} allocations");
 }
 
 #[test]
-fn the_counter_sees_the_sampled_path_allocate() {
-    // Guards the two budgets above against a counter that counts nothing.
+fn a_sampled_request_costs_at_most_fifty_and_the_counter_sees_them() {
     let test = TestLookout::new();
     let allocations = count(test.lookout(), &HeaderMap::new());
     println!("client bound, sampled: {allocations} allocations per request");
-    assert!(allocations > 8, "{allocations} allocations");
+    assert!(allocations <= 50, "{allocations} allocations");
+    // Guards the budgets above against a counter that counts nothing.
+    assert!(allocations > 4, "{allocations} allocations");
 }

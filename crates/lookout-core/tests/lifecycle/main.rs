@@ -16,6 +16,39 @@ use support::{ServiceError, TransactionExt, answer_ok, envelope_dsc, headers, re
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const PARENT: &str = "a8c2d5f4e3b21907";
 
+/// An event captured by the handler of a sampled request belongs to the
+/// request's transaction: its trace context is the transaction's own span
+/// (same trace, span id and `http.server` op), not a context of its own.
+#[test]
+fn an_event_in_a_sampled_request_carries_its_transactions_span() {
+    let test = TestLookout::new();
+    let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
+    let in_flight = test
+        .lookout()
+        .begin(&RequestHead::new("GET", "/users/7", &h).with_route("/users/{id}"));
+    let span_id = in_flight.context().trace().span_id.to_string();
+    in_flight.context().enter(|| {
+        sentry_core::Hub::current().capture_message("inside", sentry_core::Level::Warning)
+    });
+    answer_ok(in_flight);
+
+    let envelopes = test.envelopes();
+    let (_, tx) = support::only_transaction(&envelopes);
+    assert_eq!(tx.contexts_trace().span_id.to_string(), span_id);
+    let event = envelopes
+        .iter()
+        .flat_map(|e| e.items())
+        .find_map(|item| match item {
+            EnvelopeItem::Event(event) => Some(event),
+            _ => None,
+        })
+        .expect("the handler's event");
+    let trace = support::trace_of(event);
+    assert_eq!(trace.trace_id.to_string(), TRACE);
+    assert_eq!(trace.span_id.to_string(), span_id);
+    assert_eq!(trace.op.as_deref(), Some("http.server"));
+}
+
 #[test]
 fn continues_a_sampled_sentry_trace_and_keeps_the_callers_dsc_frozen() {
     let test = TestLookout::new();
