@@ -2,6 +2,9 @@
 //! otherwise pick, in the same run on the same router:
 //!
 //! - bare axum;
+//! - two floors: axum + a no-op layer, and axum + a no-op layer that wraps
+//!   the response body (what axum charges any layer, and any layer that must
+//!   see the body end);
 //! - axum + lookout (`LookoutLayer`);
 //! - axum + sentry-tower (`NewSentryLayer` + `SentryHttpLayer` with
 //!   transactions);
@@ -14,6 +17,10 @@
 //! uses), so they do all their work short of the network. Requests
 //! are driven in-process with `tower::ServiceExt::oneshot` and the body is
 //! read to its end (the transaction ends with it).
+//!
+//! A third floor is sentry-core alone: the per-request Hub that lookout and
+//! sentry-tower both create, and, when sampled, a transaction started and
+//! finished on it.
 //!
 //! Before criterion runs, heap allocations per request are counted
 //! (`allocation-counter`) and printed. Reproduce with
@@ -256,10 +263,16 @@ fn allocations(rt: &tokio::runtime::Runtime, app: &Router, sampled: bool) -> f64
     counted.count_total as f64 / N as f64
 }
 
-fn variants(sampled: bool) -> [(&'static str, Router); 4] {
+fn variants(sampled: bool) -> [(&'static str, Router); 5] {
     let rate = if sampled { 1.0 } else { 0.0 };
     [
         ("bare axum", router()),
+        (
+            "axum + no-op layer",
+            router().layer(tower::util::MapRequestLayer::new(
+                std::convert::identity::<Request<Body>>,
+            )),
+        ),
         ("axum + body-wrapping no-op", router().layer(WrapBody)),
         (
             "axum + lookout",
@@ -276,7 +289,7 @@ fn print_allocations() {
         let label = if sampled { "sampled" } else { "unsampled" };
         for (name, app) in variants(sampled) {
             println!(
-                "  {label:9} {name:20} {:7.1}",
+                "  {label:9} {name:28} {:7.1}",
                 allocations(&rt, &app, sampled)
             );
         }
@@ -291,7 +304,7 @@ fn print_allocations() {
             }
         });
         println!(
-            "  {label:9} {:20} {:7.1}",
+            "  {label:9} {:28} {:7.1}",
             "lookout-core alone",
             core.count_total as f64 / 500.0
         );
@@ -302,7 +315,7 @@ fn print_allocations() {
             }
         });
         println!(
-            "  {label:9} {:20} {:7.1}",
+            "  {label:9} {:28} {:7.1}",
             "sentry-core floor",
             floor.count_total as f64 / 500.0
         );

@@ -131,11 +131,12 @@ impl Scrubber {
     /// ```
     #[must_use]
     pub fn is_denylisted(&self, key: &str) -> bool {
-        let key = normalize(key);
-        let key = key.as_ref();
-        DENYLIST.contains(&key)
-            || (!self.pii.allows_pii() && PII_DENYLIST.contains(&key))
-            || self.extra_keys.iter().any(|k| k == key)
+        // Compared as normalized without building the normalized key: every
+        // transaction and event runs this for each of its keys.
+        let matches = |name: &str| normalized_eq(key, name);
+        DENYLIST.iter().any(|name| matches(name))
+            || (!self.pii.allows_pii() && PII_DENYLIST.iter().any(|name| matches(name)))
+            || self.extra_keys.iter().any(|name| matches(name))
     }
 
     /// Scrubs every place of an event that can carry a secret or personal
@@ -445,10 +446,23 @@ impl Scrubber {
 }
 
 fn is_query_key(key: &str) -> bool {
-    matches!(
-        normalize(key).as_ref(),
-        "http.query" | "query" | "query_string" | "url.query"
-    )
+    ["http.query", "query", "query_string", "url.query"]
+        .iter()
+        .any(|name| normalized_eq(key, name))
+}
+
+/// Whether `key`, normalized (ASCII lowercase, `-` read as `_`), equals
+/// `name` (already normalized), without allocating.
+fn normalized_eq(key: &str, name: &str) -> bool {
+    key.len() == name.len()
+        && key.bytes().zip(name.bytes()).all(|(k, n)| {
+            let k = if k == b'-' {
+                b'_'
+            } else {
+                k.to_ascii_lowercase()
+            };
+            k == n
+        })
 }
 
 fn normalize(key: &str) -> Cow<'_, str> {
@@ -549,6 +563,33 @@ mod tests {
             "https://h/x?a=b@c"
         );
         assert!(matches!(redact_url_credentials("plain"), Cow::Borrowed(_)));
+    }
+
+    /// The allocation-free comparison agrees with normalizing first.
+    #[test]
+    fn normalized_comparison_matches_normalizing_first() {
+        let names = DENYLIST
+            .iter()
+            .chain(PII_DENYLIST)
+            .chain(&["query", "url.query"]);
+        for name in names {
+            for key in [
+                name.to_string(),
+                name.to_ascii_uppercase(),
+                name.replace('_', "-"),
+                name.replace('_', "-").to_ascii_uppercase(),
+                format!("{name}x"),
+                format!("x{name}"),
+                name.replace('_', " "),
+                "Ünïcödé-KEY".to_owned(),
+            ] {
+                assert_eq!(
+                    normalized_eq(&key, name),
+                    normalize(&key) == *name,
+                    "{key} vs {name}"
+                );
+            }
+        }
     }
 
     #[test]
