@@ -5,7 +5,7 @@
 //! Header access goes through the [`Headers`] trait so that any header map
 //! (http 1.x, actix-web's own) works without conversion.
 
-use http::header::{HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Header names lookout reads and writes (all lowercase, as HTTP/2 requires).
 pub mod names {
@@ -42,34 +42,78 @@ impl Headers for HeaderMap {
     type Values<'h> = HeaderStrs<'h>;
 
     fn values_of(&self, name: &'static str) -> HeaderStrs<'_> {
-        HeaderStrs {
-            map: self,
-            name: HeaderName::from_static(name),
-            position: 0,
-        }
+        HeaderStrs::new(self, header_name(name))
     }
 }
 
+/// `name` as an `http` header name; the names lookout reads are constants,
+/// built at compile time rather than parsed per request.
+fn header_name(name: &'static str) -> HeaderName {
+    const SENTRY_TRACE: HeaderName = HeaderName::from_static(names::SENTRY_TRACE);
+    const BAGGAGE: HeaderName = HeaderName::from_static(names::BAGGAGE);
+    const TRACEPARENT: HeaderName = HeaderName::from_static(names::TRACEPARENT);
+    const TRACESTATE: HeaderName = HeaderName::from_static(names::TRACESTATE);
+    const REQUEST_ID: HeaderName = HeaderName::from_static(names::REQUEST_ID);
+    match name {
+        names::SENTRY_TRACE => SENTRY_TRACE,
+        names::BAGGAGE => BAGGAGE,
+        names::TRACEPARENT => TRACEPARENT,
+        names::TRACESTATE => TRACESTATE,
+        names::REQUEST_ID => REQUEST_ID,
+        other => HeaderName::from_static(other),
+    }
+}
+
+/// How many values of one header [`HeaderStrs`] keeps at hand; further ones
+/// (a header repeated more often) are looked up again when reached.
+const KEPT_VALUES: usize = 4;
+
 /// The values of one header of an [`http::HeaderMap`] as `&str`.
 ///
-/// Cheap to clone (the W3C reader walks `tracestate` twice): it remembers a
-/// position rather than borrowing `http`'s non-`Clone` value iterator. Headers
-/// repeat a handful of times at most, so re-walking to the position is free.
+/// Cheap to clone (the W3C reader walks `tracestate` twice): the map is
+/// searched once, and the first few values are kept by reference rather than
+/// through `http`'s non-`Clone` value iterator.
 #[derive(Debug, Clone)]
 pub struct HeaderStrs<'h> {
     map: &'h HeaderMap,
     name: HeaderName,
+    kept: [Option<&'h HeaderValue>; KEPT_VALUES],
+    /// Whether the header has more values than `kept` holds.
+    more: bool,
     position: usize,
+}
+
+impl<'h> HeaderStrs<'h> {
+    fn new(map: &'h HeaderMap, name: HeaderName) -> Self {
+        let mut kept = [None; KEPT_VALUES];
+        let mut values = map.get_all(&name).iter();
+        for slot in &mut kept {
+            *slot = values.next();
+        }
+        let more = values.next().is_some();
+        Self {
+            map,
+            name,
+            kept,
+            more,
+            position: 0,
+        }
+    }
 }
 
 impl<'h> Iterator for HeaderStrs<'h> {
     type Item = &'h str;
 
     fn next(&mut self) -> Option<&'h str> {
-        let map: &'h HeaderMap = self.map;
-        let mut values = map.get_all(&self.name).iter().skip(self.position);
         loop {
-            let value = values.next()?;
+            let value = match self.kept.get(self.position) {
+                Some(kept) => (*kept)?,
+                None if self.more => {
+                    let map: &'h HeaderMap = self.map;
+                    map.get_all(&self.name).iter().nth(self.position)?
+                }
+                None => return None,
+            };
             self.position += 1;
             if let Ok(text) = value.to_str() {
                 return Some(text);
@@ -197,7 +241,43 @@ impl<'a> ResponseHead<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+
+    /// Every value, in order, however often the header repeats; values that
+    /// are not visible ASCII are skipped; clones continue independently.
+    #[test]
+    fn header_values_in_order_skipping_invalid_ones() {
+        for count in 0..=9 {
+            let mut map = HeaderMap::new();
+            map.insert("host", HeaderValue::from_static("example.com"));
+            let mut expected = Vec::new();
+            for i in 0..count {
+                if i % 3 == 1 {
+                    map.append(
+                        names::BAGGAGE,
+                        HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+                    );
+                } else {
+                    let value = format!("v{i}");
+                    map.append(names::BAGGAGE, HeaderValue::from_str(&value).unwrap());
+                    expected.push(value);
+                }
+            }
+            let values = map.values_of(names::BAGGAGE);
+            assert_eq!(
+                values.clone().collect::<Vec<_>>(),
+                expected,
+                "{count} values"
+            );
+            let mut partly = values.clone();
+            let first = partly.next();
+            assert_eq!(first, expected.first().map(String::as_str));
+            assert_eq!(partly.count(), expected.len().saturating_sub(1));
+            assert_eq!(values.count(), expected.len());
+        }
+        let map = HeaderMap::new();
+        assert_eq!(map.values_of(names::SENTRY_TRACE).next(), None);
+        assert_eq!(map.values_of(names::SERVER_TIMING).next(), None);
+    }
 
     #[test]
     fn header_map_yields_every_value_in_order_and_skips_non_ascii() {
