@@ -97,10 +97,10 @@ impl<'a> BaggageMember<'a> {
     /// Returns the member (`None` when it is empty, has no `=`, or its key is
     /// not an HTTP token) and what follows its terminating comma, if any.
     #[inline]
-    fn scan(s: &'a str) -> (Option<Self>, Option<&'a str>) {
+    pub(crate) fn scan(s: &'a str) -> (Option<Self>, Option<&'a str>) {
         let b = s.as_bytes();
         let is_ows = |c: u8| c == b' ' || c == b'\t';
-        let eq = find_either(b, 0, b'=', b',');
+        let eq = find_either::<b'=', b','>(b, 0);
         if b.get(eq) != Some(&b'=') {
             return (None, s.get(eq + 1..));
         }
@@ -112,14 +112,11 @@ impl<'a> BaggageMember<'a> {
         while key_end > start && is_ows(b[key_end - 1]) {
             key_end -= 1;
         }
-        let mut class = TCHAR;
-        for &c in &b[start..key_end] {
-            class &= CLASS[usize::from(c)];
-        }
+        let key_is_token = is_token(&b[start..key_end]);
         // Value and properties: up to the next comma.
         let (end_at, semi) = find_comma_and_semicolon(b, eq + 1);
         let rest = s.get(end_at + 1..);
-        if class & TCHAR == 0 || key_end == start {
+        if !key_is_token {
             return (None, rest);
         }
         let mut end = end_at;
@@ -150,32 +147,26 @@ impl<'a> BaggageMember<'a> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Flags the bytes of `w` equal to `c` (SWAR). The lowest flag is always
-/// exact (borrows only run upwards), which is all the callers use.
-#[inline]
-fn bytes_equal(w: u64, c: u8) -> u64 {
-    let x = w ^ (ONES * u64::from(c));
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// From `from`, the index of the first `a` or `b` (or the length), eight
-/// bytes at a time.
-#[inline]
-fn find_either(s: &[u8], from: usize, a: u8, b: u8) -> usize {
+/// From `from`, the index of the first `A` or `B` (or the length).
+///
+/// Sixteen bytes at a time, written so that the compiler emits vector
+/// compares and a single `pmovmskb` test per chunk (safe code, no
+/// intrinsics; about a dozen instructions per chunk on plain SSE2): values
+/// are the long part of a member, and each member is searched once.
+#[inline(always)]
+pub(crate) fn find_either<const A: u8, const B: u8>(s: &[u8], from: usize) -> usize {
     let mut i = from;
-    while let Some(word) = s.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-        let w = u64::from_le_bytes(word);
-        let hits = bytes_equal(w, a) | bytes_equal(w, b);
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
+    while let Some(chunk) = s.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
+        if any_flag(&either_flags::<A, B>(chunk)) {
+            return i + first_in_words(chunk, |w| bytes_equal(w, A) | bytes_equal(w, B));
         }
-        i += 8;
+        i += 16;
+    }
+    if let Some((last, chunk)) = last_chunk(s, i) {
+        return first_flag_after(&either_flags::<A, B>(chunk), last, i, s.len());
     }
     while let Some(&c) = s.get(i) {
-        if c == a || c == b {
+        if c == A || c == B {
             break;
         }
         i += 1;
@@ -183,38 +174,151 @@ fn find_either(s: &[u8], from: usize, a: u8, b: u8) -> usize {
     i
 }
 
-/// From `from`, the index of the next `,` (or the length) and of the first
-/// `;` before it. Word-at-a-time (SWAR), since values are the long part.
-#[inline]
-fn find_comma_and_semicolon(b: &[u8], from: usize) -> (usize, Option<usize>) {
-    let matches = bytes_equal;
+/// From `from`, the index of the first byte that ends a plain value: `,`,
+/// `;`, or a space, tab or other control byte (or the length). A value that
+/// ends at a `,` (or at the end) is then known to have no whitespace to trim
+/// and no properties. Sixteen bytes at a time, like [`find_either`].
+#[inline(always)]
+pub(crate) fn find_plain_end(s: &[u8], from: usize) -> usize {
     let mut i = from;
-    let mut semi = None;
-    while let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-        let w = u64::from_le_bytes(word);
-        let (commas, semis) = (matches(w, b','), matches(w, b';'));
-        if commas | semis == 0 {
-            i += 8;
-            continue;
+    while let Some(chunk) = s.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
+        if any_flag(&plain_end_flags(chunk)) {
+            return i + first_in_words(chunk, |w| {
+                bytes_equal(w, b',') | bytes_equal(w, b';') | bytes_below(w, b' ' + 1)
+            });
         }
-        // The lowest flagged byte is exact (borrows only run upwards).
-        let first = ((commas | semis).trailing_zeros() / 8) as usize;
-        if b[i + first] == b',' {
-            return (i + first, semi);
-        }
-        semi = semi.or(Some(i + first));
-        i += first + 1;
+        i += 16;
     }
-    while let Some(&c) = b.get(i) {
-        if c == b',' {
+    if let Some((last, chunk)) = last_chunk(s, i) {
+        return first_flag_after(&plain_end_flags(chunk), last, i, s.len());
+    }
+    while let Some(&c) = s.get(i) {
+        if c <= b' ' || c == b',' || c == b';' {
             break;
-        }
-        if c == b';' && semi.is_none() {
-            semi = Some(i);
         }
         i += 1;
     }
-    (i, semi)
+    i
+}
+
+/// The bytes of `chunk` equal to `A` or `B` as `0xff`, the others `0`
+/// (vector compares).
+#[inline(always)]
+fn either_flags<const A: u8, const B: u8>(chunk: &[u8; 16]) -> [u8; 16] {
+    let mut flags = [0u8; 16];
+    for (f, &c) in flags.iter_mut().zip(chunk) {
+        *f = 0u8.wrapping_sub(u8::from(c == A) | u8::from(c == B));
+    }
+    flags
+}
+
+/// The bytes of `chunk` that end a plain value (see [`find_plain_end`]) as
+/// `0xff`, the others `0` (vector compares).
+#[inline(always)]
+fn plain_end_flags(chunk: &[u8; 16]) -> [u8; 16] {
+    let mut flags = [0u8; 16];
+    for (f, &c) in flags.iter_mut().zip(chunk) {
+        *f = 0u8.wrapping_sub(u8::from(c <= b' ') | u8::from(c == b',') | u8::from(c == b';'));
+    }
+    flags
+}
+
+/// Whether any byte of `flags` (each `0` or `0xff`) is set.
+///
+/// An OR over the bytes (not `u128 != 0`), which compiles to one
+/// `pmovmskb` test.
+#[inline(always)]
+fn any_flag(flags: &[u8; 16]) -> bool {
+    let mut any = 0u8;
+    for &f in flags {
+        any |= f;
+    }
+    any != 0
+}
+
+/// The index of the first byte of `chunk` (which has one) that `hits`
+/// flags, a word at a time (SWAR). The position is computed from the bytes,
+/// not from the vector flags: moving those to a general register goes
+/// through memory, which costs more time than these few instructions.
+#[inline(always)]
+fn first_in_words(chunk: &[u8; 16], hits: impl Fn(u64) -> u64) -> usize {
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&chunk[at..at + 8]);
+        hits(u64::from_le_bytes(w))
+    };
+    let lo = word(0);
+    if lo != 0 {
+        (lo.trailing_zeros() / 8) as usize
+    } else {
+        8 + (word(8).trailing_zeros() / 8) as usize
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Flags the bytes of `w` equal to `c` (SWAR). The lowest flag is always
+/// exact (borrows only run upwards), which is all the callers use.
+#[inline(always)]
+fn bytes_equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(c));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Flags the bytes of `w` below `n` (at most 0x80) (SWAR); as for
+/// [`bytes_equal`], the lowest flag is exact.
+#[inline(always)]
+fn bytes_below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS
+}
+
+/// When fewer than 16 bytes are left from `i` (but some are) and `s` has at
+/// least 16: the last 16 bytes of `s` and where they start, so that the
+/// search ends with one more chunk instead of byte by byte.
+#[inline(always)]
+fn last_chunk(s: &[u8], i: usize) -> Option<(usize, &[u8; 16])> {
+    let last = s.len().checked_sub(16)?;
+    if i >= s.len() || i < last {
+        return None;
+    }
+    Some((last, s.get(last..)?.first_chunk::<16>()?))
+}
+
+/// The index of the first set byte of `flags`, the flags of the chunk at
+/// `last` given by [`last_chunk`], ignoring the bytes before `i` (already
+/// searched); the length when none is set. Once per search, so the move of
+/// the flags through memory does not matter here.
+#[inline(always)]
+fn first_flag_after(flags: &[u8; 16], last: usize, i: usize, len: usize) -> usize {
+    let flags = u128::from_le_bytes(*flags) >> (8 * (i - last));
+    match flags {
+        0 => len,
+        _ => i + (flags.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// From `from`, the index of the next `,` (or the length) and of the first
+/// `;` before it.
+#[inline]
+fn find_comma_and_semicolon(b: &[u8], from: usize) -> (usize, Option<usize>) {
+    let first = find_either::<b',', b';'>(b, from);
+    if b.get(first) == Some(&b';') {
+        (find_either::<b',', b','>(b, first + 1), Some(first))
+    } else {
+        (first, None)
+    }
+}
+
+/// Whether `key` is an HTTP token (RFC 9110 `1*tchar`): not empty, and every
+/// byte a token character (a table lookup per byte, no branch).
+#[inline]
+pub(crate) fn is_token(key: &[u8]) -> bool {
+    let mut class = TCHAR;
+    for &c in key {
+        class &= CLASS[usize::from(c)];
+    }
+    class & TCHAR != 0 && !key.is_empty()
 }
 
 const TCHAR: u8 = 1;
@@ -312,8 +416,38 @@ impl<'a> Iterator for BaggageProperties<'a> {
 pub struct BaggageMembers<'a, I> {
     values: I,
     current: Option<&'a str>,
+    budget: Budget,
+}
+
+/// The [`MAX_MEMBERS`] / [`MAX_BYTES`] accounting of members read so far,
+/// shared by [`BaggageMembers`] and the DSC fast path so both apply the
+/// limits alike.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Budget {
     count: usize,
     bytes: usize,
+}
+
+impl Budget {
+    /// Whether [`MAX_MEMBERS`] members have been read: nothing more is.
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.count >= MAX_MEMBERS
+    }
+
+    /// Counts a valid member of `len` bytes (whitespace around it removed)
+    /// if it fits within [`MAX_BYTES`]; a member that does not is dropped
+    /// whole, and a later, shorter one may still fit.
+    #[inline]
+    pub(crate) fn admit(&mut self, len: usize) -> bool {
+        let added = len + usize::from(self.count > 0);
+        if self.bytes + added > MAX_BYTES {
+            return false;
+        }
+        self.bytes += added;
+        self.count += 1;
+        true
+    }
 }
 
 /// Reads the members of one or more `baggage` header values.
@@ -335,8 +469,7 @@ where
     BaggageMembers {
         values: values.into_iter(),
         current: None,
-        count: 0,
-        bytes: 0,
+        budget: Budget::default(),
     }
 }
 
@@ -364,17 +497,13 @@ where
     type Item = BaggageMember<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.count < MAX_MEMBERS {
+        while !self.budget.is_full() {
             let Some(member) = self.next_part()? else {
                 continue;
             };
-            let added = member.member.len() + usize::from(self.count > 0);
-            if self.bytes + added > MAX_BYTES {
-                continue;
+            if self.budget.admit(member.member.len()) {
+                return Some(member);
             }
-            self.bytes += added;
-            self.count += 1;
-            return Some(member);
         }
         None
     }

@@ -13,7 +13,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::baggage::{BaggageMember, decode, encode, parse_baggage};
+use crate::baggage::{
+    BaggageMember, Budget, decode, encode, find_either, find_plain_end, is_token,
+};
 use crate::ids::TraceId;
 
 /// The DSC keys, in the order lookout writes them.
@@ -32,9 +34,9 @@ const KEYS: [&str; 10] = [
 
 /// A borrowed, allocation-free view of the Sentry members of incoming baggage.
 ///
-/// Values stay percent-encoded until read. Of repeated keys the first
-/// non-empty one wins (as for `sentry-trace`). Typed accessors return `None`
-/// for a missing value and for one that is not valid (`sample_rate` outside
+/// Values stay percent-encoded until read. Of repeated keys the last
+/// non-empty one wins (as in the Python and JavaScript SDKs). Typed accessors
+/// return `None` for a missing value and for one that is not valid (`sample_rate` outside
 /// [0, 1], `sample_rand` outside [0, 1), `sampled` other than `true`/`false`,
 /// a malformed trace id), so nothing invalid is ever forwarded.
 ///
@@ -62,11 +64,92 @@ pub struct DscView<'a> {
 impl<'a> DscView<'a> {
     /// Reads the Sentry members of one or more `baggage` values (within the
     /// baggage limits).
+    ///
+    /// Gives exactly what [`from_members`](Self::from_members) gives on
+    /// [`parse_baggage`](crate::parse_baggage)`(values)`, faster: a member
+    /// written the way SDKs write it (`key=value`, no whitespace, no
+    /// properties) is read in place, a known DSC key by comparing whole
+    /// words (such a key is a valid token by construction); only members
+    /// with whitespace or properties go through the general scanner.
     pub fn from_baggage<I>(values: I) -> Self
     where
         I: IntoIterator<Item = &'a str>,
     {
-        Self::from_members(parse_baggage(values))
+        let mut view = Self::default();
+        let mut budget = Budget::default();
+        for value in values {
+            budget = view.read_value(value, budget);
+            if budget.is_full() {
+                break;
+            }
+        }
+        view
+    }
+
+    /// The members of one `baggage` value, for [`from_baggage`](Self::from_baggage),
+    /// within what is left of `budget`; returns the budget left.
+    ///
+    /// Not generic on purpose: compiled once, in this crate, its code does
+    /// not depend on the caller's iterator or crate.
+    fn read_value(&mut self, value: &'a str, mut budget: Budget) -> Budget {
+        let b = value.as_bytes();
+        let mut at = 0;
+        let mut sentry = false;
+        // One member per turn: `end` is where it stops (its comma, or the
+        // end of the value).
+        while at <= b.len() && !budget.is_full() {
+            // A known key, then a plain value: nothing to trim, no properties.
+            if let Some((index, key_len)) = known_member(&window(b, at)) {
+                let v_start = at + key_len;
+                let end = find_plain_end(b, v_start);
+                if matches!(b.get(end), None | Some(b',')) {
+                    if budget.admit(end - at) {
+                        sentry = true;
+                        if end > v_start {
+                            self.raw[index] = value.get(v_start..end);
+                        }
+                    }
+                    at = end + 1;
+                    continue;
+                }
+            }
+            // Any other key, when the key is a token and the value plain.
+            let eq = find_either::<b'=', b','>(b, at);
+            if b.get(eq) == Some(&b'=') {
+                let key = value.get(at..eq).unwrap_or_default();
+                if is_token(key.as_bytes()) {
+                    let end = find_plain_end(b, eq + 1);
+                    if matches!(b.get(end), None | Some(b',')) {
+                        if budget.admit(end - at)
+                            && let Some(name) = key.strip_prefix("sentry-")
+                        {
+                            sentry = true;
+                            let slot = key_index(name).and_then(|i| self.raw.get_mut(i));
+                            if let (Some(slot), true) = (slot, end > eq + 1) {
+                                *slot = value.get(eq + 1..end);
+                            }
+                        }
+                        at = end + 1;
+                        continue;
+                    }
+                }
+            }
+            // Whitespace to trim, properties, or an invalid member.
+            let Some(rest) = value.get(at..) else {
+                break;
+            };
+            let (member, rest) = BaggageMember::scan(rest);
+            if let Some(member) = member.filter(|m| budget.admit(m.as_str().len())) {
+                sentry |= member.key().starts_with("sentry-");
+                self.add(member);
+            }
+            match rest {
+                Some(rest) => at = value.len() - rest.len(),
+                None => break,
+            }
+        }
+        self.has_sentry_members |= sentry;
+        budget
     }
 
     /// Reads the Sentry members among already parsed baggage members.
@@ -76,22 +159,28 @@ impl<'a> DscView<'a> {
     {
         let mut view = Self::default();
         for member in members {
-            let Some(name) = member.key().strip_prefix("sentry-") else {
-                continue;
-            };
-            view.has_sentry_members = true;
-            let value = member.raw_value();
-            if value.is_empty() {
-                continue;
-            }
-            // A repeated key: the last value wins, as in the Python and
-            // JavaScript SDKs (both read baggage into a map), so every service
-            // reading the same headers sees the same DSC.
-            if let Some(slot) = key_index(name).and_then(|i| view.raw.get_mut(i)) {
-                *slot = Some(value);
-            }
+            view.add(member);
         }
         view
+    }
+
+    /// Takes in one member that counts within the baggage limits.
+    #[inline]
+    fn add(&mut self, member: BaggageMember<'a>) {
+        let Some(name) = member.key().strip_prefix("sentry-") else {
+            return;
+        };
+        self.has_sentry_members = true;
+        let value = member.raw_value();
+        if value.is_empty() {
+            return;
+        }
+        // A repeated key: the last value wins, as in the Python and
+        // JavaScript SDKs (both read baggage into a map), so every service
+        // reading the same headers sees the same DSC.
+        if let Some(slot) = key_index(name).and_then(|i| self.raw.get_mut(i)) {
+            *slot = Some(value);
+        }
     }
 
     /// Whether the baggage had any `sentry-` member (known or not): such a
@@ -103,85 +192,94 @@ impl<'a> DscView<'a> {
 
     /// The raw (still percent-encoded) value of a DSC key such as `"release"`.
     #[must_use]
+    #[inline]
     pub fn raw(&self, key: &str) -> Option<&'a str> {
         key_index(key).and_then(|i| self.raw[i])
     }
 
+    #[inline]
     fn text(&self, i: usize) -> Option<Cow<'a, str>> {
         self.raw[i].map(decode)
     }
 
-    fn typed<T>(&self, i: usize, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+    /// Parses a typed value. Every accepted typed value is plain ASCII
+    /// without `%`, so the value is parsed as received first and decoded only
+    /// when that fails and there is something to decode.
+    #[inline]
+    fn typed<T>(&self, i: usize, parse: impl Fn(&str) -> Option<T> + Copy) -> Option<T> {
         let raw = self.raw[i]?;
-        if !raw.contains('%') {
-            return parse(raw);
+        match parse(raw) {
+            Some(v) => Some(v),
+            None => parse_decoded(raw, parse),
         }
-        // Decode into a stack buffer: typed values are short.
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for b in percent_decode_str(raw) {
-            *buf.get_mut(len)? = b;
-            len += 1;
-        }
-        parse(std::str::from_utf8(&buf[..len]).ok()?)
     }
 
     /// `sentry-trace_id`, if it is 32 lowercase hex digits.
     #[must_use]
+    #[inline]
     pub fn trace_id(&self) -> Option<TraceId> {
-        self.typed(0, |s| TraceId::parse_hex(s).ok())
+        self.typed(0, |s| TraceId::from_hex(s.as_bytes()))
     }
 
     /// `sentry-public_key`, decoded.
     #[must_use]
+    #[inline]
     pub fn public_key(&self) -> Option<Cow<'a, str>> {
         self.text(1)
     }
 
     /// `sentry-sample_rate`, if it is a number in [0, 1].
     #[must_use]
+    #[inline]
     pub fn sample_rate(&self) -> Option<f64> {
         self.typed(2, parse_rate)
     }
 
     /// `sentry-sample_rand`, if it is a number in [0, 1).
     #[must_use]
+    #[inline]
     pub fn sample_rand(&self) -> Option<f64> {
         self.typed(3, parse_rand)
     }
 
     /// `sentry-sampled`, if it is `true` or `false`.
     #[must_use]
+    #[inline]
     pub fn sampled(&self) -> Option<bool> {
         self.typed(4, parse_bool)
     }
 
     /// `sentry-release`, decoded.
     #[must_use]
+    #[inline]
     pub fn release(&self) -> Option<Cow<'a, str>> {
         self.text(5)
     }
 
     /// `sentry-environment`, decoded.
     #[must_use]
+    #[inline]
     pub fn environment(&self) -> Option<Cow<'a, str>> {
         self.text(6)
     }
 
     /// `sentry-transaction`, decoded.
     #[must_use]
+    #[inline]
     pub fn transaction(&self) -> Option<Cow<'a, str>> {
         self.text(7)
     }
 
     /// `sentry-org_id`, decoded (compared as a string, like the SDKs do).
     #[must_use]
+    #[inline]
     pub fn org_id(&self) -> Option<Cow<'a, str>> {
         self.text(8)
     }
 
     /// `sentry-replay_id`, decoded.
     #[must_use]
+    #[inline]
     pub fn replay_id(&self) -> Option<Cow<'a, str>> {
         self.text(9)
     }
@@ -205,7 +303,115 @@ impl<'a> DscView<'a> {
     }
 }
 
+/// A typed value that did not parse as received: parsed again once
+/// percent-decoded, if it has anything to decode. Out of line: SDKs do not
+/// encode these values.
+#[cold]
+#[inline(never)]
+fn parse_decoded<T>(raw: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    if !raw.contains('%') {
+        return None;
+    }
+    // Decode into a stack buffer: typed values are short.
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    for b in percent_decode_str(raw) {
+        *buf.get_mut(len)? = b;
+        len += 1;
+    }
+    parse(std::str::from_utf8(&buf[..len]).ok()?)
+}
+
+/// Up to 24 bytes from `at` (the longest known member start,
+/// `sentry-environment=`, is 19), zero-padded past the end of the value.
+#[inline(always)]
+fn window(b: &[u8], at: usize) -> [u8; 24] {
+    if let Some(w) = b.get(at..).and_then(<[u8]>::first_chunk::<24>) {
+        return *w;
+    }
+    let mut w = [0u8; 24];
+    let rest = b.get(at..).unwrap_or_default();
+    let n = rest.len().min(24);
+    w[..n].copy_from_slice(&rest[..n]);
+    w
+}
+
+/// A member starting with a known DSC key and its `=` (`sentry-release=`),
+/// given the [`window`] at its start: the key's index in [`KEYS`] and the
+/// length of `sentry-key=`. Such a key has no whitespace and is a valid
+/// token, so the general scanner's trimming and token check are known to
+/// pass. Padding cannot match: keys hold no zero byte.
+#[inline(always)]
+fn known_member(window: &[u8; 24]) -> Option<(usize, usize)> {
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&window[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    let words = [word(0), word(1), word(2)];
+    let is = |i: usize| {
+        let (key, mask) = (&KEY_WORDS[i], &KEY_MASKS[i]);
+        (words[0] ^ key[0]) | ((words[1] ^ key[1]) & mask[1]) | ((words[2] ^ key[2]) & mask[2]) == 0
+    };
+    // Dispatch on the letter after `sentry-`; then at most three candidates.
+    let len = |i: usize| "sentry-".len() + KEYS[i].len() + 1;
+    Some(match (words[0] >> 56) as u8 {
+        b't' if is(0) => (0, len(0)),
+        b't' if is(7) => (7, len(7)),
+        b'p' if is(1) => (1, len(1)),
+        b's' if is(2) => (2, len(2)),
+        b's' if is(3) => (3, len(3)),
+        b's' if is(4) => (4, len(4)),
+        b'r' if is(5) => (5, len(5)),
+        b'r' if is(9) => (9, len(9)),
+        b'e' if is(6) => (6, len(6)),
+        b'o' if is(8) => (8, len(8)),
+        _ => return None,
+    })
+}
+
+/// `sentry-key=` of each of [`KEYS`] as three little-endian words (zero
+/// past the `=`), and the masks of its bytes, for [`known_member`].
+static KEY_WORDS: [[u64; 3]; 10] = key_words(false);
+static KEY_MASKS: [[u64; 3]; 10] = key_words(true);
+
+const fn key_words(masks: bool) -> [[u64; 3]; 10] {
+    let mut out = [[0u64; 3]; 10];
+    let mut k = 0;
+    while k < KEYS.len() {
+        let mut bytes = [0u8; 24];
+        let mut i = 0;
+        let prefix = b"sentry-";
+        while i < prefix.len() {
+            bytes[i] = if masks { 0xff } else { prefix[i] };
+            i += 1;
+        }
+        let name = KEYS[k].as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            bytes[i] = if masks { 0xff } else { name[j] };
+            i += 1;
+            j += 1;
+        }
+        bytes[i] = if masks { 0xff } else { b'=' };
+        let mut w = 0;
+        while w < 3 {
+            let mut v = 0u64;
+            let mut byte = 0;
+            while byte < 8 {
+                v |= (bytes[w * 8 + byte] as u64) << (8 * byte);
+                byte += 1;
+            }
+            out[k][w] = v;
+            w += 1;
+        }
+        k += 1;
+    }
+    out
+}
+
 /// The index of a DSC key in [`KEYS`] (a `match` compiles to a length switch).
+#[inline]
 fn key_index(name: &str) -> Option<usize> {
     Some(match name {
         "trace_id" => 0,
@@ -223,38 +429,134 @@ fn key_index(name: &str) -> Option<usize> {
 }
 
 /// Parses a float exactly as `str::parse::<f64>` does, with a fast path for
-/// plain decimals such as `0.123456`: an integer below 2^53 divided by an
-/// exact power of ten is correctly rounded (Clinger's fast path).
+/// plain decimals such as `0.123456`: at most 15 digits make an integer below
+/// 2^53, which divided by an exact power of ten is correctly rounded
+/// (Clinger's fast path). Anything else goes to `str::parse`.
+#[inline]
 pub(crate) fn parse_f64(s: &str) -> Option<f64> {
+    match parse_short_decimal(s.as_bytes()) {
+        Some(x) => Some(x),
+        None => parse_f64_long(s),
+    }
+}
+
+/// [`parse_f64`] past the short decimals: up to 15 digits by Clinger's fast
+/// path, anything else by `str::parse`.
+#[inline(never)]
+fn parse_f64_long(s: &str) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let (mut mantissa, mut digits, mut frac_digits, mut dot) = (0u64, 0usize, 0usize, false);
-    for c in s.bytes() {
-        match c {
-            b'0'..=b'9' if digits < 15 => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-                frac_digits += usize::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return s.parse().ok(),
-        }
-    }
-    if digits == 0 {
+    let b = s.as_bytes();
+    // Up to 15 bytes: at most 15 digits, and never an empty string.
+    if b.is_empty() || b.len() > 15 {
         return s.parse().ok();
     }
+    let (mut mantissa, mut dot) = (0u64, None);
+    for (i, &c) in b.iter().enumerate() {
+        let digit = c.wrapping_sub(b'0');
+        if digit < 10 {
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if c == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
+            return s.parse().ok();
+        }
+    }
+    let frac_digits = match dot {
+        // `.` alone has no digit: let `str::parse` reject it.
+        Some(_) if b.len() == 1 => return s.parse().ok(),
+        Some(at) => b.len() - at - 1,
+        None => 0,
+    };
     Some(mantissa as f64 / POW10[frac_digits])
 }
 
+/// [`parse_f64`] for at most 8 bytes of digits with at most one `.` and at
+/// least one digit (`1`, `0.25`, `0.123456`: what SDKs write), eight bytes at
+/// a time in a `u64` (SWAR); `None` for any other input.
+#[inline]
+fn parse_short_decimal(b: &[u8]) -> Option<f64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = ONES * 0x7f;
+    const HIGHS: u64 = ONES * 0x80;
+    let n = b.len();
+    if n == 0 || n > 8 {
+        return None;
+    }
+    // The n bytes, first in the lowest lane, zero above: overlapping loads.
+    let w = match n {
+        4..=8 => {
+            let word = |at: usize| {
+                let mut w = [0u8; 4];
+                w.copy_from_slice(&b[at..at + 4]);
+                u64::from(u32::from_le_bytes(w))
+            };
+            word(0) | (word(n - 4) << (8 * (n - 4)))
+        }
+        _ => {
+            u64::from(b[0])
+                | (u64::from(b[n / 2]) << (8 * (n / 2)))
+                | (u64::from(b[n - 1]) << (8 * (n - 1)))
+        }
+    };
+    let lanes = u64::MAX >> (64 - 8 * n);
+    // Exactly the lanes holding `.` (no borrow between lanes).
+    let x = w ^ (ONES * u64::from(b'.'));
+    let dots = !(((x & LOW7) + LOW7) | x) & HIGHS & lanes;
+    if dots & dots.wrapping_sub(1) != 0 {
+        return None;
+    }
+    // Digits only once the dot and the lanes past the end read `0`.
+    let dot_lane = (dots >> 7) * 0xff;
+    let digits = (w & !dot_lane) | ((ONES * u64::from(b'0')) & (dot_lane | !lanes));
+    let nibbles = digits.wrapping_add(ONES * 0x06);
+    if (digits & (ONES * 0xf0)) | ((nibbles & (ONES * 0xf0)) >> 4) != ONES * 0x33 {
+        return None;
+    }
+    // Drop the dot's lane, then put the m digits in the top lanes, `0` below.
+    let (m, frac) = match dots {
+        0 => (n, 0),
+        _ => {
+            let at = (dots.trailing_zeros() / 8) as usize;
+            (n - 1, n - 1 - at)
+        }
+    };
+    if m == 0 {
+        return None;
+    }
+    // The lanes before the dot stay, those after it move down one lane.
+    let keep = match dots {
+        0 => u64::MAX,
+        _ => (dots >> 7).wrapping_sub(1),
+    };
+    let packed = ((digits & keep) | ((digits >> 8) & !keep)) & (u64::MAX >> (64 - 8 * m));
+    // Most significant digit first: `0`s, then the m digits.
+    let zeros = (ONES * u64::from(b'0'))
+        .checked_shr(8 * m as u32)
+        .unwrap_or(0);
+    let aligned = (packed << (8 * (8 - m))) | zeros;
+    let v = aligned & (ONES * 0x0f);
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_ffff_0000_ffff;
+    let v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff;
+    Some(v as f64 / POW10_8[frac])
+}
+
+/// Exact powers of ten for [`parse_short_decimal`].
+const POW10_8: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
+
+#[inline]
 fn parse_rate(s: &str) -> Option<f64> {
     parse_f64(s).filter(|r| (0.0..=1.0).contains(r))
 }
 
+#[inline]
 fn parse_rand(s: &str) -> Option<f64> {
     parse_f64(s).filter(|r| (0.0..1.0).contains(r))
 }
 
+#[inline]
 fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "true" => Some(true),
@@ -555,7 +857,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn fast_float_parse_equals_std(
-            s in "[0-9]{0,18}(\\.[0-9]{0,18})?|[-+]?[0-9.eE]{0,8}|.{0,6}",
+            s in "[0-9]{0,18}(\\.[0-9]{0,18})?|[-+]?[0-9.eE]{0,8}|[0-9.]{0,9}|[0-9.]{0,6}[^0-9.][0-9.]{0,3}|.{0,6}",
             x in 0.0f64..1.0,
         ) {
             let std = s.parse::<f64>().ok();

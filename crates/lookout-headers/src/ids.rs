@@ -83,24 +83,15 @@ macro_rules! hex_id {
             /// [`Self::parse_hex`] on bytes (no UTF-8 check needed: only
             /// ASCII hex digits are accepted).
             pub(crate) fn parse_hex_bytes(bytes: &[u8]) -> Result<Self, IdError> {
-                if bytes.len() != Self::HEX_LEN {
-                    return Err(IdError::new($what, Self::HEX_LEN));
-                }
-                let mut out = [0u8; $len];
-                let mut bad = 0u8;
-                for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-                    let (hi, lo) = (
-                        HEX_VALUE[usize::from(pair[0])],
-                        HEX_VALUE[usize::from(pair[1])],
-                    );
-                    // Invalid digits map to 0x10: one check after the loop.
-                    bad |= hi | lo;
-                    *o = (hi << 4) | (lo & 0x0f);
-                }
-                if bad & 0x10 != 0 {
-                    return Err(IdError::new($what, Self::HEX_LEN));
-                }
-                Ok(Self(out))
+                Self::from_hex(bytes).ok_or(IdError::new($what, Self::HEX_LEN))
+            }
+
+            /// [`Self::parse_hex_bytes`] without the error, for the hot
+            /// paths (returned in registers, inlined).
+            #[inline]
+            pub(crate) fn from_hex(bytes: &[u8]) -> Option<Self> {
+                let hex: &[u8; $len * 2] = bytes.try_into().ok()?;
+                decode_hex(hex).map(Self)
             }
 
             /// Writes the id as lowercase hex into a stack buffer and returns it as `&str`.
@@ -155,21 +146,41 @@ impl TraceId {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Lowercase hex digit values; every other byte maps to 0x10 (invalid).
-static HEX_VALUE: [u8; 256] = {
-    let mut table = [0x10u8; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
+/// Decodes `2 * N` lowercase hex digits into `N` bytes, or `None` if any
+/// digit is not lowercase hex.
+///
+/// No table and no branch per digit: the check is a fixed-size loop the
+/// compiler turns into a few vector compares, and the digits are then
+/// combined eight at a time in a `u64` (SWAR). A trace id takes well under a
+/// hundred instructions; this runs for every incoming request.
+#[inline]
+fn decode_hex<const N: usize, const M: usize>(hex: &[u8; M]) -> Option<[u8; N]> {
+    let mut bad = 0u8;
+    for &c in hex {
+        let digit = c.wrapping_sub(b'0');
+        let letter = c.wrapping_sub(b'a');
+        // `|`, not `||`: no branch, so the loop vectorizes.
+        bad |= u8::from(!((digit < 10) | (letter < 6)));
     }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
+    if bad != 0 || M != 2 * N || !M.is_multiple_of(8) {
+        return None;
     }
-    table
-};
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut out = [0u8; N];
+    for (out, chunk) in out.chunks_exact_mut(4).zip(hex.chunks_exact(8)) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Digit values, right for what passed the check: `0`-`9` are
+        // 0x30-0x39, `a`-`f` are 0x61-0x66 (bit 6 set, low nibble 1-6).
+        let nibbles = (w & (ONES * 0x0f)) + ((w >> 6) & ONES) * 9;
+        // Byte 2k is the high nibble of output byte k, byte 2k+1 the low one.
+        let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
+        let quads = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+        out.copy_from_slice(&((quads | (quads >> 16)) as u32).to_le_bytes());
+    }
+    Some(out)
+}
 
 #[cfg(feature = "sentry")]
 mod sentry_conv {
@@ -220,6 +231,20 @@ mod tests {
         assert!(TraceId::parse_hex("0123456789abcdef").is_err());
         assert!(SpanId::parse_hex("0123456789abcdeg").is_err());
         assert!(SpanId::parse_hex("").is_err());
+    }
+
+    #[test]
+    fn every_byte_value_is_classified_like_a_lowercase_hex_digit() {
+        for c in 0..=255u8 {
+            let mut hex = *b"0123456789abcdef";
+            hex[5] = c;
+            let want = matches!(c, b'0'..=b'9' | b'a'..=b'f');
+            let got = SpanId::parse_hex_bytes(&hex);
+            assert_eq!(got.is_ok(), want, "byte {c:#04x}");
+            if let Ok(id) = got {
+                assert_eq!(id.to_string().as_bytes(), &hex[..], "byte {c:#04x}");
+            }
+        }
     }
 
     #[test]

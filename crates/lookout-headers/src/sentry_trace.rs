@@ -105,6 +105,7 @@ impl SentryTrace {
     /// `TRACE-SPAN` or `TRACE-SPAN-F`, the shape SDKs send: when it fits, the
     /// regex's first choice (every group present) is the match, so the
     /// backtracking walk can be skipped.
+    #[inline]
     fn parse_canonical(core: &[u8]) -> Option<Self> {
         let sampled = match core.len() {
             49 => None,
@@ -118,8 +119,8 @@ impl SentryTrace {
         if core[32] != b'-' {
             return None;
         }
-        let trace_id = TraceId::parse_hex_bytes(&core[..32]).ok()?;
-        let span_id = SpanId::parse_hex_bytes(&core[33..49]).ok()?;
+        let trace_id = TraceId::from_hex(&core[..32])?;
+        let span_id = SpanId::from_hex(&core[33..49])?;
         Some(Self::new(trace_id, span_id, sampled))
     }
 
@@ -152,6 +153,11 @@ impl SentryTrace {
         I: IntoIterator<Item = &'a str>,
     {
         for value in values {
+            // The shape SDKs send, alone in its header: it holds no comma, so
+            // it is the first non-empty part (no split, no trim needed).
+            if let Some(st) = Self::parse_canonical(value.as_bytes()) {
+                return Ok(Some(st));
+            }
             for part in value.split(',') {
                 if !trim_ows(part).is_empty() {
                     return Self::parse(part).map(Some);

@@ -107,14 +107,14 @@ impl TraceParent {
         }
         let trace_id = b
             .get(3..35)
-            .and_then(|s| TraceId::parse_hex_bytes(s).ok())
+            .and_then(TraceId::from_hex)
             .ok_or_else(|| err(Kind::TraceId))?;
         if trace_id.is_zero() {
             return Err(err(Kind::ZeroTraceId));
         }
         let parent_id = b
             .get(36..52)
-            .and_then(|s| SpanId::parse_hex_bytes(s).ok())
+            .and_then(SpanId::from_hex)
             .ok_or_else(|| err(Kind::ParentId))?;
         if parent_id.is_zero() {
             return Err(err(Kind::ZeroParentId));

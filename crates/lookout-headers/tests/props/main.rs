@@ -119,8 +119,104 @@ fn baggage_model(value: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// Baggage members the way SDKs and proxies write them, and the ways they go
+/// wrong: every DSC key, unknown `sentry-` keys, other vendors, whitespace,
+/// properties, empty and `=`-holding values, commas in odd places.
+fn baggage_member() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "trace_id",
+            "public_key",
+            "sample_rate",
+            "sample_rand",
+            "sampled",
+            "release",
+            "environment",
+            "transaction",
+            "org_id",
+            "replay_id",
+        ])
+        .prop_map(|k| format!("sentry-{k}")),
+        "sentry-[a-z_]{0,12}",
+        "[a-zA-Z-]{1,14}",
+        Just("Sentry-release".to_owned()),
+        "[a-z( /@]{1,6}",
+    ];
+    let value = prop_oneof![
+        "[a-zA-Z0-9%._=-]{0,40}",
+        "[0-9a-f]{32}",
+        "0\\.[0-9]{1,8}",
+        "[ \t]{0,2}[a-z0-9]{0,6}[ \t]{0,2}",
+        ".{0,12}",
+    ];
+    let ows = "[ \t]{0,2}";
+    let props = prop_oneof![Just(String::new()), ";[a-z=]{0,6}", " ; p"];
+    (ows, key, ows, value, props, ows).prop_map(|(a, k, b, v, p, c)| format!("{a}{k}{b}={v}{p}{c}"))
+}
+
+/// One to three header values of such members, joined by commas (sometimes
+/// doubled or trailing).
+fn baggage_values() -> impl Strategy<Value = Vec<String>> {
+    let value = prop::collection::vec(
+        (
+            baggage_member(),
+            prop::sample::select(vec![",", ",", ", ", ",,", " ,"]),
+        ),
+        0..14,
+    )
+    .prop_map(|members| {
+        let mut s = String::new();
+        for (m, sep) in members {
+            s.push_str(&m);
+            s.push_str(sep);
+        }
+        s.pop();
+        s
+    });
+    prop::collection::vec(value, 1..4)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn dsc_view_fast_path_matches_the_member_scanner_on_realistic_baggage(values in baggage_values()) {
+        let fast = DscView::from_baggage(values.iter().map(String::as_str));
+        let general = DscView::from_members(parse_baggage(values.iter().map(String::as_str)));
+        prop_assert_eq!(fast, general, "{:?}", values);
+    }
+
+    #[test]
+    fn dsc_view_fast_path_matches_the_member_scanner_on_arbitrary_input(
+        values in prop::collection::vec(".{0,120}|[a-z_=,; \t-]{0,80}|(sentry-[a-z_]{0,12}=[^,]{0,20},){0,5}", 0..5),
+    ) {
+        let fast = DscView::from_baggage(values.iter().map(String::as_str));
+        let general = DscView::from_members(parse_baggage(values.iter().map(String::as_str)));
+        prop_assert_eq!(fast, general, "{:?}", values);
+    }
+
+    #[test]
+    fn dsc_view_fast_path_applies_the_limits_like_the_member_scanner(
+        members in prop::collection::vec(
+            prop_oneof![
+                "[a-z]{1,6}=[a-z]{0,300}",
+                "sentry-(release|environment|trace_id|org_id)=[a-z]{0,400}",
+                "sentry-sampled=(true|false)",
+            ],
+            5..90,
+        ),
+        split in 0usize..90,
+    ) {
+        // Long and many members (most of them DSC ones, read by the fast
+        // path), so that both limits bite at varying places.
+        let split = split.min(members.len());
+        let first = members[..split].join(",");
+        let second = members[split..].join(",");
+        let values = [first.as_str(), second.as_str()];
+        let fast = DscView::from_baggage(values);
+        let general = DscView::from_members(parse_baggage(values));
+        prop_assert_eq!(fast, general);
+    }
 
     #[test]
     fn baggage_scanner_matches_the_grammar_model(
