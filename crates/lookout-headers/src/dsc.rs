@@ -432,18 +432,7 @@ fn key_index(name: &str) -> Option<usize> {
 /// plain decimals such as `0.123456`: at most 15 digits make an integer below
 /// 2^53, which divided by an exact power of ten is correctly rounded
 /// (Clinger's fast path). Anything else goes to `str::parse`.
-#[inline]
 pub(crate) fn parse_f64(s: &str) -> Option<f64> {
-    match parse_short_decimal(s.as_bytes()) {
-        Some(x) => Some(x),
-        None => parse_f64_long(s),
-    }
-}
-
-/// [`parse_f64`] past the short decimals: up to 15 digits by Clinger's fast
-/// path, anything else by `str::parse`.
-#[inline(never)]
-fn parse_f64_long(s: &str) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
@@ -471,80 +460,6 @@ fn parse_f64_long(s: &str) -> Option<f64> {
     };
     Some(mantissa as f64 / POW10[frac_digits])
 }
-
-/// [`parse_f64`] for at most 8 bytes of digits with at most one `.` and at
-/// least one digit (`1`, `0.25`, `0.123456`: what SDKs write), eight bytes at
-/// a time in a `u64` (SWAR); `None` for any other input.
-#[inline]
-fn parse_short_decimal(b: &[u8]) -> Option<f64> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = ONES * 0x7f;
-    const HIGHS: u64 = ONES * 0x80;
-    let n = b.len();
-    if n == 0 || n > 8 {
-        return None;
-    }
-    // The n bytes, first in the lowest lane, zero above: overlapping loads.
-    let w = match n {
-        4..=8 => {
-            let word = |at: usize| {
-                let mut w = [0u8; 4];
-                w.copy_from_slice(&b[at..at + 4]);
-                u64::from(u32::from_le_bytes(w))
-            };
-            word(0) | (word(n - 4) << (8 * (n - 4)))
-        }
-        _ => {
-            u64::from(b[0])
-                | (u64::from(b[n / 2]) << (8 * (n / 2)))
-                | (u64::from(b[n - 1]) << (8 * (n - 1)))
-        }
-    };
-    let lanes = u64::MAX >> (64 - 8 * n);
-    // Exactly the lanes holding `.` (no borrow between lanes).
-    let x = w ^ (ONES * u64::from(b'.'));
-    let dots = !(((x & LOW7) + LOW7) | x) & HIGHS & lanes;
-    if dots & dots.wrapping_sub(1) != 0 {
-        return None;
-    }
-    // Digits only once the dot and the lanes past the end read `0`.
-    let dot_lane = (dots >> 7) * 0xff;
-    let digits = (w & !dot_lane) | ((ONES * u64::from(b'0')) & (dot_lane | !lanes));
-    let nibbles = digits.wrapping_add(ONES * 0x06);
-    if (digits & (ONES * 0xf0)) | ((nibbles & (ONES * 0xf0)) >> 4) != ONES * 0x33 {
-        return None;
-    }
-    // Drop the dot's lane, then put the m digits in the top lanes, `0` below.
-    let (m, frac) = match dots {
-        0 => (n, 0),
-        _ => {
-            let at = (dots.trailing_zeros() / 8) as usize;
-            (n - 1, n - 1 - at)
-        }
-    };
-    if m == 0 {
-        return None;
-    }
-    // The lanes before the dot stay, those after it move down one lane.
-    let keep = match dots {
-        0 => u64::MAX,
-        _ => (dots >> 7).wrapping_sub(1),
-    };
-    let packed = ((digits & keep) | ((digits >> 8) & !keep)) & (u64::MAX >> (64 - 8 * m));
-    // Most significant digit first: `0`s, then the m digits.
-    let zeros = (ONES * u64::from(b'0'))
-        .checked_shr(8 * m as u32)
-        .unwrap_or(0);
-    let aligned = (packed << (8 * (8 - m))) | zeros;
-    let v = aligned & (ONES * 0x0f);
-    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_ffff_0000_ffff;
-    let v = (v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff;
-    Some(v as f64 / POW10_8[frac])
-}
-
-/// Exact powers of ten for [`parse_short_decimal`].
-const POW10_8: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
 
 #[inline]
 fn parse_rate(s: &str) -> Option<f64> {
