@@ -142,13 +142,8 @@ fn sentry_core_floor(parent: &Arc<Hub>, sampled: bool) {
 /// A Hub with a client like lookout's engine has (same DSN and environment,
 /// envelopes dropped on a background thread).
 fn floor_hub(sampled: bool) -> Arc<Hub> {
-    let options = ClientOptions::new()
-        .dsn(DSN)
-        .environment("production")
-        .traces_sample_rate(if sampled { 1.0 } else { 0.0 })
-        .transport(|_: &ClientOptions| Arc::new(ThreadedNull::new()) as Arc<dyn Transport>);
     Arc::new(Hub::new(
-        Some(Arc::new(sentry_core::Client::with_options(options))),
+        Some(sentry_client(if sampled { 1.0 } else { 0.0 })),
         Arc::new(Default::default()),
     ))
 }
@@ -207,15 +202,21 @@ impl Transport for ThreadedNull {
     }
 }
 
-/// sentry-tower derives each request's Hub from the current one: bind a
-/// client with this traces rate there.
-fn with_sentry_tower(rate: f32) -> Router {
+/// A sentry-core client with lookout's DSN and environment and this traces
+/// rate, its envelopes serialized and dropped on sentry's transport thread.
+fn sentry_client(rate: f32) -> Arc<sentry_core::Client> {
     let options = ClientOptions::new()
         .dsn(DSN)
         .environment("production")
         .traces_sample_rate(rate)
         .transport(|_: &ClientOptions| Arc::new(ThreadedNull::new()) as Arc<dyn Transport>);
-    Hub::current().bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
+    Arc::new(sentry_core::Client::with_options(options))
+}
+
+/// sentry-tower derives each request's Hub from the current one: bind a
+/// client with this traces rate there.
+fn with_sentry_tower(rate: f32) -> Router {
+    Hub::current().bind_client(Some(sentry_client(rate)));
     router().layer(
         tower::ServiceBuilder::new()
             .layer(NewSentryLayer::<Request<Body>>::new_from_top())
