@@ -608,7 +608,8 @@ mod tests {
             .collect()
     }
 
-    /// One named case per SPEC-NOTES baggage rule.
+    /// One named case per rule of the W3C Baggage specification
+    /// (<https://www.w3.org/TR/baggage/>, "Header Content").
     #[test]
     fn spec_table() {
         let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![

@@ -305,8 +305,9 @@ mod tests {
         Some((t.map(str::to_owned), s.map(str::to_owned), f))
     }
 
-    /// One named case per rule in SPEC-NOTES "sentry-trace" (and the grammar's
-    /// corners, checked against the regex by hand).
+    /// One named case per rule of the `sentry-trace` header in the Sentry
+    /// developer documentation ("Trace Propagation", develop.sentry.dev), and
+    /// the corners of the SDKs' grammar, checked against its regex by hand.
     #[test]
     fn spec_table() {
         let full = format!("{T}-{S}");

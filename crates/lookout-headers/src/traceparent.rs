@@ -187,7 +187,8 @@ mod tests {
             .map_err(|e| e.kind())
     }
 
-    /// One named case per SPEC-NOTES W3C traceparent rule.
+    /// One named case per `traceparent` rule of W3C Trace Context Level 2
+    /// (<https://www.w3.org/TR/trace-context-2/>, "traceparent Header").
     #[test]
     fn spec_table() {
         let zeros32 = "0".repeat(32);
