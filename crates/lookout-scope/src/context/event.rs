@@ -1,0 +1,59 @@
+//! Writing the request's data (tags, user, trace context) into an event as
+//! it is captured.
+
+use sentry_core::protocol::{Context, Event};
+
+use super::request_context::RequestContext;
+use super::tags::{TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE};
+
+impl RequestContext {
+    /// Writes this request's data into `event`: the tags `request_id`,
+    /// `authenticated` (and `user_role`), the identified user (filtered by the
+    /// [`PiiPolicy`](lookout_policy::PiiPolicy)), and the request's `trace`
+    /// context when the event has none of this trace (a span of a sampled
+    /// transaction keeps its own).
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::{RequestContext, User};
+    /// use sentry_core::protocol::Event;
+    ///
+    /// let ctx = RequestContext::new(RequestId::parse("req-9")?);
+    /// ctx.identify(User::id("42").role("admin").email("ada@example.com"));
+    /// let mut event = Event::default();
+    /// ctx.apply_to(&mut event);
+    /// assert_eq!(event.tags["request_id"], "req-9");
+    /// assert_eq!(event.tags["user_role"], "admin");
+    /// assert_eq!(event.user.as_ref().unwrap().email, None); // PII off
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_to(&self, event: &mut Event<'_>) {
+        let user = self.state().user.clone();
+        let tags = &mut event.tags;
+        tags.entry(TAG_REQUEST_ID.to_owned())
+            .or_insert_with(|| self.request_id().to_owned());
+        tags.insert(TAG_AUTHENTICATED.to_owned(), user.is_some().to_string());
+        match user.as_ref().and_then(|u| u.role.clone()) {
+            Some(role) => {
+                tags.insert(TAG_USER_ROLE.to_owned(), role);
+            }
+            None => {
+                tags.remove(TAG_USER_ROLE);
+            }
+        }
+        if let Some(user) = &user {
+            event.user = Some(user.to_sentry_user(self.inner.pii));
+        }
+        let trace = self.inner.trace;
+        let ours = sentry_core::protocol::TraceId::from(trace.trace_id);
+        let has_ours = matches!(
+            event.contexts.get("trace"),
+            Some(Context::Trace(t)) if t.trace_id == ours
+        );
+        if !has_ours {
+            event
+                .contexts
+                .insert("trace".to_owned(), trace.to_sentry_context().into());
+        }
+    }
+}

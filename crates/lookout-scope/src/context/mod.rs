@@ -1,0 +1,30 @@
+//! The per-request context: request id, trace, user, and (only when a client is
+//! bound) the request's own sentry Hub.
+//!
+//! Everything a request sets lives here or in that Hub's scope, so nothing a
+//! request does is visible to another. Binding the context to running code is
+//! the job of [`current()`](crate::current()) and [`Bound`](crate::Bound); this
+//! module does not touch thread-locals itself.
+//!
+//! [`RequestContext`] is one type; its methods are grouped by concept, one
+//! file each: building it (`builder`), the frozen Dynamic Sampling Context
+//! (`frozen_dsc`), the user (`identity`), the route and the response learned
+//! as the request runs (`route`, `response`), writing it into events
+//! (`event`) and into the request's Hub scope (`scope`), making it current
+//! (`binding`), and typed slots for other crates' data (`extensions`).
+
+mod binding;
+mod builder;
+mod event;
+mod extensions;
+mod frozen_dsc;
+mod identity;
+mod request_context;
+mod response;
+mod route;
+mod scope;
+mod tags;
+
+pub use builder::RequestContextBuilder;
+pub use request_context::RequestContext;
+pub use tags::{TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE};
