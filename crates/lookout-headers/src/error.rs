@@ -220,15 +220,15 @@ impl std::error::Error for TraceParentError {}
 pub enum TraceStateErrorKind {
     /// A member has no `=`.
     MissingEquals,
-    /// A key is not `[a-z0-9][_0-9a-z-*/]{0,255}` nor `tenant@system`.
+    /// A key is not `[a-z0-9][a-z0-9_\-*/@]{0,255}`: 1 to 256 characters,
+    /// starting with a lowercase letter or a digit.
     Key,
     /// A value is empty, longer than 256 characters, ends in a space, or
     /// contains a character outside printable ASCII or `,` or `=`.
     Value,
-    /// More than 32 members across all `tracestate` headers.
+    /// More than 32 members across all `tracestate` headers (a repeated key
+    /// counted each time it appears).
     TooManyMembers,
-    /// The same key appears twice.
-    DuplicateKey,
 }
 
 /// A `tracestate` that must be dropped whole (W3C Trace Context).
@@ -257,13 +257,15 @@ impl fmt::Display for TraceStateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
             TraceStateErrorKind::MissingEquals => "expected key=value",
-            TraceStateErrorKind::Key => "key must be [a-z0-9][_0-9a-z-*/]{0,255} or tenant@system",
+            TraceStateErrorKind::Key => {
+                "key must be 1 to 256 characters of a-z, 0-9, '_', '-', '*', '/' and '@', \
+                 starting with a-z or 0-9"
+            }
             TraceStateErrorKind::Value => {
                 "value must be 1 to 256 printable ASCII characters without ',' or '=', \
                  not ending in a space"
             }
             TraceStateErrorKind::TooManyMembers => "at most 32 members are allowed",
-            TraceStateErrorKind::DuplicateKey => "keys must be unique",
         };
         write!(f, "invalid tracestate member {}: {what}", self.member)
     }

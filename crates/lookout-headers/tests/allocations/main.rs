@@ -36,11 +36,13 @@ fn sentry_trace_parse_does_not_allocate() {
 #[test]
 fn traceparent_and_tracestate_parse_do_not_allocate() {
     assert_no_allocation("traceparent", || {
-        let ctx = TraceContext::from_values([TRACEPARENT], [TRACESTATE, "b=1"]);
+        // A repeated key (`rojo`, third header) is dropped without allocating.
+        let ctx = TraceContext::from_values([TRACEPARENT], [TRACESTATE, "b=1", "rojo=2"]);
         let ctx = ctx.ok().flatten();
         assert!(ctx.as_ref().is_some_and(|c| c.traceparent.sampled()));
         let ts = ctx.and_then(|c| c.tracestate);
         assert_eq!(ts.as_ref().map(TraceState::len), Some(4));
+        assert_eq!(ts.as_ref().map(|t| t.members().count()), Some(4));
         assert_eq!(ts.and_then(|t| t.get("rojo")), Some("00f067aa0ba902b7"));
         assert!(TraceParent::parse("garbage").is_err());
     });
