@@ -2,22 +2,20 @@
 //! errors arrives in full, and what a bounded queue drops is reported to
 //! Sentry as `queue_overflow` client reports.
 
-#[path = "../scenarios/receiver.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod receiver;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
-use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_core::{Engine, RequestHead, ResponseHead};
 use lookout_policy::Settings;
-use receiver::Receiver;
+use lookout_core::delivery::Delivery;
+use lookout_core::testing::WiredEngine;
+use lookout_tests::receiver::Receiver;
 use sentry_core::protocol::EnvelopeItem;
-use sentry_core::{Client, Hub};
+use sentry_core::Client;
 
 /// An engine with a real client sending to `receiver`, configured by `vars`.
-fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Lookout, Arc<Client>) {
+fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Engine, Arc<Client>) {
     let dsn = receiver.dsn();
     let mut all = vec![
         ("SENTRY_DSN", dsn.as_str()),
@@ -26,25 +24,14 @@ fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Lookout, Arc<Client>) 
     ];
     all.extend_from_slice(vars);
     let settings = Settings::from_vars(all).expect("valid settings");
-    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Lookout::builder()
-        .settings(&settings)
-        .hub(Arc::clone(&hub))
-        .build();
-    let options = lookout.client_options(&settings, Lookout::delivery_for(&settings));
-    let client = Arc::new(Client::with_options(options));
-    hub.bind_client(Some(Arc::clone(&client)));
-    (lookout, client)
+    let wired = WiredEngine::new(&settings, Delivery::send(), |builder| builder);
+    (wired.engine, wired.client)
 }
 
-fn failing_request(lookout: &Lookout) {
+fn failing_request(lookout: &Engine) {
     let headers = HeaderMap::new();
     let in_flight = lookout.begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
-    let finished = in_flight.finish(
-        &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
-        None,
-        None,
-    );
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR));
     finished.body.complete();
 }
 

@@ -169,7 +169,7 @@ fn core_outgoing(
             value.parse().unwrap(),
         );
     }
-    let in_flight = test.lookout().begin(
+    let in_flight = test.engine().begin(
         &lookout_core::RequestHead::new("GET", "/checkout", &headers).with_route("/checkout"),
     );
     let ctx = in_flight.context().clone();
@@ -179,11 +179,7 @@ fn core_outgoing(
         .expect("inside a request, every target allowed");
     let trace = ctx.trace();
     in_flight
-        .finish(
-            &lookout_core::ResponseHead::new(http::StatusCode::OK),
-            None,
-            None,
-        )
+        .finish(&lookout_core::ResponseHead::new(http::StatusCode::OK))
         .body
         .complete();
     (out, trace.trace_id, trace.sampled)

@@ -85,6 +85,45 @@ pub async fn call(url: String) -> String {
     response.text().await.expect("a body")
 }
 
+/// How many chunks `GET /stream` sends.
+pub const STREAM_CHUNKS: usize = 3;
+
+/// Chunk `i` of a streamed body, produced when the body is polled: the id of
+/// the request current at that moment. The last chunk also records a child
+/// span of the request's transaction (`body.last_chunk`), which only reaches
+/// Sentry if the transaction is still open, i.e. ends with the body.
+pub fn chunk(i: usize) -> String {
+    let ctx = lookout_scope::current().expect("the body streams inside its request");
+    if i + 1 == STREAM_CHUNKS {
+        let span = sentry_core::configure_scope(|scope| scope.get_span())
+            .expect("a sampled request has its transaction on the scope");
+        span.start_child("body.last_chunk", "the last chunk")
+            .finish();
+    }
+    format!("{}\n", ctx.request_id())
+}
+
+/// `GET /me`'s authentication middleware: `authorization: Bearer <id>`
+/// identifies the user (role `member`) through the framework's
+/// `CurrentRequest`.
+pub fn authenticate(current: &lookout_core::toolkit::CurrentRequest, authorization: Option<&str>) {
+    if let Some(id) = authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+        current.identify(lookout_scope::User::id(id).role("member"));
+    }
+}
+
+/// `GET /me`: what the handler's `CurrentRequest` says.
+pub fn me(current: &lookout_core::toolkit::CurrentRequest) -> String {
+    let ctx = lookout_scope::current().expect("handlers run inside the request");
+    json!({
+        "request_id": current.request_id(),
+        "trace_id": current.trace_id(),
+        "user": current.user().and_then(|u| u.id),
+        "same_as_current": ctx.same_request(current.context()),
+    })
+    .to_string()
+}
+
 /// A plain server (no lookout) echoing the trace headers it receives as JSON.
 pub struct Downstream {
     pub addr: SocketAddr,

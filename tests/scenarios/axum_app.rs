@@ -6,16 +6,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, Request};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, serve};
 use http_body::Frame;
 use lookout_axum::{CurrentRequest, LookoutLayer, Reported};
+use tower_layer::Layer;
 
 use crate::app::{self, DbError};
-use crate::harness::{Harness, Server};
+use crate::harness::{Harness, Placement, Server};
 
 pub struct Axum;
 
@@ -49,6 +51,52 @@ impl http_body::Body for ProbeBody {
     }
 }
 
+/// Streams `app::STREAM_CHUNKS` chunks, or one chunk then nothing when
+/// `stall`; each chunk is produced when polled.
+struct ChunkBody {
+    next: usize,
+    stall: bool,
+}
+
+impl http_body::Body for ChunkBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let i = self.next;
+        if self.stall && i >= 1 {
+            // Never woken: only the client going away ends this body.
+            return Poll::Pending;
+        }
+        if i >= app::STREAM_CHUNKS {
+            return Poll::Ready(None);
+        }
+        self.next += 1;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(app::chunk(i))))))
+    }
+}
+
+async fn authenticate(current: CurrentRequest, request: Request, next: Next) -> Response {
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    app::authenticate(&current, authorization);
+    next.run(request).await
+}
+
+async fn me(current: CurrentRequest, Query(q): Query<HashMap<String, String>>) -> Response {
+    let status = q
+        .get("status")
+        .and_then(|s| s.parse().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    (status, app::me(&current)).into_response()
+}
+
 /// `DbError` answers 503 and is reported to the layer by type.
 struct AppError(DbError);
 
@@ -62,7 +110,7 @@ async fn panics() -> &'static str {
     panic!("scenario handler panicked")
 }
 
-fn router(lookout: lookout_core::Lookout) -> Router {
+fn routes() -> Router {
     Router::new()
         .route("/echo", get(|| async { app::echo() }))
         .route(
@@ -93,16 +141,46 @@ fn router(lookout: lookout_core::Lookout) -> Router {
                 app::call(q["url"].clone()).await
             }),
         )
-        .layer(LookoutLayer::new(lookout.with_origin(lookout_axum::ORIGIN)))
+        .route(
+            "/stream",
+            get(|| async {
+                Body::new(ChunkBody {
+                    next: 0,
+                    stall: false,
+                })
+            }),
+        )
+        .route(
+            "/stall",
+            get(|| async {
+                Body::new(ChunkBody {
+                    next: 0,
+                    stall: true,
+                })
+            }),
+        )
+        .route(
+            "/me",
+            get(me).route_layer(middleware::from_fn(authenticate)),
+        )
+}
+
+fn app(engine: lookout_core::Engine, placement: Placement) -> Router {
+    let layer = LookoutLayer::new(engine);
+    match placement {
+        Placement::Recommended => routes().layer(layer),
+        // Around the whole router: no `MatchedPath` when the request begins.
+        Placement::OutsideRouting => Router::new().fallback_service(layer.layer(routes())),
+    }
 }
 
 impl Harness for Axum {
     const NAME: &'static str = "axum";
 
-    async fn serve(lookout: lookout_core::Lookout) -> Server {
+    async fn serve(engine: lookout_core::Engine, placement: Placement) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(lookout);
+        let app = app(engine, placement);
         let task = tokio::spawn(async move {
             serve(listener, app).await.unwrap();
         });

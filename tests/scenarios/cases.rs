@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::app::Downstream;
 use crate::fixture::{Fixture, Reply, reply, trace_of};
-use crate::harness::Harness;
+use crate::harness::{Harness, Placement};
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const PARENT: &str = "a8c2d5f4e3b21907";
@@ -499,4 +499,145 @@ pub async fn concurrent_users_are_never_cross_attributed<H: Harness>() {
         }
     }
     assert_eq!(mismatches, 0, "events attributed to another request's user");
+}
+
+fn status_of(
+    tx: &sentry_types::protocol::v7::Transaction<'_>,
+) -> Option<sentry_types::protocol::v7::SpanStatus> {
+    trace_of(&tx.contexts).status
+}
+
+pub async fn the_body_streams_inside_the_request_and_the_transaction_ends_with_it<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/stream", &[]).await;
+    assert_eq!(reply.status, 200, "{}", H::NAME);
+    let id = valid_request_id(&reply).to_owned();
+    let chunks: Vec<&str> = reply.body.lines().collect();
+    assert_eq!(chunks.len(), crate::app::STREAM_CHUNKS, "{:?}", reply.body);
+    assert!(
+        chunks.iter().all(|chunk| *chunk == id),
+        "every chunk was produced inside its request: {chunks:?}"
+    );
+    let transactions = fx.transactions();
+    assert_eq!(transactions.len(), 1, "{}", H::NAME);
+    let tx = &transactions[0].0;
+    assert_eq!(tx.name.as_deref(), Some("GET /stream"));
+    assert_eq!(
+        status_of(tx),
+        Some(sentry_types::protocol::v7::SpanStatus::Ok)
+    );
+    assert!(
+        tx.spans
+            .iter()
+            .any(|span| span.op.as_deref() == Some("body.last_chunk")),
+        "{}: the transaction was still open when the last chunk was produced: {:?}",
+        H::NAME,
+        tx.spans.iter().map(|s| s.op.clone()).collect::<Vec<_>>()
+    );
+}
+
+pub async fn a_body_dropped_early_ends_the_transaction_as_cancelled<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let mut response = fx.send("/stall", &[]).await;
+    assert_eq!(response.status().as_u16(), 200, "{}", H::NAME);
+    let first = response
+        .chunk()
+        .await
+        .expect("the first chunk")
+        .expect("a chunk");
+    assert!(!first.is_empty());
+    // The client goes away mid-body.
+    drop(response);
+    let transactions = fx.wait_for_transactions(1).await;
+    assert_eq!(
+        transactions.len(),
+        1,
+        "{}: the dropped body ended its transaction",
+        H::NAME
+    );
+    let tx = &transactions[0].0;
+    assert_eq!(tx.name.as_deref(), Some("GET /stall"));
+    assert_eq!(
+        status_of(tx),
+        Some(sentry_types::protocol::v7::SpanStatus::Cancelled),
+        "{}",
+        H::NAME
+    );
+}
+
+pub async fn a_middleware_outside_routing_learns_the_route_from_inside<H: Harness>() {
+    let fx = Fixture::start_placed::<H>(&[], Placement::OutsideRouting).await;
+    // The handler extracts `CurrentRequest`: that tells the middleware the template.
+    let reply = fx.get("/users/7", &[]).await;
+    assert_eq!(reply.status, 200, "{}", H::NAME);
+    let reply = fx.get("/me", &[]).await;
+    assert_eq!(reply.status, 200, "{}", H::NAME);
+    let mut named: Vec<(String, String)> = fx
+        .transactions()
+        .into_iter()
+        .map(|(tx, _)| {
+            (
+                tx.name.clone().unwrap_or_default(),
+                tx.tags
+                    .get("transaction.source")
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            ("GET /me".to_owned(), "route".to_owned()),
+            ("GET /users/{id}".to_owned(), "route".to_owned()),
+        ],
+        "{}: one transaction per request, named by its route",
+        H::NAME
+    );
+}
+
+pub async fn current_request_identifies_from_middleware_and_reads_in_the_handler<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .get(
+            "/me",
+            &[
+                ("authorization", b"Bearer u-7"),
+                ("x-request-id", b"req-me-1"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}: {}", H::NAME, reply.body);
+    assert_eq!(reply.request_id.as_deref(), Some("req-me-1"));
+    let seen = reply.json();
+    assert_eq!(seen["request_id"], "req-me-1");
+    assert_eq!(
+        seen["user"], "u-7",
+        "the handler sees the user the middleware identified"
+    );
+    assert_eq!(seen["same_as_current"], true);
+    assert_eq!(seen["trace_id"].as_str().map(str::len), Some(32));
+
+    let anonymous = fx.get("/me", &[]).await.json();
+    assert_eq!(
+        anonymous["user"],
+        Value::Null,
+        "no user leaks into the next request"
+    );
+
+    let reply = fx
+        .get("/me?status=500", &[("authorization", b"Bearer u-8")])
+        .await;
+    assert_eq!(reply.status, 500);
+    let events = fx.events();
+    assert_eq!(events.len(), 1, "{}", H::NAME);
+    let event = &events[0];
+    assert_eq!(
+        event.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("u-8")
+    );
+    assert_eq!(event.tags["authenticated"], "true");
+    assert_eq!(event.tags["user_role"], "member");
+    assert_eq!(event.tags["http.route"], "/me");
 }

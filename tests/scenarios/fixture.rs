@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lookout_classify::{Classifiers, by_type};
-use lookout_core::Lookout;
+use lookout_core::Engine;
+use lookout_core::delivery::Delivery;
+use lookout_core::testing::WiredEngine;
 use lookout_policy::Settings;
-use sentry_core::{Client, Hub};
+use sentry_core::Client;
 use serde_json::Value;
 
 use crate::app::DbError;
-use crate::harness::{Harness, Server};
-use crate::receiver::Receiver;
+use crate::harness::{Harness, Placement, Server};
+use lookout_tests::receiver::Receiver;
 
 pub struct Fixture {
     pub receiver: Receiver,
@@ -40,6 +42,11 @@ impl Fixture {
     /// Starts everything; `vars` override the suite's settings (DSN of the
     /// receiver, environment `test`, every trace sampled).
     pub async fn start<H: Harness>(vars: &[(&str, &str)]) -> Self {
+        Self::start_placed::<H>(vars, Placement::Recommended).await
+    }
+
+    /// [`start`](Self::start) with the middleware at `placement`.
+    pub async fn start_placed<H: Harness>(vars: &[(&str, &str)], placement: Placement) -> Self {
         let receiver = Receiver::start().await;
         let dsn = receiver.dsn();
         let mut all: Vec<(&str, &str)> = vec![
@@ -52,19 +59,13 @@ impl Fixture {
             all.push((key, value));
         }
         let settings = Settings::from_vars(all).expect("valid scenario settings");
-        let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-        let lookout = Lookout::builder()
-            .settings(&settings)
-            .classifiers(Classifiers::default().with(by_type::<DbError>("database")))
-            .hub(Arc::clone(&hub))
-            .build();
-        let delivery = Lookout::delivery_for(&settings);
+        let delivery = Engine::delivery_for(&settings);
         assert!(delivery.is_sending(), "the real transport is under test");
-        let client = Arc::new(Client::with_options(
-            lookout.client_options(&settings, delivery),
-        ));
-        hub.bind_client(Some(Arc::clone(&client)));
-        let server = H::serve(lookout).await;
+        let wired = WiredEngine::new(&settings, Delivery::send(), |builder| {
+            builder.classifiers(Classifiers::default().with(by_type::<DbError>("database")))
+        });
+        let client = wired.client;
+        let server = H::serve(wired.engine, placement).await;
         Self {
             receiver,
             server,
@@ -79,6 +80,12 @@ impl Fixture {
 
     /// `GET path` with these headers (values may be any bytes a header allows).
     pub async fn get(&self, path: &str, headers: &[(&str, &[u8])]) -> Reply {
+        reply(self.send(path, headers).await).await
+    }
+
+    /// `GET path` with these headers, the response as it starts (its body
+    /// not read yet).
+    pub async fn send(&self, path: &str, headers: &[(&str, &[u8])]) -> reqwest_client::Response {
         let mut request = self.http.get(self.url(path));
         for (name, value) in headers {
             request = request.header(
@@ -86,7 +93,26 @@ impl Fixture {
                 http::HeaderValue::from_bytes(value).expect("a header value"),
             );
         }
-        reply(request.send().await.expect("the app answers")).await
+        request.send().await.expect("the app answers")
+    }
+
+    /// Waits (up to 20 s) until `count` transactions reached the receiver:
+    /// for transactions that end after the response (a body dropped early).
+    pub async fn wait_for_transactions(
+        &self,
+        count: usize,
+    ) -> Vec<(
+        sentry_types::protocol::v7::Transaction<'static>,
+        Option<Value>,
+    )> {
+        for _ in 0..200 {
+            let transactions = self.transactions();
+            if transactions.len() >= count {
+                return transactions;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.transactions()
     }
 
     /// Waits until everything captured so far reached the receiver.

@@ -18,13 +18,33 @@ use std::net::SocketAddr;
 /// | `GET /db` | fails with `app::DbError` through the framework's typed-error path, 503 |
 /// | `GET /panic` | panics |
 /// | `GET /call?url=U` | 200, body `app::call(U).await` |
+/// | `GET /stream` | 200 whose body streams `app::STREAM_CHUNKS` chunks, chunk `i` being `app::chunk(i)`, each produced when polled |
+/// | `GET /stall` | 200 whose body sends `app::chunk(0)`, then never ends |
+/// | `GET /me?status=S` | behind an authentication middleware calling `app::authenticate(&current, authorization header)` with the framework's `CurrentRequest`; the handler extracts `CurrentRequest` too and answers `app::me(&current)` with status `S` (default 200) |
 /// | anything else | the framework's own 404 |
+///
+/// With [`Placement::OutsideRouting`] the adapter's middleware wraps the
+/// app where the framework has not matched a route yet (axum: around the
+/// whole `Router`), so the route template can only be learned from inside.
 pub trait Harness {
     /// The framework's name in test output.
     const NAME: &'static str;
 
     /// Starts the app (called inside a multi-threaded tokio runtime).
-    fn serve(lookout: lookout_core::Lookout) -> impl std::future::Future<Output = Server> + Send;
+    fn serve(
+        engine: lookout_core::Engine,
+        placement: Placement,
+    ) -> impl std::future::Future<Output = Server> + Send;
+}
+
+/// Where the adapter's middleware sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Where the framework's docs put it (axum: `Router::layer` after the routes).
+    Recommended,
+    /// Before routing (axum: a layer around the whole `Router`); a framework
+    /// whose middleware always knows the route serves as `Recommended`.
+    OutsideRouting,
 }
 
 /// A running app; stops when dropped.

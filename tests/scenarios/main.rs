@@ -10,11 +10,11 @@
 #![allow(unreachable_pub)]
 
 mod app;
+#[cfg(feature = "axum")]
 mod axum_app;
 mod cases;
 mod fixture;
 mod harness;
-mod receiver;
 
 /// Generates one `#[tokio::test]` per scenario for a harness.
 macro_rules! scenarios {
@@ -32,6 +32,10 @@ macro_rules! scenarios {
                 every_response_has_a_request_id,
                 outgoing_calls_from_a_handler_carry_the_trace,
                 concurrent_users_are_never_cross_attributed,
+                the_body_streams_inside_the_request_and_the_transaction_ends_with_it,
+                a_body_dropped_early_ends_the_transaction_as_cancelled,
+                a_middleware_outside_routing_learns_the_route_from_inside,
+                current_request_identifies_from_middleware_and_reads_in_the_handler,
             );
         }
     };
@@ -45,4 +49,5 @@ macro_rules! scenarios {
     };
 }
 
+#[cfg(feature = "axum")]
 scenarios!(axum: crate::axum_app::Axum);

@@ -36,7 +36,7 @@ use axum::routing::get;
 use criterion::{Criterion, criterion_group};
 use http::Request;
 use http_body_util::BodyExt;
-use lookout_core::Lookout;
+use lookout_core::Engine;
 use lookout_core::delivery::Delivery;
 use lookout_policy::Settings;
 use sentry_core::{ClientOptions, Envelope, Hub, Transport, TransportFactory};
@@ -76,7 +76,7 @@ fn router() -> Router {
     Router::new().route("/users/{id}", get(user))
 }
 
-fn engine(rate: &str) -> Lookout {
+fn engine(rate: &str) -> Engine {
     let settings = Settings::from_vars([
         ("SENTRY_DSN", DSN),
         ("SENTRY_ENVIRONMENT", "production"),
@@ -84,7 +84,7 @@ fn engine(rate: &str) -> Lookout {
     ])
     .expect("valid settings");
     let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Lookout::builder()
+    let lookout = Engine::builder()
         .settings(&settings)
         .origin(lookout_axum::ORIGIN)
         .hub(Arc::clone(&hub))
@@ -154,18 +154,14 @@ fn with_lookout(rate: &str) -> Router {
 
 /// lookout-core's lifecycle alone for the same request (no axum, no
 /// adapter): what the adapter's own share is measured against.
-fn core_alone(lookout: &Lookout, headers: &http::HeaderMap) {
+fn core_alone(lookout: &Engine, headers: &http::HeaderMap) {
     let head =
         lookout_core::RequestHead::new("GET", "/users/42", headers).with_route("/users/{id}");
     let in_flight = lookout.begin(&head);
     in_flight
         .context()
         .enter(|| black_box(format!("user {}", 42)));
-    let finished = in_flight.finish(
-        &lookout_core::ResponseHead::new(http::StatusCode::OK),
-        None,
-        None,
-    );
+    let finished = in_flight.finish(&lookout_core::ResponseHead::new(http::StatusCode::OK));
     black_box(&finished.headers);
     finished.body.complete();
 }

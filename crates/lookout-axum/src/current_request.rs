@@ -7,13 +7,13 @@ use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use lookout_scope::{RequestContext, RequestTrace, User};
-
-use crate::service::Marker;
+use lookout_core::toolkit::{self, RouteLearner};
 
 /// The request lookout is handling: its id, its trace, and the user it acts
-/// for. Extract it in handlers and in `axum::middleware::from_fn` middleware
-/// (for example right after authentication, to identify the user).
+/// for ([`lookout_core::toolkit::CurrentRequest`], whose methods it
+/// dereferences to). Extract it in handlers and in
+/// `axum::middleware::from_fn` middleware (for example right after
+/// authentication, to identify the user).
 ///
 /// ```
 /// use axum::{Router, middleware, routing::get};
@@ -42,84 +42,43 @@ use crate::service::Marker;
 /// Without the lookout layer in front, extraction fails with a `500`
 /// ([`NotInstrumented`]); extract `Option<CurrentRequest>` to tolerate that.
 #[derive(Clone, Debug)]
-pub struct CurrentRequest {
-    ctx: RequestContext,
-}
+pub struct CurrentRequest(toolkit::CurrentRequest);
 
 impl CurrentRequest {
     /// The current request, from anywhere inside it (code the layer runs,
-    /// or a task spawned with `lookout_scope::spawn_in_request`).
+    /// or a task spawned with `spawn_in_request`).
     ///
     /// ```
     /// assert!(lookout_axum::CurrentRequest::get().is_none(), "outside a request");
     /// ```
     #[must_use]
     pub fn get() -> Option<Self> {
-        lookout_scope::current().map(|ctx| Self { ctx })
+        toolkit::CurrentRequest::get().map(Self)
     }
 
     fn from_parts(parts: &Parts) -> Option<Self> {
-        match parts.extensions.get::<Marker>() {
-            Some(marker) => {
-                // Inside routing now: tell a layer outside it the template.
-                marker.learn(parts.extensions.get::<MatchedPath>());
-                Some(Self {
-                    ctx: marker.ctx.clone(),
-                })
-            }
-            None => Self::get(),
-        }
+        toolkit::CurrentRequest::resolve(
+            parts.extensions.get::<RouteLearner>(),
+            parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str),
+        )
+        .map(Self)
     }
 
-    /// The request id (the caller's `x-request-id` when valid, otherwise a
-    /// new one); the response carries it too.
+    /// The framework-neutral request handle.
     #[must_use]
-    pub fn request_id(&self) -> &str {
-        self.ctx.request_id()
+    pub fn into_inner(self) -> toolkit::CurrentRequest {
+        self.0
     }
+}
 
-    /// The trace id, as 32 hex digits.
-    #[must_use]
-    pub fn trace_id(&self) -> String {
-        self.ctx.trace().trace_id.to_string()
-    }
+impl std::ops::Deref for CurrentRequest {
+    type Target = toolkit::CurrentRequest;
 
-    /// The request's trace: ids, parent, sampling decision.
-    #[must_use]
-    pub fn trace(&self) -> RequestTrace {
-        self.ctx.trace()
-    }
-
-    /// Identifies the user this request acts for: events of this request
-    /// (and only this one) carry the user, and the tags
-    /// `authenticated=true` and `user_role`.
-    ///
-    /// ```
-    /// # use lookout_axum::User;
-    /// # fn f(current: lookout_axum::CurrentRequest) {
-    /// current.identify(User::id("42").email("ada@example.com").role("admin"));
-    /// # }
-    /// ```
-    pub fn identify(&self, user: User) {
-        self.ctx.identify(user);
-    }
-
-    /// Makes the request anonymous again (a logout); returns the user it was
-    /// identified as.
-    pub fn set_anonymous(&self) -> Option<User> {
-        self.ctx.set_anonymous()
-    }
-
-    /// The identified user, if any.
-    #[must_use]
-    pub fn user(&self) -> Option<User> {
-        self.ctx.user()
-    }
-
-    /// The request's full context (tags, breadcrumbs, binding spawned work).
-    #[must_use]
-    pub fn context(&self) -> &RequestContext {
-        &self.ctx
+    fn deref(&self) -> &toolkit::CurrentRequest {
+        &self.0
     }
 }
 

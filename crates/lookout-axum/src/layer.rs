@@ -1,8 +1,7 @@
 //! [`LookoutLayer`]: the options of the middleware and the `tower::Layer`
 //! that applies it.
 
-use std::sync::{Arc, OnceLock};
-
+use lookout_core::toolkit::EngineHandle;
 use tower_layer::Layer;
 
 use crate::service::Lookout;
@@ -19,36 +18,17 @@ pub const ORIGIN: &str = "auto.http.axum";
 /// use axum::{Router, routing::get};
 /// use lookout_axum::LookoutLayer;
 ///
-/// let lookout = lookout_core::Lookout::builder().origin(lookout_axum::ORIGIN).build();
+/// let engine = lookout_core::Engine::builder().build();
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "hello" }))
-///     .layer(LookoutLayer::new(lookout).catch_panics(true));
+///     .layer(LookoutLayer::new(engine).catch_panics(true));
 /// # let _ = app;
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct LookoutLayer {
-    engine: Engine,
+    engine: EngineHandle,
     catch_panics: bool,
-}
-
-/// The engine a layer uses: given, or the process-wide one looked up at the
-/// first request (so `layer()` may be built before `lookout::init()` runs).
-#[derive(Clone, Debug)]
-pub(crate) enum Engine {
-    Given(lookout_core::Lookout),
-    Global(Arc<OnceLock<lookout_core::Lookout>>),
-}
-
-impl Engine {
-    pub(crate) fn get(&self) -> &lookout_core::Lookout {
-        match self {
-            Engine::Given(lookout) => lookout,
-            Engine::Global(cell) => {
-                cell.get_or_init(|| lookout_core::Lookout::global().with_origin(ORIGIN))
-            }
-        }
-    }
 }
 
 /// The layer with the process-wide engine (the one `lookout::init()`
@@ -64,7 +44,7 @@ impl Engine {
 /// ```
 pub fn layer() -> LookoutLayer {
     LookoutLayer {
-        engine: Engine::Global(Arc::new(OnceLock::new())),
+        engine: EngineHandle::global(ORIGIN),
         catch_panics: true,
     }
 }
@@ -76,17 +56,18 @@ impl Default for LookoutLayer {
 }
 
 impl LookoutLayer {
-    /// A layer with this engine (tests pass one with a capturing client; give
-    /// it the origin [`ORIGIN`] if you want transactions to say axum).
+    /// A layer with this engine (tests pass one with a capturing client).
+    /// Its transactions say [`ORIGIN`] unless the engine was built with an
+    /// origin of its own.
     ///
     /// ```
-    /// let lookout = lookout_core::Lookout::builder().origin(lookout_axum::ORIGIN).build();
-    /// let layer = lookout_axum::LookoutLayer::new(lookout);
+    /// let engine = lookout_core::Engine::builder().build();
+    /// let layer = lookout_axum::LookoutLayer::new(engine);
     /// # let _ = layer;
     /// ```
-    pub fn new(lookout: lookout_core::Lookout) -> Self {
+    pub fn new(engine: lookout_core::Engine) -> Self {
         Self {
-            engine: Engine::Given(lookout),
+            engine: EngineHandle::given(engine, ORIGIN),
             catch_panics: true,
         }
     }

@@ -112,17 +112,19 @@
 //!
 //! The workspace MSRV (Rust 1.89).
 
-mod body;
 mod current_request;
-mod future;
 mod layer;
 mod reported;
 mod service;
 
-pub use body::ResponseBody;
 pub use current_request::{CurrentRequest, NotInstrumented};
-pub use future::ResponseFuture;
 pub use layer::{LookoutLayer, ORIGIN, layer};
-pub use lookout_scope::User;
+pub use lookout_core::User;
+pub use lookout_core::toolkit::ResponseBody;
 pub use reported::Reported;
 pub use service::Lookout;
+
+/// The response future of [`Lookout`]: the inner service's future run inside
+/// its request (lookout-core's [`Instrumented`](lookout_core::toolkit::Instrumented)).
+pub type ResponseFuture<F, B> =
+    lookout_core::toolkit::Instrumented<F, lookout_core::toolkit::HttpResponder<B>>;

@@ -3,21 +3,9 @@
 
 use std::error::Error;
 use std::fmt;
-use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
-use lookout_core::TypedError;
-
-/// The response extension a [`Reported`] leaves for the layer (which
-/// removes it before the response is sent).
-#[derive(Clone)]
-pub(crate) struct ReportedError(Arc<dyn TypedError>);
-
-impl ReportedError {
-    pub(crate) fn error(&self) -> &dyn TypedError {
-        &*self.0
-    }
-}
+use lookout_core::toolkit::ReportedError;
 
 /// A handler error the lookout layer classifies by its type.
 ///
@@ -130,9 +118,7 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// ```
     pub fn attach(self, response: impl IntoResponse) -> Response {
         let mut response = response.into_response();
-        response
-            .extensions_mut()
-            .insert(ReportedError(Arc::new(self.0)));
+        response.extensions_mut().insert(ReportedError::new(self.0));
         response
     }
 }

@@ -1,26 +1,19 @@
-//! [`Lookout`]: the middleware service, and the request-extension marker
-//! through which a second lookout layer (or the [`CurrentRequest`]
-//! extractor) inside routing tells an outer one the route template.
-//!
-//! [`CurrentRequest`]: crate::CurrentRequest
+//! [`Lookout`]: the tower middleware service.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, OriginalUri};
 use http::{Request, Response};
 use lookout_core::RequestHead;
-use lookout_scope::RequestContext;
+use lookout_core::toolkit::{self, EngineHandle, HttpResponder, Instrumented, RouteLearner};
 use tower_service::Service;
 
-use crate::body::ResponseBody;
-use crate::future::ResponseFuture;
-use crate::layer::Engine;
+use crate::ResponseFuture;
 
 /// The lookout middleware around the service `S`; made by
 /// [`LookoutLayer`](crate::LookoutLayer).
 ///
-/// Each request: [`begin`](lookout_core::Lookout::begin) (request id, trace
+/// Each request: [`begin`](lookout_core::Engine::begin) (request id, trace
 /// continuation, sampling, route template from axum's `MatchedPath`), the
 /// inner service runs with the request's context bound, then
 /// [`finish`](lookout_core::InFlight::finish) classifies the response (with
@@ -45,34 +38,12 @@ use crate::layer::Engine;
 #[derive(Clone, Debug)]
 pub struct Lookout<S> {
     inner: S,
-    engine: Engine,
+    engine: EngineHandle,
     catch_panics: bool,
 }
 
-/// Put on a request by a lookout layer that instruments it without knowing
-/// the route (it sits outside routing), so that lookout code inside routing
-/// (a second layer, the `CurrentRequest` extractor) tells it the template.
-#[derive(Clone)]
-pub(crate) struct Marker {
-    pub(crate) ctx: RequestContext,
-}
-
-/// The route template learned after begin (the layer sat outside routing).
-pub(crate) struct LearnedRoute(pub(crate) MatchedPath);
-
-impl Marker {
-    /// Tells the instrumenting layer the route, if it did not know it.
-    pub(crate) fn learn(&self, matched: Option<&MatchedPath>) {
-        if let Some(matched) = matched
-            && self.ctx.extension::<LearnedRoute>().is_none()
-        {
-            self.ctx.insert_extension(LearnedRoute(matched.clone()));
-        }
-    }
-}
-
 impl<S> Lookout<S> {
-    pub(crate) fn from_parts(inner: S, engine: Engine, catch_panics: bool) -> Self {
+    pub(crate) fn from_parts(inner: S, engine: EngineHandle, catch_panics: bool) -> Self {
         Self {
             inner,
             engine,
@@ -101,62 +72,42 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: http_body::Body,
 {
-    type Response = Response<ResponseBody<ResBody>>;
+    type Response = Response<lookout_core::toolkit::ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let matched = req.extensions().get::<MatchedPath>();
-        if let Some(marker) = req.extensions().get::<Marker>() {
-            // An outer lookout layer, outside routing, instruments this
-            // request: tell it the route.
-            marker.learn(matched);
-            return ResponseFuture::passthrough(self.inner.call(req));
-        }
-        if lookout_scope::current().is_some() {
-            // Called inside a request already (an outer lookout layer that
-            // knew the route, or an in-process call from a handler): that
-            // request is the one being handled.
-            return ResponseFuture::passthrough(self.inner.call(req));
-        }
-        let route_known = matched.is_some();
         let in_flight = {
             let uri = req
                 .extensions()
                 .get::<OriginalUri>()
                 .map_or(req.uri(), |original| &original.0);
             let mut head = RequestHead::new(req.method().as_str(), uri.path(), req.headers());
-            if let Some(matched) = matched {
+            if let Some(matched) = req.extensions().get::<MatchedPath>() {
                 head = head.with_route(matched.as_str());
             }
             if let Some(query) = uri.query() {
                 head = head.with_query(query);
             }
-            self.engine.get().begin(&head)
+            toolkit::begin(
+                self.engine.get(),
+                &head,
+                req.extensions().get::<RouteLearner>(),
+            )
         };
-        let ctx = in_flight.context().clone();
-        if !route_known {
-            // Only a layer outside routing needs to hear the route later.
-            req.extensions_mut().insert(Marker { ctx: ctx.clone() });
+        let Some(in_flight) = in_flight else {
+            return Instrumented::passthrough(self.inner.call(req), HttpResponder::new());
+        };
+        if let Some(learner) = in_flight.route_learner() {
+            req.extensions_mut().insert(learner);
         }
         let inner = &mut self.inner;
-        let called = if self.catch_panics {
-            ctx.enter(|| catch_unwind(AssertUnwindSafe(|| inner.call(req))))
-        } else {
-            Ok(ctx.enter(|| inner.call(req)))
-        };
-        match called {
-            Ok(future) => ResponseFuture::instrumented(
-                ctx.bind(future),
-                in_flight,
-                route_known,
-                self.catch_panics,
-            ),
-            Err(payload) => ResponseFuture::panicked(in_flight, payload),
-        }
+        Instrumented::call(in_flight, HttpResponder::new(), self.catch_panics, || {
+            inner.call(req)
+        })
     }
 }

@@ -16,7 +16,7 @@ use axum::{Router, routing::get};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use lookout_core::delivery::Delivery;
-use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_core::{Engine, RequestHead, ResponseHead};
 use lookout_policy::Settings;
 use sentry_core::{Envelope, Hub, Transport};
 use tower::ServiceExt;
@@ -29,7 +29,7 @@ impl Transport for Discard {
     }
 }
 
-fn engine(rate: &str) -> Lookout {
+fn engine(rate: &str) -> Engine {
     let settings = Settings::from_vars([
         ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
@@ -37,7 +37,7 @@ fn engine(rate: &str) -> Lookout {
     ])
     .unwrap();
     let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Lookout::builder()
+    let lookout = Engine::builder()
         .settings(&settings)
         .hub(Arc::clone(&hub))
         .build();
@@ -74,7 +74,7 @@ fn adapter_share(rate: &str) -> (u64, u64, u64) {
         let in_flight = lookout
             .begin(&RequestHead::new("GET", "/users/42", &headers).with_route("/users/{id}"));
         in_flight.context().enter(|| ());
-        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
         std::hint::black_box(&finished.headers);
         finished.body.complete();
     });

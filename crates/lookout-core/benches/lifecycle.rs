@@ -7,7 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use lookout_core::delivery::Delivery;
 use lookout_core::testing::TEST_DSN;
-use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_core::{Engine, RequestHead, ResponseHead};
 use lookout_policy::Settings;
 use sentry_core::{Client, Envelope, Hub, Transport};
 
@@ -21,7 +21,7 @@ impl Transport for Discard {
 }
 
 /// An engine with a client bound to its own Hub, sampling at `rate`.
-fn engine(rate: &str) -> (Lookout, Arc<Hub>) {
+fn engine(rate: &str) -> (Engine, Arc<Hub>) {
     let settings = Settings::from_vars([
         ("SENTRY_DSN", TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
@@ -29,7 +29,7 @@ fn engine(rate: &str) -> (Lookout, Arc<Hub>) {
     ])
     .expect("valid settings");
     let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Lookout::builder()
+    let lookout = Engine::builder()
         .settings(&settings)
         .hub(Arc::clone(&hub))
         .build();
@@ -39,10 +39,10 @@ fn engine(rate: &str) -> (Lookout, Arc<Hub>) {
     (lookout, hub)
 }
 
-fn one(lookout: &Lookout, headers: &HeaderMap) {
+fn one(lookout: &Engine, headers: &HeaderMap) {
     let in_flight =
         lookout.begin(&RequestHead::new("GET", "/users/7", headers).with_route("/users/{id}"));
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
     std::hint::black_box(&finished.headers);
     finished.body.complete();
 }
@@ -69,7 +69,7 @@ fn lifecycle(c: &mut Criterion) {
     let plain = HeaderMap::new();
 
     let off_hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let off = Lookout::builder().hub(off_hub).build();
+    let off = Engine::builder().hub(off_hub).build();
     group.bench_function("no client", |b| b.iter(|| one(&off, &plain)));
 
     let (unsampled, _hub) = engine("0.0");

@@ -17,15 +17,15 @@ use lookout_scope::RequestContext;
 use sentry_core::Envelope;
 use sentry_core::protocol::{Context, EnvelopeHeaders, EnvelopeItem};
 
-use crate::engine::Engine;
+use crate::engine::Shared;
 
 /// The request's frozen DSC, freezing a head-of-trace one now if needed.
-pub(crate) fn frozen(ctx: &RequestContext, engine: &Engine) -> Arc<DynamicSamplingContext> {
+pub(crate) fn frozen(ctx: &RequestContext, engine: &Shared) -> Arc<DynamicSamplingContext> {
     ctx.frozen_dsc_or_init(|| head_of_trace(ctx, engine))
 }
 
 /// A head-of-trace DSC: everything this service knows about the trace.
-fn head_of_trace(ctx: &RequestContext, engine: &Engine) -> DynamicSamplingContext {
+fn head_of_trace(ctx: &RequestContext, engine: &Shared) -> DynamicSamplingContext {
     let trace = ctx.trace();
     let mut dsc = DynamicSamplingContext::new();
     dsc.trace_id = Some(trace.trace_id);
@@ -52,7 +52,7 @@ fn head_of_trace(ctx: &RequestContext, engine: &Engine) -> DynamicSamplingContex
 /// envelope is rebuilt at most once, and its headers are moved, not copied.
 pub(crate) fn prepare(
     envelope: Envelope,
-    engine: &Engine,
+    engine: &Shared,
     scrubber: &lookout_policy::Scrubber,
 ) -> Envelope {
     let dsc = frozen_for(&envelope, engine);
@@ -83,7 +83,7 @@ pub(crate) fn prepare(
 }
 
 /// The frozen DSC of the current request, if `envelope` belongs to it.
-fn frozen_for(envelope: &Envelope, engine: &Engine) -> Option<Arc<DynamicSamplingContext>> {
+fn frozen_for(envelope: &Envelope, engine: &Shared) -> Option<Arc<DynamicSamplingContext>> {
     let ctx = lookout_scope::current()?;
     let trace_id: sentry_core::protocol::TraceId = ctx.trace().trace_id.into();
     if envelope_trace_id(envelope).is_some_and(|id| id != trace_id) {

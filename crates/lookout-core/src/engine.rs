@@ -1,12 +1,11 @@
 //! The engine: the settings-derived state every request of a service shares.
 //!
-//! [`Lookout`] is cheap to clone (one `Arc`). Adapters hold one and call
-//! [`Lookout::begin`] per request; `lookout::init()` builds the process-wide
-//! one and binds its Sentry client, [`Lookout::global`] hands it out.
+//! [`Engine`] is cheap to clone (one `Arc`). Adapters hold one and call
+//! [`Engine::begin`] per request; `lookout::init()` builds the process-wide
+//! one and binds its Sentry client, [`Engine::global`] hands it out.
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use lookout_classify::Classifiers;
 use lookout_policy::{PiiPolicy, PropagationTargets, Sampling, Settings};
@@ -15,6 +14,7 @@ use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
 use crate::delivery::{ConsoleSink, Delivery, QueueLimits};
+use crate::engine_builder::EngineBuilder;
 use crate::events;
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds
@@ -24,22 +24,22 @@ const LOCAL_DSN: &str = "http://lookout@127.0.0.1:9/0";
 /// The shared state of a lookout-instrumented service.
 ///
 /// ```
-/// use lookout_core::Lookout;
+/// use lookout_core::Engine;
 ///
 /// // No client bound: requests still get ids and traces, nothing is sent.
-/// let lookout = Lookout::builder().origin("auto.http.example").build();
+/// let lookout = Engine::builder().origin("auto.http.example").build();
 /// let headers = http::HeaderMap::new();
 /// let in_flight = lookout.begin(&lookout_core::RequestHead::new("GET", "/health", &headers));
 /// assert_eq!(in_flight.context().request_id().len(), 36);
 /// ```
 #[derive(Clone)]
-pub struct Lookout {
-    pub(crate) engine: Arc<Engine>,
+pub struct Engine {
+    pub(crate) engine: Arc<Shared>,
 }
 
-impl std::fmt::Debug for Lookout {
+impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lookout")
+        f.debug_struct("Engine")
             .field("origin", &self.engine.origin)
             .field("sampling", &self.engine.sampling)
             .finish_non_exhaustive()
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Lookout {
 }
 
 #[derive(Clone)]
-pub(crate) struct Engine {
+pub(crate) struct Shared {
     pub(crate) sampling: Sampling,
     pub(crate) classifiers: Classifiers,
     pub(crate) org: OrgCheck,
@@ -55,6 +55,9 @@ pub(crate) struct Engine {
     pub(crate) propagate_traceparent: bool,
     pub(crate) targets: PropagationTargets,
     pub(crate) origin: Cow<'static, str>,
+    /// Whether `origin` was chosen explicitly (an adapter's own origin does
+    /// not override it).
+    pub(crate) origin_explicit: bool,
     pub(crate) hub: Option<Arc<Hub>>,
     pub(crate) pii: Option<PiiPolicy>,
     pub(crate) public_key: Option<String>,
@@ -63,24 +66,24 @@ pub(crate) struct Engine {
     pub(crate) sessions: bool,
 }
 
-static GLOBAL: OnceLock<Lookout> = OnceLock::new();
+static GLOBAL: OnceLock<Engine> = OnceLock::new();
 
-impl Lookout {
+impl Engine {
     /// Starts building an engine with defaults (everything sampled that a
     /// client samples, default classifiers, no client of its own).
-    pub fn builder() -> LookoutBuilder {
-        LookoutBuilder::default()
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
     }
 
     /// An engine for these settings (sampling, org check, propagation,
     /// server-timing, release/environment for head-of-trace DSCs).
     ///
     /// ```
-    /// use lookout_core::Lookout;
+    /// use lookout_core::Engine;
     /// use lookout_policy::Settings;
     ///
     /// let settings = Settings::from_vars([("SENTRY_ENVIRONMENT", "staging")])?;
-    /// let lookout = Lookout::builder().settings(&settings).build();
+    /// let lookout = Engine::builder().settings(&settings).build();
     /// # let _ = lookout;
     /// # Ok::<(), lookout_policy::ConfigError>(())
     /// ```
@@ -88,7 +91,7 @@ impl Lookout {
         Self::builder().settings(settings).build()
     }
 
-    /// Makes this engine the process-wide one returned by [`Lookout::global`].
+    /// Makes this engine the process-wide one returned by [`Engine::global`].
     /// Only the first call wins; returns whether this one did.
     pub fn install_global(&self) -> bool {
         GLOBAL.set(self.clone()).is_ok()
@@ -97,8 +100,8 @@ impl Lookout {
     /// The process-wide engine: the one `lookout::init()` installed, or one
     /// with default settings and no client (requests get ids and traces,
     /// nothing is sent) when nothing was installed.
-    pub fn global() -> Lookout {
-        GLOBAL.get_or_init(|| Lookout::builder().build()).clone()
+    pub fn global() -> Engine {
+        GLOBAL.get_or_init(|| Engine::builder().build()).clone()
     }
 
     /// The classifiers deciding what becomes an alert.
@@ -109,13 +112,43 @@ impl Lookout {
     /// A copy of this engine for another adapter (`origin` names it on
     /// transactions, e.g. `auto.http.axum`).
     #[must_use]
-    pub fn with_origin(&self, origin: impl Into<Cow<'static, str>>) -> Lookout {
-        Lookout {
-            engine: Arc::new(Engine {
+    pub fn with_origin(&self, origin: impl Into<Cow<'static, str>>) -> Engine {
+        Engine {
+            engine: Arc::new(Shared {
                 origin: origin.into(),
+                origin_explicit: true,
                 ..(*self.engine).clone()
             }),
         }
+    }
+
+    /// This engine as the adapter named `origin` uses it: named `origin`
+    /// unless an origin was chosen explicitly
+    /// ([`EngineBuilder::origin`], [`with_origin`](Self::with_origin)).
+    ///
+    /// ```
+    /// use lookout_core::Engine;
+    ///
+    /// assert_eq!(Engine::builder().build().for_adapter("auto.http.axum").origin(), "auto.http.axum");
+    /// let custom = Engine::builder().origin("auto.http.gateway").build();
+    /// assert_eq!(custom.for_adapter("auto.http.axum").origin(), "auto.http.gateway");
+    /// ```
+    #[must_use]
+    pub fn for_adapter(&self, origin: &'static str) -> Engine {
+        if self.engine.origin_explicit {
+            return self.clone();
+        }
+        Engine {
+            engine: Arc::new(Shared {
+                origin: Cow::Borrowed(origin),
+                ..(*self.engine).clone()
+            }),
+        }
+    }
+
+    /// The origin transactions of this engine carry (`auto.http.axum`, ...).
+    pub fn origin(&self) -> &str {
+        &self.engine.origin
     }
 
     /// The `ClientOptions` for these settings with lookout's delivery wired
@@ -173,199 +206,6 @@ pub(crate) fn with_settings(delivery: Delivery, settings: &Settings) -> Delivery
     }
 }
 
-/// Builds a [`Lookout`]; see [`Lookout::builder`].
-#[derive(Default)]
-#[must_use]
-pub struct LookoutBuilder {
-    sampling: Option<Sampling>,
-    classifiers: Option<Classifiers>,
-    org: OrgCheck,
-    server_timing: bool,
-    propagate_traceparent: Option<bool>,
-    targets: Option<PropagationTargets>,
-    origin: Option<Cow<'static, str>>,
-    hub: Option<Arc<Hub>>,
-    pii: Option<PiiPolicy>,
-    public_key: Option<String>,
-    release: Option<String>,
-    environment: Option<String>,
-    sessions: bool,
-}
-
-impl std::fmt::Debug for LookoutBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LookoutBuilder").finish_non_exhaustive()
-    }
-}
-
-impl LookoutBuilder {
-    /// Takes sampling, org check, propagation, server-timing, PII, release,
-    /// environment and sessions from resolved settings.
-    ///
-    /// ```
-    /// let settings = lookout_policy::Settings::from_vars([("LOOKOUT_SERVER_TIMING", "true")])?;
-    /// let lookout = lookout_core::Lookout::builder().settings(&settings).build();
-    /// # let _ = lookout;
-    /// # Ok::<(), lookout_policy::ConfigError>(())
-    /// ```
-    pub fn settings(mut self, settings: &Settings) -> Self {
-        self.sampling = Some(settings.sampling());
-        self.org = OrgCheck {
-            // Resolved by lookout-policy: SENTRY_ORG_ID, else the DSN host.
-            org_id: settings.org_id.value.map(|id| id.to_string()),
-            strict: settings.strict_trace_continuation.value,
-        };
-        self.server_timing = settings.server_timing.value;
-        self.propagate_traceparent = Some(settings.propagate_traceparent.value);
-        self.targets = Some(settings.trace_propagation_targets.value.clone());
-        self.pii = Some(settings.pii());
-        self.public_key = settings
-            .dsn
-            .value
-            .as_ref()
-            .map(|dsn| dsn.public_key().to_owned());
-        self.release.clone_from(&settings.release.value);
-        self.environment = Some(settings.environment.value.as_str().to_owned());
-        self.sessions = settings.sessions_enabled();
-        self
-    }
-
-    /// The classifiers (default: [`Classifiers::default`], the built-ins).
-    ///
-    /// ```
-    /// use lookout_classify::{Classifiers, Verdict};
-    /// let classifiers = Classifiers::default().with(|o: &lookout_classify::Outcome<'_>| {
-    ///     (o.status().as_u16() == 418).then(Verdict::ignore)
-    /// });
-    /// let lookout = lookout_core::Lookout::builder().classifiers(classifiers).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn classifiers(mut self, classifiers: Classifiers) -> Self {
-        self.classifiers = Some(classifiers);
-        self
-    }
-
-    /// Sampling (default: rate 1.0, no ignored routes).
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder()
-    ///     .sampling(lookout_policy::Sampling::new(0.25))
-    ///     .build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn sampling(mut self, sampling: Sampling) -> Self {
-        self.sampling = Some(sampling);
-        self
-    }
-
-    /// Our org id and strictness for trace continuation.
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder()
-    ///     .org_check(lookout_core::OrgCheck { org_id: Some("17".into()), strict: true })
-    ///     .build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn org_check(mut self, org: OrgCheck) -> Self {
-        self.org = org;
-        self
-    }
-
-    /// Whether responses get `server-timing` with `sentry-trace`/`baggage`.
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder().server_timing(true).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn server_timing(mut self, on: bool) -> Self {
-        self.server_timing = on;
-        self
-    }
-
-    /// Whether outgoing requests also get W3C `traceparent` (default: true).
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder().propagate_traceparent(false).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn propagate_traceparent(mut self, on: bool) -> Self {
-        self.propagate_traceparent = Some(on);
-        self
-    }
-
-    /// Which outgoing URLs get trace headers (default: all).
-    ///
-    /// ```
-    /// use lookout_policy::PropagationTargets;
-    /// let targets = PropagationTargets::patterns(["^https://api\\.internal/"]).unwrap();
-    /// let lookout = lookout_core::Lookout::builder().propagation_targets(targets).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn propagation_targets(mut self, targets: PropagationTargets) -> Self {
-        self.targets = Some(targets);
-        self
-    }
-
-    /// The adapter's name on transactions (`origin`, e.g. `auto.http.axum`).
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder().origin("auto.http.axum").build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn origin(mut self, origin: impl Into<Cow<'static, str>>) -> Self {
-        self.origin = Some(origin.into());
-        self
-    }
-
-    /// Derive each request's Hub from `hub` instead of the process Hub
-    /// (tests bind a capturing client to their own Hub this way).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let hub = Arc::new(sentry_core::Hub::new(None, Default::default()));
-    /// let lookout = lookout_core::Lookout::builder().hub(hub).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn hub(mut self, hub: Arc<Hub>) -> Self {
-        self.hub = Some(hub);
-        self
-    }
-
-    /// Whether release-health sessions are tracked per request (needs a
-    /// release and `auto_session_tracking` on the client).
-    ///
-    /// ```
-    /// let lookout = lookout_core::Lookout::builder().sessions(true).build();
-    /// # let _ = lookout;
-    /// ```
-    pub fn sessions(mut self, on: bool) -> Self {
-        self.sessions = on;
-        self
-    }
-
-    /// Creates the engine.
-    #[must_use]
-    pub fn build(self) -> Lookout {
-        Lookout {
-            engine: Arc::new(Engine {
-                sampling: self.sampling.unwrap_or_else(|| Sampling::new(1.0)),
-                classifiers: self.classifiers.unwrap_or_default(),
-                org: self.org,
-                server_timing: self.server_timing,
-                propagate_traceparent: self.propagate_traceparent.unwrap_or(true),
-                targets: self.targets.unwrap_or_default(),
-                origin: self.origin.unwrap_or(Cow::Borrowed("auto.http.lookout")),
-                hub: self.hub,
-                pii: self.pii,
-                public_key: self.public_key,
-                release: self.release,
-                environment: self.environment,
-                sessions: self.sessions,
-            }),
-        }
-    }
-}
-
 /// `METHOD /route/{template}`: the transaction name of a request.
 pub(crate) fn transaction_name(method: &str, route: &str) -> String {
     let mut name = String::with_capacity(method.len() + 1 + route.len());
@@ -374,9 +214,6 @@ pub(crate) fn transaction_name(method: &str, route: &str) -> String {
     name.push_str(route);
     name
 }
-
-/// How long `Guard`s and tests wait for delivery by default.
-pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A console sink that collects lines in memory (used by the demo and tests).
 pub fn collecting_console() -> (ConsoleSink, Arc<std::sync::Mutex<Vec<String>>>) {

@@ -1,7 +1,7 @@
 //! Framework-neutral views of a request and a response head.
 //!
 //! Adapters build a borrowed [`RequestHead`] from their framework's request
-//! and hand it to [`Lookout::begin`](crate::Lookout::begin); nothing is copied.
+//! and hand it to [`Engine::begin`](crate::Engine::begin); nothing is copied.
 //! Header access goes through the [`Headers`] trait so that any header map
 //! (http 1.x, actix-web's own) works without conversion.
 
@@ -34,7 +34,9 @@ pub trait Headers {
     where
         Self: 'h;
 
-    /// All values of the header `name` (a lowercase name from [`names`]).
+    /// All values of the header `name` (usually a name from [`names`]; any
+    /// string is accepted: a name in upper case is matched case-insensitively,
+    /// one that is not a valid header name has no values).
     fn values_of(&self, name: &'static str) -> Self::Values<'_>;
 }
 
@@ -47,21 +49,23 @@ impl Headers for HeaderMap {
 }
 
 /// `name` as an `http` header name; the names lookout reads are constants,
-/// built at compile time rather than parsed per request.
-fn header_name(name: &'static str) -> HeaderName {
+/// built at compile time rather than parsed per request. Any other name is
+/// parsed (upper case folded); one that is not a valid header name has no
+/// values, rather than panicking.
+fn header_name(name: &'static str) -> Option<HeaderName> {
     const SENTRY_TRACE: HeaderName = HeaderName::from_static(names::SENTRY_TRACE);
     const BAGGAGE: HeaderName = HeaderName::from_static(names::BAGGAGE);
     const TRACEPARENT: HeaderName = HeaderName::from_static(names::TRACEPARENT);
     const TRACESTATE: HeaderName = HeaderName::from_static(names::TRACESTATE);
     const REQUEST_ID: HeaderName = HeaderName::from_static(names::REQUEST_ID);
-    match name {
+    Some(match name {
         names::SENTRY_TRACE => SENTRY_TRACE,
         names::BAGGAGE => BAGGAGE,
         names::TRACEPARENT => TRACEPARENT,
         names::TRACESTATE => TRACESTATE,
         names::REQUEST_ID => REQUEST_ID,
-        other => HeaderName::from_static(other),
-    }
+        other => return HeaderName::from_bytes(other.as_bytes()).ok(),
+    })
 }
 
 /// How many values of one header [`HeaderStrs`] keeps at hand; further ones
@@ -76,7 +80,8 @@ const KEPT_VALUES: usize = 4;
 #[derive(Debug, Clone)]
 pub struct HeaderStrs<'h> {
     map: &'h HeaderMap,
-    name: HeaderName,
+    /// `None` for a name that is not a valid header name: no values.
+    name: Option<HeaderName>,
     kept: [Option<&'h HeaderValue>; KEPT_VALUES],
     /// Whether the header has more values than `kept` holds.
     more: bool,
@@ -84,13 +89,16 @@ pub struct HeaderStrs<'h> {
 }
 
 impl<'h> HeaderStrs<'h> {
-    fn new(map: &'h HeaderMap, name: HeaderName) -> Self {
+    fn new(map: &'h HeaderMap, name: Option<HeaderName>) -> Self {
         let mut kept = [None; KEPT_VALUES];
-        let mut values = map.get_all(&name).iter();
-        for slot in &mut kept {
-            *slot = values.next();
+        let mut more = false;
+        if let Some(name) = &name {
+            let mut values = map.get_all(name).iter();
+            for slot in &mut kept {
+                *slot = values.next();
+            }
+            more = values.next().is_some();
         }
-        let more = values.next().is_some();
         Self {
             map,
             name,
@@ -110,7 +118,7 @@ impl<'h> Iterator for HeaderStrs<'h> {
                 Some(kept) => (*kept)?,
                 None if self.more => {
                     let map: &'h HeaderMap = self.map;
-                    map.get_all(&self.name).iter().nth(self.position)?
+                    map.get_all(self.name.as_ref()?).iter().nth(self.position)?
                 }
                 None => return None,
             };
@@ -122,7 +130,7 @@ impl<'h> Iterator for HeaderStrs<'h> {
     }
 }
 
-/// A borrowed view of an incoming request, as [`Lookout::begin`](crate::Lookout::begin) sees it.
+/// A borrowed view of an incoming request, as [`Engine::begin`](crate::Engine::begin) sees it.
 ///
 /// ```
 /// use http::HeaderMap;
@@ -195,19 +203,57 @@ impl<'a, H: Headers + ?Sized> RequestHead<'a, H> {
     }
 }
 
-/// What the adapter tells core about the response.
+/// What happened to a request, as the adapter tells
+/// [`InFlight::finish`](crate::InFlight::finish): the status, and what else
+/// it knows (the route learned after routing, the handler's typed error, a
+/// panic).
 ///
 /// ```
 /// use http::StatusCode;
 /// use lookout_core::ResponseHead;
 ///
-/// let head = ResponseHead::new(StatusCode::NOT_FOUND).with_route("/items/{id}");
-/// assert_eq!(head.status(), StatusCode::NOT_FOUND);
+/// let error = std::io::Error::other("database unavailable");
+/// let head = ResponseHead::new(StatusCode::SERVICE_UNAVAILABLE)
+///     .with_route("/items/{id}")
+///     .with_typed_error(&error);
+/// assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
+/// assert_eq!(head.route(), Some("/items/{id}"));
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ResponseHead<'a> {
     status: http::StatusCode,
     route: Option<&'a str>,
+    error: Option<HandlerError<'a>>,
+    panic: Option<&'a str>,
+}
+
+impl std::fmt::Debug for ResponseHead<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseHead")
+            .field("status", &self.status)
+            .field("route", &self.route)
+            .field("error", &self.error.map(HandlerError::describe))
+            .field("panic", &self.panic)
+            .finish()
+    }
+}
+
+/// The handler's error, as the adapter had it.
+#[derive(Clone, Copy)]
+pub(crate) enum HandlerError<'e> {
+    /// Only as `dyn Error`: classified by its `source()` chain.
+    Dyn(&'e (dyn std::error::Error + 'static)),
+    /// With its concrete type known: `by_type` rules match it.
+    Typed(&'e dyn crate::TypedError),
+}
+
+impl HandlerError<'_> {
+    fn describe(self) -> String {
+        match self {
+            HandlerError::Dyn(error) => error.to_string(),
+            HandlerError::Typed(error) => format!("{} ({})", error, error.type_name()),
+        }
+    }
 }
 
 impl<'a> ResponseHead<'a> {
@@ -216,6 +262,8 @@ impl<'a> ResponseHead<'a> {
         Self {
             status,
             route: None,
+            error: None,
+            panic: None,
         }
     }
 
@@ -227,6 +275,49 @@ impl<'a> ResponseHead<'a> {
         self
     }
 
+    /// The handler's error whose concrete type is known (what a
+    /// [`ReportedError`](crate::toolkit::ReportedError) carries): the event
+    /// and the `error.rust_type` tag name that type, and `by_type` rules
+    /// match it or anything in its `source()` chain.
+    ///
+    /// ```
+    /// let error = std::fmt::Error;
+    /// let head = lookout_core::ResponseHead::new(http::StatusCode::BAD_GATEWAY).with_typed_error(&error);
+    /// # let _ = head;
+    /// ```
+    #[must_use]
+    pub fn with_typed_error(mut self, error: &'a dyn crate::TypedError) -> Self {
+        self.error = Some(HandlerError::Typed(error));
+        self
+    }
+
+    /// The handler's error when only `dyn Error` is at hand (its `source()`
+    /// chain is classified).
+    ///
+    /// ```
+    /// let error: Box<dyn std::error::Error> = "upstream refused".into();
+    /// let head = lookout_core::ResponseHead::new(http::StatusCode::BAD_GATEWAY).with_error(&*error);
+    /// # let _ = head;
+    /// ```
+    #[must_use]
+    pub fn with_error(mut self, error: &'a (dyn std::error::Error + 'static)) -> Self {
+        self.error = Some(HandlerError::Dyn(error));
+        self
+    }
+
+    /// The handler panicked with this message (the adapter answers 500).
+    ///
+    /// ```
+    /// let head = lookout_core::ResponseHead::new(http::StatusCode::INTERNAL_SERVER_ERROR)
+    ///     .with_panic("index out of bounds");
+    /// assert_eq!(head.panic(), Some("index out of bounds"));
+    /// ```
+    #[must_use]
+    pub fn with_panic(mut self, message: &'a str) -> Self {
+        self.panic = Some(message);
+        self
+    }
+
     /// The status.
     pub fn status(&self) -> http::StatusCode {
         self.status
@@ -235,6 +326,15 @@ impl<'a> ResponseHead<'a> {
     /// The route template learned after routing, if any.
     pub fn route(&self) -> Option<&'a str> {
         self.route
+    }
+
+    /// The panic message, if the handler panicked.
+    pub fn panic(&self) -> Option<&'a str> {
+        self.panic
+    }
+
+    pub(crate) fn error(&self) -> Option<HandlerError<'a>> {
+        self.error
     }
 }
 
@@ -277,6 +377,32 @@ mod tests {
         let map = HeaderMap::new();
         assert_eq!(map.values_of(names::SENTRY_TRACE).next(), None);
         assert_eq!(map.values_of(names::SERVER_TIMING).next(), None);
+    }
+
+    /// Any name, however written, is looked up without panicking: upper case
+    /// matches case-insensitively, an invalid name has no values.
+    #[test]
+    fn values_of_never_panics_on_a_name_and_folds_upper_case() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-custom", HeaderValue::from_static("1"));
+        headers.append(names::REQUEST_ID, HeaderValue::from_static("req-1"));
+        assert_eq!(headers.values_of("X-Custom").collect::<Vec<_>>(), ["1"]);
+        assert_eq!(
+            headers.values_of("X-Request-Id").collect::<Vec<_>>(),
+            ["req-1"]
+        );
+        for name in ["", "bad name", "x\ny", "caf\u{e9}", "a:b", "(", "\u{0}"] {
+            assert_eq!(headers.values_of(name).count(), 0, "{name:?}");
+        }
+        // Every byte string leaked to `'static`, as a caller might pass.
+        for byte in 0u8..=255 {
+            let name: &'static str = Box::leak(
+                String::from_utf8_lossy(&[b'x', byte])
+                    .into_owned()
+                    .into_boxed_str(),
+            );
+            let _ = headers.values_of(name).count();
+        }
     }
 
     #[test]

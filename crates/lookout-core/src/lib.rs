@@ -1,5 +1,5 @@
 //! lookout-core is the framework-agnostic request lifecycle every lookout
-//! adapter shares. An adapter calls [`Lookout::begin`] with a borrowed view of
+//! adapter shares. An adapter calls [`Engine::begin`] with a borrowed view of
 //! the request and [`InFlight::finish`] with the response; everything else
 //! (trace continuation, sampling, the frozen Dynamic Sampling Context,
 //! transactions, error classification, request ids, outgoing propagation and
@@ -22,7 +22,7 @@
 //! headers.insert("baggage", "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=1".parse()?);
 //!
 //! // 1. The request arrives: continue the caller's trace.
-//! let in_flight = test.lookout().begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+//! let in_flight = test.engine().begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
 //! let ctx = in_flight.context().clone();
 //!
 //! // 2. The handler runs with the context bound (adapters use `ctx.bind(future)`).
@@ -34,7 +34,7 @@
 //! });
 //!
 //! // 3. The handler answered 500: classified, captured, headers to add.
-//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR));
 //! assert!(finished.event_id.is_some());
 //! // 4. The body has been sent: the transaction ends.
 //! finished.body.complete();
@@ -50,8 +50,12 @@
 //!
 //! - [`continuation`]: which trace a request belongs to (`sentry-trace` +
 //!   `baggage`, else `traceparent` + `tracestate`; org check; frozen DSC).
-//! - [`Lookout`] / [`InFlight`]: the lifecycle; [`BodyEnd`] ends the
+//! - [`Engine`] / [`InFlight`]: the lifecycle; [`BodyEnd`] ends the
 //!   transaction when the body has been sent.
+//! - [`toolkit`]: what every framework adapter needs and no framework owns
+//!   (the instrumented future, the response body, route learning, the
+//!   typed-error carrier, response headers, the engine handle,
+//!   [`CurrentRequest`](toolkit::CurrentRequest)).
 //! - [`events`]: request data applied to every event at capture time.
 //! - [`outgoing_headers`] / [`inject_headers`]: propagation to other services.
 //! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
@@ -73,15 +77,22 @@ pub mod continuation;
 pub mod delivery;
 mod dsc;
 mod engine;
+mod engine_builder;
 pub mod events;
 pub mod head;
-mod in_flight;
+mod lifecycle;
 mod propagation;
 #[cfg(feature = "test")]
 pub mod testing;
+pub mod toolkit;
 
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
-pub use engine::{DEFAULT_FLUSH_TIMEOUT, Lookout, LookoutBuilder, collecting_console};
+pub use engine::{Engine, collecting_console};
+pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
-pub use in_flight::{BodyEnd, Finished, InFlight, ResponseHeaders, TypedError};
+pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
 pub use propagation::{OutgoingHeaders, inject_headers, outgoing_headers};
+
+// What adapters and handlers meet from the building blocks, so that an
+// adapter depends on lookout-core and its framework only.
+pub use lookout_scope::{RequestContext, RequestTrace, User};

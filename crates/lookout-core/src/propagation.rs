@@ -12,9 +12,9 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use lookout_headers::{SentryTrace, write_baggage};
 use lookout_scope::RequestContext;
 
-use crate::engine::{Engine, Lookout};
+use crate::engine::{Engine, Shared};
 use crate::head::names;
-use crate::in_flight::traceparent_for;
+use crate::lifecycle::traceparent_for;
 
 /// The trace headers for one outgoing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +50,9 @@ impl OutgoingHeaders {
 /// application set one); the Sentry members are appended to it.
 ///
 /// ```
-/// use lookout_core::{Lookout, RequestHead, outgoing_headers};
+/// use lookout_core::{Engine, RequestHead, outgoing_headers};
 ///
-/// let lookout = Lookout::builder().build();
+/// let lookout = Engine::builder().build();
 /// let headers = http::HeaderMap::new();
 /// let in_flight = lookout.begin(&RequestHead::new("GET", "/", &headers));
 /// let out = in_flight.context().enter(|| outgoing_headers("http://inventory.internal/items", Some("app=1")))
@@ -75,9 +75,9 @@ pub fn outgoing_headers(url: &str, existing_baggage: Option<&str>) -> Option<Out
 ///
 /// ```
 /// use http::HeaderMap;
-/// use lookout_core::{Lookout, RequestHead, inject_headers};
+/// use lookout_core::{Engine, RequestHead, inject_headers};
 ///
-/// let lookout = Lookout::builder().build();
+/// let lookout = Engine::builder().build();
 /// let in_flight = lookout.begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
 /// let mut outgoing = HeaderMap::new();
 /// assert!(in_flight.context().enter(|| inject_headers("http://svc/", &mut outgoing)));
@@ -104,7 +104,7 @@ pub fn inject_headers(url: &str, headers: &mut HeaderMap) -> bool {
 
 pub(crate) fn headers_for(
     ctx: &RequestContext,
-    engine: &Engine,
+    engine: &Shared,
     existing_baggage: Option<&str>,
 ) -> OutgoingHeaders {
     let trace = ctx.trace();
@@ -133,7 +133,7 @@ pub(crate) fn headers_for(
 }
 
 /// The `server-timing` value linking a browser's page load to this trace.
-pub(crate) fn server_timing(ctx: &RequestContext, engine: &Engine) -> String {
+pub(crate) fn server_timing(ctx: &RequestContext, engine: &Shared) -> String {
     let out = headers_for(ctx, engine, None);
     let mut value = format!("sentry-trace;desc=\"{}\"", out.sentry_trace);
     if let Some(baggage) = out.baggage {
@@ -147,12 +147,12 @@ pub(crate) fn server_timing(ctx: &RequestContext, engine: &Engine) -> String {
 
 /// The engine that began `ctx`'s request (the global one for contexts that
 /// lookout-core did not create).
-pub(crate) fn engine_of(ctx: &RequestContext) -> Arc<Engine> {
-    ctx.owner::<Engine>()
-        .unwrap_or_else(|| Arc::clone(&Lookout::global().engine))
+pub(crate) fn engine_of(ctx: &RequestContext) -> Arc<Shared> {
+    ctx.owner::<Shared>()
+        .unwrap_or_else(|| Arc::clone(&Engine::global().engine))
 }
 
-impl Lookout {
+impl Engine {
     /// The trace headers for an outgoing request from the current request;
     /// see [`outgoing_headers`].
     pub fn outgoing_headers(

@@ -23,8 +23,8 @@
 //!
 //! let test = TestLookout::new();
 //! let headers = HeaderMap::new();
-//! let in_flight = test.lookout().begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
-//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), None, None);
+//! let in_flight = test.engine().begin(&RequestHead::new("GET", "/fail", &headers).with_route("/fail"));
+//! let finished = in_flight.finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR), );
 //! finished.body.complete();
 //!
 //! let events = test.events();
@@ -41,7 +41,7 @@ use sentry_core::protocol::{EnvelopeItem, Event, Transaction};
 use sentry_core::{Client, Envelope, Hub, Transport, TransportFactory, TransportOptions};
 
 use crate::delivery::Delivery;
-use crate::engine::Lookout;
+use crate::engine::Engine;
 
 /// The DSN test clients use (nothing is ever sent to it).
 pub const TEST_DSN: &str = "https://5d0c5ba5e11b4c40a3b1a3e5f0a8d9c1@o4711.ingest.sentry.io/7";
@@ -129,9 +129,76 @@ impl TransportFactory for Capture {
     }
 }
 
+/// A transport that drops every envelope (benchmarks and allocation tests
+/// measure the request path, not delivery).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Discard;
+
+impl Transport for Discard {
+    fn send_envelope(&self, envelope: Envelope) {
+        drop(envelope);
+    }
+}
+
+/// An engine whose requests derive their Hub from a Hub of its own, with a
+/// Sentry client over lookout's delivery bound to it: what `lookout::init`
+/// wires for the process, for one test, benchmark or suite.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lookout_core::delivery::Delivery;
+/// use lookout_core::testing::{Discard, WiredEngine};
+/// use lookout_policy::Settings;
+///
+/// let settings = Settings::from_vars([("SENTRY_DSN", lookout_core::testing::TEST_DSN)])?;
+/// let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
+/// let wired = WiredEngine::new(&settings, delivery, |builder| builder);
+/// assert!(wired.hub.client().is_some());
+/// # Ok::<(), lookout_policy::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct WiredEngine {
+    /// The engine: begin requests with it, or hand it to an adapter.
+    pub engine: Engine,
+    /// The client requests' events go through.
+    pub client: Arc<Client>,
+    /// The Hub the client is bound to (each request's Hub derives from it).
+    pub hub: Arc<Hub>,
+    /// The delivery the client's transport is (its counters).
+    pub delivery: Delivery,
+}
+
+impl WiredEngine {
+    /// An engine for `settings` (customised by `configure`, e.g. with
+    /// classifiers) and a client whose transport is `delivery` with the
+    /// settings' queue bounds and Spotlight copy.
+    pub fn new(
+        settings: &Settings,
+        delivery: Delivery,
+        configure: impl FnOnce(crate::EngineBuilder) -> crate::EngineBuilder,
+    ) -> Self {
+        let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
+        let engine = configure(Engine::builder().settings(settings))
+            .hub(Arc::clone(&hub))
+            .build();
+        let delivery = crate::engine::with_settings(delivery, settings);
+        let client = Arc::new(Client::with_options(
+            engine.client_options(settings, delivery.clone()),
+        ));
+        hub.bind_client(Some(Arc::clone(&client)));
+        Self {
+            engine,
+            client,
+            hub,
+            delivery,
+        }
+    }
+}
+
 /// A lookout engine with a capturing client bound to a Hub of its own.
 pub struct TestLookout {
-    lookout: Lookout,
+    lookout: Engine,
     client: Arc<Client>,
     hub: Arc<Hub>,
     capture: Capture,
@@ -192,26 +259,18 @@ impl TestLookout {
     /// classifiers), with a capturing client on its own Hub.
     pub fn with_settings(
         settings: Settings,
-        configure: impl FnOnce(crate::LookoutBuilder) -> crate::LookoutBuilder,
+        configure: impl FnOnce(crate::EngineBuilder) -> crate::EngineBuilder,
     ) -> Self {
         let capture = Capture::new();
-        let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-        let lookout = configure(
-            Lookout::builder()
-                .settings(&settings)
-                .origin("auto.http.lookout.test"),
-        )
-        .hub(Arc::clone(&hub))
-        .build();
         // Everything is captured in-process; a Spotlight copy goes where the
         // settings say, as in a real service.
-        let delivery = crate::engine::with_settings(
-            Delivery::send().with_transport(Arc::new(capture.clone())),
-            &settings,
-        );
-        let options = lookout.client_options(&settings, delivery.clone());
-        let client = Arc::new(Client::with_options(options));
-        hub.bind_client(Some(Arc::clone(&client)));
+        let delivery = Delivery::send().with_transport(Arc::new(capture.clone()));
+        let WiredEngine {
+            engine: lookout,
+            client,
+            hub,
+            delivery,
+        } = WiredEngine::new(&settings, delivery, configure);
         Self {
             lookout,
             client,
@@ -224,7 +283,7 @@ impl TestLookout {
 
     /// The engine: begin requests with it, or hand it to an adapter.
     #[must_use]
-    pub fn lookout(&self) -> &Lookout {
+    pub fn engine(&self) -> &Engine {
         &self.lookout
     }
 

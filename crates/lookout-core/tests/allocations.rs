@@ -12,21 +12,21 @@ use std::sync::Arc;
 
 use http::{HeaderMap, StatusCode};
 use lookout_core::testing::TestLookout;
-use lookout_core::{Lookout, RequestHead, ResponseHead};
+use lookout_core::{Engine, RequestHead, ResponseHead};
 
-fn one_request(lookout: &Lookout, headers: &HeaderMap) {
+fn one_request(lookout: &Engine, headers: &HeaderMap) {
     let in_flight =
         lookout.begin(&RequestHead::new("GET", "/users/7", headers).with_route("/users/{id}"));
     let ctx = in_flight.context().clone();
     // The handler runs with the context bound, as the adapters do.
     ctx.enter(|| std::hint::black_box(lookout_scope::current().is_some()));
     drop(ctx);
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
     std::hint::black_box(&finished.headers);
     finished.body.complete();
 }
 
-fn count(lookout: &Lookout, headers: &HeaderMap) -> u64 {
+fn count(lookout: &Engine, headers: &HeaderMap) -> u64 {
     // Warm up lazily initialised statics (thread locals, the global engine, RNG).
     for _ in 0..3 {
         one_request(lookout, headers);
@@ -37,7 +37,7 @@ fn count(lookout: &Lookout, headers: &HeaderMap) -> u64 {
 #[test]
 fn without_a_client_a_request_costs_at_most_two_allocations() {
     let hub = Arc::new(sentry_core::Hub::new(None, Arc::new(Default::default())));
-    let lookout = Lookout::builder().hub(hub).build();
+    let lookout = Engine::builder().hub(hub).build();
     let allocations = count(&lookout, &HeaderMap::new());
     println!("no client: {allocations} allocations per request");
     assert!(allocations <= 2, "{allocations} allocations");
@@ -46,7 +46,7 @@ fn without_a_client_a_request_costs_at_most_two_allocations() {
 #[test]
 fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
     let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
-    let allocations = count(test.lookout(), &HeaderMap::new());
+    let allocations = count(test.engine(), &HeaderMap::new());
     println!("client bound, unsampled: {allocations} allocations per request");
     assert!(allocations <= 4, "{allocations} allocations");
 }
@@ -54,7 +54,7 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
 #[test]
 fn a_sampled_request_costs_at_most_fifty_and_the_counter_sees_them() {
     let test = TestLookout::new();
-    let allocations = count(test.lookout(), &HeaderMap::new());
+    let allocations = count(test.engine(), &HeaderMap::new());
     println!("client bound, sampled: {allocations} allocations per request");
     assert!(allocations <= 50, "{allocations} allocations");
     // Guards the budgets above against a counter that counts nothing.

@@ -21,7 +21,7 @@
 //!     // With the `axum` feature: `Router::new().layer(lookout::axum::layer())`.
 //!     // Adapters do this for each request:
 //!     let headers = http::HeaderMap::new();
-//!     let request = lookout::core::Lookout::global()
+//!     let request = lookout::core::Engine::global()
 //!         .begin(&lookout::core::RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
 //!     let span = request.tracing_span();
 //!     request.context().enter(|| {
@@ -155,7 +155,7 @@ pub use lookout_axum as axum;
 #[cfg(feature = "test")]
 pub use lookout_core::testing;
 
-pub use lookout_core::Lookout;
+pub use lookout_core::Engine;
 pub use lookout_policy::{ConfigError, LogFormat, Settings};
 pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};
 

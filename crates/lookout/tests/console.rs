@@ -8,7 +8,7 @@
 mod buffer;
 
 use http::{HeaderMap, StatusCode};
-use lookout::core::{Lookout, RequestHead, ResponseHead};
+use lookout::core::{Engine, RequestHead, ResponseHead};
 use lookout::{Options, TracingOptions};
 
 #[test]
@@ -26,7 +26,7 @@ fn development_console_lines_are_logged_once_per_event() {
     .expect("valid settings");
 
     let headers = HeaderMap::new();
-    let request = Lookout::global().begin(&RequestHead::new("GET", "/pay", &headers));
+    let request = Engine::global().begin(&RequestHead::new("GET", "/pay", &headers));
     let request_id = request.context().request_id().to_owned();
     let span = request.tracing_span();
     request.context().enter(|| {
@@ -36,11 +36,7 @@ fn development_console_lines_are_logged_once_per_event() {
         tracing::error!("card declined again");
     });
     request
-        .finish(
-            &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
-            None,
-            None,
-        )
+        .finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR))
         .body
         .complete();
 

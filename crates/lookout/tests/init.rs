@@ -4,7 +4,7 @@
 //! process environment (settings come from `Options::vars`).
 
 use http::{HeaderMap, StatusCode};
-use lookout::core::{Lookout, RequestHead, ResponseHead};
+use lookout::core::{Engine, RequestHead, ResponseHead};
 use lookout::{Options, TracingOptions};
 
 const SECRET_DSN: &str =
@@ -38,7 +38,7 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
     // console sink through the process Hub's client and the global subscriber.
     let headers = HeaderMap::new();
     let request =
-        Lookout::global().begin(&RequestHead::new("GET", "/pay", &headers).with_route("/pay"));
+        Engine::global().begin(&RequestHead::new("GET", "/pay", &headers).with_route("/pay"));
     let request_id = request.context().request_id().to_owned();
     let span = request.tracing_span();
     request.context().enter(|| {
@@ -48,7 +48,7 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
         tracing_log::log::error!("ledger write failed");
     });
     request
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .finish(&ResponseHead::new(StatusCode::OK))
         .body
         .complete();
     let printed = lines.lock().unwrap().clone();

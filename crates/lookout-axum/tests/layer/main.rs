@@ -31,7 +31,7 @@ fn test_lookout() -> TestLookout {
 }
 
 fn layer(test: &TestLookout) -> LookoutLayer {
-    LookoutLayer::new(test.lookout().clone())
+    LookoutLayer::new(test.engine().clone())
 }
 
 async fn send(app: &Router, request: Request) -> Response {

@@ -24,7 +24,7 @@ fn an_event_in_a_sampled_request_carries_its_transactions_span() {
     let test = TestLookout::new();
     let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/users/7", &h).with_route("/users/{id}"));
     let span_id = in_flight.context().trace().span_id.to_string();
     in_flight.context().enter(|| {
@@ -60,7 +60,7 @@ fn continues_a_sampled_sentry_trace_and_keeps_the_callers_dsc_frozen() {
         ("baggage", baggage),
     ]);
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/users/7", &h).with_route("/users/{id}"));
     assert_eq!(in_flight.trace_origin(), TraceOrigin::SentryTrace);
     assert!(in_flight.sampled());
@@ -68,7 +68,7 @@ fn continues_a_sampled_sentry_trace_and_keeps_the_callers_dsc_frozen() {
     // Identifying the user later changes nothing in the frozen DSC.
     ctx.identify(User::id("42").role("admin"));
     let out = ctx.enter(|| outgoing_headers("http://svc/", None)).unwrap();
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
     finished.body.complete();
 
     let expected = DscView::from_baggage([baggage]).to_owned();
@@ -139,7 +139,7 @@ fn a_deferred_parent_is_decided_here_with_sample_rand_from_the_trace() {
     for (rate, sampled) in [("1.0", true), ("0.0", false)] {
         let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", rate)]).unwrap();
         let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}"))]);
-        let in_flight = test.lookout().begin(&RequestHead::new("GET", "/", &h));
+        let in_flight = test.engine().begin(&RequestHead::new("GET", "/", &h));
         assert_eq!(in_flight.context().trace().trace_id.to_string(), TRACE);
         assert_eq!(in_flight.sampled(), sampled, "rate {rate}");
         answer_ok(in_flight);
@@ -158,7 +158,7 @@ fn traceparent_only_requests_continue_the_w3c_trace_and_pass_tracestate_on() {
         ("tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
     ]);
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("POST", "/hop", &h).with_route("/hop"));
     assert_eq!(in_flight.trace_origin(), TraceOrigin::TraceParent);
     let trace = in_flight.context().trace();
@@ -227,10 +227,10 @@ fn malformed_trace_headers_start_a_new_trace_and_the_request_is_served() {
     ];
     for pairs in malformed {
         let h = headers(&pairs);
-        let in_flight = test.lookout().begin(&RequestHead::new("GET", "/", &h));
+        let in_flight = test.engine().begin(&RequestHead::new("GET", "/", &h));
         assert_eq!(in_flight.trace_origin(), TraceOrigin::New, "{pairs:?}");
         assert_ne!(in_flight.context().trace().trace_id.to_string(), TRACE);
-        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
         assert_eq!(finished.headers.request_id.len(), 36);
         finished.body.complete();
     }
@@ -252,7 +252,7 @@ fn the_org_check_and_strict_continuation_follow_the_truth_table() {
         (None, None, true, true),
     ];
     for (incoming, ours, strict, continued) in rows {
-        let lookout = lookout_core::Lookout::builder()
+        let lookout = lookout_core::Engine::builder()
             .org_check(OrgCheck {
                 org_id: ours.map(str::to_owned),
                 strict,
@@ -284,7 +284,7 @@ fn a_head_of_trace_dsc_is_complete_frozen_and_the_same_everywhere() {
     .unwrap();
     let h = HeaderMap::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/users/7", &h).with_route("/users/{id}"));
     let ctx = in_flight.context().clone();
     let first = ctx.enter(|| outgoing_headers("http://a/", None)).unwrap();
@@ -293,11 +293,7 @@ fn a_head_of_trace_dsc_is_complete_frozen_and_the_same_everywhere() {
         .enter(|| outgoing_headers("http://b/", Some("app=1")))
         .unwrap();
     in_flight
-        .finish(
-            &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
-            None,
-            None,
-        )
+        .finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR))
         .body
         .complete();
 
@@ -341,7 +337,7 @@ fn a_head_of_trace_dsc_is_complete_frozen_and_the_same_everywhere() {
 fn a_raw_url_never_names_the_transaction_in_the_dsc() {
     let test = TestLookout::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/secret/42", &HeaderMap::new()));
     let out = in_flight
         .context()
@@ -359,16 +355,12 @@ fn every_event_of_a_request_carries_its_tags_sampled_or_not() {
         let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", rate)]).unwrap();
         let h = headers(&[("x-request-id", "req-abc.1")]);
         let in_flight = test
-            .lookout()
+            .engine()
             .begin(&RequestHead::new("POST", "/orders/9", &h).with_route("/orders/{id}"));
         in_flight.context().identify(User::id("u1").role("admin"));
         let error = ServiceError::new("database is down");
         in_flight
-            .finish(
-                &ResponseHead::new(StatusCode::SERVICE_UNAVAILABLE),
-                Some(&error),
-                None,
-            )
+            .finish(&ResponseHead::new(StatusCode::SERVICE_UNAVAILABLE).with_error(&error))
             .body
             .complete();
         let events = test.events();
@@ -397,10 +389,10 @@ fn every_event_of_a_request_carries_its_tags_sampled_or_not() {
 fn a_4xx_leaves_a_breadcrumb_and_no_event() {
     let test = TestLookout::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/items/1", &HeaderMap::new()).with_route("/items/{id}"));
     let ctx = in_flight.context().clone();
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::NOT_FOUND), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::NOT_FOUND));
     assert!(finished.event_id.is_none());
     assert!(!finished.decision.as_ref().unwrap().is_capture());
     // An event captured later in the same request (while the body streams) sees it.
@@ -446,9 +438,9 @@ fn a_panic_is_captured_as_unhandled_with_error_type_panic() {
 fn the_transaction_ends_when_the_body_ends_not_when_headers_are_sent() {
     let test = TestLookout::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/stream", &HeaderMap::new()).with_route("/stream"));
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
     assert!(
         test.transactions().is_empty(),
         "headers sent, body still streaming"
@@ -459,20 +451,20 @@ fn the_transaction_ends_when_the_body_ends_not_when_headers_are_sent() {
     let trace = transactions[0].contexts_trace();
     assert_eq!(trace.status, Some(SpanStatus::Ok));
     assert_eq!(trace.op.as_deref(), Some("http.server"));
-    assert_eq!(trace.origin.as_deref(), Some("auto.http.lookout.test"));
+    assert_eq!(trace.origin.as_deref(), Some("auto.http.lookout"));
 }
 
 #[test]
 fn a_dropped_request_or_body_ends_as_cancelled() {
     let test = TestLookout::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/slow", &HeaderMap::new()));
     drop(in_flight);
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/slow", &HeaderMap::new()));
-    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK), None, None);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
     drop(finished.body);
     let transactions = test.transactions();
     assert_eq!(transactions.len(), 2);
@@ -548,7 +540,7 @@ fn outgoing_propagation_honours_the_targets() {
     )])
     .unwrap();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
     in_flight.context().enter(|| {
         assert!(outgoing_headers("http://inventory.internal/items", None).is_some());
@@ -642,10 +634,10 @@ fn a_burst_of_3000_errors_is_delivered_in_full() {
 fn trace_ids_are_unique_per_new_trace() {
     let test = TestLookout::new();
     let a = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
     let b = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
     assert_ne!(a.context().trace().trace_id, b.context().trace().trace_id);
     assert_ne!(a.context().trace().trace_id, TraceId::default());
@@ -661,14 +653,10 @@ fn a_typed_error_behind_a_trait_object_is_named_by_its_concrete_type() {
     let test = TestLookout::new();
     let error: Arc<dyn TypedError> = Arc::new(ServiceError::new("database is down"));
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/orders", &HeaderMap::new()).with_route("/orders"));
     in_flight
-        .finish_typed(
-            &ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR),
-            Some(&*error),
-            None,
-        )
+        .finish(&ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR).with_typed_error(&*error))
         .body
         .complete();
     let events = test.events();
@@ -686,7 +674,7 @@ fn a_typed_error_behind_a_trait_object_is_named_by_its_concrete_type() {
 fn transactions_are_scrubbed_like_events() {
     let test = TestLookout::new();
     let in_flight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", "/login", &HeaderMap::new()).with_route("/login"));
     in_flight.context().enter(|| {
         sentry_core::configure_scope(|scope| {
@@ -781,7 +769,7 @@ fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
             ("sentry-trace", &format!("{TRACE}-{PARENT}-1")),
             ("baggage", &format!("sentry-org_id={incoming}")),
         ]);
-        let in_flight = test.lookout().begin(&RequestHead::new("GET", "/", &h));
+        let in_flight = test.engine().begin(&RequestHead::new("GET", "/", &h));
         assert_eq!(
             in_flight.trace_origin().is_continued(),
             continued,
@@ -791,7 +779,7 @@ fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
     }
     let strict = TestLookout::from_vars([("SENTRY_STRICT_TRACE_CONTINUATION", "true")]).unwrap();
     let h = headers(&[("sentry-trace", &format!("{TRACE}-{PARENT}-1"))]);
-    let in_flight = strict.lookout().begin(&RequestHead::new("GET", "/", &h));
+    let in_flight = strict.engine().begin(&RequestHead::new("GET", "/", &h));
     assert!(
         !in_flight.trace_origin().is_continued(),
         "strict: a caller without org id"

@@ -25,7 +25,7 @@ pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
 /// Answers a request 200 and completes its body.
 pub fn answer_ok(in_flight: lookout_core::InFlight) {
     in_flight
-        .finish(&ResponseHead::new(StatusCode::OK), None, None)
+        .finish(&ResponseHead::new(StatusCode::OK))
         .body
         .complete();
 }
@@ -44,14 +44,20 @@ pub fn request(
     if let Some(route) = route {
         head = head.with_route(route);
     }
-    let in_flight = test.lookout().begin(&head);
+    let in_flight = test.engine().begin(&head);
     let Finished {
         headers,
         decision,
         event_id,
         body,
         ..
-    } = in_flight.finish(&ResponseHead::new(status), None, panic);
+    } = {
+        let mut response = ResponseHead::new(status);
+        if let Some(panic) = panic {
+            response = response.with_panic(panic);
+        }
+        in_flight.finish(&response)
+    };
     body.complete();
     FinishedSummary {
         headers,

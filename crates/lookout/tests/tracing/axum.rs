@@ -27,7 +27,7 @@ fn a_handlers_logs_and_spans_belong_to_its_request() {
     let test = TestLookout::new();
     let app = Router::new()
         .route("/users/{id}", get(user))
-        .layer(LookoutLayer::new(test.lookout().clone()));
+        .layer(LookoutLayer::new(test.engine().clone()));
     let (subscriber, logs) = subscriber(&test);
     let (request_id, body) = tracing::subscriber::with_default(subscriber, || {
         block_on(async {

@@ -37,15 +37,12 @@ where
 {
     let headers = HeaderMap::new();
     let in_flight: InFlight = test
-        .lookout()
+        .engine()
         .begin(&RequestHead::new("GET", path, &headers).with_route(path));
     let ctx = in_flight.context().clone();
     let span = in_flight.tracing_span();
     let output = ctx.bind(handler.instrument(span)).await;
-    in_flight
-        .finish(&ResponseHead::new(status), None, None)
-        .body
-        .complete();
+    in_flight.finish(&ResponseHead::new(status)).body.complete();
     (ctx.request_id().to_owned(), ctx.trace(), output)
 }
 

@@ -1,6 +1,8 @@
 //! An in-process Sentry: a tiny HTTP server on loopback that accepts
-//! envelopes (`POST /api/{project}/envelope/`) as the real `sentry`
-//! transport sends them and parses each with `sentry-types`.
+//! envelopes as the real `sentry` transport sends them
+//! (`POST /api/{project}/envelope/`) and as SDKs copy them to Spotlight
+//! (`POST /stream`), and parses each with `sentry-types`. The one receiver
+//! every suite of the workspace uses.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -26,7 +28,19 @@ impl Drop for Receiver {
     }
 }
 
-async fn accept(State(store): State<Store>, body: Bytes) -> &'static str {
+async fn accept(
+    State(store): State<Store>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> &'static str {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(
+        content_type, "application/x-sentry-envelope",
+        "envelopes are sent with the envelope content type"
+    );
     let envelope = Envelope::from_slice(&body)
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
     store.lock().unwrap().push(envelope);
@@ -36,11 +50,17 @@ async fn accept(State(store): State<Store>, body: Bytes) -> &'static str {
 impl Receiver {
     /// Starts listening on `127.0.0.1:0` (inside a tokio runtime).
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().expect("a loopback address")).await
+    }
+
+    /// Starts listening on `addr` (a sidecar that comes up late).
+    pub async fn start_on(addr: SocketAddr) -> Self {
         let envelopes = Store::default();
         let app = Router::new()
             .route("/api/{project}/envelope/", post(accept))
+            .route("/stream", post(accept))
             .with_state(Arc::clone(&envelopes));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();

@@ -1,0 +1,146 @@
+//! [`Engine::begin`]: request id, trace continuation, sampling, the
+//! request's context and, when sampled, its transaction.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::Method;
+use lookout_headers::SpanId;
+use lookout_scope::{RequestContext, RequestTrace};
+use sentry_core::protocol::Value;
+use sentry_core::{TransactionContext, TransactionOrSpan};
+
+use super::in_flight::InFlight;
+use super::request_info::RequestInfo;
+use crate::continuation::Continuation;
+use crate::engine::{Engine, Shared, transaction_name};
+use crate::head::{Headers, RequestHead, names};
+
+impl Engine {
+    /// Starts the lifecycle of one request: request id, trace continuation,
+    /// sampling decision, the request's context (and Hub, when a client is
+    /// bound) and, when sampled, its transaction.
+    ///
+    /// Bind [`InFlight::context`] to the handler's future (and to the
+    /// response body), then call [`InFlight::finish`] with the response.
+    ///
+    /// ```
+    /// use http::{HeaderMap, StatusCode};
+    /// use lookout_core::{Engine, RequestHead, ResponseHead};
+    ///
+    /// let lookout = Engine::builder().build();
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-request-id", "abc-123".parse().unwrap());
+    /// headers.insert("sentry-trace", "771a43a4192642f0b136d5159a501700-a8c2d5f4e3b21907-1".parse().unwrap());
+    ///
+    /// let in_flight = lookout.begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+    /// assert_eq!(in_flight.context().request_id(), "abc-123");
+    /// assert!(in_flight.trace_origin().is_continued());
+    ///
+    /// let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
+    /// assert_eq!(finished.headers.request_id.as_str(), "abc-123");
+    /// finished.body.complete();
+    /// ```
+    pub fn begin<H: Headers + ?Sized>(&self, head: &RequestHead<'_, H>) -> InFlight {
+        let started = Instant::now();
+        let engine = &self.engine;
+        let headers = head.headers();
+        let request_id = lookout_headers::RequestId::from_header_or_generate(
+            headers.values_of(names::REQUEST_ID).next(),
+        );
+        let continuation = Continuation::from_headers(headers, &engine.org);
+        let method = Method::from_bytes(head.method().as_bytes()).unwrap_or_default();
+        let sampling_route = head.route().unwrap_or(head.path());
+        let decision = engine.sampling.decide(
+            &lookout_policy::SamplingRequest::new(continuation.trace_id, method.as_str())
+                .route(sampling_route)
+                .parent(continuation.parent_sampled, continuation.parent_sample_rate)
+                .incoming_sample_rand(continuation.incoming_sample_rand),
+        );
+        let trace = RequestTrace::new(continuation.trace_id, SpanId::random(), decision.sampled)
+            .with_parent(continuation.parent_span_id)
+            .with_sampling(decision.sample_rate, decision.sample_rand.as_f64())
+            .with_w3c_random(continuation.w3c_random);
+        let mut builder = RequestContext::builder(request_id)
+            .trace(trace)
+            .method(method.as_str())
+            .owner(Arc::clone(engine) as Arc<dyn std::any::Any + Send + Sync>);
+        if let Some(pii) = engine.pii {
+            builder = builder.pii(pii);
+        }
+        if let Some(hub) = &engine.hub {
+            builder = builder.parent_hub(Arc::clone(hub));
+        }
+        if let Some(dsc) = continuation.dsc {
+            builder = builder.frozen_dsc(dsc);
+        }
+        if let Some(tracestate) = continuation.tracestate {
+            builder = builder.tracestate(tracestate);
+        }
+        let ctx = builder.build();
+
+        let mut request = None;
+        let mut transaction = None;
+        if let Some(hub) = ctx.hub() {
+            // Owned copies only when something may be sent: the disabled path
+            // stays at the request context's one allocation.
+            if let Some(route) = head.route() {
+                ctx.set_route(route);
+            }
+            request = Some(RequestInfo::new(head.path(), head.query()));
+            if decision.sampled {
+                transaction = Some(start_transaction(engine, &ctx, head, &method));
+            }
+            if engine.sessions {
+                hub.start_session();
+            }
+        }
+        InFlight {
+            engine: Arc::clone(engine),
+            ctx,
+            method,
+            started,
+            request,
+            transaction,
+            origin: continuation.origin,
+            route_known: head.route().is_some(),
+            finished: false,
+        }
+    }
+}
+
+fn start_transaction<H: Headers + ?Sized>(
+    engine: &Shared,
+    ctx: &RequestContext,
+    head: &RequestHead<'_, H>,
+    method: &Method,
+) -> sentry_core::Transaction {
+    let trace = ctx.trace();
+    let (name, source) = match head.route() {
+        Some(route) => (transaction_name(method.as_str(), route), "route"),
+        None => (transaction_name(method.as_str(), head.path()), "url"),
+    };
+    // Ids given up front: the builder would draw random ones, then replace them.
+    let mut tx_ctx = TransactionContext::new_with_details(
+        &name,
+        "http.server",
+        trace.trace_id.into(),
+        Some(trace.span_id.into()),
+        trace.parent_span_id.map(Into::into),
+    );
+    tx_ctx.set_sampled(Some(true));
+    let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
+    let transaction = hub.start_transaction(tx_ctx);
+    transaction.set_origin(&engine.origin);
+    transaction.set_data("http.request.method", Value::from(method.as_str()));
+    transaction.set_tag("transaction.source", source);
+    {
+        let mut data = transaction.data();
+        data.set_data("sentry.source".into(), Value::from(source));
+    }
+    let span: TransactionOrSpan = transaction.clone().into();
+    // The span gives events captured in the request their trace context.
+    // (lookout never sets a `trace` context on a scope, so none overrides it.)
+    hub.configure_scope(|scope| scope.set_span(Some(span)));
+    transaction
+}

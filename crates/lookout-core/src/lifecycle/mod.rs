@@ -1,0 +1,20 @@
+//! One request's lifecycle: [`Engine::begin`](crate::Engine::begin) opens it,
+//! [`InFlight::finish`] classifies the response, [`BodyEnd`] ends the
+//! transaction when the body has been sent.
+//!
+//! Owns the per-request state between those calls; it does not own how a
+//! framework's future or body is driven (that is the [`toolkit`](crate::toolkit)).
+
+mod begin;
+mod body_end;
+mod finished;
+mod in_flight;
+mod request_info;
+mod typed_error;
+
+pub use body_end::BodyEnd;
+pub use finished::{Finished, HeaderMerge, ResponseHeaders};
+pub use in_flight::InFlight;
+pub use typed_error::TypedError;
+
+pub(crate) use in_flight::traceparent_for;

@@ -1,0 +1,67 @@
+//! The adapter toolkit: everything a framework adapter needs that no
+//! framework owns, written once behind `http` 1.x and `http-body` 1 types.
+//!
+//! An adapter built on it only translates: its framework's middleware trait
+//! calls [`begin`] and wraps the inner future in [`Instrumented`]; its
+//! route-template lookup fills the [`RequestHead`](crate::RequestHead); its
+//! extractor trait hands out [`CurrentRequest`] (resolved through
+//! [`CurrentRequest::resolve`]); its error hook stores a [`ReportedError`].
+//! Everything with a decision in it (pass-through when a request is already
+//! instrumented, late route learning, panic catching, the span entered on
+//! every poll, when the transaction ends, how lookout's headers merge with
+//! the handler's) lives here.
+//!
+//! | piece | what it does |
+//! |---|---|
+//! | [`EngineHandle`] | the engine: given, or the global one resolved at the first request |
+//! | [`begin`] | begins a request, or `None` when an outer lookout instruments it already |
+//! | [`Instrumented`] + [`Respond`] | the handler's future: context bound and span entered on every poll, panics caught, `finish` called once |
+//! | [`HttpResponder`] | [`Respond`] for `http::Response` results (tower, hyper, warp) |
+//! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
+//! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
+//! | [`ReportedError`] | carries a handler's typed error to `finish` |
+//! | [`apply_headers`] | merges lookout's response headers into an `http::HeaderMap` |
+//! | [`CurrentRequest`] | the request as handlers see it: ids, trace, `identify` |
+//!
+//! # Example: a complete tower-style adapter
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use http::{HeaderMap, Request, Response, StatusCode};
+//! use lookout_core::toolkit::{self, EngineHandle, HttpResponder, Instrumented};
+//! use lookout_core::{Engine, RequestHead};
+//!
+//! fn handle(engine: &EngineHandle, req: Request<String>) -> impl Future<Output = Result<Response<toolkit::ResponseBody<String>>, Infallible>> {
+//!     let handler = async { Ok::<_, Infallible>(Response::new(String::from("hi"))) };
+//!     let head = RequestHead::new(req.method().as_str(), req.uri().path(), req.headers());
+//!     match toolkit::begin(engine.get(), &head, None) {
+//!         Some(in_flight) => Instrumented::call(in_flight, HttpResponder::new(), true, || handler),
+//!         None => Instrumented::passthrough(handler, HttpResponder::new()),
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let engine = EngineHandle::given(Engine::builder().build(), "auto.http.example");
+//! let response = handle(&engine, Request::new(String::new())).await.unwrap();
+//! assert_eq!(response.status(), StatusCode::OK);
+//! assert!(response.headers().contains_key("x-request-id"));
+//! # });
+//! ```
+
+mod body;
+mod current_request;
+mod engine_handle;
+mod headers;
+mod http_responder;
+mod instrumented;
+mod report;
+pub(crate) mod route;
+
+pub use body::{BodyProgress, ResponseBody};
+pub use current_request::CurrentRequest;
+pub use engine_handle::EngineHandle;
+pub use headers::apply_headers;
+pub use http_responder::HttpResponder;
+pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
+pub use report::ReportedError;
+pub use route::RouteLearner;

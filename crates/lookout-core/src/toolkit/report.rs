@@ -1,0 +1,46 @@
+//! [`ReportedError`]: the carrier that hands a handler's typed error to
+//! `finish` through a framework that turns errors into responses.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::TypedError;
+
+/// A handler's error, kept with its concrete type where the framework would
+/// otherwise lose it: axum's `IntoResponse`, actix-web's `ResponseError`,
+/// warp's rejections and `recover`. The adapter's wrapper (`Reported<E>`)
+/// leaves one in the response's extensions; the middleware takes it out and
+/// hands it to [`ResponseHead::with_typed_error`](crate::ResponseHead::with_typed_error),
+/// so `by_type` classifiers match it and the event names its type.
+///
+/// ```
+/// use lookout_core::toolkit::ReportedError;
+///
+/// let mut response = http::Response::new(());
+/// response.extensions_mut().insert(ReportedError::new(std::fmt::Error));
+/// let reported = response.extensions_mut().remove::<ReportedError>().unwrap();
+/// assert_eq!(reported.error().type_name(), "core::fmt::Error");
+/// ```
+#[derive(Clone)]
+pub struct ReportedError(Arc<dyn TypedError>);
+
+impl ReportedError {
+    /// Carries `error`.
+    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// The error, with its concrete type known.
+    pub fn error(&self) -> &dyn TypedError {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for ReportedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReportedError")
+            .field(&self.0.type_name())
+            .finish()
+    }
+}
