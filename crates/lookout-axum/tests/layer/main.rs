@@ -464,3 +464,37 @@ async fn works_on_plain_tower_services() {
     assert_eq!(body_text_any(response).await, "ok");
     assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /raw"));
 }
+
+/// `LookoutLayer::new(engine)` names transactions `auto.http.axum`, as
+/// `layer()` does, unless the engine was given an origin of its own.
+#[tokio::test]
+async fn layer_new_gives_transactions_the_axum_origin() {
+    let trace_origin = |tx: &Transaction<'_>| match tx.contexts.get("trace") {
+        Some(SentryContext::Trace(trace)) => trace.origin.clone(),
+        _ => None,
+    };
+    let plain = TestLookout::new();
+    let app: Router = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(LookoutLayer::new(plain.engine().clone()));
+    drop(body_text(send(&app, get_req("/")).await).await);
+    let transactions = plain.transactions();
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(
+        trace_origin(&transactions[0]).as_deref(),
+        Some(lookout_axum::ORIGIN)
+    );
+
+    let custom = TestLookout::with_settings(TestLookout::new().settings().clone(), |builder| {
+        builder.origin("auto.http.gateway")
+    });
+    let app: Router = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(LookoutLayer::new(custom.engine().clone()));
+    drop(body_text(send(&app, get_req("/")).await).await);
+    assert_eq!(
+        trace_origin(&custom.transactions()[0]).as_deref(),
+        Some("auto.http.gateway"),
+        "an explicit origin is kept"
+    );
+}
