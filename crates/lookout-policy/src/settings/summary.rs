@@ -1,0 +1,93 @@
+//! The one-line summary printed at start-up, with where each value came
+//! from.
+
+use std::fmt::Write as _;
+
+use super::Settings;
+use crate::delivery::Delivery;
+use crate::provenance::Resolved;
+
+impl Settings {
+    /// The one-line summary printed at start-up, with provenance; it never
+    /// contains the DSN's keys (only its host and project).
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut s = String::from("lookout:");
+        let _ = write!(
+            s,
+            " environment={} ({})",
+            self.environment.value, self.environment.source
+        );
+        match &self.release.value {
+            Some(release) => {
+                let _ = write!(s, " release={release} ({})", self.release.source);
+            }
+            None => s.push_str(" release=none"),
+        }
+        let _ = write!(
+            s,
+            " traces={} ({})",
+            percent(self.traces_sample_rate.value),
+            self.traces_sample_rate.source
+        );
+        if self.traces_sampler.is_some() {
+            s.push_str(" sampler=code");
+        }
+        let _ = write!(s, " errors={}", percent(self.sample_rate.value));
+        explicit(&mut s, &self.sample_rate);
+        let _ = write!(s, " delivery={}", self.delivery);
+        match (self.delivery, &self.dsn.value) {
+            (Delivery::Send, Some(dsn)) => {
+                let _ = write!(s, " dsn={}/{}", dsn.host(), dsn.project_id());
+            }
+            (Delivery::Console, _) if self.environment.value.is_development() => {
+                s.push_str(" (development)");
+            }
+            (Delivery::Console, _) => s.push_str(" (SENTRY_DEBUG, no DSN)"),
+            (Delivery::Off, _) => s.push_str(" (no DSN)"),
+            _ => {}
+        }
+        if let Some(url) = &self.spotlight.value {
+            let _ = write!(s, " spotlight={url}");
+        }
+        let _ = write!(
+            s,
+            " pii={}",
+            if self.pii().allows_pii() { "on" } else { "off" }
+        );
+        explicit(&mut s, &self.send_default_pii);
+        if self.auto_session_tracking.value && self.release.value.is_none() {
+            s.push_str(" sessions=off (no release)");
+        } else if !self.auto_session_tracking.value {
+            let _ = write!(s, " sessions=off ({})", self.auto_session_tracking.source);
+        }
+        s
+    }
+}
+
+fn explicit<T>(s: &mut String, resolved: &Resolved<T>) {
+    if resolved.is_explicit() {
+        let _ = write!(s, " ({})", resolved.source);
+    }
+}
+
+/// `0.01` -> `1%`, `0.125` -> `12.5%`.
+fn percent(rate: f64) -> String {
+    let text = format!("{:.4}", rate * 100.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_is_short() {
+        assert_eq!(percent(0.01), "1%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.125), "12.5%");
+        assert_eq!(percent(0.07), "7%");
+        assert_eq!(percent(0.0), "0%");
+    }
+}
