@@ -1,7 +1,9 @@
 //! [`span_status`]: the transaction status for an HTTP status.
 //!
-//! The mapping of SPEC-NOTES ("Span status from HTTP status"), which matches the Python
-//! and JavaScript SDKs.
+//! The HTTP equivalents of the span `status` table in the Sentry developer
+//! documentation ("Event Payloads", property `status`, develop.sentry.dev),
+//! completed the way the Python and JavaScript SDKs map HTTP statuses (413,
+//! the other 4xx and 5xx, 600 and up).
 
 use http::StatusCode;
 use sentry_core::protocol::SpanStatus;

@@ -2,7 +2,8 @@
 //!
 //! Reads `sentry-trace` + `baggage` first and, only when there is no
 //! `sentry-trace` at all, `traceparent` + `tracestate`. Applies the org check
-//! and strict continuation (SPEC-NOTES "org id and strict continuation") and
+//! and strict continuation (Sentry developer documentation, "Trace
+//! Propagation", section "Strict Trace Continuation", develop.sentry.dev) and
 //! freezes the incoming Dynamic Sampling Context. Anything malformed starts a
 //! new trace silently (one debug line) and never fails the request.
 

@@ -1,4 +1,5 @@
-//! HTTP status to span status, as SPEC-NOTES lists it.
+//! HTTP status to span status, as the Sentry developer documentation's span
+//! `status` table and the Python and JavaScript SDKs map it.
 
 use http::StatusCode;
 use lookout_classify::{SpanStatus, dropped_span_status, span_status};
