@@ -9,7 +9,12 @@
 //! `X-Sentry-Rate-Limits` bookkeeping in [`RateLimiter`]) but hands it the
 //! envelope as raw bytes, and applies the per-category limits itself while
 //! keeping the headers.
+//!
+//! Every request is bounded ([`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`]), and
+//! shutdown is bounded by its deadline: an endpoint that accepts connections
+//! and never answers cannot hold the process (see [`HttpTransport`]).
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use sentry::transports::{
@@ -18,14 +23,37 @@ use sentry::transports::{
 use sentry_core::client_report::{Reason as LossReason, Recorder};
 use sentry_core::protocol::{EnvelopeItem, ItemContainer};
 use sentry_core::{Envelope, Transport, TransportOptions};
+use tokio::sync::watch;
+
+use super::report::Tally;
+
+/// How long a connection to Sentry may take to open. Short: an endpoint that
+/// does not accept within it is down, and the queue keeps what waits.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long one envelope request may take in all (connect, upload, answer).
+/// Envelopes are small; a request that takes longer is stuck, and its
+/// envelope is lost (`network_error`) rather than holding up the rest.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends envelopes to the DSN's envelope endpoint from a background thread.
+///
+/// Shutdown never waits past its deadline: what is still in flight or
+/// waiting on the transport thread then is abandoned (the request future is
+/// dropped, later envelopes are not sent), and the thread is let go rather
+/// than joined, so it cannot keep the process alive.
 pub(crate) struct HttpTransport {
-    thread: TokioTransportThread,
+    /// `None` once shut down. An `Arc` so that no lock is held while a flush
+    /// waits, and so that whoever lets go of it last pays for its join.
+    thread: Mutex<Option<Arc<TokioTransportThread>>>,
+    /// Set at the shutdown deadline: requests in flight stop, none start.
+    abandon: watch::Sender<bool>,
 }
 
 impl HttpTransport {
-    pub(crate) fn new(options: TransportOptions) -> Self {
+    /// The transport for `options`; every envelope Sentry confirms (2xx) is
+    /// counted in `tally`.
+    pub(crate) fn new(options: TransportOptions, tally: Arc<Tally>) -> Self {
         let TransportOptions {
             dsn,
             user_agent,
@@ -38,12 +66,20 @@ impl HttpTransport {
         // reqwest builds its rustls configuration here; failing that, the
         // client without TLS still reaches plain-HTTP endpoints (local relays).
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap_or_default();
         let recorder = client_report_recorder.clone();
+        let (abandon, abandoned) = watch::channel(false);
         let send = move |envelope: Envelope, mut limits: RateLimiter| {
-            let body = within_limits(&envelope, &limits, &recorder);
+            // After the deadline nothing is sent (and nothing recorded: no
+            // envelope will carry a client report any more).
+            let body = if *abandoned.borrow() {
+                None
+            } else {
+                within_limits(&envelope, &limits, &recorder)
+            };
             let request = body.map(|body| {
                 let sent = bytes::Bytes::from(body);
                 (
@@ -57,11 +93,18 @@ impl HttpTransport {
                 )
             });
             let recorder = recorder.clone();
+            let tally = Arc::clone(&tally);
+            let mut abandoned = abandoned.clone();
             async move {
                 let Some((request, sent)) = request else {
                     return limits;
                 };
-                match request.await {
+                let result = tokio::select! {
+                    biased;
+                    () = until_abandoned(&mut abandoned) => return limits,
+                    result = request => result,
+                };
+                match result {
                     Ok(response) => {
                         let headers = response.headers();
                         if let Some(value) = header(headers, "x-sentry-rate-limits") {
@@ -72,6 +115,9 @@ impl HttpTransport {
                             limits.update_from_429();
                         }
                         let status = response.status().as_u16();
+                        if response.status().is_success() {
+                            tally.delivered(1);
+                        }
                         // Relay records rate-limited data itself; other failures are ours to report.
                         if (400..=599).contains(&status) && status != 429 {
                             record_lost(&recorder, &sent, LossReason::SendError);
@@ -88,17 +134,26 @@ impl HttpTransport {
             thread = thread.with_channel_capacity(capacity.get());
         }
         Self {
-            thread: thread.spawn_thread(),
+            thread: Mutex::new(Some(Arc::new(thread.spawn_thread()))),
+            abandon,
         }
+    }
+
+    fn thread(&self) -> Option<Arc<TokioTransportThread>> {
+        lock(&self.thread).clone()
     }
 }
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        // After shutdown the envelope is dropped; the tally counts it lost.
+        let Some(thread) = self.thread() else {
+            return;
+        };
         // Raw, so the transport thread's own filter passes it on whole. The
         // send queue already hands over raw envelopes (no items to iterate).
         if envelope.items().next().is_none() {
-            self.thread.send(envelope);
+            thread.send(envelope);
             return;
         }
         let mut bytes = Vec::new();
@@ -106,17 +161,74 @@ impl Transport for HttpTransport {
             return;
         }
         if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
-            self.thread.send(raw);
+            thread.send(raw);
         }
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        self.thread.flush(timeout)
+        // The transport thread's flush queues a marker with a blocking send;
+        // the send queue hands over at most `FORWARD_BATCH` envelopes before
+        // it flushes, so the channel always has room for it.
+        self.thread().is_none_or(|thread| thread.flush(timeout))
     }
 
+    /// Waits for what the thread holds until `timeout`, then abandons the
+    /// rest and lets the thread go without joining it.
     fn shutdown(&self, timeout: Duration) -> bool {
-        self.thread.flush(timeout)
+        let Some(thread) = lock(&self.thread).take() else {
+            return true;
+        };
+        let sent = !timeout.is_zero() && flush_within(&thread, timeout);
+        // Whatever is still in flight or queued stops now (also when all was
+        // sent: nothing may start after shutdown).
+        self.abandon.send_replace(true);
+        // Dropping the thread joins it, which waits for its runtime to wind
+        // down (a DNS lookup on a blocking thread, say): never on our caller.
+        drop_in_background(thread);
+        sent
     }
+}
+
+/// Completes when `abandoned` turns true (never, if its sender is gone).
+async fn until_abandoned(abandoned: &mut watch::Receiver<bool>) {
+    if abandoned.wait_for(|gone| *gone).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// [`TokioTransportThread::flush`] bounded by `timeout` even if queueing the
+/// flush marker itself had to wait (it uses a blocking send): the flush runs
+/// on a helper thread that is left behind at the deadline.
+fn flush_within(thread: &Arc<TokioTransportThread>, timeout: Duration) -> bool {
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    let thread = Arc::clone(thread);
+    let spawned = std::thread::Builder::new()
+        .name("lookout-transport-flush".into())
+        .spawn(move || {
+            let _ = done.send(thread.flush(timeout));
+        });
+    spawned.is_ok() && result.recv_timeout(timeout).unwrap_or(false)
+}
+
+/// Drops `value` on a detached thread (or never, if no thread can be started),
+/// so that its destructor cannot block the caller.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    let (sender, receiver) = std::sync::mpsc::channel::<T>();
+    let spawned = std::thread::Builder::new()
+        .name("lookout-transport-stop".into())
+        .spawn(move || receiver.into_iter().for_each(drop));
+    match spawned {
+        Ok(_) => {
+            if let Err(unsent) = sender.send(value) {
+                std::mem::forget(unsent.0);
+            }
+        }
+        Err(_) => std::mem::forget(value),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
@@ -230,6 +342,90 @@ mod tests {
             headers["trace"]["release"], "api@1",
             "headers survive the filter"
         );
+    }
+
+    /// A Sentry that accepts connections and never answers.
+    fn black_hole() -> (std::net::TcpListener, sentry_core::types::Dsn) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dsn = format!("http://public@{}/1", listener.local_addr().unwrap());
+        (listener, dsn.parse().unwrap())
+    }
+
+    fn transport_to(dsn: sentry_core::types::Dsn, tally: &Arc<Tally>) -> HttpTransport {
+        let mut options = sentry_core::ClientOptions::default();
+        options.dsn = Some(dsn);
+        let options = TransportOptions::try_from_client_options(&options).unwrap();
+        HttpTransport::new(options, Arc::clone(tally))
+    }
+
+    #[test]
+    fn a_request_in_flight_at_the_shutdown_deadline_is_abandoned_not_awaited() {
+        use std::io::Read as _;
+        let (listener, dsn) = black_hole();
+        let tally = Arc::new(Tally::default());
+        let transport = transport_to(dsn, &tally);
+        tally.accepted(); // as the send queue does
+        transport.send_envelope(mixed());
+        let (mut connection, _) = listener.accept().expect("the transport connects");
+        assert!(
+            !transport.shutdown(Duration::from_millis(200)),
+            "nothing was answered"
+        );
+        // Abandoned: the request future is dropped and its connection closed
+        // at once, well before the request timeout would have ended it.
+        connection
+            .set_read_timeout(Some(REQUEST_TIMEOUT / 2))
+            .unwrap();
+        let mut rest = Vec::new();
+        let closed = connection.read_to_end(&mut rest);
+        assert!(
+            closed.is_ok(),
+            "the connection was still open after the deadline: {closed:?}"
+        );
+        let report = tally.close(true);
+        assert_eq!((report.delivered, report.lost), (0, 1));
+        // Nothing starts after shutdown.
+        transport.send_envelope(mixed());
+        assert!(transport.flush(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn a_confirmed_envelope_is_counted_delivered() {
+        use std::io::{Read as _, Write as _};
+        let (listener, dsn) = black_hole();
+        let tally = Arc::new(Tally::default());
+        let transport = transport_to(dsn, &tally);
+        tally.accepted(); // as the send queue does
+        transport.send_envelope(mixed());
+        let (mut connection, _) = listener.accept().unwrap();
+        // Read the request head and its body, then answer 200.
+        let mut request = Vec::new();
+        let mut buf = [0; 4096];
+        let body_start = loop {
+            let n = connection.read(&mut buf).unwrap();
+            assert!(n > 0, "request ended early");
+            request.extend_from_slice(&buf[..n]);
+            if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a content-length");
+        while request.len() < body_start + length {
+            let n = connection.read(&mut buf).unwrap();
+            request.extend_from_slice(&buf[..n]);
+        }
+        let envelope = Envelope::from_slice(&request[body_start..]).expect("an envelope");
+        assert_eq!(envelope.items().count(), 2);
+        connection
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+            .unwrap();
+        assert!(transport.shutdown(Duration::from_secs(10)));
+        assert_eq!(tally.close(false).delivered, 1);
     }
 
     #[test]

@@ -13,24 +13,34 @@
 //!    `Retry-After` and per-category `X-Sentry-Rate-Limits`. Drops past the
 //!    bound become `queue_overflow` client reports.
 //!
+//! Flush and shutdown share one deadline across the stages (the queue, the
+//! HTTP transport, the Spotlight copy), never one timeout each. At the
+//! shutdown deadline whatever is still waiting or in flight is dropped and
+//! counted ([`DeliveryStats::shutdown_report`]); no thread of this module is
+//! waited for past it, so a Sentry that cannot be reached never keeps the
+//! process alive.
+//!
 //! This module decides nothing: lookout-policy chose the mode.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sentry_core::{Envelope, Transport, TransportFactory, TransportOptions};
 
 mod console;
 mod http;
 mod queue;
+mod report;
 mod spotlight;
 
 pub use console::{ConsoleSink, line as console_line, tracing_sink};
 pub use queue::QueueLimits;
-pub use spotlight::{DEFAULT_SPOTLIGHT_URL, SpotlightStats};
+pub use report::ShutdownReport;
+pub use spotlight::SpotlightStats;
 
-use queue::{BoundedQueue, INNER_CHANNEL_CAPACITY};
+use queue::{BoundedQueue, Confirmation, INNER_CHANNEL_CAPACITY};
+use report::Tally;
 use spotlight::Spotlight;
 
 /// A function that may rewrite an envelope before it is delivered.
@@ -76,6 +86,7 @@ impl std::fmt::Debug for Delivery {
 pub struct DeliveryStats {
     queue: Mutex<Option<Arc<BoundedQueue>>>,
     spotlight: Mutex<Option<Arc<SpotlightStats>>>,
+    tally: Arc<Tally>,
 }
 
 impl DeliveryStats {
@@ -83,6 +94,20 @@ impl DeliveryStats {
     /// as `queue_overflow` client reports).
     pub fn queue_dropped(&self) -> u64 {
         lock(&self.queue).as_ref().map_or(0, |q| q.dropped())
+    }
+
+    /// What the send pipeline did with its envelopes, once the client was
+    /// closed (`None` before, and when nothing is sent).
+    ///
+    /// ```
+    /// use lookout_core::delivery::Delivery;
+    ///
+    /// let delivery = Delivery::send();
+    /// assert_eq!(delivery.stats().shutdown_report(), None, "not shut down yet");
+    /// ```
+    #[must_use]
+    pub fn shutdown_report(&self) -> Option<ShutdownReport> {
+        self.tally.report()
     }
 
     /// The Spotlight pipeline's counters, when Spotlight is on.
@@ -213,11 +238,24 @@ impl TransportFactory for Delivery {
         let queue = self.send.then(|| {
             let recorder = options.client_report_recorder.clone();
             options.transport_channel_capacity = NonZeroUsize::new(INNER_CHANNEL_CAPACITY);
-            let inner: Arc<dyn Transport> = match &self.inner {
-                Some(factory) => factory.create_transport_with_options(options),
-                None => Arc::new(http::HttpTransport::new(options)),
+            let tally = Arc::clone(&self.stats.tally);
+            let (inner, confirmation): (Arc<dyn Transport>, _) = match &self.inner {
+                Some(factory) => (
+                    factory.create_transport_with_options(options),
+                    Confirmation::ByFlush,
+                ),
+                None => (
+                    Arc::new(http::HttpTransport::new(options, Arc::clone(&tally))),
+                    Confirmation::ByTransport,
+                ),
             };
-            let queue = Arc::new(BoundedQueue::new(inner, self.limits, recorder));
+            let queue = Arc::new(BoundedQueue::new(
+                inner,
+                self.limits,
+                recorder,
+                tally,
+                confirmation,
+            ));
             *lock(&self.stats.queue) = Some(Arc::clone(&queue));
             queue
         });
@@ -226,6 +264,7 @@ impl TransportFactory for Delivery {
             console: self.console.clone(),
             spotlight,
             queue,
+            tally: Arc::clone(&self.stats.tally),
         })
     }
 }
@@ -235,6 +274,7 @@ struct DeliveryTransport {
     console: Option<ConsoleSink>,
     spotlight: Option<Spotlight>,
     queue: Option<Arc<BoundedQueue>>,
+    tally: Arc<Tally>,
 }
 
 impl Transport for DeliveryTransport {
@@ -255,16 +295,30 @@ impl Transport for DeliveryTransport {
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        let queue = self.queue.as_ref().is_none_or(|q| q.flush(timeout));
-        let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(timeout));
+        // One deadline for both: the Spotlight thread works on its own
+        // meanwhile, so waiting for the queue first costs it nothing.
+        let deadline = deadline_after(timeout);
+        let queue = self.queue.as_ref().is_none_or(|q| q.flush(deadline));
+        let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(deadline));
         queue && spotlight
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
-        let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(timeout));
-        let queue = self.queue.as_ref().is_none_or(|q| q.shutdown(timeout));
-        queue && spotlight
+        let deadline = deadline_after(timeout);
+        let queue = self.queue.as_ref().map(|q| q.shutdown(deadline));
+        if let Some(sent) = queue {
+            self.tally.close(!sent);
+        }
+        let spotlight = self.spotlight.as_ref().is_none_or(|s| s.shutdown(deadline));
+        queue.unwrap_or(true) && spotlight
     }
+}
+
+/// `timeout` from now (a practically endless wait when it is too long to add).
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -19,6 +19,12 @@
 //! What does not fit a bound is dropped whole and recorded as a
 //! `queue_overflow` client report, which sentry-core attaches to the next
 //! envelope it sends.
+//!
+//! Shutdown has a deadline. Until then the queue drains; at the deadline what
+//! still waits is dropped (counted lost in the [`Tally`]; no client report, as
+//! no envelope will carry one any more), the inner transport abandons what it
+//! holds, and the worker is joined only if it has already stopped: a worker
+//! blocked on a network that does not answer is left behind, never waited for.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -27,6 +33,9 @@ use std::time::{Duration, Instant};
 
 use sentry_core::client_report::{Reason as TransportLossReason, Recorder};
 use sentry_core::{Envelope, Transport};
+
+use super::http::REQUEST_TIMEOUT;
+use super::report::Tally;
 
 /// How many envelopes the worker hands to the inner transport before it waits
 /// for them to be sent. Must stay below [`INNER_CHANNEL_CAPACITY`].
@@ -41,6 +50,23 @@ pub(crate) const NAP: Duration = Duration::from_millis(5);
 
 /// A request wakes a napping worker early when this many envelopes wait.
 pub(crate) const WAKE_AT: usize = 256;
+
+/// How long the worker waits for the inner transport to send a batch: long
+/// enough for every request of a batch to run into its own timeout, so the
+/// worker never hands over more while a batch is still on its way (the inner
+/// channel stays below its capacity even when the network hangs).
+const CONFIRM_TIMEOUT: Duration = REQUEST_TIMEOUT.saturating_mul(FORWARD_BATCH as u32 + 1);
+
+/// Who confirms that an envelope reached Sentry (for the [`Tally`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Confirmation {
+    /// The inner transport counts what Sentry answered with a 2xx
+    /// (lookout's HTTP transport).
+    ByTransport,
+    /// Another transport (tests, an in-process capture): what it took and
+    /// then flushed counts as delivered.
+    ByFlush,
+}
 
 /// Bounds of the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +101,11 @@ struct State {
     /// Whether the worker naps (it wakes by itself within [`NAP`]).
     napping: bool,
     shutdown: bool,
+    /// Set when shutdown passed its deadline: the worker stops, what is left
+    /// is dropped.
+    abandoned: bool,
+    /// Set by the worker as it exits (or when it could not be started).
+    worker_stopped: bool,
     dropped: u64,
 }
 
@@ -96,6 +127,8 @@ struct Shared {
     idle: Condvar,
     limits: QueueLimits,
     recorder: Recorder,
+    tally: Arc<Tally>,
+    confirmation: Confirmation,
 }
 
 impl Shared {
@@ -120,13 +153,21 @@ pub(crate) struct BoundedQueue {
 }
 
 impl BoundedQueue {
-    pub(crate) fn new(inner: Arc<dyn Transport>, limits: QueueLimits, recorder: Recorder) -> Self {
+    pub(crate) fn new(
+        inner: Arc<dyn Transport>,
+        limits: QueueLimits,
+        recorder: Recorder,
+        tally: Arc<Tally>,
+        confirmation: Confirmation,
+    ) -> Self {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
             idle: Condvar::new(),
             limits,
             recorder,
+            tally,
+            confirmation,
         });
         let worker = {
             let shared = Arc::clone(&shared);
@@ -136,6 +177,9 @@ impl BoundedQueue {
                 .spawn(move || run_worker(&shared, inner.as_ref()))
                 .ok()
         };
+        if worker.is_none() {
+            shared.lock().worker_stopped = true;
+        }
         Self {
             shared,
             inner,
@@ -146,6 +190,7 @@ impl BoundedQueue {
     /// Enqueues `envelope`, or drops it (recorded as `queue_overflow`) when
     /// the count bound is reached. Never blocks on I/O, never serializes.
     pub(crate) fn push(&self, envelope: Envelope) {
+        self.shared.tally.accepted();
         let mut state = self.shared.lock();
         if state.shutdown || state.waiting() >= self.shared.limits.max_envelopes {
             self.shared.drop_envelope(&mut state, &envelope);
@@ -164,9 +209,8 @@ impl BoundedQueue {
         self.shared.lock().dropped
     }
 
-    /// Waits until everything queued has been handed over and sent, up to `timeout`.
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+    /// Waits until everything queued has been handed over and sent, up to `deadline`.
+    pub(crate) fn flush(&self, deadline: Instant) -> bool {
         let mut state = self.shared.lock();
         if !state.is_drained() {
             // Don't wait for the worker's nap to end.
@@ -189,18 +233,53 @@ impl BoundedQueue {
         self.inner.flush(left)
     }
 
-    /// Flushes, then stops the worker and the inner transport.
-    pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
-        let started = Instant::now();
-        let flushed = self.flush(timeout);
-        self.shared.lock().shutdown = true;
+    /// Flushes until `deadline`, then stops the worker and the inner
+    /// transport. Returns by the deadline (give or take the bookkeeping),
+    /// whatever the network does; returns whether everything was sent.
+    pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
+        let flushed = self.flush(deadline);
+        {
+            let mut state = self.shared.lock();
+            state.shutdown = true;
+            if !flushed {
+                // Too late for what still waits: the tally counts it lost.
+                state.abandoned = true;
+                state.intake.clear();
+                state.ready.clear();
+                state.bytes = 0;
+            }
+        }
         self.shared.work.notify_all();
+        // Abandons what the inner transport still holds once the time is up.
+        let sent = self
+            .inner
+            .shutdown(deadline.saturating_duration_since(Instant::now()));
+        self.join_worker_until(deadline);
+        flushed && sent
+    }
+
+    /// Joins the worker if it stops by `deadline`; otherwise lets it go (it
+    /// exits on its own once the inner transport returns).
+    fn join_worker_until(&self, deadline: Instant) {
+        let mut state = self.shared.lock();
+        while !state.worker_stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .shared
+                .idle
+                .wait_timeout(state, left)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        let stopped = state.worker_stopped;
+        drop(state);
         let worker = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(worker) = worker {
+        if let Some(worker) = worker.filter(|_| stopped) {
             let _ = worker.join();
         }
-        let left = timeout.saturating_sub(started.elapsed());
-        self.inner.shutdown(left) && flushed
     }
 }
 
@@ -212,6 +291,7 @@ impl Drop for BoundedQueue {
 }
 
 fn run_worker(shared: &Shared, inner: &dyn Transport) {
+    let _stopped = Stopped(shared);
     // Envelopes handed to the inner transport since it was last drained.
     let mut unconfirmed = 0;
     let mut intake = Vec::new();
@@ -219,6 +299,9 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
     let mut busy = false;
     loop {
         let mut state = shared.lock();
+        if state.abandoned {
+            return;
+        }
         if busy && state.ready.is_empty() && !state.shutdown {
             // Let envelopes accumulate for a moment: collecting them in
             // batches spares every request a wake-up system call.
@@ -236,13 +319,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                 // Idle: make sure what was handed over is sent before sleeping,
                 // so `flush` (which waits for `in_flight == 0`) sees it done.
                 drop(state);
-                inner.flush(Duration::from_secs(60));
-                unconfirmed = 0;
-                state = shared.lock();
-                state.in_flight = 0;
-                if state.is_drained() {
-                    shared.idle.notify_all();
-                }
+                confirm(shared, inner, &mut unconfirmed);
                 continue;
             }
             if state.is_drained() {
@@ -272,6 +349,10 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             })
             .collect();
         let mut state = shared.lock();
+        if state.abandoned {
+            // Shutdown passed its deadline meanwhile: these are lost too.
+            return;
+        }
         for (envelope, bytes) in serialized {
             state.in_flight -= 1;
             match bytes {
@@ -297,16 +378,35 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         }
         if unconfirmed >= FORWARD_BATCH {
             // Back-pressure: wait until the inner transport has sent what it
-            // holds, so its small channel never overflows. A long timeout only
-            // matters when the network hangs; requests have their own timeouts.
-            inner.flush(Duration::from_secs(60));
-            unconfirmed = 0;
-            let mut state = shared.lock();
-            state.in_flight = 0;
-            if state.is_drained() {
-                shared.idle.notify_all();
-            }
+            // holds, so its small channel never overflows.
+            confirm(shared, inner, &mut unconfirmed);
         }
+    }
+}
+
+/// Waits until the inner transport has sent the `unconfirmed` envelopes it
+/// was handed (each request has its own timeout; shutdown makes the inner
+/// transport abandon them), then marks them done.
+fn confirm(shared: &Shared, inner: &dyn Transport, unconfirmed: &mut usize) {
+    let sent = inner.flush(CONFIRM_TIMEOUT);
+    if sent && shared.confirmation == Confirmation::ByFlush {
+        shared.tally.delivered(*unconfirmed as u64);
+    }
+    *unconfirmed = 0;
+    let mut state = shared.lock();
+    state.in_flight = 0;
+    if state.is_drained() {
+        shared.idle.notify_all();
+    }
+}
+
+/// Tells `join_worker_until` that the worker has exited, however it exits.
+struct Stopped<'a>(&'a Shared);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.lock().worker_stopped = true;
+        self.0.idle.notify_all();
     }
 }
 
@@ -360,6 +460,46 @@ mod tests {
         }
     }
 
+    fn queue_for(inner: Arc<dyn Transport>, limits: QueueLimits) -> BoundedQueue {
+        let tally = Arc::new(Tally::default());
+        BoundedQueue::new(
+            inner,
+            limits,
+            Recorder::default(),
+            tally,
+            Confirmation::ByFlush,
+        )
+    }
+
+    fn in_secs(secs: u64) -> Instant {
+        Instant::now() + Duration::from_secs(secs)
+    }
+
+    /// An inner transport whose network never answers: a flush waits for
+    /// its whole timeout and fails, as the HTTP transport's would while a
+    /// request hangs (up to the worker's long confirm timeout).
+    #[derive(Default)]
+    struct BlackHole {
+        received: AtomicUsize,
+        shut_down: AtomicUsize,
+    }
+
+    impl Transport for BlackHole {
+        fn send_envelope(&self, _: Envelope) {
+            self.received.fetch_add(1, Ordering::SeqCst);
+        }
+
+        fn flush(&self, timeout: Duration) -> bool {
+            std::thread::sleep(timeout);
+            false
+        }
+
+        fn shutdown(&self, _: Duration) -> bool {
+            self.shut_down.fetch_add(1, Ordering::SeqCst);
+            false
+        }
+    }
+
     fn event_envelope(message: &str) -> Envelope {
         let event = Event {
             message: Some(message.to_owned()),
@@ -373,11 +513,11 @@ mod tests {
     #[test]
     fn a_burst_of_3000_within_the_default_bounds_is_delivered_in_full() {
         let inner = Arc::new(SlowCounting::default());
-        let queue = BoundedQueue::new(inner.clone(), QueueLimits::default(), Recorder::default());
+        let queue = queue_for(inner.clone(), QueueLimits::default());
         for i in 0..3000 {
             queue.push(event_envelope(&format!("error {i}")));
         }
-        assert!(queue.flush(Duration::from_secs(30)));
+        assert!(queue.flush(in_secs(30)));
         assert_eq!(inner.received.load(Ordering::SeqCst), 3000);
         assert_eq!(queue.dropped(), 0);
     }
@@ -389,11 +529,11 @@ mod tests {
             max_envelopes: 5,
             max_bytes: usize::MAX,
         };
-        let queue = BoundedQueue::new(inner.clone(), limits, Recorder::default());
+        let queue = queue_for(inner.clone(), limits);
         for i in 0..200 {
             queue.push(event_envelope(&format!("error {i}")));
         }
-        assert!(queue.flush(Duration::from_secs(10)));
+        assert!(queue.flush(in_secs(10)));
         let received = inner.received.load(Ordering::SeqCst) as u64;
         assert!(
             queue.dropped() > 0,
@@ -410,9 +550,9 @@ mod tests {
             max_envelopes: usize::MAX,
             max_bytes: one / 2,
         };
-        let queue = BoundedQueue::new(inner.clone(), limits, Recorder::default());
+        let queue = queue_for(inner.clone(), limits);
         queue.push(event_envelope("x"));
-        assert!(queue.flush(Duration::from_secs(5)));
+        assert!(queue.flush(in_secs(5)));
         assert_eq!(inner.received.load(Ordering::SeqCst), 0);
         assert_eq!(queue.dropped(), 1);
     }
@@ -426,11 +566,11 @@ mod tests {
             max_envelopes: usize::MAX,
             max_bytes: one * 2,
         };
-        let queue = BoundedQueue::new(inner.clone(), limits, Recorder::default());
+        let queue = queue_for(inner.clone(), limits);
         for _ in 0..100 {
             queue.push(event_envelope("same size"));
         }
-        assert!(queue.flush(Duration::from_secs(10)));
+        assert!(queue.flush(in_secs(10)));
         let received = inner.received.load(Ordering::SeqCst) as u64;
         assert_eq!(received + queue.dropped(), 100);
     }
@@ -441,5 +581,68 @@ mod tests {
         let mut bytes = Vec::new();
         envelope.to_writer(&mut bytes).unwrap();
         assert_eq!(serialized_len(&envelope), bytes.len());
+    }
+
+    #[test]
+    fn shutdown_returns_by_its_deadline_when_the_network_hangs_and_counts_the_rest_lost() {
+        let inner = Arc::new(BlackHole::default());
+        let tally = Arc::new(Tally::default());
+        let queue = Arc::new(BoundedQueue::new(
+            inner.clone(),
+            QueueLimits::default(),
+            Recorder::default(),
+            Arc::clone(&tally),
+            Confirmation::ByFlush,
+        ));
+        for i in 0..1000 {
+            queue.push(event_envelope(&format!("error {i}")));
+        }
+        // The worker hands a batch over and then waits (for minutes) on a
+        // flush that never succeeds. Shutdown must not wait for it.
+        let stopper = Arc::clone(&queue);
+        let (done, returned) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_millis(300);
+            let _ = done.send(stopper.shutdown(deadline));
+        });
+        // A generous bound, not a measurement: the old shutdown joined the worker.
+        let sent = returned
+            .recv_timeout(Duration::from_secs(20))
+            .expect("shutdown returned although the network never answered");
+        assert!(!sent, "nothing was sent");
+        assert_eq!(inner.shut_down.load(Ordering::SeqCst), 1);
+        let report = tally.close(!sent);
+        assert_eq!(
+            (report.accepted, report.delivered, report.lost),
+            (1000, 0, 1000)
+        );
+        // What was left in the queue is gone, not sent later.
+        let state = queue.shared.lock();
+        assert!(state.intake.is_empty() && state.ready.is_empty());
+        assert!(inner.received.load(Ordering::SeqCst) <= FORWARD_BATCH);
+    }
+
+    #[test]
+    fn a_shutdown_within_the_deadline_joins_the_worker_and_counts_everything_delivered() {
+        let inner = Arc::new(SlowCounting::default());
+        let tally = Arc::new(Tally::default());
+        let queue = BoundedQueue::new(
+            inner.clone(),
+            QueueLimits::default(),
+            Recorder::default(),
+            Arc::clone(&tally),
+            Confirmation::ByFlush,
+        );
+        for i in 0..100 {
+            queue.push(event_envelope(&format!("error {i}")));
+        }
+        assert!(queue.shutdown(in_secs(30)));
+        assert!(queue.shared.lock().worker_stopped);
+        assert!(queue.worker.lock().unwrap().is_none(), "joined");
+        let report = tally.close(false);
+        assert_eq!(
+            (report.accepted, report.delivered, report.lost),
+            (100, 100, 0)
+        );
     }
 }
