@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
-use lookout_core::{Engine, RequestHead, ResponseHead};
-use lookout_policy::Settings;
 use lookout_core::delivery::Delivery;
 use lookout_core::testing::WiredEngine;
+use lookout_core::{Engine, RequestHead, ResponseHead};
+use lookout_policy::Settings;
 use lookout_tests::receiver::Receiver;
-use sentry_core::protocol::EnvelopeItem;
 use sentry_core::Client;
+use sentry_core::protocol::EnvelopeItem;
 
 /// An engine with a real client sending to `receiver`, configured by `vars`.
 fn engine(receiver: &Receiver, vars: &[(&str, &str)]) -> (Engine, Arc<Client>) {

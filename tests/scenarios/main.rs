@@ -15,6 +15,7 @@ mod axum_app;
 mod cases;
 mod fixture;
 mod harness;
+mod parity;
 
 /// Generates one `#[tokio::test]` per scenario for a harness.
 macro_rules! scenarios {
@@ -51,3 +52,13 @@ macro_rules! scenarios {
 
 #[cfg(feature = "axum")]
 scenarios!(axum: crate::axum_app::Axum);
+
+/// Two runs on the same framework have the same shape: the comparison
+/// neutralises everything that differs per request by nature (a field it
+/// missed would fail here, before it could hide a real difference between
+/// frameworks).
+#[cfg(feature = "axum")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parity_shapes_are_stable_across_runs() {
+    parity::same_shape::<axum_app::Axum, axum_app::Axum>().await;
+}

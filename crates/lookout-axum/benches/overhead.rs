@@ -38,8 +38,9 @@ use http::Request;
 use http_body_util::BodyExt;
 use lookout_core::Engine;
 use lookout_core::delivery::Delivery;
+use lookout_core::testing::{Discard, WiredEngine};
 use lookout_policy::Settings;
-use sentry_core::{ClientOptions, Envelope, Hub, Transport, TransportFactory};
+use sentry_core::{ClientOptions, Envelope, Hub, Transport};
 use sentry_tower::{NewSentryLayer, SentryHttpLayer};
 use tower::ServiceExt;
 
@@ -48,25 +49,6 @@ const SENTRY_TRACE: &str = "771a43a4192642f0b136d5159a501700-a8c2d5f4e3b21907-1"
 const BAGGAGE: &str = "sentry-trace_id=771a43a4192642f0b136d5159a501700,\
     sentry-public_key=5d0c5ba5e11b4c40a3b1a3e5f0a8d9c1,sentry-sample_rate=1,\
     sentry-sample_rand=0.250000,sentry-sampled=true,sentry-environment=production";
-
-/// Drops every envelope.
-#[derive(Clone)]
-struct Null;
-
-impl Transport for Null {
-    fn send_envelope(&self, envelope: Envelope) {
-        black_box(envelope);
-    }
-}
-
-impl TransportFactory for Null {
-    fn create_transport_with_options(
-        &self,
-        _options: sentry_core::TransportOptions,
-    ) -> Arc<dyn Transport> {
-        Arc::new(Null)
-    }
-}
 
 async fn user(Path(id): Path<u32>) -> String {
     format!("user {id}")
@@ -83,16 +65,11 @@ fn engine(rate: &str) -> Engine {
         ("SENTRY_TRACES_SAMPLE_RATE", rate),
     ])
     .expect("valid settings");
-    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Engine::builder()
-        .settings(&settings)
-        .origin(lookout_axum::ORIGIN)
-        .hub(Arc::clone(&hub))
-        .build();
-    let options =
-        lookout.client_options(&settings, Delivery::send().with_transport(Arc::new(Null)));
-    hub.bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
-    lookout
+    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
+    WiredEngine::new(&settings, delivery, |builder| {
+        builder.origin(lookout_axum::ORIGIN)
+    })
+    .engine
 }
 
 /// A layer that does nothing but wrap the response body in its own type:

@@ -16,18 +16,10 @@ use axum::{Router, routing::get};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use lookout_core::delivery::Delivery;
+use lookout_core::testing::{Discard, WiredEngine};
 use lookout_core::{Engine, RequestHead, ResponseHead};
 use lookout_policy::Settings;
-use sentry_core::{Envelope, Hub, Transport};
 use tower::ServiceExt;
-
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, envelope: Envelope) {
-        drop(envelope);
-    }
-}
 
 fn engine(rate: &str) -> Engine {
     let settings = Settings::from_vars([
@@ -36,15 +28,8 @@ fn engine(rate: &str) -> Engine {
         ("SENTRY_TRACES_SAMPLE_RATE", rate),
     ])
     .unwrap();
-    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Engine::builder()
-        .settings(&settings)
-        .hub(Arc::clone(&hub))
-        .build();
     let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    let options = lookout.client_options(&settings, delivery);
-    hub.bind_client(Some(Arc::new(sentry_core::Client::with_options(options))));
-    lookout
+    WiredEngine::new(&settings, delivery, |builder| builder).engine
 }
 
 async fn user(Path(id): Path<u32>) -> String {

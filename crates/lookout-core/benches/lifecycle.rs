@@ -6,19 +6,10 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use lookout_core::delivery::Delivery;
-use lookout_core::testing::TEST_DSN;
+use lookout_core::testing::{Discard, TEST_DSN, WiredEngine};
 use lookout_core::{Engine, RequestHead, ResponseHead};
 use lookout_policy::Settings;
-use sentry_core::{Client, Envelope, Hub, Transport};
-
-/// Drops envelopes: the benchmark measures lookout, not a transport.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, envelope: Envelope) {
-        std::hint::black_box(envelope);
-    }
-}
+use sentry_core::Hub;
 
 /// An engine with a client bound to its own Hub, sampling at `rate`.
 fn engine(rate: &str) -> (Engine, Arc<Hub>) {
@@ -28,15 +19,9 @@ fn engine(rate: &str) -> (Engine, Arc<Hub>) {
         ("SENTRY_TRACES_SAMPLE_RATE", rate),
     ])
     .expect("valid settings");
-    let hub = Arc::new(Hub::new(None, Arc::new(Default::default())));
-    let lookout = Engine::builder()
-        .settings(&settings)
-        .hub(Arc::clone(&hub))
-        .build();
     let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    let client = Client::with_options(lookout.client_options(&settings, delivery));
-    hub.bind_client(Some(Arc::new(client)));
-    (lookout, hub)
+    let wired = WiredEngine::new(&settings, delivery, |builder| builder);
+    (wired.engine, wired.hub)
 }
 
 fn one(lookout: &Engine, headers: &HeaderMap) {

@@ -61,9 +61,12 @@
 //! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
 //! - `testing` (feature `test`): capture what would be sent, for your own tests.
 //!
-//! The cost model: without a client a request costs one allocation (its
-//! context, which holds the request id); with a client, an unsampled request
-//! that captures nothing costs five. Both are asserted in tests.
+//! The cost model: without a client a request costs at most two heap
+//! allocations (its context, which holds the request id); with a client, an
+//! unsampled request that captures nothing at most four (adding the
+//! request's own Hub); a sampled one at most fifty, most of them
+//! sentry-core's transaction. The budgets are asserted in
+//! `tests/allocations.rs`.
 //!
 //! # Feature flags
 //!

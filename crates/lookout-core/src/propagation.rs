@@ -151,15 +151,3 @@ pub(crate) fn engine_of(ctx: &RequestContext) -> Arc<Shared> {
     ctx.owner::<Shared>()
         .unwrap_or_else(|| Arc::clone(&Engine::global().engine))
 }
-
-impl Engine {
-    /// The trace headers for an outgoing request from the current request;
-    /// see [`outgoing_headers`].
-    pub fn outgoing_headers(
-        &self,
-        url: &str,
-        existing_baggage: Option<&str>,
-    ) -> Option<OutgoingHeaders> {
-        outgoing_headers(url, existing_baggage)
-    }
-}

@@ -88,7 +88,7 @@ pub(crate) async fn hop(client: &reqwest::Client, calls: &[HopCall]) -> Result<(
     for call in calls {
         let mut headers = http::HeaderMap::new();
         // The one line a service adds to its HTTP client calls.
-        lookout::core::inject_headers(&call.url, &mut headers);
+        lookout::engine::inject_headers(&call.url, &mut headers);
         let arguments = if call.arguments.is_null() {
             json!([])
         } else {

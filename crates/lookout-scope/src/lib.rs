@@ -17,7 +17,8 @@
 //!
 //! // lookout-core validates or generates the id when a request arrives.
 //! let request_id = RequestId::parse("req-7f3a")?;
-//! // lookout-core installs this hook on the client it builds.
+//! // Using lookout-scope alone: this hook puts the request on each event.
+//! // (lookout-core applies the request in its own `before_send` instead.)
 //! let mut options = ClientOptions::default();
 //! options.before_send = Some(Arc::new(lookout_scope::apply_to_event));
 //! let events = with_captured_events_options(|| {

@@ -32,7 +32,7 @@ use crate::tracing_options::TracingOptions;
 ///
 /// let settings = lookout::policy::Settings::from_vars([("SENTRY_ENVIRONMENT", "production")])?;
 /// let subscriber = tracing_subscriber::registry()
-///     .with(lookout::tracing_layers(&settings, lookout::TracingOptions::new()));
+///     .with(lookout::subscriber::tracing_layers(&settings, lookout::TracingOptions::new()));
 /// tracing::subscriber::with_default(subscriber, || tracing::info!("ready"));
 /// # Ok::<(), lookout::ConfigError>(())
 /// ```
@@ -68,7 +68,7 @@ where
 ///
 /// let subscriber = tracing_subscriber::registry()
 ///     .with(tracing_subscriber::fmt::layer())
-///     .with(lookout::sentry_layer(&lookout::TracingOptions::new()));
+///     .with(lookout::subscriber::sentry_layer(&lookout::TracingOptions::new()));
 /// # let _ = subscriber;
 /// ```
 pub fn sentry_layer<S>(options: &TracingOptions) -> impl Layer<S> + Send + Sync + use<S>

@@ -21,8 +21,8 @@
 //!     // With the `axum` feature: `Router::new().layer(lookout::axum::layer())`.
 //!     // Adapters do this for each request:
 //!     let headers = http::HeaderMap::new();
-//!     let request = lookout::core::Engine::global()
-//!         .begin(&lookout::core::RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+//!     let request = lookout::engine::Engine::global()
+//!         .begin(&lookout::engine::RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
 //!     let span = request.tracing_span();
 //!     request.context().enter(|| {
 //!         let _in_request = span.enter();
@@ -30,7 +30,7 @@
 //!         // Logged with request_id and trace_id; a breadcrumb on this request.
 //!         tracing::info!("loading user");
 //!     });
-//!     let finished = request.finish(&lookout::core::ResponseHead::new(http::StatusCode::OK), None, None);
+//!     let finished = request.finish(&lookout::engine::ResponseHead::new(http::StatusCode::OK));
 //!     finished.body.complete();
 //!     Ok(())
 //! }
@@ -93,25 +93,29 @@
 //! let guard = lookout::init!(lookout::Options::new().install_subscriber(false))?;
 //! tracing_subscriber::registry()
 //!     // Log lines + Sentry, as `init` would install them:
-//!     .with(lookout::tracing_layers(guard.settings(), lookout::TracingOptions::new()))
+//!     .with(lookout::subscriber::tracing_layers(guard.settings(), lookout::TracingOptions::new()))
 //!     .init();
 //! // Or keep your own fmt layer and add only the Sentry part:
 //! // .with(my_fmt_layer.with_filter(lookout::TracingOptions::new().env_filter()))
-//! // .with(lookout::sentry_layer(&lookout::TracingOptions::new()))
+//! // .with(lookout::subscriber::sentry_layer(&lookout::TracingOptions::new()))
 //! # Ok::<(), lookout::ConfigError>(())
 //! ```
 //!
 //! Keep `lookout::request=info` enabled in your own filter
 //! ([`TracingOptions::env_filter`] adds it) so log lines carry the ids.
 //!
-//! # Re-exports
+//! # What lives where
 //!
-//! The building blocks are re-exported as modules: [`headers`]
-//! (`sentry-trace`, `baggage`, `traceparent`, request ids), [`policy`]
-//! (settings, sampling, scrubbing), [`scope`] (the per-request context),
-//! [`classify`] (which failures become events, e.g.
-//! [`classify::by_type`]) and [`core`] (the request lifecycle adapters
-//! use). Adapters are re-exported behind features.
+//! The root holds what a service meets first: [`init`], [`init!`],
+//! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
+//! [`ConfigError`], [`User`], [`identify`], [`current`]. The rest lives in
+//! modules: [`subscriber`] (lookout's `tracing` layers, for your own
+//! subscriber), [`engine`] (lookout-core: the request lifecycle, the adapter
+//! toolkit, outgoing propagation, delivery), and the building blocks
+//! [`headers`] (`sentry-trace`, `baggage`, `traceparent`, request ids),
+//! [`policy`] (settings, sampling, scrubbing), [`scope`] (the per-request
+//! context) and [`classify`] (which failures become events, e.g.
+//! [`classify::by_type`]). Adapters are modules behind features.
 //!
 //! # Feature flags
 //!
@@ -136,12 +140,21 @@ mod request_spans;
 mod tracing_options;
 
 pub use init::{Guard, init, init_with};
-pub use layers::{sentry_layer, tracing_layers};
 pub use options::Options;
-pub use tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES, TracingOptions};
+pub use tracing_options::TracingOptions;
+
+/// lookout's `tracing` layers, for a service that builds its own subscriber
+/// (`Options::install_subscriber(false)`).
+pub mod subscriber {
+    pub use crate::layers::{sentry_layer, tracing_layers};
+    pub use crate::tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES};
+}
 
 pub use lookout_classify as classify;
-pub use lookout_core as core;
+/// The request lifecycle (`lookout-core`): the [`Engine`](engine::Engine),
+/// the adapter [`toolkit`](engine::toolkit), outgoing propagation
+/// ([`inject_headers`](engine::inject_headers)) and delivery.
+pub use lookout_core as engine;
 pub use lookout_headers as headers;
 pub use lookout_policy as policy;
 pub use lookout_scope as scope;
@@ -155,8 +168,7 @@ pub use lookout_axum as axum;
 #[cfg(feature = "test")]
 pub use lookout_core::testing;
 
-pub use lookout_core::Engine;
-pub use lookout_policy::{ConfigError, LogFormat, Settings};
+pub use lookout_policy::{ConfigError, LogFormat};
 pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};
 
 /// The README's quick start, compiled as a doctest so it never drifts.

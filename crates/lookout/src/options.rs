@@ -183,7 +183,7 @@ impl Options {
     /// [`core::collecting_console`](lookout_core::collecting_console).
     ///
     /// ```
-    /// let (sink, lines) = lookout::core::collecting_console();
+    /// let (sink, lines) = lookout::engine::collecting_console();
     /// let options = lookout::Options::new().console_sink(sink);
     /// # let _ = (options, lines);
     /// ```

@@ -8,7 +8,7 @@
 mod buffer;
 
 use http::{HeaderMap, StatusCode};
-use lookout::core::{Engine, RequestHead, ResponseHead};
+use lookout::engine::{Engine, RequestHead, ResponseHead};
 use lookout::{Options, TracingOptions};
 
 #[test]

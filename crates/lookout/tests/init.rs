@@ -4,7 +4,7 @@
 //! process environment (settings come from `Options::vars`).
 
 use http::{HeaderMap, StatusCode};
-use lookout::core::{Engine, RequestHead, ResponseHead};
+use lookout::engine::{Engine, RequestHead, ResponseHead};
 use lookout::{Options, TracingOptions};
 
 const SECRET_DSN: &str =
@@ -12,7 +12,7 @@ const SECRET_DSN: &str =
 
 #[test]
 fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
-    let (sink, lines) = lookout::core::collecting_console();
+    let (sink, lines) = lookout::engine::collecting_console();
     let guard = lookout::init!(
         Options::new()
             .vars([("SENTRY_ENVIRONMENT", "development")])
@@ -23,7 +23,8 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
     .expect("valid settings");
     assert!(guard.is_active());
     assert!(guard.subscriber_installed());
-    let release = format!("lookout@{}", env!("CARGO_PKG_VERSION"));
+    // `init!` names the release after the calling package (here the facade itself).
+    let release = format!("lookout-sentry@{}", env!("CARGO_PKG_VERSION"));
     assert_eq!(
         guard.settings().release.value.as_deref(),
         Some(release.as_str())

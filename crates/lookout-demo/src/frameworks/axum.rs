@@ -5,7 +5,7 @@
 //! - `CurrentRequest::identify` once authentication knows the user;
 //! - errors that implement `IntoResponse` through `Reported::attach`, so the
 //!   classifiers see them by type;
-//! - `lookout::core::inject_headers` on outgoing calls (in [`crate::routes::hop`]).
+//! - `lookout::engine::inject_headers` on outgoing calls (in [`crate::routes::hop`]).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

@@ -1,5 +1,5 @@
 //! The tracing integration through the capture helper: the subscriber
-//! `lookout::init` installs (built with `lookout::tracing_layers`), set as
+//! `lookout::init` installs (built with `lookout::subscriber::tracing_layers`), set as
 //! the thread's default only for the test, over a `TestLookout` whose
 //! client lives on a Hub of its own.
 
@@ -256,7 +256,7 @@ fn levels_are_configurable() {
     use tracing_subscriber::layer::SubscriberExt as _;
 
     let test = TestLookout::new();
-    let subscriber = tracing_subscriber::registry().with(lookout::sentry_layer(
+    let subscriber = tracing_subscriber::registry().with(lookout::subscriber::sentry_layer(
         &lookout::TracingOptions::new()
             .event_level(tracing::Level::WARN)
             .breadcrumb_level(None),

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use http::{HeaderMap, StatusCode};
 use lookout::TracingOptions;
-use lookout::core::{InFlight, RequestHead, ResponseHead};
+use lookout::engine::{InFlight, RequestHead, ResponseHead};
 use lookout::testing::TestLookout;
 use tracing::Instrument as _;
 use tracing::Subscriber;
@@ -16,7 +16,7 @@ use crate::buffer::Buffer;
 /// writing log lines to the returned buffer (never the global subscriber).
 pub(crate) fn subscriber(test: &TestLookout) -> (impl Subscriber + Send + Sync, Buffer) {
     let buffer = Buffer::default();
-    let layers = lookout::tracing_layers(
+    let layers = lookout::subscriber::tracing_layers(
         test.settings(),
         TracingOptions::new().filter("info").writer(buffer.clone()),
     );
