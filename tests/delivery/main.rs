@@ -92,3 +92,58 @@ async fn what_a_bounded_queue_drops_is_reported_as_queue_overflow() {
         "every dropped error is reported as queue_overflow"
     );
 }
+
+/// One failing request through `test`'s engine.
+fn failing_request_with(test: &lookout_core::testing::TestLookout) {
+    failing_request(test.engine());
+}
+
+#[test]
+fn requests_are_served_while_spotlight_is_down_and_copies_arrive_once_it_is_up() {
+    // A free loopback port with nothing listening on it yet.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}/stream");
+    let test = lookout_core::testing::TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())])
+        .unwrap();
+    for _ in 0..50 {
+        failing_request_with(&test);
+    }
+    assert_eq!(
+        test.events().len(),
+        50,
+        "every request served and its event sent"
+    );
+    let stats = test
+        .delivery()
+        .stats()
+        .spotlight()
+        .expect("spotlight is on");
+    assert!(stats.failures() >= 1, "the sidecar was down");
+    assert_eq!(stats.delivered(), 0);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // The sidecar comes up on the same address.
+    let sidecar = runtime.block_on(Receiver::start_on(addr));
+    // The pipeline backs off (0.5 s, 1 s, ...): keep serving until a copy gets through.
+    for _ in 0..200 {
+        failing_request_with(&test);
+        test.flush();
+        if !sidecar.envelopes().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let event = sidecar
+        .events()
+        .into_iter()
+        .next()
+        .expect("spotlight copies arrive once the sidecar is up");
+    assert_eq!(event.tags["http.route"], "/fail");
+}

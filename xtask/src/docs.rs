@@ -104,7 +104,7 @@ pub(crate) fn configuration() -> String {
     out.push_str(
         "lookout reads its settings from environment variables; `lookout::init()` resolves them \
          once at startup and prints a one-line summary. Code can set the same settings through \
-         `lookout_policy::Options` (`lookout::init_with`).\n\n\
+         `lookout_policy::Overrides` (`lookout::init_with`).\n\n\
          A value comes from, in order: code, its environment variable, the default of the \
          environment's profile, the plain default. An empty variable counts as unset. An invalid \
          value is an error naming the variable, the value and what is accepted (for example \

@@ -3,7 +3,7 @@
 use sentry_core::Level;
 use sentry_core::protocol::{Breadcrumb, Map, Value};
 
-use crate::event::{ERROR_TYPE_TAG, ROUTE_TAG};
+use crate::tags;
 use crate::{Action, Decision, Outcome};
 
 /// The breadcrumb to add to the request's scope, or `None` when `decision` is not
@@ -48,10 +48,10 @@ pub fn breadcrumb(outcome: &Outcome<'_>, decision: &Decision) -> Option<Breadcru
         data.insert("reason".to_owned(), Value::from(reason));
     }
     if let Some(route) = outcome.route() {
-        data.insert(ROUTE_TAG.to_owned(), Value::from(route));
+        data.insert(tags::ROUTE.to_owned(), Value::from(route));
     }
     if let Some(error_type) = decision.error_type() {
-        data.insert(ERROR_TYPE_TAG.to_owned(), Value::from(error_type));
+        data.insert(tags::ERROR_TYPE.to_owned(), Value::from(error_type));
     }
     data.insert(
         "latency_ms".to_owned(),

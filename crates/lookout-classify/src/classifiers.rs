@@ -10,15 +10,7 @@ use std::sync::Arc;
 use crate::type_name::{short_type_name, truncate_tag};
 use crate::verdict::Kind;
 use crate::{Classifier, Decision, Outcome, Panics, StatusCodes, Verdict};
-
-/// `error_type` of a captured error that no rule named.
-pub const UNHANDLED: &str = "unhandled";
-
-/// `error_type` of a failure that is only a status code, without an error or a panic.
-pub const HTTP_STATUS: &str = "http_status";
-
-/// Tag carrying the Rust type name of an error that only the fallback caught.
-pub const RUST_TYPE_TAG: &str = "error.rust_type";
+use crate::{error_types, tags};
 
 /// A chain of classifiers: the first that returns a verdict wins, the defaults come last.
 ///
@@ -180,7 +172,7 @@ fn complete(outcome: &Outcome<'_>, winner: Option<Verdict>, base: Verdict) -> De
     let error_type = match error_type {
         Some(name) => Some(name),
         None if action == crate::Action::Ignore => None,
-        None if panicked => Some(Cow::Borrowed(crate::panics::PANIC)),
+        None if panicked => Some(Cow::Borrowed(error_types::PANIC)),
         None => match outcome.error() {
             Some(error) => {
                 handled = false;
@@ -188,10 +180,10 @@ fn complete(outcome: &Outcome<'_>, winner: Option<Verdict>, base: Verdict) -> De
                     Some(name) if !name.contains("dyn ") => name.trim_start_matches('&').to_owned(),
                     _ => short_type_name(error).into_owned(),
                 };
-                tags.insert(RUST_TYPE_TAG.to_owned(), truncate_tag(rust_type));
-                Some(Cow::Borrowed(UNHANDLED))
+                tags.insert(tags::RUST_TYPE.to_owned(), truncate_tag(rust_type));
+                Some(Cow::Borrowed(error_types::UNHANDLED))
             }
-            None => Some(Cow::Borrowed(HTTP_STATUS)),
+            None => Some(Cow::Borrowed(error_types::HTTP_STATUS)),
         },
     };
 

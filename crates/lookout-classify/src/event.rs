@@ -10,20 +10,13 @@ use std::error::Error;
 use sentry_core::protocol::{Event, Exception, Map, Mechanism, Request, Url, Value};
 
 use crate::type_name::{short_type_name, split_type_name, truncate_tag};
-use crate::{Action, Decision, Outcome};
+use crate::{Action, Decision, Outcome, tags};
 
 /// Mechanism type of exceptions from errors returned by a handler.
 pub const MECHANISM: &str = "lookout";
 
 /// Mechanism type (and exception type) of a panic.
 pub const PANIC_MECHANISM: &str = "panic";
-
-/// Tag: the decision's `error_type`.
-pub const ERROR_TYPE_TAG: &str = "error_type";
-/// Tag: the response status as a number.
-pub const STATUS_CODE_TAG: &str = "http.status_code";
-/// Tag: the route template.
-pub const ROUTE_TAG: &str = "http.route";
 
 /// The event to send for `outcome`, or `None` when `decision` is not a capture.
 ///
@@ -106,18 +99,18 @@ pub fn event(outcome: &Outcome<'_>, decision: &Decision) -> Option<Event<'static
     }
     if let Some(error_type) = decision.error_type() {
         event.tags.insert(
-            ERROR_TYPE_TAG.to_owned(),
+            tags::ERROR_TYPE.to_owned(),
             truncate_tag(error_type.to_owned()),
         );
     }
     event.tags.insert(
-        STATUS_CODE_TAG.to_owned(),
+        tags::STATUS_CODE.to_owned(),
         outcome.status().as_str().to_owned(),
     );
     if let Some(route) = outcome.route() {
         event
             .tags
-            .insert(ROUTE_TAG.to_owned(), truncate_tag(route.to_owned()));
+            .insert(tags::ROUTE.to_owned(), truncate_tag(route.to_owned()));
     }
     if let Some(fingerprint) = decision.fingerprint() {
         event.fingerprint = Cow::Owned(fingerprint.to_vec());

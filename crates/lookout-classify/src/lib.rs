@@ -64,24 +64,24 @@ mod by_type;
 mod classifier;
 mod classifiers;
 mod decision;
+pub mod error_types;
 mod event;
 mod outcome;
 mod panics;
 mod span_status;
 mod status_codes;
+pub mod tags;
 mod type_name;
 mod verdict;
 
 pub use crate::breadcrumb::breadcrumb;
 pub use crate::by_type::{ByType, by_type};
 pub use crate::classifier::Classifier;
-pub use crate::classifiers::{Classifiers, HTTP_STATUS, RUST_TYPE_TAG, UNHANDLED};
+pub use crate::classifiers::Classifiers;
 pub use crate::decision::Decision;
-pub use crate::event::{
-    ERROR_TYPE_TAG, MECHANISM, PANIC_MECHANISM, ROUTE_TAG, STATUS_CODE_TAG, event,
-};
+pub use crate::event::{MECHANISM, PANIC_MECHANISM, event};
 pub use crate::outcome::{Chain, Outcome, panic_message};
-pub use crate::panics::{PANIC, Panics};
+pub use crate::panics::Panics;
 pub use crate::span_status::{dropped_span_status, span_status};
 pub use crate::status_codes::StatusCodes;
 pub use crate::verdict::{Action, Verdict};

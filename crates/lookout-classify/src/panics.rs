@@ -4,9 +4,6 @@ use sentry_core::Level;
 
 use crate::{Classifier, Outcome, Verdict};
 
-/// `error_type` of a panic.
-pub const PANIC: &str = "panic";
-
 /// Capture every panic at [`Level::Error`] with `error_type=panic`.
 ///
 /// [`Classifiers`](crate::Classifiers) asks this rule before any other, so no user rule
@@ -29,6 +26,6 @@ pub struct Panics;
 impl Classifier for Panics {
     fn classify(&self, outcome: &Outcome<'_>) -> Option<Verdict> {
         outcome.panic()?;
-        Some(Verdict::capture(Level::Error).error_type(PANIC))
+        Some(Verdict::capture(Level::Error).error_type(crate::error_types::PANIC))
     }
 }

@@ -183,7 +183,7 @@ impl Engine {
     /// The delivery these settings ask for (console / send / off, plus a
     /// Spotlight copy), with the queue bounds from the settings.
     pub fn delivery_for(settings: &Settings) -> Delivery {
-        use lookout_policy::Delivery as Mode;
+        use lookout_policy::DeliveryMode as Mode;
         let delivery = match settings.delivery {
             Mode::Send => Delivery::send(),
             Mode::Console => Delivery::console(),

@@ -8,15 +8,12 @@
 //! capture time, from the current request, keeps the request path free of
 //! that work when nothing is captured.
 
-use lookout_classify::ROUTE_TAG;
+use lookout_classify::tags;
 use lookout_scope::ResponseSummary;
 use sentry_core::Level;
 use sentry_core::protocol::{Breadcrumb, Event, Map, Value};
 
 use crate::engine::transaction_name;
-
-/// The tag carrying the request method.
-pub const METHOD_TAG: &str = "http.request.method";
 
 /// Adds the current request's data to `event` (a `before_send` step).
 pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
@@ -29,14 +26,14 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
     if !method.is_empty() {
         event
             .tags
-            .entry(METHOD_TAG.to_owned())
+            .entry(tags::METHOD.to_owned())
             .or_insert_with(|| method.to_owned());
     }
     let route = ctx.route();
     if let Some(route) = &route {
         event
             .tags
-            .entry(ROUTE_TAG.to_owned())
+            .entry(tags::ROUTE.to_owned())
             .or_insert_with(|| route.to_string());
         if event.transaction.is_none() {
             event.transaction = Some(transaction_name(method, route));
@@ -62,7 +59,7 @@ fn request_breadcrumb(method: &str, route: Option<&str>, response: ResponseSumma
     data.insert("method".to_owned(), Value::from(method));
     data.insert("status_code".to_owned(), Value::from(status));
     if let Some(route) = route {
-        data.insert(ROUTE_TAG.to_owned(), Value::from(route));
+        data.insert(tags::ROUTE.to_owned(), Value::from(route));
     }
     Breadcrumb {
         ty: "http".to_owned(),

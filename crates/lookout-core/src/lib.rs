@@ -98,4 +98,5 @@ pub use propagation::{OutgoingHeaders, inject_headers, outgoing_headers};
 
 // What adapters and handlers meet from the building blocks, so that an
 // adapter depends on lookout-core and its framework only.
+pub use lookout_classify::{error_types, tags};
 pub use lookout_scope::{RequestContext, RequestTrace, User};

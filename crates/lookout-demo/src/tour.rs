@@ -266,7 +266,7 @@ pub(crate) async fn run() -> Result<(), String> {
     let sink = Arc::clone(&lines);
     // With SENTRY_DSN set the tour also sends, even in development; the SDK's
     // debug output stays off unless SENTRY_DEBUG asks for it.
-    let mut policy = lookout::policy::Options::new().send_in_development(true);
+    let mut policy = lookout::policy::Overrides::new().send_in_development(true);
     if std::env::var_os("SENTRY_DEBUG").is_none() {
         policy = policy.debug(false);
     }
@@ -343,7 +343,7 @@ pub(crate) async fn run() -> Result<(), String> {
         first.stop().await;
         second.stop().await;
     }
-    if guard.settings().delivery == lookout::policy::Delivery::Send {
+    if guard.settings().delivery == lookout::policy::DeliveryMode::Send {
         println!("the events were also sent to the Sentry project of SENTRY_DSN");
     }
     if let Some(url) = &guard.settings().spotlight.value {

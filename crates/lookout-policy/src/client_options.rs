@@ -10,7 +10,7 @@ use lookout_headers::TraceId;
 use sentry_core::protocol::OrganizationId;
 use sentry_core::{ClientOptions, SessionMode, TransactionContext};
 
-use crate::delivery::Delivery;
+use crate::delivery::DeliveryMode;
 use crate::sampling::SamplingRequest;
 use crate::scrub::Scrubber;
 use crate::settings::Settings;
@@ -25,7 +25,7 @@ impl Settings {
     /// The options for a `sentry_core::Client`.
     ///
     /// - `dsn` is set only when [`delivery`](Settings::delivery) is
-    ///   [`Delivery::Send`], so a client built from these options never sends
+    ///   [`DeliveryMode::Send`], so a client built from these options never sends
     ///   from development by accident; for `Console` (and a Spotlight copy
     ///   without a DSN) lookout-core installs its own transport and DSN.
     /// - `traces_sampler` applies [`Settings::sampling`] (ignored routes,
@@ -38,9 +38,9 @@ impl Settings {
     ///   [`sessions_enabled`](Settings::sessions_enabled).
     ///
     /// ```
-    /// use lookout_policy::{Detection, Options};
+    /// use lookout_policy::{Detection, Overrides};
     ///
-    /// let settings = Options::new()
+    /// let settings = Overrides::new()
     ///     .detection(Detection::new(Some("api-1".into()), false))
     ///     .resolve([("SENTRY_DSN", "https://public@o7.ingest.sentry.io/1"), ("SENTRY_RELEASE", "api@1")])?;
     /// let options = settings.client_options();
@@ -66,7 +66,7 @@ impl Settings {
                 if decision.sampled { 1.0 } else { 0.0 }
             });
         options.dsn = match self.delivery {
-            Delivery::Send => self.dsn.value.clone(),
+            DeliveryMode::Send => self.dsn.value.clone(),
             _ => None,
         };
         options.debug = self.debug.value;

@@ -1,6 +1,6 @@
 //! The delivery mode: what happens to an event once it is captured.
 //!
-//! Policy decides the mode (see [`Delivery::decide`]); lookout-core carries
+//! Policy decides the mode (see [`DeliveryMode::decide`]); lookout-core carries
 //! it out. Spotlight is not a mode but an extra copy, kept beside it in
 //! [`Settings::spotlight`](crate::Settings::spotlight).
 
@@ -11,20 +11,20 @@ use crate::environment::Environment;
 /// What happens to captured events.
 ///
 /// ```
-/// use lookout_policy::{Delivery, Environment};
+/// use lookout_policy::{DeliveryMode, Environment};
 ///
 /// // A DSN outside development: send.
-/// assert_eq!(Delivery::decide(true, &Environment::PRODUCTION, false, false), Delivery::Send);
+/// assert_eq!(DeliveryMode::decide(true, &Environment::PRODUCTION, false, false), DeliveryMode::Send);
 /// // Development prints to the console unless sending there is switched on.
-/// assert_eq!(Delivery::decide(true, &Environment::DEVELOPMENT, false, false), Delivery::Console);
-/// assert_eq!(Delivery::decide(true, &Environment::DEVELOPMENT, true, false), Delivery::Send);
+/// assert_eq!(DeliveryMode::decide(true, &Environment::DEVELOPMENT, false, false), DeliveryMode::Console);
+/// assert_eq!(DeliveryMode::decide(true, &Environment::DEVELOPMENT, true, false), DeliveryMode::Send);
 /// // No DSN outside development: off, or the console when SENTRY_DEBUG is on.
-/// assert_eq!(Delivery::decide(false, &Environment::PRODUCTION, false, false), Delivery::Off);
-/// assert_eq!(Delivery::decide(false, &Environment::PRODUCTION, false, true), Delivery::Console);
+/// assert_eq!(DeliveryMode::decide(false, &Environment::PRODUCTION, false, false), DeliveryMode::Off);
+/// assert_eq!(DeliveryMode::decide(false, &Environment::PRODUCTION, false, true), DeliveryMode::Console);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Delivery {
+pub enum DeliveryMode {
     /// Send to the DSN over HTTP (bounded queue, honours rate limits).
     Send,
     /// Print each event as one readable line; send nothing.
@@ -33,7 +33,7 @@ pub enum Delivery {
     Off,
 }
 
-impl Delivery {
+impl DeliveryMode {
     /// Decides the mode from whether a DSN is set, the environment,
     /// `LOOKOUT_SEND_IN_DEVELOPMENT` and `SENTRY_DEBUG`.
     ///
@@ -74,7 +74,7 @@ impl Delivery {
     }
 }
 
-impl fmt::Display for Delivery {
+impl fmt::Display for DeliveryMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 /// A setting had a value lookout refuses.
 ///
-/// The message names the variable (or the [`Options`](crate::Options) setter
+/// The message names the variable (or the [`Overrides`](crate::Overrides) setter
 /// when the value came from code), the value, and what is accepted:
 ///
 /// ```
@@ -26,7 +26,7 @@ pub enum ConfigError {
     /// A value that does not have the accepted form.
     #[error("{variable}=\"{value}\": expected {expected}")]
     Invalid {
-        /// The environment variable, or `Options::<setter>` for a value set in code.
+        /// The environment variable, or `Overrides::<setter>` for a value set in code.
         variable: Cow<'static, str>,
         /// The refused value (a DSN's secret key is redacted).
         value: String,
@@ -48,7 +48,7 @@ impl ConfigError {
         }
     }
 
-    /// The variable (or `Options::<setter>`) whose value was refused.
+    /// The variable (or `Overrides::<setter>`) whose value was refused.
     #[must_use]
     pub fn variable(&self) -> &str {
         match self {

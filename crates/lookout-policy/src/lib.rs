@@ -9,11 +9,11 @@
 //!
 //! ```
 //! use lookout_headers::TraceId;
-//! use lookout_policy::{Delivery, Detection, Options, SamplingRequest};
+//! use lookout_policy::{DeliveryMode, Detection, Overrides, SamplingRequest};
 //!
 //! // Tests pass variables and machine facts explicitly; a service calls
-//! // `Settings::from_env()` (or `Options::new().app_release(..).resolve_env()`).
-//! let settings = Options::new()
+//! // `Settings::from_env()` (or `Overrides::new().app_release(..).resolve_env()`).
+//! let settings = Overrides::new()
 //!     .app_release("api@1.4.2")
 //!     .detection(Detection::new(Some("api-7f9c".into()), false))
 //!     .resolve([
@@ -21,7 +21,7 @@
 //!         ("SENTRY_TRACES_SAMPLE_RATE", "0.25"),
 //!     ])?;
 //! assert_eq!(settings.environment.value.as_str(), "production");
-//! assert_eq!(settings.delivery, Delivery::Send);
+//! assert_eq!(settings.delivery, DeliveryMode::Send);
 //! println!("{}", settings.summary());
 //!
 //! // Sampling: the same trace gets the same decision in every service.
@@ -38,13 +38,13 @@
 //! # Where values come from
 //!
 //! Every setting, its variable, default and accepted values are listed in
-//! [`SETTINGS`]. A value comes from, in order: code ([`Options`]), its
+//! [`SETTINGS`]. A value comes from, in order: code ([`Overrides`]), its
 //! environment variable, the environment's [`Profile`] default, the plain
 //! default; each [`Resolved`] value keeps its [`Source`]. The environment
 //! itself comes from code, `SENTRY_ENVIRONMENT`, then [`Detection`] (host
 //! name, then build profile); the release from code, `SENTRY_RELEASE`,
 //! `APP_VERSION`, then the application's `name@version`
-//! ([`Options::app_release`]).
+//! ([`Overrides::app_release`]).
 //!
 //! An empty variable counts as unset. An invalid one is a [`ConfigError`],
 //! even when code overrides it, and is never silently replaced by a default.
@@ -72,10 +72,10 @@ mod table;
 mod targets;
 mod value;
 
-pub use delivery::Delivery;
+pub use delivery::DeliveryMode;
 pub use environment::{Detection, Environment, Profile};
 pub use error::ConfigError;
-pub use options::{BeforeCallback, Options};
+pub use options::{BeforeCallback, Overrides};
 pub use pii::PiiPolicy;
 pub use provenance::{Detected, Resolved, Source};
 pub use sampling::{

@@ -1,7 +1,7 @@
 //! Code-level overrides: what the application sets in code, above the
 //! environment variables.
 //!
-//! Owns the builder only; [`Options::resolve`] hands over to
+//! Owns the builder only; [`Overrides::resolve`] hands over to
 //! [`Settings`](crate::Settings) for precedence and validation.
 
 use std::fmt;
@@ -22,9 +22,9 @@ pub type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
 /// left unset comes from the environment, then the profile.
 ///
 /// ```
-/// use lookout_policy::{Detection, Options, Source};
+/// use lookout_policy::{Detection, Overrides, Source};
 ///
-/// let settings = Options::new()
+/// let settings = Overrides::new()
 ///     .app_release("api@1.4.2")
 ///     .traces_sample_rate(0.2)
 ///     .detection(Detection::new(Some("web-1".into()), false))
@@ -37,7 +37,7 @@ pub type BeforeCallback<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
 #[derive(Clone, Default)]
 #[must_use]
 #[non_exhaustive]
-pub struct Options {
+pub struct Overrides {
     pub(crate) dsn: Option<String>,
     pub(crate) environment: Option<String>,
     pub(crate) release: Option<String>,
@@ -66,9 +66,9 @@ pub struct Options {
     pub(crate) detection: Option<Detection>,
 }
 
-impl fmt::Debug for Options {
+impl fmt::Debug for Overrides {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options")
+        f.debug_struct("Overrides")
             .field("dsn", &self.dsn.as_ref().map(|_| "<set>"))
             .field("environment", &self.environment)
             .field("release", &self.release)
@@ -85,7 +85,7 @@ macro_rules! setter {
         $(#[$doc])*
         ///
         /// ```
-        #[doc = concat!("let options = lookout_policy::Options::new().", stringify!($name), "(", $example, ");")]
+        #[doc = concat!("let options = lookout_policy::Overrides::new().", stringify!($name), "(", $example, ");")]
         /// ```
         pub fn $name(mut self, value: $ty) -> Self {
             self.$name = Some(value.into());
@@ -94,7 +94,7 @@ macro_rules! setter {
     };
 }
 
-impl Options {
+impl Overrides {
     /// No overrides: everything comes from the environment and the profile.
     pub fn new() -> Self {
         Self::default()
@@ -199,7 +199,7 @@ impl Options {
     /// A user sampler (see [`TracesSampler`]).
     ///
     /// ```
-    /// let options = lookout_policy::Options::new()
+    /// let options = lookout_policy::Overrides::new()
     ///     .traces_sampler(|ctx| (ctx.route == Some("/checkout")).then_some(1.0));
     /// ```
     pub fn traces_sampler<F>(mut self, sampler: F) -> Self
@@ -213,7 +213,7 @@ impl Options {
     /// The application's own `before_send`; lookout's scrubber runs after it.
     ///
     /// ```
-    /// let options = lookout_policy::Options::new().before_send(|event| Some(event));
+    /// let options = lookout_policy::Overrides::new().before_send(|event| Some(event));
     /// ```
     pub fn before_send<F>(mut self, callback: F) -> Self
     where
@@ -226,7 +226,7 @@ impl Options {
     /// The application's own `before_breadcrumb`; lookout's scrubber runs after it.
     ///
     /// ```
-    /// let options = lookout_policy::Options::new().before_breadcrumb(|crumb| Some(crumb));
+    /// let options = lookout_policy::Overrides::new().before_breadcrumb(|crumb| Some(crumb));
     /// ```
     pub fn before_breadcrumb<F>(mut self, callback: F) -> Self
     where

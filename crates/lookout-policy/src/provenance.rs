@@ -24,7 +24,7 @@ pub enum Source {
     Variable(&'static str),
     /// The default of the environment's profile (e.g. `profile production`).
     Profile(Profile),
-    /// Set in code through [`Options`](crate::Options).
+    /// Set in code through [`Overrides`](crate::Overrides).
     Code,
     /// Detected from the machine (host name or build profile).
     Detection(Detected),

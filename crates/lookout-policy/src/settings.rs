@@ -17,10 +17,10 @@ use std::time::Duration;
 use sentry_core::protocol::{Breadcrumb, Event};
 use sentry_core::types::Dsn;
 
-use crate::delivery::Delivery;
+use crate::delivery::DeliveryMode;
 use crate::environment::{Environment, Profile};
 use crate::error::ConfigError;
-use crate::options::{BeforeCallback, Options};
+use crate::options::{BeforeCallback, Overrides};
 use crate::pii::PiiPolicy;
 use crate::provenance::Resolved;
 use crate::sampling::{Sampling, TracesSampler};
@@ -37,9 +37,9 @@ mod vars;
 /// [`Source`](crate::Source).
 ///
 /// ```
-/// use lookout_policy::{Delivery, Detection, Options, Source};
+/// use lookout_policy::{DeliveryMode, Detection, Overrides, Source};
 ///
-/// let settings = Options::new()
+/// let settings = Overrides::new()
 ///     .detection(Detection::new(Some("api-7f9c".into()), false))
 ///     .resolve([
 ///         ("SENTRY_DSN", "https://public@o123.ingest.sentry.io/456"),
@@ -48,7 +48,7 @@ mod vars;
 /// assert_eq!(settings.environment.value.as_str(), "production");
 /// assert_eq!(settings.traces_sample_rate.value, 0.01);
 /// assert_eq!(settings.org_id.value, Some(123));
-/// assert_eq!(settings.delivery, Delivery::Send);
+/// assert_eq!(settings.delivery, DeliveryMode::Send);
 /// assert_eq!(
 ///     settings.summary(),
 ///     "lookout: environment=production (release build) release=api@1.4.2 (SENTRY_RELEASE) \
@@ -103,7 +103,7 @@ pub struct Settings {
     /// `LOOKOUT_SHUTDOWN_TIMEOUT_MS`.
     pub shutdown_timeout: Resolved<Duration>,
     /// What happens to captured events, decided from the values above.
-    pub delivery: Delivery,
+    pub delivery: DeliveryMode,
     /// The application's sampler, if set in code.
     pub traces_sampler: Option<Arc<TracesSampler>>,
     /// The application's `before_send`, if set in code (the scrubber runs after it).
@@ -124,21 +124,21 @@ impl fmt::Debug for Settings {
 impl Settings {
     /// Reads the process environment, detects the machine, and resolves.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Options::new().resolve_env()
+        Overrides::new().resolve_env()
     }
 
     /// Resolves from these variables (the process environment is not read),
     /// detecting the machine with
     /// [`Detection::current`](crate::Detection::current). Tests pass an
     /// explicit [`Detection`](crate::Detection) through
-    /// [`Options::detection`] and [`Options::resolve`].
+    /// [`Overrides::detection`] and [`Overrides::resolve`].
     pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        Options::new().resolve(vars)
+        Overrides::new().resolve(vars)
     }
 
     /// The PII policy (`send_default_pii`).

@@ -61,7 +61,7 @@ impl fmt::Display for SettingKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SettingSpec {
-    /// The setting's name (also the [`Options`](crate::Options) setter where one exists).
+    /// The setting's name (also the [`Overrides`](crate::Overrides) setter where one exists).
     pub name: &'static str,
     /// The environment variable it is read from.
     pub env_var: &'static str,

@@ -1,5 +1,5 @@
 //! What `lookout::init_with` accepts: the settings (lookout-policy's
-//! [`Options`](lookout_policy::Options)) plus what only the facade wires:
+//! [`Options`](lookout_policy::Overrides)) plus what only the facade wires:
 //! classifiers, a console sink, the tracing subscriber, the summary line.
 
 use std::fmt;
@@ -13,9 +13,9 @@ use crate::tracing_options::TracingOptions;
 
 /// Options for [`init_with`](crate::init_with).
 ///
-/// Settings chosen in code go in a [`policy::Options`](lookout_policy::Options)
-/// (every `lookout_policy::Options` converts into this type, so
-/// `init_with(policy::Options::new().traces_sample_rate(0.2))` works);
+/// Settings chosen in code go in a [`policy::Overrides`](lookout_policy::Overrides)
+/// (every `lookout_policy::Overrides` converts into this type, so
+/// `init_with(policy::Overrides::new().traces_sample_rate(0.2))` works);
 /// the rest is wiring only the facade does.
 ///
 /// ```no_run
@@ -31,7 +31,7 @@ use crate::tracing_options::TracingOptions;
 /// let sink = lines.clone();
 /// let _guard = lookout::init_with(
 ///     Options::new()
-///         .policy(policy::Options::new().traces_sample_rate(1.0))
+///         .policy(policy::Overrides::new().traces_sample_rate(1.0))
 ///         .app_release("shop@2.1.0")
 ///         .classifiers(Classifiers::default().with(by_type::<UpstreamError>("upstream")))
 ///         .console(move |line| sink.lock().unwrap().push(line.to_owned())),
@@ -40,7 +40,7 @@ use crate::tracing_options::TracingOptions;
 /// ```
 #[must_use]
 pub struct Options {
-    pub(crate) policy: lookout_policy::Options,
+    pub(crate) policy: lookout_policy::Overrides,
     pub(crate) vars: Option<Vec<(String, String)>>,
     pub(crate) app_release: Option<String>,
     pub(crate) crate_release: Option<&'static str>,
@@ -54,7 +54,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            policy: lookout_policy::Options::new(),
+            policy: lookout_policy::Overrides::new(),
             vars: None,
             app_release: None,
             crate_release: None,
@@ -83,8 +83,8 @@ impl fmt::Debug for Options {
     }
 }
 
-impl From<lookout_policy::Options> for Options {
-    fn from(policy: lookout_policy::Options) -> Self {
+impl From<lookout_policy::Overrides> for Options {
+    fn from(policy: lookout_policy::Overrides) -> Self {
         Self::new().policy(policy)
     }
 }
@@ -100,10 +100,10 @@ impl Options {
     ///
     /// ```
     /// let options = lookout::Options::new()
-    ///     .policy(lookout::policy::Options::new().environment("staging").traces_sample_rate(0.1));
+    ///     .policy(lookout::policy::Overrides::new().environment("staging").traces_sample_rate(0.1));
     /// # let _ = options;
     /// ```
-    pub fn policy(mut self, policy: lookout_policy::Options) -> Self {
+    pub fn policy(mut self, policy: lookout_policy::Overrides) -> Self {
         self.policy = policy;
         self
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::Method;
+use lookout_classify::tags;
 use lookout_headers::SpanId;
 use lookout_scope::{RequestContext, RequestTrace};
 use sentry_core::protocol::Value;
@@ -132,8 +133,8 @@ fn start_transaction<H: Headers + ?Sized>(
     let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
     let transaction = hub.start_transaction(tx_ctx);
     transaction.set_origin(&engine.origin);
-    transaction.set_data("http.request.method", Value::from(method.as_str()));
-    transaction.set_tag("transaction.source", source);
+    transaction.set_data(tags::METHOD, Value::from(method.as_str()));
+    transaction.set_tag(tags::TRANSACTION_SOURCE, source);
     {
         let mut data = transaction.data();
         data.set_data("sentry.source".into(), Value::from(source));

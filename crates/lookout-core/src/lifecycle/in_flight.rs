@@ -12,9 +12,9 @@ use sentry_core::protocol::{SessionStatus, Value};
 use super::request_info::RequestInfo;
 use super::{BodyEnd, Finished, ResponseHeaders};
 use crate::continuation::TraceOrigin;
-use crate::engine::{Shared, transaction_name};
+use crate::engine::Shared;
 use crate::head::{HandlerError, ResponseHead};
-use crate::toolkit::route::LearnedRoute;
+use crate::toolkit::route::name_after_route;
 use crate::toolkit::{CurrentRequest, RouteLearner};
 
 /// A request in flight; see [`Engine::begin`](crate::Engine::begin).
@@ -71,7 +71,7 @@ impl InFlight {
     /// it: adapters put it in the request's extensions. `None` when the route
     /// is known already.
     pub fn route_learner(&self) -> Option<RouteLearner> {
-        (!self.route_known).then(|| RouteLearner::new(self.ctx.clone()))
+        (!self.route_known).then(|| RouteLearner::new(self.ctx.clone(), self.transaction.clone()))
     }
 
     /// A `tracing` span for the request carrying `request_id` and
@@ -93,8 +93,8 @@ impl InFlight {
     /// records the request breadcrumb and session, sets the transaction
     /// status and returns the response headers and the body-end handle.
     ///
-    /// The route is the one `begin` saw, else the one on `response`, else the
-    /// one a [`RouteLearner`] learned.
+    /// The route is the one `begin` saw, else the one a [`RouteLearner`]
+    /// learned (applied when it was learned), else the one on `response`.
     ///
     /// ```
     /// use http::{HeaderMap, StatusCode};
@@ -109,21 +109,13 @@ impl InFlight {
     pub fn finish(mut self, response: &ResponseHead<'_>) -> Finished {
         self.finished = true;
         let status = response.status();
-        if self.ctx.route().is_none() && self.ctx.hub().is_some() {
-            let learned = match response.route() {
-                Some(route) => Some(Arc::<str>::from(route)),
-                None if !self.route_known => {
-                    self.ctx.extension::<LearnedRoute>().map(|l| l.0.clone())
-                }
-                None => None,
-            };
-            if let Some(route) = learned {
-                self.ctx.set_route(&route);
-                if let Some(tx) = &self.transaction {
-                    tx.set_name(&transaction_name(self.method.as_str(), &route));
-                    tx.set_tag("transaction.source", "route");
-                    tx.set_data("sentry.source", Value::from("route"));
-                }
+        if self.ctx.route().is_none()
+            && self.ctx.hub().is_some()
+            && let Some(route) = response.route()
+        {
+            self.ctx.set_route(route);
+            if let Some(tx) = &self.transaction {
+                name_after_route(tx, self.method.as_str(), route);
             }
         }
         let mut decision = None;

@@ -2,7 +2,6 @@
 //! envelope below went through lookout's delivery pipeline and was parsed back
 //! with sentry-types.
 
-mod receiver;
 mod support;
 
 use http::{HeaderMap, StatusCode};
@@ -690,74 +689,6 @@ fn transactions_are_scrubbed_like_events() {
         tx.tags.get("api_key").map(String::as_str),
         Some("[Filtered]")
     );
-}
-
-#[test]
-fn requests_are_served_while_spotlight_is_down_and_copies_arrive_once_it_is_up() {
-    // A free loopback port with nothing listening on it yet.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{addr}/stream");
-    let test = TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())]).unwrap();
-    for _ in 0..50 {
-        request(
-            &test,
-            "GET",
-            "/fail",
-            Some("/fail"),
-            &HeaderMap::new(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            None,
-        );
-    }
-    assert_eq!(
-        test.events().len(),
-        50,
-        "every request served and its event sent"
-    );
-    let stats = test
-        .delivery()
-        .stats()
-        .spotlight()
-        .expect("spotlight is on");
-    assert!(stats.failures() >= 1, "the sidecar was down");
-    assert_eq!(stats.delivered(), 0);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let received = receiver::serve(&runtime, addr);
-    // The pipeline backs off (0.5 s, 1 s, ...): keep serving until a copy gets through.
-    for _ in 0..200 {
-        request(
-            &test,
-            "GET",
-            "/fail",
-            Some("/fail"),
-            &HeaderMap::new(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            None,
-        );
-        test.flush();
-        if received.len() > 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(
-        received.len() > 0,
-        "spotlight copies arrive once the sidecar is up"
-    );
-    let event = received
-        .envelopes()
-        .iter()
-        .find_map(|e| e.event().cloned())
-        .expect("an event envelope");
-    assert_eq!(event.tags["http.route"], "/fail");
 }
 
 #[test]

@@ -21,14 +21,14 @@ pub(super) fn resolve_release(
         }
     }
     if let Some(release) = code {
-        let value = value::parse_release(&Cow::Borrowed("Options::release"), &release)?;
+        let value = value::parse_release(&Cow::Borrowed("Overrides::release"), &release)?;
         return Ok(Resolved::new(Some(value), Source::Code));
     }
     if let Some((value, var)) = from_vars {
         return Ok(Resolved::new(Some(value), Source::Variable(var)));
     }
     if let Some(release) = app_release {
-        let value = value::parse_release(&Cow::Borrowed("Options::app_release"), &release)?;
+        let value = value::parse_release(&Cow::Borrowed("Overrides::app_release"), &release)?;
         return Ok(Resolved::new(Some(value), Source::Code));
     }
     Ok(Resolved::new(None, Source::Default))

@@ -9,10 +9,10 @@ use super::Settings;
 use super::release::resolve_release;
 use super::resolver::{Name, Resolver};
 use super::vars::Vars;
-use crate::delivery::Delivery;
+use crate::delivery::DeliveryMode;
 use crate::environment::{Detection, Environment};
 use crate::error::ConfigError;
-use crate::options::Options;
+use crate::options::Overrides;
 use crate::provenance::{Resolved, Source};
 use crate::table::setting;
 use crate::targets::PropagationTargets;
@@ -55,7 +55,7 @@ fn to_usize(r: Resolved<u64>) -> Resolved<usize> {
     Resolved::new(usize::try_from(r.value).unwrap_or(usize::MAX), r.source)
 }
 
-impl Options {
+impl Overrides {
     /// Resolves against the process environment.
     pub fn resolve_env(self) -> Result<Settings, ConfigError> {
         let vars = std::env::vars_os()
@@ -83,7 +83,7 @@ impl Options {
             .map(|raw| value::parse_environment(&Cow::Borrowed("SENTRY_ENVIRONMENT"), raw))
             .transpose()?;
         let environment = if let Some(name) = self.environment.as_deref() {
-            let name = value::parse_environment(&Cow::Borrowed("Options::environment"), name)?;
+            let name = value::parse_environment(&Cow::Borrowed("Overrides::environment"), name)?;
             Resolved::new(Environment::new(name), Source::Code)
         } else if let Some(name) = from_var {
             Resolved::new(
@@ -102,7 +102,7 @@ impl Options {
 
         let code_dsn = self
             .dsn
-            .map(|raw| value::parse_dsn(&Cow::Borrowed("Options::dsn"), &raw))
+            .map(|raw| value::parse_dsn(&Cow::Borrowed("Overrides::dsn"), &raw))
             .transpose()?;
         let dsn = r.optional("SENTRY_DSN", "dsn", code_dsn, same, value::parse_dsn)?;
 
@@ -135,7 +135,7 @@ impl Options {
             "SENTRY_SPOTLIGHT",
             "spotlight",
             self.spotlight
-                .map(|s| value::parse_spotlight(&Cow::Borrowed("Options::spotlight"), &s))
+                .map(|s| value::parse_spotlight(&Cow::Borrowed("Overrides::spotlight"), &s))
                 .transpose()?,
             same,
             value::parse_spotlight,
@@ -185,7 +185,7 @@ impl Options {
             .map(|patterns| {
                 PropagationTargets::patterns(&patterns).map_err(|e| {
                     ConfigError::invalid(
-                        "Options::trace_propagation_targets",
+                        "Overrides::trace_propagation_targets",
                         patterns.join(","),
                         format!("regular expressions ({e})"),
                     )
@@ -206,7 +206,10 @@ impl Options {
         let code_routes = self
             .ignored_routes
             .map(|routes| {
-                value::parse_routes(&Cow::Borrowed("Options::ignored_routes"), &routes.join(","))
+                value::parse_routes(
+                    &Cow::Borrowed("Overrides::ignored_routes"),
+                    &routes.join(","),
+                )
             })
             .transpose()?;
         let ignored_routes = r.required(
@@ -272,7 +275,7 @@ impl Options {
         let shutdown_timeout =
             Resolved::new(Duration::from_millis(shutdown_ms.value), shutdown_ms.source);
 
-        let delivery = Delivery::decide(
+        let delivery = DeliveryMode::decide(
             dsn.value.is_some(),
             &environment.value,
             send_in_development.value,
@@ -345,7 +348,7 @@ mod tests {
             .map(|row| (row.env_var, accepted_value(row)))
             .collect();
         let vars = Vars::new(all);
-        let resolved = Options::new()
+        let resolved = Overrides::new()
             .detection(Detection::new(Some("api-7f9c".into()), false))
             .resolve_from(&vars);
         assert!(resolved.is_ok(), "{:?}", resolved.err());

@@ -40,7 +40,7 @@ impl Resolver<'_> {
             None => None,
         };
         if let Some(value) = code {
-            let name = Cow::Owned(format!("Options::{setter}"));
+            let name = Cow::Owned(format!("Overrides::{setter}"));
             return Ok(Some(Resolved::new(check(&name, value)?, Source::Code)));
         }
         if let Some(value) = from_var {

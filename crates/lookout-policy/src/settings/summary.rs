@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::Settings;
-use crate::delivery::Delivery;
+use crate::delivery::DeliveryMode;
 use crate::provenance::Resolved;
 
 impl Settings {
@@ -37,14 +37,14 @@ impl Settings {
         explicit(&mut s, &self.sample_rate);
         let _ = write!(s, " delivery={}", self.delivery);
         match (self.delivery, &self.dsn.value) {
-            (Delivery::Send, Some(dsn)) => {
+            (DeliveryMode::Send, Some(dsn)) => {
                 let _ = write!(s, " dsn={}/{}", dsn.host(), dsn.project_id());
             }
-            (Delivery::Console, _) if self.environment.value.is_development() => {
+            (DeliveryMode::Console, _) if self.environment.value.is_development() => {
                 s.push_str(" (development)");
             }
-            (Delivery::Console, _) => s.push_str(" (SENTRY_DEBUG, no DSN)"),
-            (Delivery::Off, _) => s.push_str(" (no DSN)"),
+            (DeliveryMode::Console, _) => s.push_str(" (SENTRY_DEBUG, no DSN)"),
+            (DeliveryMode::Off, _) => s.push_str(" (no DSN)"),
             _ => {}
         }
         if let Some(url) = &self.spotlight.value {

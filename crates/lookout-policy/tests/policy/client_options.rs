@@ -1,6 +1,6 @@
 //! Settings -> sentry_core::ClientOptions.
 
-use lookout_policy::{Options, Settings};
+use lookout_policy::{Overrides, Settings};
 use sentry_core::protocol::Event;
 use sentry_core::{SessionMode, TracesSamplingStrategy, TransactionContext};
 
@@ -58,7 +58,7 @@ fn no_dsn_outside_send_mode_and_no_sessions_without_release() {
 
 #[test]
 fn before_send_scrubs_and_runs_the_users_callback() {
-    let s = Options::new()
+    let s = Overrides::new()
         .detection(server())
         .before_send(|mut e| {
             e.tags.insert("user_cb".into(), "ran".into());

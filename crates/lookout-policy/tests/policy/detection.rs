@@ -1,13 +1,13 @@
 //! Environment detection rules and delivery modes.
 
-use lookout_policy::{Delivery, Detected, Detection, Environment, Options, Source};
+use lookout_policy::{DeliveryMode, Detected, Detection, Environment, Overrides, Source};
 
 fn detect(
     host: Option<&str>,
     debug_build: bool,
     vars: &[(&str, &str)],
 ) -> lookout_policy::Settings {
-    Options::new()
+    Overrides::new()
         .detection(Detection {
             host_name: host.map(str::to_owned),
             debug_build,
@@ -79,25 +79,25 @@ const DSN: &str = crate::DSN;
 #[test]
 fn delivery_modes() {
     // (env, vars, delivery)
-    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Delivery);
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], DeliveryMode);
     let cases: &[Case<'_>] = &[
-        ("production", &[("SENTRY_DSN", DSN)], Delivery::Send),
-        ("staging", &[("SENTRY_DSN", DSN)], Delivery::Send),
-        ("production", &[], Delivery::Off),
-        ("production", &[("SENTRY_DEBUG", "true")], Delivery::Console),
-        ("development", &[], Delivery::Console),
-        ("development", &[("SENTRY_DSN", DSN)], Delivery::Console),
+        ("production", &[("SENTRY_DSN", DSN)], DeliveryMode::Send),
+        ("staging", &[("SENTRY_DSN", DSN)], DeliveryMode::Send),
+        ("production", &[], DeliveryMode::Off),
+        ("production", &[("SENTRY_DEBUG", "true")], DeliveryMode::Console),
+        ("development", &[], DeliveryMode::Console),
+        ("development", &[("SENTRY_DSN", DSN)], DeliveryMode::Console),
         (
             "development",
             &[("SENTRY_DSN", DSN), ("LOOKOUT_SEND_IN_DEVELOPMENT", "true")],
-            Delivery::Send,
+            DeliveryMode::Send,
         ),
         (
             "development",
             &[("LOOKOUT_SEND_IN_DEVELOPMENT", "true")],
-            Delivery::Console,
+            DeliveryMode::Console,
         ),
-        ("custom", &[("SENTRY_DSN", DSN)], Delivery::Send),
+        ("custom", &[("SENTRY_DSN", DSN)], DeliveryMode::Send),
     ];
     for (env, vars, expected) in cases {
         let mut all = vars.to_vec();
@@ -110,7 +110,7 @@ fn delivery_modes() {
 #[test]
 fn spotlight_is_an_extra_copy_beside_any_mode() {
     let s = detect(Some("api-1"), false, &[("SENTRY_SPOTLIGHT", "1")]);
-    assert_eq!(s.delivery, Delivery::Off);
+    assert_eq!(s.delivery, DeliveryMode::Off);
     assert_eq!(
         s.spotlight.value.as_deref(),
         Some("http://localhost:8969/stream")
@@ -120,6 +120,6 @@ fn spotlight_is_an_extra_copy_beside_any_mode() {
         false,
         &[("SENTRY_SPOTLIGHT", "1"), ("SENTRY_DSN", DSN)],
     );
-    assert_eq!(s.delivery, Delivery::Send);
+    assert_eq!(s.delivery, DeliveryMode::Send);
     assert!(s.spotlight.value.is_some());
 }

@@ -8,7 +8,7 @@ mod scrub;
 mod settings;
 mod summary;
 
-use lookout_policy::{ConfigError, Detection, Options, Settings};
+use lookout_policy::{ConfigError, Detection, Overrides, Settings};
 
 /// A production server in a release build, so defaults are the production profile.
 pub(crate) fn server() -> Detection {
@@ -20,7 +20,7 @@ pub(crate) fn server() -> Detection {
 
 /// Resolves `vars` on [`server`].
 pub(crate) fn resolve(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    Options::new()
+    Overrides::new()
         .detection(server())
         .resolve(vars.iter().copied())
 }

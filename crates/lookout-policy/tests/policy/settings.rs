@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lookout_policy::{
-    Environment, LogFormat, Options, PropagationTargets, SETTINGS, SPOTLIGHT_DEFAULT_URL, Source,
+    Environment, LogFormat, Overrides, PropagationTargets, SETTINGS, SPOTLIGHT_DEFAULT_URL, Source,
 };
 
 use crate::{DSN, SECRET_DSN, resolve, server};
@@ -118,12 +118,12 @@ fn rates_refuse_outside_zero_to_one_and_nan() {
 #[test]
 fn code_rates_are_validated_too() {
     for rate in [1.5, -1.0, f64::NAN] {
-        let err = Options::new()
+        let err = Overrides::new()
             .detection(server())
             .traces_sample_rate(rate)
             .resolve([("", ""); 0])
             .unwrap_err();
-        assert_eq!(err.variable(), "Options::traces_sample_rate");
+        assert_eq!(err.variable(), "Overrides::traces_sample_rate");
         assert!(
             err.to_string().ends_with("expected a number from 0 to 1"),
             "{err}"
@@ -191,7 +191,7 @@ fn environment_variable_and_custom_names() {
 #[test]
 fn release_order_and_invalid_names() {
     let with_app = |vars: &[(&str, &str)]| {
-        Options::new()
+        Overrides::new()
             .detection(server())
             .app_release("api@0.9.0")
             .resolve(vars.iter().copied())
@@ -348,12 +348,12 @@ fn propagation_targets() {
             "{err}"
         );
     }
-    let err = Options::new()
+    let err = Overrides::new()
         .detection(server())
         .trace_propagation_targets(vec!["(".into()])
         .resolve([("", ""); 0])
         .unwrap_err();
-    assert_eq!(err.variable(), "Options::trace_propagation_targets");
+    assert_eq!(err.variable(), "Overrides::trace_propagation_targets");
 }
 
 #[test]
@@ -443,7 +443,7 @@ fn explicit_values_override_profiles_and_code_overrides_variables() {
         (s.traces_sample_rate.value, s.traces_sample_rate.source),
         (0.2, Source::Variable("SENTRY_TRACES_SAMPLE_RATE"))
     );
-    let s = Options::new()
+    let s = Overrides::new()
         .detection(server())
         .traces_sample_rate(0.3)
         .environment("staging")
@@ -464,13 +464,13 @@ fn explicit_values_override_profiles_and_code_overrides_variables() {
 
 #[test]
 fn invalid_variable_is_refused_even_when_code_overrides_it() {
-    let err = Options::new()
+    let err = Overrides::new()
         .detection(server())
         .traces_sample_rate(0.3)
         .resolve([("SENTRY_TRACES_SAMPLE_RATE", "bogus")])
         .unwrap_err();
     assert_eq!(err.variable(), "SENTRY_TRACES_SAMPLE_RATE");
-    let err = Options::new()
+    let err = Overrides::new()
         .detection(server())
         .release("api@1")
         .resolve([("APP_VERSION", "latest")])
@@ -552,14 +552,14 @@ fn environment_names_sentry_refuses_are_refused() {
             )
         );
     }
-    let err = Options::new()
+    let err = Overrides::new()
         .detection(server())
         .environment("a/b")
         .resolve([("", ""); 0])
         .unwrap_err();
-    assert_eq!(err.variable(), "Options::environment");
+    assert_eq!(err.variable(), "Overrides::environment");
     // Checked even when code sets the environment.
-    let err = Options::new()
+    let err = Overrides::new()
         .detection(server())
         .environment("staging")
         .resolve([("SENTRY_ENVIRONMENT", "a b")])
@@ -597,7 +597,7 @@ fn custom_environments_take_production_defaults_and_say_so() {
 
 #[test]
 fn code_sampler_is_mentioned_in_the_summary() {
-    let s = Options::new()
+    let s = Overrides::new()
         .detection(server())
         .traces_sampler(|_| None)
         .resolve([("", ""); 0])

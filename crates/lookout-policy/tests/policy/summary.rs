@@ -1,6 +1,6 @@
 //! The one-line summary.
 
-use lookout_policy::Options;
+use lookout_policy::Overrides;
 
 use crate::{SECRET_DSN, resolve, server};
 
@@ -26,7 +26,7 @@ fn no_secret_in_summary_debug_or_errors() {
         assert!(!text.contains("topsecretkey"), "{text}");
         assert!(!text.contains("public0123"), "{text}");
     }
-    let opts = Options::new().dsn(SECRET_DSN);
+    let opts = Overrides::new().dsn(SECRET_DSN);
     assert!(!format!("{opts:?}").contains("topsecretkey"));
 }
 
@@ -45,7 +45,7 @@ fn summary_shows_explicit_choices_and_modes() {
          errors=50% (SENTRY_SAMPLE_RATE) delivery=off (no DSN) spotlight=http://localhost:8969/stream \
          pii=on (SENTRY_SEND_DEFAULT_PII) sessions=off (no release)"
     );
-    let s = Options::new()
+    let s = Overrides::new()
         .detection(server())
         .environment("development")
         .app_release("api@0.1.0")

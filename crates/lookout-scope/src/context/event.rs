@@ -4,7 +4,7 @@
 use sentry_core::protocol::{Context, Event};
 
 use super::request_context::RequestContext;
-use super::tags::{TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE};
+use lookout_classify::tags::{AUTHENTICATED, REQUEST_ID, USER_ROLE};
 
 impl RequestContext {
     /// Writes this request's data into `event`: the tags `request_id`,
@@ -30,15 +30,15 @@ impl RequestContext {
     pub fn apply_to(&self, event: &mut Event<'_>) {
         let user = self.state().user.clone();
         let tags = &mut event.tags;
-        tags.entry(TAG_REQUEST_ID.to_owned())
+        tags.entry(REQUEST_ID.to_owned())
             .or_insert_with(|| self.request_id().to_owned());
-        tags.insert(TAG_AUTHENTICATED.to_owned(), user.is_some().to_string());
+        tags.insert(AUTHENTICATED.to_owned(), user.is_some().to_string());
         match user.as_ref().and_then(|u| u.role.clone()) {
             Some(role) => {
-                tags.insert(TAG_USER_ROLE.to_owned(), role);
+                tags.insert(USER_ROLE.to_owned(), role);
             }
             None => {
-                tags.remove(TAG_USER_ROLE);
+                tags.remove(USER_ROLE);
             }
         }
         if let Some(user) = &user {

@@ -23,8 +23,6 @@ mod request_context;
 mod response;
 mod route;
 mod scope;
-mod tags;
 
 pub use builder::RequestContextBuilder;
 pub use request_context::RequestContext;
-pub use tags::{TAG_AUTHENTICATED, TAG_REQUEST_ID, TAG_USER_ROLE};
