@@ -32,8 +32,10 @@ impl Settings {
     ///   the user sampler, deterministic `sample_rand`) to a transaction
     ///   named `METHOD /route`; a decision already on the context (the
     ///   parent's, or lookout-core's) is kept.
-    /// - `before_send` / `before_breadcrumb` run the application's callbacks,
-    ///   then the [`Scrubber`].
+    /// - `before_send` / `before_breadcrumb` / `before_send_log` run the
+    ///   application's callbacks, then the [`Scrubber`].
+    /// - `enable_logs` is [`enable_logs`](Settings::enable_logs) (the `tracing`
+    ///   integration and lookout's own request logs honour it).
     /// - `attach_stacktrace` is on; sessions run in request mode when
     ///   [`sessions_enabled`](Settings::sessions_enabled).
     ///
@@ -48,6 +50,8 @@ impl Settings {
     /// assert_eq!(options.environment.as_deref(), Some("production"));
     /// assert_eq!(options.org_id.map(|id| id.to_string()).as_deref(), Some("7"));
     /// assert!(options.auto_session_tracking);
+    /// # #[allow(deprecated)]
+    /// assert!(options.enable_logs);
     /// # Ok::<(), lookout_policy::ConfigError>(())
     /// ```
     pub fn client_options(&self) -> ClientOptions {
@@ -80,6 +84,14 @@ impl Settings {
         options.before_send = Some(scrubber.before_send(self.before_send.clone()));
         options.before_breadcrumb =
             Some(scrubber.before_breadcrumb(self.before_breadcrumb.clone()));
+        options.before_send_log = Some(scrubber.before_send_log(self.before_send_log.clone()));
+        // Deprecated in sentry-core 0.49 because manual `capture_log` calls
+        // ignore it; lookout's own log capture (the tracing layer, the
+        // request log) reads it, so it is the switch.
+        #[allow(deprecated)]
+        {
+            options.enable_logs = self.enable_logs.value;
+        }
         options.shutdown_timeout = self.shutdown_timeout.value;
         options.transport_channel_capacity = NonZeroUsize::new(self.queue_max_envelopes.value);
         options.auto_session_tracking = self.sessions_enabled();

@@ -87,3 +87,6 @@ pub use settings::Settings;
 pub use table::{SETTINGS, SettingKind, SettingSpec, setting};
 pub use targets::PropagationTargets;
 pub use value::{LogFormat, SPOTLIGHT_DEFAULT_URL};
+
+/// The level of a Sentry Log (`LOOKOUT_LOGS_LEVEL`), re-exported from sentry-core.
+pub use sentry_core::protocol::LogLevel;

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
 
 use crate::environment::Detection;
 use crate::sampling::{SamplerContext, TracesSampler};
@@ -58,11 +58,14 @@ pub struct Overrides {
     pub(crate) server_timing: Option<bool>,
     pub(crate) propagate_traceparent: Option<bool>,
     pub(crate) log_format: Option<LogFormat>,
+    pub(crate) enable_logs: Option<bool>,
+    pub(crate) logs_level: Option<LogLevel>,
     pub(crate) auto_session_tracking: Option<bool>,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) traces_sampler: Option<Arc<TracesSampler>>,
     pub(crate) before_send: Option<BeforeCallback<Event<'static>>>,
     pub(crate) before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
+    pub(crate) before_send_log: Option<BeforeCallback<Log>>,
     pub(crate) detection: Option<Detection>,
 }
 
@@ -183,6 +186,14 @@ impl Overrides {
         log_format: LogFormat = "lookout_policy::LogFormat::Json"
     );
     setter!(
+        /// Sentry Logs from `tracing` events and uncaptured failures.
+        enable_logs: bool = "false"
+    );
+    setter!(
+        /// The lowest level sent as a Sentry Log (`Fatal` is refused).
+        logs_level: LogLevel = "lookout_policy::LogLevel::Warn"
+    );
+    setter!(
         /// Release health (one session per request; needs a release).
         auto_session_tracking: bool = "false"
     );
@@ -220,6 +231,20 @@ impl Overrides {
         F: Fn(Event<'static>) -> Option<Event<'static>> + Send + Sync + 'static,
     {
         self.before_send = Some(Arc::new(callback));
+        self
+    }
+
+    /// The application's own `before_send_log`; lookout's scrubber runs after it.
+    ///
+    /// ```
+    /// let options = lookout_policy::Overrides::new()
+    ///     .before_send_log(|log| (!log.body.starts_with("health")).then_some(log));
+    /// ```
+    pub fn before_send_log<F>(mut self, callback: F) -> Self
+    where
+        F: Fn(Log) -> Option<Log> + Send + Sync + 'static,
+    {
+        self.before_send_log = Some(Arc::new(callback));
         self
     }
 

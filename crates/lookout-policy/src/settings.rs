@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
 use sentry_core::types::Dsn;
 
 use crate::delivery::DeliveryMode;
@@ -97,6 +97,10 @@ pub struct Settings {
     pub propagate_traceparent: Resolved<bool>,
     /// `LOOKOUT_LOG_FORMAT`.
     pub log_format: Resolved<LogFormat>,
+    /// `SENTRY_ENABLE_LOGS`.
+    pub enable_logs: Resolved<bool>,
+    /// `LOOKOUT_LOGS_LEVEL`: the lowest level sent as a Sentry Log.
+    pub logs_level: Resolved<LogLevel>,
     /// `SENTRY_AUTO_SESSION_TRACKING` as configured; see
     /// [`Settings::sessions_enabled`] for whether sessions actually run.
     pub auto_session_tracking: Resolved<bool>,
@@ -110,6 +114,8 @@ pub struct Settings {
     pub before_send: Option<BeforeCallback<Event<'static>>>,
     /// The application's `before_breadcrumb`, if set in code (the scrubber runs after it).
     pub before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
+    /// The application's `before_send_log`, if set in code (the scrubber runs after it).
+    pub before_send_log: Option<BeforeCallback<Log>>,
 }
 
 impl fmt::Debug for Settings {
@@ -158,6 +164,23 @@ impl Settings {
     #[must_use]
     pub fn sessions_enabled(&self) -> bool {
         self.auto_session_tracking.value && self.release.value.is_some()
+    }
+
+    /// The lowest level sent as a Sentry Log, or `None` when logs are off
+    /// (`SENTRY_ENABLE_LOGS=false`).
+    ///
+    /// ```
+    /// use lookout_policy::{LogLevel, Settings};
+    ///
+    /// let settings = Settings::from_vars([("LOOKOUT_LOGS_LEVEL", "warn")])?;
+    /// assert_eq!(settings.logs(), Some(LogLevel::Warn));
+    /// let off = Settings::from_vars([("SENTRY_ENABLE_LOGS", "false")])?;
+    /// assert_eq!(off.logs(), None);
+    /// # Ok::<(), lookout_policy::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn logs(&self) -> Option<LogLevel> {
+        self.enable_logs.value.then_some(self.logs_level.value)
     }
 
     /// The sampling policy: traces rate, ignored routes, user sampler.

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use regex::Regex;
+use sentry_core::protocol::LogLevel;
 use sentry_core::types::Dsn;
 
 use crate::error::ConfigError;
@@ -217,6 +218,34 @@ pub(crate) fn parse_log_format(name: &Name, raw: &str) -> Result<LogFormat, Conf
         "human" => Ok(LogFormat::Human),
         "json" => Ok(LogFormat::Json),
         _ => Err(ConfigError::invalid(name.clone(), raw, "human or json")),
+    }
+}
+
+/// The words `LOOKOUT_LOGS_LEVEL` accepts, lowest first.
+pub(crate) const LOGS_LEVEL_ACCEPTED: &str = "trace, debug, info, warn or error";
+
+/// Parses `LOOKOUT_LOGS_LEVEL`: the lowest level sent as a Sentry Log.
+pub(crate) fn parse_logs_level(name: &Name, raw: &str) -> Result<LogLevel, ConfigError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "trace" => Ok(LogLevel::Trace),
+        "debug" => Ok(LogLevel::Debug),
+        "info" => Ok(LogLevel::Info),
+        "warn" => Ok(LogLevel::Warn),
+        "error" => Ok(LogLevel::Error),
+        _ => Err(ConfigError::invalid(name.clone(), raw, LOGS_LEVEL_ACCEPTED)),
+    }
+}
+
+/// A log level set in code: the same words as the variable, `fatal` excluded
+/// (a level no `tracing` event has).
+pub(crate) fn check_logs_level(name: &Name, level: LogLevel) -> Result<LogLevel, ConfigError> {
+    match level {
+        LogLevel::Fatal => Err(ConfigError::invalid(
+            name.clone(),
+            "fatal",
+            LOGS_LEVEL_ACCEPTED,
+        )),
+        level => Ok(level),
     }
 }
 

@@ -1,10 +1,11 @@
-//! The scrubber as the client's `before_send` and `before_breadcrumb`,
+//! The scrubber as the client's `before_send`, `before_breadcrumb` and
+//! `before_send_log`,
 //! running after the application's own callbacks so nothing they add
 //! escapes it.
 
 use std::sync::Arc;
 
-use sentry_core::protocol::{Breadcrumb, Event};
+use sentry_core::protocol::{Breadcrumb, Event, Log};
 
 use super::scrubber::Scrubber;
 use crate::options::BeforeCallback;
@@ -43,6 +44,39 @@ impl Scrubber {
             };
             scrubber.scrub_breadcrumb(&mut crumb);
             Some(crumb)
+        })
+    }
+
+    /// A `before_send_log` that runs the application's own callback first
+    /// (if any) and then this scrubber ([`Scrubber::scrub_log`]).
+    ///
+    /// ```
+    /// use lookout_policy::{PiiPolicy, Scrubber};
+    /// use sentry_core::protocol::{Log, LogLevel};
+    ///
+    /// let before_send_log = Scrubber::new(PiiPolicy::Off).before_send_log(None);
+    /// let mut log = Log {
+    ///     level: LogLevel::Warn,
+    ///     body: "retrying".into(),
+    ///     trace_id: None,
+    ///     timestamp: std::time::SystemTime::now(),
+    ///     severity_number: None,
+    ///     attributes: Default::default(),
+    /// };
+    /// log.attributes.insert("token".into(), "abc".into());
+    /// let log = before_send_log(log).unwrap();
+    /// assert_eq!(log.attributes["token"].0, "[Filtered]");
+    /// ```
+    #[must_use]
+    pub fn before_send_log(&self, user: Option<BeforeCallback<Log>>) -> BeforeCallback<Log> {
+        let scrubber = self.clone();
+        Arc::new(move |log| {
+            let mut log = match &user {
+                Some(callback) => callback(log)?,
+                None => log,
+            };
+            scrubber.scrub_log(&mut log);
+            Some(log)
         })
     }
 }

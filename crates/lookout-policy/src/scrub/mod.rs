@@ -14,12 +14,14 @@
 //! - `scrubber`: [`Scrubber`] and its configuration;
 //! - `event`, `request`, `value`, `query`, `url`: where secrets hide, from
 //!   a whole event down to one URL;
-//! - `callbacks`: `before_send` / `before_breadcrumb` composed with the
+//! - `log`: Sentry Logs (attribute keys, the user's personal attributes);
+//! - `callbacks`: `before_send` / `before_breadcrumb` / `before_send_log` composed with the
 //!   application's own.
 
 mod callbacks;
 mod denylist;
 mod event;
+mod log;
 mod query;
 mod request;
 mod scrubber;

@@ -257,6 +257,20 @@ impl Overrides {
             same,
             value::parse_log_format,
         )?;
+        let enable_logs = r.required(
+            "SENTRY_ENABLE_LOGS",
+            "enable_logs",
+            self.enable_logs,
+            same,
+            bool_var,
+        )?;
+        let logs_level = r.required(
+            "LOOKOUT_LOGS_LEVEL",
+            "logs_level",
+            self.logs_level,
+            value::check_logs_level,
+            value::parse_logs_level,
+        )?;
         let auto_session_tracking = r.required(
             "SENTRY_AUTO_SESSION_TRACKING",
             "auto_session_tracking",
@@ -302,12 +316,15 @@ impl Overrides {
             server_timing,
             propagate_traceparent,
             log_format,
+            enable_logs,
+            logs_level,
             auto_session_tracking,
             shutdown_timeout,
             delivery,
             traces_sampler: self.traces_sampler,
             before_send: self.before_send,
             before_breadcrumb: self.before_breadcrumb,
+            before_send_log: self.before_send_log,
         })
     }
 }

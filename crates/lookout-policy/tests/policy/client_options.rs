@@ -75,6 +75,39 @@ fn before_send_scrubs_and_runs_the_users_callback() {
 }
 
 #[test]
+#[allow(deprecated)] // `enable_logs` is the switch sentry-tracing's log layer reads
+fn logs_are_switched_by_enable_logs_and_scrubbed_before_send() {
+    let on = resolve(&[("SENTRY_DSN", DSN)]).unwrap().client_options();
+    assert!(on.enable_logs);
+    let off = resolve(&[("SENTRY_DSN", DSN), ("SENTRY_ENABLE_LOGS", "false")])
+        .unwrap()
+        .client_options();
+    assert!(!off.enable_logs);
+
+    let s = Overrides::new()
+        .detection(server())
+        .before_send_log(|mut log| {
+            log.attributes.insert("seen_by_user".into(), true.into());
+            Some(log)
+        })
+        .resolve([("SENTRY_DSN", DSN)])
+        .unwrap();
+    let log = sentry_core::protocol::Log {
+        level: sentry_core::protocol::LogLevel::Info,
+        body: "login".into(),
+        trace_id: None,
+        timestamp: std::time::SystemTime::now(),
+        severity_number: None,
+        attributes: [("password".to_owned(), "hunter2".into())]
+            .into_iter()
+            .collect(),
+    };
+    let log = (s.client_options().before_send_log.as_ref().unwrap())(log).unwrap();
+    assert_eq!(log.attributes["password"].0, "[Filtered]");
+    assert_eq!(log.attributes["seen_by_user"].0, true);
+}
+
+#[test]
 fn traces_sampler_keeps_decisions_and_ignores_routes() {
     let s = resolve(&[("SENTRY_TRACES_SAMPLE_RATE", "1")]).unwrap();
     let users = TransactionContext::new("GET /users/{id}", "http.server");

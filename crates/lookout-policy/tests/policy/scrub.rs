@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use lookout_policy::{FILTERED, PiiPolicy, Scrubber};
 use sentry_core::protocol::{
-    Breadcrumb, Context, Event, Exception, Frame, Map, OsContext, Request, Stacktrace, Url, User,
-    Value,
+    Breadcrumb, Context, Event, Exception, Frame, Log, LogLevel, Map, OsContext, Request,
+    Stacktrace, Url, User, Value,
 };
 use serde_json::json;
 
@@ -345,4 +345,88 @@ fn transactions_are_scrubbed_too() {
     assert!(!text.contains(SECRET), "{text}");
     assert!(!text.contains("203.0.113.9"), "{text}");
     assert_eq!(tx.spans[0].data["http.query"], json!("token=[Filtered]"));
+}
+
+fn planted_log() -> Log {
+    let mut log = Log {
+        level: LogLevel::Info,
+        body: format!("calling postgres://app:{SECRET}@db/orders"),
+        trace_id: None,
+        timestamp: std::time::SystemTime::now(),
+        severity_number: None,
+        attributes: Default::default(),
+    };
+    for key in [
+        "password",
+        "token",
+        "authorization",
+        "Set-Cookie",
+        "api_key",
+    ] {
+        log.attributes.insert(key.into(), SECRET.into());
+    }
+    // A typed value under a denylisted key is filtered too, not only strings.
+    log.attributes.insert("session".into(), 1234.into());
+    log.attributes.insert(
+        "url".into(),
+        format!("https://u:{SECRET}@api.example/v1?token={SECRET}&q=1").into(),
+    );
+    log.attributes.insert("user.id".into(), "42".into());
+    log.attributes
+        .insert("user.email".into(), "ada@example.com".into());
+    log.attributes.insert("user.name".into(), "ada".into());
+    log.attributes.insert("attempt".into(), 3.into());
+    log
+}
+
+#[test]
+fn logs_are_scrubbed_like_events() {
+    let mut log = planted_log();
+    Scrubber::new(PiiPolicy::Off).scrub_log(&mut log);
+    for key in [
+        "password",
+        "token",
+        "authorization",
+        "Set-Cookie",
+        "api_key",
+        "session",
+    ] {
+        assert_eq!(log.attributes[key].0, json!(FILTERED), "{key}");
+    }
+    assert_eq!(
+        log.attributes["url"].0,
+        json!("https://[Filtered]:[Filtered]@api.example/v1?token=[Filtered]&q=1")
+    );
+    assert!(!log.attributes.contains_key("user.email"));
+    assert!(!log.attributes.contains_key("user.name"));
+    assert_eq!(log.attributes["user.id"].0, json!("42"));
+    assert_eq!(log.attributes["attempt"].0, json!(3), "typed values stay");
+    assert!(!serde_json::to_string(&log).unwrap().contains(SECRET));
+
+    let mut with_pii = planted_log();
+    Scrubber::new(PiiPolicy::On).scrub_log(&mut with_pii);
+    assert_eq!(
+        with_pii.attributes["user.email"].0,
+        json!("ada@example.com")
+    );
+    assert_eq!(with_pii.attributes["user.name"].0, json!("ada"));
+    assert_eq!(with_pii.attributes["password"].0, json!(FILTERED));
+    assert!(!serde_json::to_string(&with_pii).unwrap().contains(SECRET));
+}
+
+#[test]
+fn before_send_log_runs_the_users_callback_then_scrubs() {
+    let user_cb: lookout_policy::BeforeCallback<Log> = Arc::new(|mut log: Log| {
+        if log.body == "drop me" {
+            return None;
+        }
+        log.attributes.insert("token".into(), SECRET.into());
+        Some(log)
+    });
+    let before_send_log = Scrubber::new(PiiPolicy::Off).before_send_log(Some(user_cb));
+    let log = before_send_log(planted_log()).unwrap();
+    assert_eq!(log.attributes["token"].0, json!(FILTERED));
+    let mut dropped = planted_log();
+    dropped.body = "drop me".into();
+    assert!(before_send_log(dropped).is_none());
 }

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use lookout_policy::{
-    Environment, LogFormat, Overrides, PropagationTargets, SETTINGS, SPOTLIGHT_DEFAULT_URL, Source,
+    Environment, LogFormat, LogLevel, Overrides, PropagationTargets, SETTINGS,
+    SPOTLIGHT_DEFAULT_URL, Source,
 };
 
 use crate::{DSN, SECRET_DSN, resolve, server};
@@ -16,6 +17,7 @@ const BOOL_VARS: &[&str] = &[
     "LOOKOUT_SERVER_TIMING",
     "LOOKOUT_PROPAGATE_TRACEPARENT",
     "SENTRY_AUTO_SESSION_TRACKING",
+    "SENTRY_ENABLE_LOGS",
 ];
 
 fn bool_of(settings: &lookout_policy::Settings, var: &str) -> (bool, Source) {
@@ -27,6 +29,7 @@ fn bool_of(settings: &lookout_policy::Settings, var: &str) -> (bool, Source) {
         "LOOKOUT_SERVER_TIMING" => &settings.server_timing,
         "LOOKOUT_PROPAGATE_TRACEPARENT" => &settings.propagate_traceparent,
         "SENTRY_AUTO_SESSION_TRACKING" => &settings.auto_session_tracking,
+        "SENTRY_ENABLE_LOGS" => &settings.enable_logs,
         other => panic!("not a bool var: {other}"),
     };
     (r.value, r.source.clone())
@@ -402,6 +405,59 @@ fn log_format() {
 }
 
 #[test]
+fn logs_level() {
+    for (raw, level) in [
+        ("trace", LogLevel::Trace),
+        ("debug", LogLevel::Debug),
+        ("info", LogLevel::Info),
+        ("WARN", LogLevel::Warn),
+        (" error ", LogLevel::Error),
+    ] {
+        let s = resolve(&[("LOOKOUT_LOGS_LEVEL", raw)]).unwrap();
+        assert_eq!(s.logs_level.value, level, "{raw}");
+        assert_eq!(s.logs_level.source, Source::Variable("LOOKOUT_LOGS_LEVEL"));
+    }
+    for raw in ["fatal", "warning", "verbose", "2"] {
+        let err = resolve(&[("LOOKOUT_LOGS_LEVEL", raw)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(r#"LOOKOUT_LOGS_LEVEL="{raw}": expected trace, debug, info, warn or error"#)
+        );
+        assert_eq!(err.variable(), "LOOKOUT_LOGS_LEVEL");
+    }
+    let code = Overrides::new()
+        .detection(server())
+        .logs_level(LogLevel::Error)
+        .resolve([("LOOKOUT_LOGS_LEVEL", "debug")])
+        .unwrap();
+    assert_eq!(code.logs_level.value, LogLevel::Error);
+    assert_eq!(code.logs_level.source, Source::Code);
+    // No `tracing` event is fatal: a level nothing reaches is refused.
+    let err = Overrides::new()
+        .detection(server())
+        .logs_level(LogLevel::Fatal)
+        .resolve(std::iter::empty::<(&str, &str)>())
+        .unwrap_err();
+    assert_eq!(err.variable(), "Overrides::logs_level");
+    // Logs switched off: no level applies.
+    let off = resolve(&[
+        ("SENTRY_ENABLE_LOGS", "off"),
+        ("LOOKOUT_LOGS_LEVEL", "warn"),
+    ])
+    .unwrap();
+    assert_eq!(off.logs(), None);
+    let code_off = Overrides::new()
+        .detection(server())
+        .enable_logs(false)
+        .resolve([("SENTRY_ENABLE_LOGS", "true")])
+        .unwrap();
+    assert_eq!(
+        (code_off.enable_logs.value, code_off.enable_logs.source),
+        (false, Source::Code)
+    );
+}
+
+#[test]
 fn profile_defaults_per_environment() {
     // (environment, traces, debug, log format)
     for (env, traces, debug, log) in [
@@ -429,6 +485,9 @@ fn profile_defaults_per_environment() {
         assert!(!s.send_default_pii.value);
         assert!(!s.strict_trace_continuation.value);
         assert_eq!(s.shutdown_timeout.value, Duration::from_millis(2000));
+        assert!(s.enable_logs.value, "{env}: logs are on in every profile");
+        assert_eq!(s.logs_level.value, LogLevel::Info, "{env}");
+        assert_eq!(s.logs(), Some(LogLevel::Info), "{env}");
     }
 }
 
@@ -520,6 +579,8 @@ fn the_table_lists_every_variable_once() {
         "LOOKOUT_SERVER_TIMING",
         "LOOKOUT_PROPAGATE_TRACEPARENT",
         "LOOKOUT_LOG_FORMAT",
+        "SENTRY_ENABLE_LOGS",
+        "LOOKOUT_LOGS_LEVEL",
         "SENTRY_AUTO_SESSION_TRACKING",
         "LOOKOUT_SHUTDOWN_TIMEOUT_MS",
     ];
