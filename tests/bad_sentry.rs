@@ -1,0 +1,208 @@
+//! Sentry endpoints that fail the way networks fail, for the shutdown
+//! suites: one that accepts connections and never answers (a black hole),
+//! one that refuses them (a closed port), and one that answers after five
+//! seconds. Each runs on its own thread and runtime, so a test that drives
+//! processes needs no async code; each stops when dropped.
+//!
+//! The slow one reads every request in full and parses its envelope with
+//! `sentry-types`, as Sentry would, before it waits: what it received proves
+//! that the real `sentry` transport path was used.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use sentry_types::protocol::v7::{Envelope, EnvelopeItem, Event};
+use tokio::sync::oneshot;
+
+/// How long the slow endpoint takes to answer each envelope.
+pub const SLOW_ANSWER: Duration = Duration::from_secs(5);
+
+/// How an endpoint fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Accepts connections, never reads, never answers.
+    BlackHole,
+    /// Nothing listens: connections are refused.
+    Refusing,
+    /// Reads each request, answers `200` after [`SLOW_ANSWER`].
+    Slow,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Connections accepted (black hole).
+    connections: AtomicUsize,
+    /// Envelopes read in full and parsed (slow).
+    envelopes: Mutex<Vec<Envelope>>,
+    /// Answers written (slow).
+    answered: AtomicUsize,
+}
+
+/// A failing Sentry on `127.0.0.1`.
+pub struct BadSentry {
+    failure: Failure,
+    addr: SocketAddr,
+    seen: Arc<Seen>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for BadSentry {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl BadSentry {
+    /// Starts an endpoint that fails as `failure` says.
+    pub fn start(failure: Failure) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let seen = Arc::new(Seen::default());
+        if failure == Failure::Refusing {
+            // The port was just free; closing it again leaves nothing there.
+            drop(listener);
+            return Self {
+                failure,
+                addr,
+                seen,
+                stop: None,
+            };
+        }
+        listener.set_nonblocking(true).expect("non-blocking");
+        let (stop, stopped) = oneshot::channel();
+        let thread_seen = Arc::clone(&seen);
+        std::thread::Builder::new()
+            .name(format!("bad-sentry-{failure:?}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                    tokio::select! {
+                        () = serve(failure, listener, thread_seen) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })
+            .expect("the endpoint's thread");
+        Self {
+            failure,
+            addr,
+            seen,
+            stop: Some(stop),
+        }
+    }
+
+    /// How this endpoint fails.
+    pub fn failure(&self) -> Failure {
+        self.failure
+    }
+
+    /// The DSN pointing at this endpoint.
+    pub fn dsn(&self) -> String {
+        format!("http://public@{}/1", self.addr)
+    }
+
+    /// Connections the black hole accepted.
+    pub fn connections(&self) -> usize {
+        self.seen.connections.load(Ordering::SeqCst)
+    }
+
+    /// Envelopes the slow endpoint read and parsed.
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        self.seen.envelopes.lock().unwrap().clone()
+    }
+
+    /// Error events in the envelopes the slow endpoint parsed.
+    pub fn events(&self) -> Vec<Event<'static>> {
+        self.envelopes()
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::Event(event) => Some((**event).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Answers the slow endpoint has written.
+    pub fn answered(&self) -> usize {
+        self.seen.answered.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve(failure: Failure, listener: tokio::net::TcpListener, seen: Arc<Seen>) {
+    match failure {
+        Failure::BlackHole => {
+            // Keep every connection open, read nothing, answer nothing.
+            let mut held = Vec::new();
+            while let Ok((connection, _)) = listener.accept().await {
+                seen.connections.fetch_add(1, Ordering::SeqCst);
+                held.push(connection);
+            }
+        }
+        Failure::Slow => {
+            let app = Router::new()
+                .route("/api/{project}/envelope/", post(slow_accept))
+                .with_state(seen);
+            let _ = axum::serve(listener, app).await;
+        }
+        Failure::Refusing => unreachable!("nothing listens for a refusing endpoint"),
+    }
+}
+
+async fn slow_accept(State(seen): State<Arc<Seen>>, body: Bytes) -> &'static str {
+    let envelope = Envelope::from_slice(&body)
+        .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
+    seen.envelopes.lock().unwrap().push(envelope);
+    tokio::time::sleep(SLOW_ANSWER).await;
+    seen.answered.fetch_add(1, Ordering::SeqCst);
+    "{}"
+}
+
+impl BadSentry {
+    /// Checks a process's shutdown counts against what this endpoint did
+    /// with the `captured` envelopes the process was given: everything is
+    /// accounted for, nothing this endpoint never confirmed counts as
+    /// delivered, and the real transport reached it.
+    pub fn assert_accounted(&self, line: crate::process_exit::ShutdownLine, captured: u64) {
+        assert_eq!(
+            line.accepted, captured,
+            "every envelope reached the send queue: {line:?}"
+        );
+        assert_eq!(line.delivered + line.lost, line.accepted, "{line:?}");
+        match self.failure {
+            Failure::BlackHole | Failure::Refusing => {
+                assert_eq!(line.lost, captured, "nothing was confirmed: {line:?}");
+            }
+            Failure::Slow => {
+                let answered = self.answered() as u64;
+                assert!(line.delivered <= answered, "{line:?}, answered {answered}");
+            }
+        }
+        if captured > 0 {
+            match self.failure {
+                Failure::BlackHole => assert!(self.connections() > 0, "the transport connected"),
+                Failure::Slow => {
+                    let events = self.events();
+                    assert!(
+                        !events.is_empty(),
+                        "the transport posted a parsable envelope"
+                    );
+                }
+                Failure::Refusing => {}
+            }
+        }
+    }
+}
