@@ -96,3 +96,51 @@ pub fn interop(command: &str, input: &Value) -> Value {
     );
     serde_json::from_slice(&output.stdout).expect("sentry_interop.py prints JSON")
 }
+
+/// The Python SDK as a callee: `sentry_interop.py serve`, an HTTP server on
+/// loopback that continues the trace of each request it gets and answers
+/// what the SDK decided. Killed when dropped.
+pub struct PythonCallee {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl PythonCallee {
+    /// Starts the server and waits for its port.
+    pub fn start() -> Self {
+        use std::io::BufRead as _;
+        let script = workspace_root()
+            .join("tests")
+            .join("python")
+            .join("sentry_interop.py");
+        let mut child = Command::new(python())
+            .arg(&script)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its port");
+        let port = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|v| v["port"].as_u64())
+            .unwrap_or_else(|| panic!("no port from the Python callee: {line:?}"));
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+impl Drop for PythonCallee {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

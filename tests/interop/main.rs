@@ -174,9 +174,14 @@ fn core_outgoing(
     );
     let ctx = in_flight.context().clone();
     ctx.identify(lookout_scope::User::id("u-1"));
-    let out = ctx
-        .enter(|| lookout_core::outgoing_headers("http://python.internal/", Some("app=1")))
-        .expect("inside a request, every target allowed");
+    let out = ctx.enter(|| {
+        let call =
+            lookout_core::OutgoingCall::start("GET", "http://python.internal/", Some("app=1"))
+                .expect("inside a request");
+        let out = call.headers().cloned().expect("every target allowed");
+        call.finish(http::StatusCode::OK);
+        out
+    });
     let trace = ctx.trace();
     in_flight
         .finish(&lookout_core::ResponseHead::new(http::StatusCode::OK))
@@ -284,4 +289,78 @@ fn a_python_sentry_trace_without_baggage_is_continued_with_an_empty_frozen_dsc()
         let headers = serde_json::to_value(envelope.headers()).unwrap();
         assert!(headers.get("trace").is_none(), "{headers}");
     }
+}
+
+/// A sampled lookout request calls the official Python SDK (a server running
+/// `continue_trace`) through the `reqwest-middleware` integration: Python
+/// continues the trace with the call's `http.client` span as its parent, the
+/// same decision and the request's frozen DSC.
+#[test]
+fn the_python_sdk_continues_an_outgoing_call_with_its_http_client_span_as_parent() {
+    let callee = lookout_tests::python::PythonCallee::start();
+    let test = lookout_core::testing::TestLookout::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest_client::Client::new())
+        .with(lookout_reqwest::Propagate::default())
+        .build();
+    let headers = http::HeaderMap::new();
+    let in_flight = test.engine().begin(
+        &lookout_core::RequestHead::new("GET", "/checkout", &headers).with_route("/checkout"),
+    );
+    let ctx = in_flight.context().clone();
+    let answer: Value = runtime.block_on(ctx.bind(async {
+        client
+            .get(&callee.url)
+            .send()
+            .await
+            .expect("the Python callee answers")
+            .json()
+            .await
+            .expect("JSON")
+    }));
+    let trace = ctx.trace();
+    drop(ctx);
+    in_flight
+        .finish(&lookout_core::ResponseHead::new(http::StatusCode::OK))
+        .body
+        .complete();
+
+    let envelopes = test.envelopes();
+    let (tx, dsc) = envelopes
+        .iter()
+        .find_map(|envelope| {
+            envelope.items().find_map(|item| match item {
+                sentry_types::protocol::v7::EnvelopeItem::Transaction(tx) => {
+                    let headers = serde_json::to_value(envelope.headers()).unwrap();
+                    Some(((**tx).clone(), headers["trace"].clone()))
+                }
+                _ => None,
+            })
+        })
+        .expect("the request's transaction");
+    let span = tx
+        .spans
+        .iter()
+        .find(|span| span.op.as_deref() == Some("http.client"))
+        .expect("the call's http.client span");
+    assert_eq!(answer["trace_id"], json!(trace.trace_id.to_string()));
+    assert_eq!(
+        answer["parent_span_id"],
+        json!(span.span_id.to_string()),
+        "the callee's parent is the call's span"
+    );
+    assert_ne!(answer["parent_span_id"], json!(trace.span_id.to_string()));
+    assert_eq!(answer["sampled"], json!(true), "the same decision");
+    assert_eq!(
+        span.status,
+        Some(sentry_types::protocol::v7::SpanStatus::Ok)
+    );
+    assert_same_dsc(
+        dsc.as_object().expect("a DSC on the envelope"),
+        answer["dsc"].as_object().expect("Python's DSC"),
+        "python callee",
+    );
 }

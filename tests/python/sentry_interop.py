@@ -6,6 +6,9 @@ Commands (one JSON document on stdout):
   continue  read {"headers": {...}} on stdin, continue the trace as a server
             would (continue_trace + start_transaction) and report what the SDK
             decided: trace id, parent span id, sampled flag, sample_rand and DSC.
+  serve     a small HTTP server on 127.0.0.1 (port on the first stdout line,
+            as {"port": N}) that continues the trace of every GET it gets the
+            same way and answers that report as JSON; runs until killed.
 """
 
 import json
@@ -68,23 +71,49 @@ def produce():
     json.dump(cases, sys.stdout)
 
 
-def continue_():
-    request = json.load(sys.stdin)
-    init(request.get("traces_sample_rate", 1.0))
+def continued(headers):
+    """Continues the trace in `headers` as a server would; what the SDK decided."""
     transaction = sentry_sdk.continue_trace(
-        request["headers"], op="http.server", name="GET /continue", source="route"
+        headers, op="http.server", name="GET /continue", source="route"
     )
     with sentry_sdk.start_transaction(transaction) as tx:
-        dsc = tx.get_baggage().dynamic_sampling_context()
-        out = {
+        return {
             "trace_id": tx.trace_id,
             "parent_span_id": tx.parent_span_id,
             "sampled": tx.sampled,
-            "dsc": dsc,
+            "dsc": tx.get_baggage().dynamic_sampling_context(),
             "outgoing_sentry_trace": sentry_sdk.get_traceparent(),
             "outgoing_baggage": sentry_sdk.get_baggage(),
         }
-    json.dump(out, sys.stdout)
+
+
+def continue_():
+    request = json.load(sys.stdin)
+    init(request.get("traces_sample_rate", 1.0))
+    json.dump(continued(request["headers"]), sys.stdout)
+
+
+def serve():
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    init(1.0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            body = json.dumps(continued(headers)).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    print(json.dumps({"port": server.server_address[1]}), flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
@@ -93,5 +122,7 @@ if __name__ == "__main__":
         produce()
     elif command == "continue":
         continue_()
+    elif command == "serve":
+        serve()
     else:
-        sys.exit("usage: sentry_interop.py produce|continue")
+        sys.exit("usage: sentry_interop.py produce|continue|serve")

@@ -68,21 +68,40 @@ pub fn probe() {
     sentry_core::capture_message("probe while the 404 body streams", sentry_core::Level::Info);
 }
 
-/// `GET /call?url=U`: calls `U` with the trace headers lookout adds and
-/// returns what that server answered.
+/// `GET /call?url=U`: calls `U` twice with the trace headers lookout adds,
+/// once through the `reqwest-middleware` integration, once through the
+/// low-level `inject_headers` (asking the downstream to answer 503), and
+/// returns what the first call's server saw, with the second's under
+/// `"second"`.
 pub async fn call(url: String) -> String {
-    let mut headers = http::HeaderMap::new();
-    assert!(
-        lookout_core::inject_headers(&url, &mut headers),
-        "inside a request, every target matches by default"
-    );
-    let response = reqwest_client::Client::new()
+    let client = reqwest_middleware::ClientBuilder::new(reqwest_client::Client::new())
+        .with(lookout_reqwest::Propagate::default())
+        .build();
+    let first = client
         .get(&url)
+        .send()
+        .await
+        .expect("the downstream server answers")
+        .text()
+        .await
+        .expect("a body");
+
+    let second_url = format!("{url}?status=503");
+    let mut headers = http::HeaderMap::new();
+    let outgoing =
+        lookout_core::inject_headers("GET", &second_url, &mut headers).expect("inside a request");
+    let response = reqwest_client::Client::new()
+        .get(&second_url)
         .headers(headers)
         .send()
         .await
         .expect("the downstream server answers");
-    response.text().await.expect("a body")
+    outgoing.finish(response.status());
+    let second: Value = response.json().await.expect("a JSON body");
+
+    let mut seen: Value = serde_json::from_str(&first).expect("a JSON body");
+    seen["second"] = second;
+    seen.to_string()
 }
 
 /// How many chunks `GET /stream` sends.
@@ -138,19 +157,29 @@ impl Drop for Downstream {
 
 impl Downstream {
     pub async fn start() -> Self {
-        async fn seen(headers: http::HeaderMap) -> String {
+        async fn seen(
+            axum::extract::Query(query): axum::extract::Query<
+                std::collections::HashMap<String, String>,
+            >,
+            headers: http::HeaderMap,
+        ) -> (http::StatusCode, String) {
+            let status = query
+                .get("status")
+                .and_then(|s| s.parse().ok())
+                .and_then(|s| http::StatusCode::from_u16(s).ok())
+                .unwrap_or(http::StatusCode::OK);
             let get = |name: &str| -> Value {
                 headers
                     .get(name)
                     .and_then(|v| v.to_str().ok())
                     .map_or(Value::Null, |v| Value::from(v.to_owned()))
             };
-            json!({
+            let seen = json!({
                 "sentry-trace": get("sentry-trace"),
                 "baggage": get("baggage"),
                 "traceparent": get("traceparent"),
-            })
-            .to_string()
+            });
+            (status, seen.to_string())
         }
         let app = axum::Router::new().route("/seen", axum::routing::get(seen));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -641,3 +641,162 @@ pub async fn current_request_identifies_from_middleware_and_reads_in_the_handler
     assert_eq!(event.tags["user_role"], "member");
     assert_eq!(event.tags["http.route"], "/me");
 }
+
+/// The `http.client` spans of a transaction, by span id.
+fn client_spans(
+    tx: &sentry_types::protocol::v7::Transaction<'_>,
+) -> HashMap<String, sentry_types::protocol::v7::Span> {
+    tx.spans
+        .iter()
+        .filter(|span| span.op.as_deref() == Some("http.client"))
+        .map(|span| (span.span_id.to_string(), span.clone()))
+        .collect()
+}
+
+pub async fn each_outgoing_call_is_its_own_span<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let downstream = Downstream::start().await;
+    let url = format!("http://{}/seen", downstream.addr);
+    let incoming = format!("{TRACE}-{PARENT}-1");
+    let reply = fx
+        .get(
+            &format!("/call?url={}", percent_encode(&url)),
+            &[("sentry-trace", incoming.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}: {}", H::NAME, reply.body);
+    let seen = reply.json();
+    let parent_of = |seen: &Value| -> String {
+        let sentry_trace = seen["sentry-trace"].as_str().expect("sentry-trace sent");
+        let traceparent = seen["traceparent"].as_str().expect("traceparent sent");
+        assert_eq!(&sentry_trace[..32], TRACE);
+        assert_eq!(
+            &traceparent[36..52],
+            &sentry_trace[33..49],
+            "one span in both headers"
+        );
+        sentry_trace[33..49].to_owned()
+    };
+    let first = parent_of(&seen);
+    let second = parent_of(&seen["second"]);
+    assert_ne!(first, second, "{}: two calls, two parent ids", H::NAME);
+
+    let transactions = fx.transactions();
+    assert_eq!(transactions.len(), 1);
+    let tx = &transactions[0].0;
+    let request_span = trace_of(&tx.contexts).span_id.to_string();
+    assert_ne!(first, request_span, "a call's own span, not the request's");
+    let spans = client_spans(tx);
+    assert_eq!(spans.len(), 2, "{}: {:?}", H::NAME, tx.spans);
+    let (a, b) = (&spans[&first], &spans[&second]);
+    for span in [a, b] {
+        assert_eq!(
+            span.parent_span_id.map(|id| id.to_string()).as_deref(),
+            Some(request_span.as_str()),
+            "children of the request's span"
+        );
+        assert_eq!(span.data["http.request.method"], "GET");
+        assert_eq!(span.data["server.address"], "127.0.0.1");
+        assert_eq!(span.data["server.port"], u64::from(downstream.addr.port()));
+        assert!(span.timestamp.is_some(), "ended");
+    }
+    assert_eq!(
+        a.description.as_deref(),
+        Some(format!("GET {url}").as_str())
+    );
+    assert_eq!(a.status, Some(sentry_types::protocol::v7::SpanStatus::Ok));
+    assert_eq!(a.data["http.response.status_code"], 200);
+    assert_eq!(a.data["sentry.origin"], "auto.http.reqwest");
+    assert_eq!(
+        b.description.as_deref(),
+        Some(format!("GET {url}").as_str()),
+        "no query"
+    );
+    assert_eq!(
+        b.status,
+        Some(sentry_types::protocol::v7::SpanStatus::Unavailable)
+    );
+    assert_eq!(b.data["http.response.status_code"], 503);
+    assert_eq!(b.data["sentry.origin"], "manual");
+
+    // Unsampled: each call still has its own parent id and carries `-0`.
+    let unsampled = format!("{TRACE}-{PARENT}-0");
+    let reply = fx
+        .get(
+            &format!("/call?url={}", percent_encode(&url)),
+            &[("sentry-trace", unsampled.as_bytes())],
+        )
+        .await;
+    let seen = reply.json();
+    let (one, two) = (
+        seen["sentry-trace"].as_str().unwrap().to_owned(),
+        seen["second"]["sentry-trace"].as_str().unwrap().to_owned(),
+    );
+    assert!(one.ends_with("-0") && two.ends_with("-0"), "{one} {two}");
+    assert_ne!(one, two);
+    assert!(seen["traceparent"].as_str().unwrap().ends_with("-00"));
+}
+
+pub async fn a_transaction_carries_the_request_scope_and_no_secret<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .get(
+            "/me?password=hunter2&token=tok-9f8e&page=2",
+            &[
+                ("authorization", b"Bearer u-7"),
+                ("cookie", b"session=s3cr3t-cookie"),
+                ("x-forwarded-for", b"203.0.113.7"),
+                ("x-request-id", b"req-scope-1"),
+                ("user-agent", b"scenario-agent/1.0"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}: {}", H::NAME, reply.body);
+    let anonymous = fx.get("/me", &[("x-request-id", b"req-scope-2")]).await;
+    assert_eq!(anonymous.status, 200);
+
+    let transactions = fx.transactions();
+    assert_eq!(transactions.len(), 2, "{}", H::NAME);
+    let by_id: HashMap<String, _> = transactions
+        .into_iter()
+        .map(|(tx, _)| (tx.tags.get("request_id").cloned().unwrap_or_default(), tx))
+        .collect();
+    let tx = by_id
+        .get("req-scope-1")
+        .unwrap_or_else(|| panic!("{}: no request_id tag", H::NAME));
+    assert_eq!(tx.user.as_ref().and_then(|u| u.id.as_deref()), Some("u-7"));
+    assert_eq!(tx.tags["authenticated"], "true");
+    assert_eq!(tx.tags["user_role"], "member");
+    assert_eq!(tx.tags["http.route"], "/me");
+    assert_eq!(tx.tags["http.request.method"], "GET");
+    assert_eq!(tx.tags["http.status_code"], "200");
+    let request = tx.request.as_ref().expect("the request data");
+    assert_eq!(request.method.as_deref(), Some("GET"));
+    let url = request.url.as_ref().expect("the URL").to_string();
+    assert!(url.ends_with("/me"), "{url}");
+    assert_eq!(
+        request.headers.get("user-agent").map(String::as_str),
+        Some("scenario-agent/1.0")
+    );
+    let query = request.query_string.as_deref().unwrap_or_default();
+    assert!(query.contains("page=2"), "{query}");
+    let wire = serde_json::to_string(tx).unwrap();
+    for secret in [
+        "hunter2",
+        "tok-9f8e",
+        "s3cr3t-cookie",
+        "203.0.113.7",
+        "Bearer",
+    ] {
+        assert!(
+            !wire.contains(secret),
+            "{}: `{secret}` reached Sentry: {wire}",
+            H::NAME
+        );
+    }
+
+    let anonymous = &by_id["req-scope-2"];
+    assert_eq!(anonymous.tags["authenticated"], "false");
+    assert!(anonymous.user.is_none());
+    assert!(!anonymous.tags.contains_key("user_role"));
+}

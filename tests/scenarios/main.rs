@@ -9,6 +9,8 @@
 // Test-crate modules share items with `pub`; nothing here is a public API.
 #![allow(unreachable_pub)]
 
+#[cfg(feature = "actix")]
+mod actix_app;
 mod app;
 #[cfg(feature = "axum")]
 mod axum_app;
@@ -16,6 +18,8 @@ mod cases;
 mod fixture;
 mod harness;
 mod parity;
+#[cfg(feature = "warp")]
+mod warp_app;
 
 /// Generates one `#[tokio::test]` per scenario for a harness.
 macro_rules! scenarios {
@@ -37,6 +41,8 @@ macro_rules! scenarios {
                 a_body_dropped_early_ends_the_transaction_as_cancelled,
                 a_middleware_outside_routing_learns_the_route_from_inside,
                 current_request_identifies_from_middleware_and_reads_in_the_handler,
+                each_outgoing_call_is_its_own_span,
+                a_transaction_carries_the_request_scope_and_no_secret,
             );
         }
     };
@@ -52,6 +58,12 @@ macro_rules! scenarios {
 
 #[cfg(feature = "axum")]
 scenarios!(axum: crate::axum_app::Axum);
+#[cfg(feature = "actix")]
+scenarios!(actix: crate::actix_app::Actix);
+#[cfg(feature = "warp")]
+scenarios!(warp: crate::warp_app::Warp);
+#[cfg(feature = "warp")]
+scenarios!(warp_serve: crate::warp_app::WarpServe);
 
 /// Two runs on the same framework have the same shape: the comparison
 /// neutralises everything that differs per request by nature (a field it
@@ -61,4 +73,22 @@ scenarios!(axum: crate::axum_app::Axum);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parity_shapes_are_stable_across_runs() {
     parity::same_shape::<axum_app::Axum, axum_app::Axum>().await;
+}
+
+/// actix-web sends Sentry what axum sends for the same requests: tags, user,
+/// transaction names and sources, exception types, trace contexts, DSC keys
+/// and breadcrumbs (only the origin's framework word differs).
+#[cfg(all(feature = "axum", feature = "actix"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_has_the_shape_of_axum() {
+    parity::same_shape::<axum_app::Axum, actix_app::Actix>().await;
+}
+
+/// warp sends Sentry what axum sends for the same requests, under warp's own
+/// server (`wrap`) and under `lookout_warp::serve`.
+#[cfg(all(feature = "axum", feature = "warp"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warp_has_the_shape_of_axum() {
+    parity::same_shape::<axum_app::Axum, warp_app::Warp>().await;
+    parity::same_shape::<axum_app::Axum, warp_app::WarpServe>().await;
 }

@@ -211,13 +211,15 @@ fn neutral(value: &mut Value, framework: &str) {
 
 fn neutral_text(text: &str, framework: &str) -> String {
     let mut out = text.replace(&format!("auto.http.{framework}"), "auto.http.<framework>");
-    // `http://127.0.0.1:PORT/...`: the port differs per server.
-    if let Some(start) = out.find("://127.0.0.1:") {
-        let port_start = start + "://127.0.0.1:".len();
+    // `127.0.0.1:PORT` (URLs, the `host` header): the port differs per server.
+    let mut from = 0;
+    while let Some(found) = out[from..].find("127.0.0.1:") {
+        let port_start = from + found + "127.0.0.1:".len();
         let port_end = out[port_start..]
             .find(|c: char| !c.is_ascii_digit())
             .map_or(out.len(), |i| port_start + i);
         out.replace_range(port_start..port_end, "<port>");
+        from = port_start;
     }
     // The request breadcrumb's latency: `... -> 500 in 127 ms`.
     if let Some(start) = out.rfind(" in ")

@@ -43,9 +43,11 @@ fn head_of_trace(ctx: &RequestContext, engine: &Shared) -> DynamicSamplingContex
     dsc
 }
 
-/// The delivery hook: puts the current request's frozen DSC on `envelope`
-/// and runs the privacy scrubber over its transactions (events were scrubbed
-/// by `before_send` already; sentry-core has no such hook for transactions).
+/// The delivery hook: puts the current request's frozen DSC on `envelope`,
+/// gives its transactions the request's scope (identity, tags: see
+/// [`apply_request_to_transaction`](crate::events::apply_request_to_transaction))
+/// and runs the privacy scrubber over them (events were scrubbed by
+/// `before_send` already; sentry-core has no such hook for transactions).
 ///
 /// Envelopes captured outside a request, or belonging to another trace than
 /// the current request's, keep the `trace` header sentry-core wrote. The
@@ -55,7 +57,8 @@ pub(crate) fn prepare(
     engine: &Shared,
     scrubber: &lookout_policy::Scrubber,
 ) -> Envelope {
-    let dsc = frozen_for(&envelope, engine);
+    let ctx = request_of(&envelope);
+    let dsc = ctx.as_ref().map(|ctx| frozen(ctx, engine));
     let has_transaction = envelope
         .items()
         .any(|item| matches!(item, EnvelopeItem::Transaction(_)));
@@ -73,6 +76,9 @@ pub(crate) fn prepare(
     for item in envelope.into_items() {
         match item {
             EnvelopeItem::Transaction(mut transaction) => {
+                if let Some(ctx) = &ctx {
+                    crate::events::apply_request_to_transaction(ctx, &mut transaction);
+                }
                 scrubber.scrub_transaction(&mut transaction);
                 scrubbed.add_item(EnvelopeItem::Transaction(transaction));
             }
@@ -82,14 +88,14 @@ pub(crate) fn prepare(
     scrubbed
 }
 
-/// The frozen DSC of the current request, if `envelope` belongs to it.
-fn frozen_for(envelope: &Envelope, engine: &Shared) -> Option<Arc<DynamicSamplingContext>> {
+/// The current request, if `envelope` belongs to it (its trace).
+fn request_of(envelope: &Envelope) -> Option<RequestContext> {
     let ctx = lookout_scope::current()?;
     let trace_id: sentry_core::protocol::TraceId = ctx.trace().trace_id.into();
     if envelope_trace_id(envelope).is_some_and(|id| id != trace_id) {
         return None;
     }
-    Some(frozen(&ctx, engine))
+    Some(ctx)
 }
 
 fn envelope_trace_id(envelope: &Envelope) -> Option<sentry_core::protocol::TraceId> {

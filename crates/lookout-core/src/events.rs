@@ -48,6 +48,36 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
     event
 }
 
+/// Adds `ctx`'s data to a transaction of its request as it is sent: the
+/// same identity tags and user as its events (`request_id`, `authenticated`,
+/// `user_role`, the PII-filtered user), and `http.route`,
+/// `http.request.method`, `http.status_code`. The request data (method, URL,
+/// query, headers) was set when the transaction started; the delivery hook's
+/// scrubber runs after this.
+pub(crate) fn apply_request_to_transaction(
+    ctx: &lookout_scope::RequestContext,
+    transaction: &mut sentry_core::protocol::Transaction<'_>,
+) {
+    ctx.apply_to_transaction(transaction);
+    let tags_of = &mut transaction.tags;
+    let method = ctx.method();
+    if !method.is_empty() {
+        tags_of
+            .entry(tags::METHOD.to_owned())
+            .or_insert_with(|| method.to_owned());
+    }
+    if let Some(route) = ctx.route() {
+        tags_of
+            .entry(tags::ROUTE.to_owned())
+            .or_insert_with(|| route.to_string());
+    }
+    if let Some(response) = ctx.response() {
+        tags_of
+            .entry(tags::STATUS_CODE.to_owned())
+            .or_insert_with(|| response.status.to_string());
+    }
+}
+
 /// `METHOD route -> status in N ms`: the one breadcrumb a finished request
 /// leaves. It is built when an event of that request is captured (only such
 /// events can see the request's scope), so a request that captures nothing

@@ -38,6 +38,14 @@ pub trait Headers {
     /// string is accepted: a name in upper case is matched case-insensitively,
     /// one that is not a valid header name has no values).
     fn values_of(&self, name: &'static str) -> Self::Values<'_>;
+
+    /// Calls `f` with every header, name (lowercase) and value, in order,
+    /// skipping values that are not visible ASCII. A sampled request's
+    /// transaction records its headers this way (scrubbed before they are
+    /// sent). The default records none.
+    fn for_each_header(&self, f: &mut dyn FnMut(&str, &str)) {
+        let _ = f;
+    }
 }
 
 impl Headers for HeaderMap {
@@ -45,6 +53,14 @@ impl Headers for HeaderMap {
 
     fn values_of(&self, name: &'static str) -> HeaderStrs<'_> {
         HeaderStrs::new(self, header_name(name))
+    }
+
+    fn for_each_header(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (name, value) in self {
+            if let Ok(value) = value.to_str() {
+                f(name.as_str(), value);
+            }
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! ```
 //! use http::{HeaderMap, StatusCode};
 //! use lookout_core::testing::TestLookout;
-//! use lookout_core::{RequestHead, ResponseHead, outgoing_headers};
+//! use lookout_core::{OutgoingCall, RequestHead, ResponseHead};
 //! use lookout_scope::User;
 //!
 //! let test = TestLookout::new();
@@ -29,8 +29,9 @@
 //! ctx.enter(|| {
 //!     lookout_scope::identify(User::id("7").role("admin")).unwrap();
 //!     // An outgoing call carries the trace on.
-//!     let out = outgoing_headers("http://inventory.internal/", None).unwrap();
-//!     assert!(out.sentry_trace.starts_with("771a43a4192642f0b136d5159a501700-"));
+//!     let call = OutgoingCall::start("GET", "http://inventory.internal/", None).unwrap();
+//!     assert!(call.headers().unwrap().sentry_trace.starts_with("771a43a4192642f0b136d5159a501700-"));
+//!     call.finish(StatusCode::OK);
 //! });
 //!
 //! // 3. The handler answered 500: classified, captured, headers to add.
@@ -57,14 +58,14 @@
 //!   typed-error carrier, response headers, the engine handle,
 //!   [`CurrentRequest`](toolkit::CurrentRequest)).
 //! - [`events`]: request data applied to every event at capture time.
-//! - [`outgoing_headers`] / [`inject_headers`]: propagation to other services.
+//! - [`OutgoingCall`] / [`inject_headers`]: a span per call to another service, and the headers that carry the trace.
 //! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
 //! - `testing` (feature `test`): capture what would be sent, for your own tests.
 //!
 //! The cost model: without a client a request costs at most two heap
 //! allocations (its context, which holds the request id); with a client, an
 //! unsampled request that captures nothing at most four (adding the
-//! request's own Hub); a sampled one at most fifty, most of them
+//! request's own Hub); a sampled one at most 62, most of them
 //! sentry-core's transaction. The budgets are asserted in
 //! `tests/allocations.rs`.
 //!
@@ -94,7 +95,7 @@ pub use engine::{Engine, collecting_console};
 pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
-pub use propagation::{OutgoingHeaders, inject_headers, outgoing_headers};
+pub use propagation::{MANUAL_ORIGIN, OutgoingCall, OutgoingHeaders, inject_headers};
 
 // What adapters and handlers meet from the building blocks, so that an
 // adapter depends on lookout-core and its framework only.

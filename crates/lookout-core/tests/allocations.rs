@@ -5,8 +5,10 @@
 //! - A client bound, the request unsampled, no error: at most 4 (the request
 //!   context, the request's own Hub, which is two in sentry-core, and the
 //!   route template; the path is kept inline).
-//! - Sampled: at most 50, most of them sentry-core's transaction (see
-//!   `docs/benchmarks.md` for where each comes from).
+//! - Sampled: at most 62, most of them sentry-core's transaction (see
+//!   `docs/benchmarks.md` for where each comes from); 10 of them are the
+//!   request's scope on its transaction (five tags, key and value each), and
+//!   one its request data.
 
 use std::sync::Arc;
 
@@ -52,11 +54,11 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
 }
 
 #[test]
-fn a_sampled_request_costs_at_most_fifty_and_the_counter_sees_them() {
+fn a_sampled_request_costs_at_most_sixty_two_and_the_counter_sees_them() {
     let test = TestLookout::new();
     let allocations = count(test.engine(), &HeaderMap::new());
     println!("client bound, sampled: {allocations} allocations per request");
-    assert!(allocations <= 50, "{allocations} allocations");
+    assert!(allocations <= 62, "{allocations} allocations");
     // Guards the budgets above against a counter that counts nothing.
     assert!(allocations > 4, "{allocations} allocations");
 }

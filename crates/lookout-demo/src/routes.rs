@@ -80,15 +80,17 @@ pub(crate) fn hop_calls(body: &[u8]) -> Result<Vec<HopCall>, String> {
     })
 }
 
-/// Makes the `/hop` calls in order: POST `arguments` as JSON to `url`, with
-/// the current request's outgoing trace headers (`sentry-trace`, `baggage`,
-/// `traceparent`, `tracestate`). Must run inside the request, where lookout
-/// knows the current trace.
-pub(crate) async fn hop(client: &reqwest::Client, calls: &[HopCall]) -> Result<(), UpstreamError> {
+/// Makes the `/hop` calls in order: POST `arguments` as JSON to `url`. The
+/// client carries lookout's `reqwest` middleware (unless the demo runs
+/// `--plain`): each call is its own `http.client` span with the current
+/// request's outgoing trace headers (`sentry-trace`, `baggage`,
+/// `traceparent`, `tracestate`), so every callee sees a distinct parent id.
+/// Must run inside the request, where lookout knows the current trace.
+pub(crate) async fn hop(
+    client: &reqwest_middleware::ClientWithMiddleware,
+    calls: &[HopCall],
+) -> Result<(), UpstreamError> {
     for call in calls {
-        let mut headers = http::HeaderMap::new();
-        // The one line a service adds to its HTTP client calls.
-        lookout::engine::inject_headers(&call.url, &mut headers);
         let arguments = if call.arguments.is_null() {
             json!([])
         } else {
@@ -96,7 +98,6 @@ pub(crate) async fn hop(client: &reqwest::Client, calls: &[HopCall]) -> Result<(
         };
         let response = client
             .post(&call.url)
-            .headers(headers)
             .json(&arguments)
             .send()
             .await

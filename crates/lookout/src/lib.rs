@@ -121,11 +121,17 @@
 //!
 //! - `axum`: `lookout::axum` re-exports `lookout-axum` (the axum / tower
 //!   layer).
+//! - `reqwest`: `lookout::reqwest` re-exports `lookout-reqwest` (a
+//!   `reqwest-middleware` middleware giving every outgoing call its span and
+//!   the trace headers).
+//! - `actix`: `lookout::actix` re-exports `lookout-actix` (the actix-web 4
+//!   middleware).
+//! - `warp`: `lookout::warp` re-exports `lookout-warp` (`serve`, `wrap` and
+//!   the filters for warp 0.4).
 //! - `test`: `lookout::testing` re-exports lookout-core's in-process capture helper
 //!   for your own tests.
 //!
-//! None is on by default. actix-web and warp adapters are planned; their
-//! features will appear with the adapters.
+//! None is on by default.
 //!
 //! # Supported Rust versions
 //!
@@ -162,6 +168,21 @@ pub use lookout_scope as scope;
 /// The axum adapter (`lookout-axum`): `lookout::axum::layer()`.
 #[cfg(feature = "axum")]
 pub use lookout_axum as axum;
+
+/// The actix-web adapter (`lookout-actix`):
+/// `.wrap(lookout::actix::Lookout::default())`.
+#[cfg(feature = "actix")]
+pub use lookout_actix as actix;
+
+/// The warp adapter (`lookout-warp`): `lookout::warp::serve(routes)`, or
+/// `warp::serve(lookout::warp::wrap(routes))`.
+#[cfg(feature = "warp")]
+pub use lookout_warp as warp;
+
+/// The reqwest integration (`lookout-reqwest`):
+/// `ClientBuilder::new(client).with(lookout::reqwest::Propagate::default())`.
+#[cfg(feature = "reqwest")]
+pub use lookout_reqwest as reqwest;
 
 /// Test helpers: run requests through a real lookout pipeline and assert on
 /// what would have been sent (lookout-core's `testing` module).

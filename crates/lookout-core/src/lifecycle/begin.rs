@@ -8,7 +8,7 @@ use http::Method;
 use lookout_classify::tags;
 use lookout_headers::SpanId;
 use lookout_scope::{RequestContext, RequestTrace};
-use sentry_core::protocol::Value;
+use sentry_core::protocol::{Request, Url, Value};
 use sentry_core::{TransactionContext, TransactionOrSpan};
 
 use super::in_flight::InFlight;
@@ -139,9 +139,45 @@ fn start_transaction<H: Headers + ?Sized>(
         let mut data = transaction.data();
         data.set_data("sentry.source".into(), Value::from(source));
     }
+    transaction.set_request(request_data(head, method));
     let span: TransactionOrSpan = transaction.clone().into();
     // The span gives events captured in the request their trace context.
     // (lookout never sets a `trace` context on a scope, so none overrides it.)
     hub.configure_scope(|scope| scope.set_span(Some(span)));
     transaction
+}
+
+/// What a sampled request's transaction says of the request, as its events
+/// do: method, URL (from the `Host` header; `http` unless the caller says
+/// `x-forwarded-proto: https`), query string and headers. The delivery hook's
+/// scrubber filters denylisted headers, query values and cookies before it
+/// is sent; the unsampled path never builds it.
+fn request_data<H: Headers + ?Sized>(head: &RequestHead<'_, H>, method: &Method) -> Request {
+    let mut request = Request {
+        method: Some(method.as_str().to_owned()),
+        query_string: head.query().map(str::to_owned),
+        ..Request::default()
+    };
+    let mut host = None;
+    let mut https = false;
+    head.headers().for_each_header(&mut |name, value| {
+        match name {
+            "host" => host = Some(value.to_owned()),
+            "x-forwarded-proto" => https = value.eq_ignore_ascii_case("https"),
+            _ => {}
+        }
+        request
+            .headers
+            .entry(name.to_owned())
+            .and_modify(|existing| {
+                existing.push_str(", ");
+                existing.push_str(value);
+            })
+            .or_insert_with(|| value.to_owned());
+    });
+    if let Some(host) = host {
+        let scheme = if https { "https" } else { "http" };
+        request.url = Url::parse(&format!("{scheme}://{host}{}", head.path())).ok();
+    }
+    request
 }

@@ -31,6 +31,22 @@ impl ReportedError {
         Self(Arc::new(error))
     }
 
+    /// Carries an error the adapter shares with a view of its own (actix-web
+    /// keeps the same error as its `ResponseError` to build the response):
+    /// one allocation for both.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lookout_core::toolkit::ReportedError;
+    ///
+    /// let error = Arc::new(std::fmt::Error);
+    /// let reported = ReportedError::from_arc(Arc::clone(&error));
+    /// assert_eq!(reported.error().type_name(), "core::fmt::Error");
+    /// ```
+    pub fn from_arc<E: Error + Send + Sync + 'static>(error: Arc<E>) -> Self {
+        Self(error)
+    }
+
     /// The error, with its concrete type known.
     pub fn error(&self) -> &dyn TypedError {
         &*self.0

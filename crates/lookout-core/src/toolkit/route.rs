@@ -1,21 +1,26 @@
 //! [`RouteLearner`]: late route learning for a middleware outside routing.
 
-use std::sync::Arc;
-
 use lookout_scope::RequestContext;
+use sentry_core::protocol::Value;
 
-/// The route template learned after `begin`, read by `finish`.
-pub(crate) struct LearnedRoute(pub(crate) Arc<str>);
+use crate::engine::transaction_name;
 
 /// Tells a middleware that began a request without its route template (it
-/// runs before routing) the template learned inside routing; `finish` names
-/// the transaction after it. The first template learned wins.
+/// runs before routing) the template learned inside routing. The template
+/// applies at once: the transaction is renamed after it (source `route`),
+/// and the `http.route` tag, the request breadcrumb and a Dynamic Sampling
+/// Context frozen from then on (an outgoing call, an event) carry it. The
+/// first template learned wins.
+///
+/// The sampling decision was made at `begin` and stays: route-based sampling
+/// rules see the raw path for a request whose route is learned late.
 ///
 /// Adapters put the learner from
 /// [`InFlight::route_learner`](crate::InFlight::route_learner) in their
 /// request's extensions; lookout code inside routing (a second middleware,
-/// the [`CurrentRequest`](super::CurrentRequest) extractor) finds it there,
-/// calls [`learn`](Self::learn) and passes the request through.
+/// the [`CurrentRequest`](super::CurrentRequest) extractor, a route filter)
+/// finds it there, calls [`learn`](Self::learn) and passes the request
+/// through.
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
@@ -25,12 +30,15 @@ pub(crate) struct LearnedRoute(pub(crate) Arc<str>);
 /// let in_flight = engine.begin(&RequestHead::new("GET", "/users/7", &HeaderMap::new()));
 /// let learner = in_flight.route_learner().expect("the route was not known");
 /// learner.learn(Some("/users/{id}"));
+/// learner.learn(Some("/users/me"));
 /// assert_eq!(learner.learned().as_deref(), Some("/users/{id}"));
+/// assert_eq!(in_flight.context().route().as_deref(), Some("/users/{id}"));
 /// in_flight.finish(&ResponseHead::new(StatusCode::OK)).body.complete();
 /// ```
 #[derive(Clone)]
 pub struct RouteLearner {
     ctx: RequestContext,
+    transaction: Option<sentry_core::Transaction>,
 }
 
 impl std::fmt::Debug for RouteLearner {
@@ -43,27 +51,99 @@ impl std::fmt::Debug for RouteLearner {
 }
 
 impl RouteLearner {
-    pub(crate) fn new(ctx: RequestContext) -> Self {
-        Self { ctx }
+    pub(crate) fn new(ctx: RequestContext, transaction: Option<sentry_core::Transaction>) -> Self {
+        Self { ctx, transaction }
     }
 
-    /// Reports the template (when routing matched one); a template learned
-    /// earlier is kept.
+    /// Reports the template (when routing matched one) and applies it; a
+    /// template learned earlier is kept.
     pub fn learn(&self, route: Option<&str>) {
         if let Some(route) = route
-            && self.ctx.extension::<LearnedRoute>().is_none()
+            && self.ctx.route().is_none()
         {
-            self.ctx.insert_extension(LearnedRoute(Arc::from(route)));
+            self.ctx.set_route(route);
+            if let Some(transaction) = &self.transaction {
+                name_after_route(transaction, self.ctx.method(), route);
+            }
         }
     }
 
     /// The template learned so far.
-    pub fn learned(&self) -> Option<Arc<str>> {
-        self.ctx.extension::<LearnedRoute>().map(|l| l.0.clone())
+    pub fn learned(&self) -> Option<std::sync::Arc<str>> {
+        self.ctx.route()
     }
 
     /// The context of the request that is learning.
     pub fn context(&self) -> &RequestContext {
         &self.ctx
+    }
+}
+
+/// Names `transaction` after `route` (source `route`): a template learned
+/// after `begin`, from a [`RouteLearner`] or the response head.
+pub(crate) fn name_after_route(transaction: &sentry_core::Transaction, method: &str, route: &str) {
+    transaction.set_name(&transaction_name(method, route));
+    transaction.set_tag(lookout_classify::tags::TRANSACTION_SOURCE, "route");
+    transaction.set_data("sentry.source", Value::from("route"));
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, StatusCode};
+
+    use crate::testing::TestLookout;
+    use crate::{RequestHead, ResponseHead};
+
+    /// Before routes applied at once, a learned route reached only `finish`:
+    /// a DSC frozen by an outgoing call inside the handler had no
+    /// `transaction`, and the transaction kept its raw-URL name until then.
+    #[test]
+    fn a_learned_route_names_the_outgoing_dsc_and_the_transaction_at_once() {
+        let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
+        let in_flight =
+            test.engine()
+                .begin(&RequestHead::new("GET", "/users/7", &HeaderMap::new()));
+        let learner = in_flight.route_learner().expect("route unknown at begin");
+        learner.learn(None);
+        assert_eq!(learner.learned(), None, "no template, nothing learned");
+        learner.learn(Some("/users/{id}"));
+        let baggage = in_flight.context().enter(|| {
+            let call = crate::OutgoingCall::start("GET", "http://inventory.internal/", None)
+                .expect("inside a request");
+            let baggage = call
+                .headers()
+                .and_then(|h| h.baggage.clone())
+                .unwrap_or_default();
+            call.finish(StatusCode::OK);
+            baggage
+        });
+        assert!(
+            baggage.contains("sentry-transaction=GET%20%2Fusers%2F%7Bid%7D"),
+            "{baggage}"
+        );
+        let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
+        finished.body.complete();
+        let transactions = test.transactions();
+        assert_eq!(transactions.len(), 1);
+        let tx = &transactions[0];
+        assert_eq!(tx.name.as_deref(), Some("GET /users/{id}"));
+        assert_eq!(tx.tags["transaction.source"], "route");
+    }
+
+    #[test]
+    fn a_route_known_at_begin_is_not_relearned() {
+        let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
+        let in_flight = test.engine().begin(
+            &RequestHead::new("GET", "/users/7", &HeaderMap::new()).with_route("/users/{id}"),
+        );
+        assert!(in_flight.route_learner().is_none());
+        in_flight
+            .finish(&ResponseHead::new(StatusCode::OK).with_route("/other"))
+            .body
+            .complete();
+        assert_eq!(
+            test.transactions()[0].name.as_deref(),
+            Some("GET /users/{id}")
+        );
     }
 }

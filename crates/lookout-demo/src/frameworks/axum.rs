@@ -164,7 +164,10 @@ async fn slow(RawQuery(query): RawQuery) -> String {
     format!("slept {} ms", duration.as_millis())
 }
 
-async fn hop(State(client): State<reqwest::Client>, body: Bytes) -> Result<&'static str, Response> {
+async fn hop(
+    State(client): State<reqwest_middleware::ClientWithMiddleware>,
+    body: Bytes,
+) -> Result<&'static str, Response> {
     let calls =
         routes::hop_calls(&body).map_err(|e| (StatusCode::BAD_REQUEST, e).into_response())?;
     routes::hop(&client, &calls)

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::cli::Framework;
 use crate::journal::Journal;
 
+pub(crate) mod actix;
 pub(crate) mod axum;
 
 /// How an instance of the demo service is set up.
@@ -22,7 +23,7 @@ pub(crate) struct App {
     /// The tour's record of requests (never in `serve`).
     pub(crate) journal: Option<Journal>,
     /// The HTTP client `/hop` calls other services with.
-    pub(crate) client: reqwest::Client,
+    pub(crate) client: reqwest_middleware::ClientWithMiddleware,
 }
 
 impl App {
@@ -30,8 +31,19 @@ impl App {
         Self {
             lookout,
             journal,
-            client: reqwest::Client::new(),
+            client: outgoing_client(lookout),
         }
+    }
+}
+
+/// The client `/hop` calls other services with: with lookout's `reqwest`
+/// middleware (a span and trace headers per call), or plain for `--plain`.
+fn outgoing_client(lookout: bool) -> reqwest_middleware::ClientWithMiddleware {
+    let builder = reqwest_middleware::ClientBuilder::new(reqwest::Client::new());
+    if lookout {
+        builder.with(lookout::reqwest::Propagate::default()).build()
+    } else {
+        builder.build()
     }
 }
 
@@ -45,6 +57,7 @@ pub(crate) async fn serve(
 ) -> std::io::Result<()> {
     match framework {
         Framework::Axum => axum::serve(listener, app, shutdown).await,
+        Framework::Actix => actix::serve(listener, app, shutdown).await,
         other => Err(std::io::Error::other(format!(
             "framework `{other}` is not available yet"
         ))),

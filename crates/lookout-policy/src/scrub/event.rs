@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 
-use sentry_core::protocol::{Breadcrumb, Context, Event, Map, Stacktrace, Transaction, User};
+use sentry_core::protocol::{
+    Breadcrumb, Context, Event, Map, Stacktrace, Transaction, User, Value,
+};
 
 use super::scrubber::Scrubber;
 use super::url::{redact_in_place, redact_url_credentials};
@@ -58,6 +60,13 @@ impl Scrubber {
         self.scrub_contexts(&mut transaction.contexts);
         for span in &mut transaction.spans {
             self.scrub_map(&mut span.data);
+            // An `http.client` span names the URL it called.
+            if let Some(Value::String(url)) = span.data.get_mut("url.full") {
+                *url = self.scrub_url(url).into_owned();
+            }
+            if let Some(description) = &mut span.description {
+                *description = self.scrub_url(description).into_owned();
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! Writing the request's data (tags, user, trace context) into an event as
 //! it is captured.
 
-use sentry_core::protocol::{Context, Event};
+use sentry_core::protocol::{Context, Event, Map, Transaction};
 
 use super::request_context::RequestContext;
 use lookout_classify::tags::{AUTHENTICATED, REQUEST_ID, USER_ROLE};
@@ -28,21 +28,8 @@ impl RequestContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn apply_to(&self, event: &mut Event<'_>) {
-        let user = self.state().user.clone();
-        let tags = &mut event.tags;
-        tags.entry(REQUEST_ID.to_owned())
-            .or_insert_with(|| self.request_id().to_owned());
-        tags.insert(AUTHENTICATED.to_owned(), user.is_some().to_string());
-        match user.as_ref().and_then(|u| u.role.clone()) {
-            Some(role) => {
-                tags.insert(USER_ROLE.to_owned(), role);
-            }
-            None => {
-                tags.remove(USER_ROLE);
-            }
-        }
-        if let Some(user) = &user {
-            event.user = Some(user.to_sentry_user(self.inner.pii));
+        if let Some(user) = self.write_identity(&mut event.tags) {
+            event.user = Some(user);
         }
         let trace = self.inner.trace;
         let ours = sentry_core::protocol::TraceId::from(trace.trace_id);
@@ -55,5 +42,53 @@ impl RequestContext {
                 .contexts
                 .insert("trace".to_owned(), trace.to_sentry_context().into());
         }
+    }
+
+    /// Writes this request's identity into a transaction as it is sent: the
+    /// tags `request_id`, `authenticated` (and `user_role`) and the identified
+    /// user (filtered by the [`PiiPolicy`](lookout_policy::PiiPolicy)), the
+    /// same as on the request's events. A user identified after the
+    /// transaction started is on it too: this runs when it ends.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::{RequestContext, User};
+    /// use sentry_core::protocol::Transaction;
+    ///
+    /// let ctx = RequestContext::new(RequestId::parse("req-9")?);
+    /// let mut anonymous = Transaction::default();
+    /// ctx.apply_to_transaction(&mut anonymous);
+    /// assert_eq!(anonymous.tags["authenticated"], "false");
+    /// ctx.identify(User::id("42").role("admin"));
+    /// let mut tx = Transaction::default();
+    /// ctx.apply_to_transaction(&mut tx);
+    /// assert_eq!(tx.tags["user_role"], "admin");
+    /// assert_eq!(tx.user.unwrap().id.as_deref(), Some("42"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply_to_transaction(&self, transaction: &mut Transaction<'_>) {
+        if let Some(user) = self.write_identity(&mut transaction.tags) {
+            transaction.user = Some(user);
+        }
+    }
+
+    /// The identity tags into `tags`; the user to set, if identified.
+    fn write_identity(
+        &self,
+        tags: &mut Map<String, String>,
+    ) -> Option<sentry_core::protocol::User> {
+        let user = self.state().user.clone();
+        tags.entry(REQUEST_ID.to_owned())
+            .or_insert_with(|| self.request_id().to_owned());
+        tags.insert(AUTHENTICATED.to_owned(), user.is_some().to_string());
+        match user.as_ref().and_then(|u| u.role.clone()) {
+            Some(role) => {
+                tags.insert(USER_ROLE.to_owned(), role);
+            }
+            None => {
+                tags.remove(USER_ROLE);
+            }
+        }
+        user.map(|user| user.to_sentry_user(self.inner.pii))
     }
 }
