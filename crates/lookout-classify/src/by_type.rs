@@ -6,6 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use sentry_core::Level;
+use sentry_core::protocol::LogLevel;
 
 use crate::verdict::Kind;
 use crate::{Classifier, Outcome, Verdict};
@@ -35,6 +36,7 @@ pub fn by_type<E: Error + 'static>(name: impl Into<Cow<'static, str>>) -> ByType
         name: name.into(),
         action: None,
         level: None,
+        log_level: None,
         fingerprint: None,
         error: PhantomData,
     }
@@ -46,6 +48,7 @@ pub struct ByType<E> {
     name: Cow<'static, str>,
     action: Option<Kind>,
     level: Option<Level>,
+    log_level: Option<LogLevel>,
     fingerprint: Option<Vec<Cow<'static, str>>>,
     // `fn() -> E`: the classifier owns no `E`, so it is Send + Sync whatever `E` is.
     error: PhantomData<fn() -> E>,
@@ -105,18 +108,59 @@ impl<E: Error + 'static> ByType<E> {
         self
     }
 
-    /// Never capture when the error is found, whatever the status; leave a breadcrumb.
+    /// Never capture when the error is found, whatever the status; record the request
+    /// as a Sentry Log instead, at the status's default level (`error` for a 5xx, `warn`
+    /// otherwise).
     ///
     /// ```
     /// use http::{Method, StatusCode};
-    /// use lookout_classify::{by_type, Action, Classifier, Outcome};
+    /// use lookout_classify::{by_type, Action, Classifiers, LogLevel, Outcome};
     ///
-    /// let rule = by_type::<std::fmt::Error>("fmt").skip_capture();
+    /// let classifiers = Classifiers::default().with(by_type::<std::fmt::Error>("fmt").skip_capture());
     /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_GATEWAY).with_error(&std::fmt::Error);
-    /// assert_eq!(rule.classify(&outcome).unwrap().action(), Some(Action::Breadcrumb));
+    /// assert_eq!(classifiers.decide(&outcome).action(), Action::Log { level: LogLevel::Error });
     /// ```
     pub fn skip_capture(mut self) -> Self {
-        self.action = Some(Kind::Breadcrumb);
+        self.action = Some(Kind::Log);
+        self.log_level = None;
+        self
+    }
+
+    /// Never capture when the error is found; record the request as a Sentry Log at
+    /// `level`.
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Action, Classifier, LogLevel, Outcome};
+    ///
+    /// let rule = by_type::<std::fmt::Error>("fmt").log(LogLevel::Info);
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_GATEWAY).with_error(&std::fmt::Error);
+    /// assert_eq!(rule.classify(&outcome).unwrap().action(), Some(Action::Log { level: LogLevel::Info }));
+    /// ```
+    pub fn log(mut self, level: LogLevel) -> Self {
+        self.action = Some(Kind::Log);
+        self.log_level = Some(level);
+        self
+    }
+
+    /// Neither capture nor log when the error is found, whatever the status.
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{by_type, Action, Classifiers, Outcome};
+    ///
+    /// #[derive(Debug)]
+    /// struct ClientWentAway;
+    /// # impl std::fmt::Display for ClientWentAway {
+    /// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("gone") }
+    /// # }
+    /// # impl std::error::Error for ClientWentAway {}
+    /// let classifiers = Classifiers::default().with(by_type::<ClientWentAway>("client_gone").ignore());
+    /// let outcome = Outcome::new(&Method::GET, "/", StatusCode::BAD_REQUEST).with_error(&ClientWentAway);
+    /// assert_eq!(classifiers.decide(&outcome).action(), Action::Ignore);
+    /// ```
+    pub fn ignore(mut self) -> Self {
+        self.action = Some(Kind::Ignore);
         self
     }
 }
@@ -127,6 +171,7 @@ impl<E: Error + 'static> Classifier for ByType<E> {
         Some(Verdict {
             action: self.action,
             level: self.level,
+            log_level: self.log_level,
             error_type: Some(self.name.clone()),
             fingerprint: self.fingerprint.clone(),
             tags: Default::default(),
@@ -140,6 +185,7 @@ impl<E> Clone for ByType<E> {
             name: self.name.clone(),
             action: self.action,
             level: self.level,
+            log_level: self.log_level,
             fingerprint: self.fingerprint.clone(),
             error: PhantomData,
         }
@@ -153,6 +199,7 @@ impl<E> fmt::Debug for ByType<E> {
             .field("name", &self.name)
             .field("action", &self.action)
             .field("level", &self.level)
+            .field("log_level", &self.log_level)
             .field("fingerprint", &self.fingerprint)
             .finish()
     }

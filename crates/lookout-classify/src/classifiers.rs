@@ -154,18 +154,28 @@ impl Classifiers {
 
 /// Fill what `winner` leaves open from `base` (the status rule) and the fallback.
 fn complete(outcome: &Outcome<'_>, winner: Option<Verdict>, base: Verdict) -> Decision {
-    let (kind, level, error_type, fingerprint, mut tags) = match winner {
+    let (kind, level, log_level, error_type, fingerprint, mut tags) = match winner {
         Some(v) => (
             v.action.or(base.action),
             v.level.or(base.level),
+            v.log_level.or(base.log_level),
             v.error_type,
             v.fingerprint,
             v.tags,
         ),
-        None => (base.action, base.level, None, None, base.tags),
+        None => (
+            base.action,
+            base.level,
+            base.log_level,
+            None,
+            None,
+            base.tags,
+        ),
     };
     // `StatusCodes::verdict` never leaves the action open.
-    let action = kind.unwrap_or(Kind::Ignore).with_level(level);
+    let action =
+        kind.unwrap_or(Kind::Ignore)
+            .with_levels(level, log_level, outcome.status().as_u16());
 
     let panicked = outcome.panic().is_some();
     let mut handled = !panicked;

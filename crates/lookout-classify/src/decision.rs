@@ -1,14 +1,15 @@
 //! [`Decision`]: the complete answer of a [`Classifiers`](crate::Classifiers) chain.
 //!
 //! Unlike a [`Verdict`](crate::Verdict), nothing in a decision is left open: the action
-//! and level are set, and every capture or breadcrumb carries an `error_type`. This is
+//! and level are set, and every capture or log carries an `error_type`. This is
 //! what lookout-core acts on and what [`event`](crate::event) and
-//! [`breadcrumb`](crate::breadcrumb) turn into Sentry data.
+//! [`log`](crate::log()) turn into Sentry data.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sentry_core::Level;
+use sentry_core::protocol::LogLevel;
 
 use crate::Action;
 
@@ -24,7 +25,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Capture, leave a breadcrumb or ignore.
+    /// Capture, log or ignore.
     pub fn action(&self) -> Action {
         self.action
     }
@@ -33,7 +34,23 @@ impl Decision {
     pub fn level(&self) -> Option<Level> {
         match self.action {
             Action::Capture { level } => Some(level),
-            Action::Breadcrumb | Action::Ignore => None,
+            Action::Log { .. } | Action::Ignore => None,
+        }
+    }
+
+    /// The log level when the action is a log.
+    ///
+    /// ```
+    /// use http::{Method, StatusCode};
+    /// use lookout_classify::{Classifiers, LogLevel, Outcome};
+    ///
+    /// let not_found = Outcome::new(&Method::GET, "/users/7", StatusCode::NOT_FOUND);
+    /// assert_eq!(Classifiers::default().decide(&not_found).log_level(), Some(LogLevel::Warn));
+    /// ```
+    pub fn log_level(&self) -> Option<LogLevel> {
+        match self.action {
+            Action::Log { level } => Some(level),
+            Action::Capture { .. } | Action::Ignore => None,
         }
     }
 
@@ -42,7 +59,12 @@ impl Decision {
         self.action.is_capture()
     }
 
-    /// The `error_type` tag; always set for a capture or a breadcrumb, set for an ignored
+    /// Whether the request is to be recorded as a Sentry Log.
+    pub fn is_log(&self) -> bool {
+        self.action.is_log()
+    }
+
+    /// The `error_type` tag; always set for a capture or a log, set for an ignored
     /// outcome only when a classifier named it.
     pub fn error_type(&self) -> Option<&str> {
         self.error_type.as_deref()

@@ -1,32 +1,33 @@
 //! [`StatusCodes`]: the built-in rule that decides by HTTP status.
 //!
 //! Like tower-http's `StatusInRangeAsFailures`, but with three outcomes instead of two:
-//! statuses in the capture set become events, other 4xx and 5xx leave a breadcrumb, the
-//! rest is ignored. This module does not look at errors; [`by_type`](crate::by_type) and
+//! statuses in the capture set become events, other 4xx and 5xx become one Sentry Log
+//! (`warn` for a 4xx, `error` for a 5xx), the rest is ignored. This module does not look at errors; [`by_type`](crate::by_type) and
 //! the fallback of [`Classifiers`](crate::Classifiers) do.
 
 use std::ops::{Bound, RangeBounds};
 
 use sentry_core::Level;
 
+use crate::verdict::default_log_level;
 use crate::{Classifier, Outcome, Verdict};
 
-/// Decide by status code: capture a configurable set, leave a breadcrumb for any other
-/// status from 400 up, ignore the rest.
+/// Decide by status code: capture a configurable set, record any other status from 400 up
+/// as a Sentry Log (`warn` for a 4xx, `error` for a 5xx), ignore the rest.
 ///
 /// The default captures 500..=599 at [`Level::Error`], the same default as the official
 /// SDKs' `failed_request_status_codes`.
 ///
 /// ```
 /// use http::{Method, StatusCode};
-/// use lookout_classify::{Action, Classifier, Level, Outcome, StatusCodes};
+/// use lookout_classify::{Action, Classifier, Level, LogLevel, Outcome, StatusCodes};
 ///
 /// let rule = StatusCodes::default();
 /// let outcome = |status| Outcome::new(&Method::GET, "/", status);
 /// let action = |status| rule.classify(&outcome(status)).and_then(|v| v.action());
 ///
 /// assert_eq!(action(StatusCode::BAD_GATEWAY), Some(Action::Capture { level: Level::Error }));
-/// assert_eq!(action(StatusCode::NOT_FOUND), Some(Action::Breadcrumb));
+/// assert_eq!(action(StatusCode::NOT_FOUND), Some(Action::Log { level: LogLevel::Warn }));
 /// assert_eq!(action(StatusCode::OK), Some(Action::Ignore));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +45,7 @@ impl Default for StatusCodes {
 }
 
 impl StatusCodes {
-    /// Capture no status at all: 4xx and 5xx leave breadcrumbs, nothing becomes an event
+    /// Capture no status at all: 4xx and 5xx become logs, nothing becomes an event
     /// unless another rule says so. Add ranges with [`StatusCodes::capture`].
     ///
     /// ```
@@ -76,7 +77,7 @@ impl StatusCodes {
     }
 
     /// Never capture the statuses in `range`, even when a capture range contains them;
-    /// they leave a breadcrumb instead.
+    /// they become a log instead (`error` for a 5xx).
     ///
     /// ```
     /// use lookout_classify::StatusCodes;
@@ -126,7 +127,7 @@ impl StatusCodes {
         if self.captures(status) {
             Verdict::capture(self.level)
         } else if status >= 400 {
-            Verdict::breadcrumb()
+            Verdict::log(default_log_level(status))
         } else {
             Verdict::ignore()
         }

@@ -1,4 +1,4 @@
-//! The tag names lookout puts on events and transactions: one module, one
+//! The tag names lookout puts on events, transactions and logs: one module, one
 //! spelling. Sentry's search and trace views filter by these.
 //!
 //! ```
@@ -15,8 +15,11 @@ pub const USER_ROLE: &str = "user_role";
 pub const ROUTE: &str = "http.route";
 /// The HTTP method.
 pub const METHOD: &str = "http.request.method";
-/// The response status as a number.
+/// The response status as a number (the event tag).
 pub const STATUS_CODE: &str = "http.status_code";
+/// The response status as a number, on transactions and logs
+/// (OpenTelemetry's name).
+pub const RESPONSE_STATUS_CODE: &str = "http.response.status_code";
 /// What kind of failure a classifier named it (values: [`error_types`](crate::error_types) or a rule's own).
 pub const ERROR_TYPE: &str = "error_type";
 /// The Rust type name of an error that only the fallback rule caught.

@@ -1,5 +1,9 @@
 //! [`Verdict`]: what one classifier says about an outcome, and [`Action`].
 //!
+//! Three actions: capture an event at a level, record the failure as one
+//! Sentry Log at a level (on the request's trace, when logs are on), or
+//! ignore it.
+//!
 //! A verdict may leave parts open (whether to capture, the level, the error type); the
 //! [`Classifiers`](crate::Classifiers) chain fills them in and hands out a complete
 //! [`Decision`](crate::Decision). This module does not decide anything itself.
@@ -7,40 +11,96 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use std::hash::{Hash, Hasher};
+
 use sentry_core::Level;
+use sentry_core::protocol::LogLevel;
 
 /// What to do with a finished request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {
     /// Send an event at this level.
     Capture {
         /// Level of the event.
         level: Level,
     },
-    /// Leave a breadcrumb on the request's scope; send nothing.
-    Breadcrumb,
+    /// Send no event; record the request as one Sentry Log at this level
+    /// (`METHOD /route -> STATUS`, on the request's trace), when logs are on.
+    Log {
+        /// Level of the log.
+        level: LogLevel,
+    },
     /// Do nothing.
     Ignore,
+}
+
+// `LogLevel` is a field-less enum whose `PartialEq` is total, but sentry-types
+// derives neither `Eq` nor `Hash` for it.
+impl Eq for Action {}
+
+impl Hash for Action {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Action::Capture { level } => level.hash(state),
+            Action::Log { level } => log_level_rank(*level).hash(state),
+            Action::Ignore => {}
+        }
+    }
+}
+
+/// `LogLevel` in order of severity, `trace` lowest.
+pub(crate) fn log_level_rank(level: LogLevel) -> u8 {
+    match level {
+        LogLevel::Trace => 0,
+        LogLevel::Debug => 1,
+        LogLevel::Info => 2,
+        LogLevel::Warn => 3,
+        LogLevel::Error => 4,
+        LogLevel::Fatal => 5,
+    }
 }
 
 impl Action {
     /// Whether this action sends an event.
     ///
     /// ```
-    /// use lookout_classify::{Action, Level};
+    /// use lookout_classify::{Action, Level, LogLevel};
     ///
     /// assert!(Action::Capture { level: Level::Error }.is_capture());
-    /// assert!(!Action::Breadcrumb.is_capture());
+    /// assert!(!Action::Log { level: LogLevel::Warn }.is_capture());
     /// ```
     pub fn is_capture(&self) -> bool {
         matches!(self, Action::Capture { .. })
+    }
+
+    /// Whether this action records the request as a Sentry Log.
+    ///
+    /// ```
+    /// use lookout_classify::{Action, LogLevel};
+    ///
+    /// assert!(Action::Log { level: LogLevel::Warn }.is_log());
+    /// assert!(!Action::Ignore.is_log());
+    /// ```
+    pub fn is_log(&self) -> bool {
+        matches!(self, Action::Log { .. })
+    }
+}
+
+/// The log level of a failure recorded as a log without an explicit level:
+/// `error` for a 5xx, `warn` otherwise.
+pub(crate) fn default_log_level(status: u16) -> LogLevel {
+    if status >= 500 {
+        LogLevel::Error
+    } else {
+        LogLevel::Warn
     }
 }
 
 /// Whether to capture, and how to label what is captured; returned by a
 /// [`Classifier`](crate::Classifier).
 ///
-/// Start from [`Verdict::capture`], [`Verdict::breadcrumb`], [`Verdict::ignore`] or, to
+/// Start from [`Verdict::capture`], [`Verdict::log`], [`Verdict::ignore`] or, to
 /// label without deciding, [`Verdict::annotate`]; then chain the setters. Anything left
 /// open is filled in by the defaults of [`Classifiers`](crate::Classifiers): the action
 /// and level by the status-code rule, the error type by the fallback (`unhandled` for an
@@ -60,6 +120,7 @@ impl Action {
 pub struct Verdict {
     pub(crate) action: Option<Kind>,
     pub(crate) level: Option<Level>,
+    pub(crate) log_level: Option<LogLevel>,
     pub(crate) error_type: Option<Cow<'static, str>>,
     pub(crate) fingerprint: Option<Vec<Cow<'static, str>>>,
     pub(crate) tags: BTreeMap<String, String>,
@@ -69,7 +130,7 @@ pub struct Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Capture,
-    Breadcrumb,
+    Log,
     Ignore,
 }
 
@@ -90,21 +151,24 @@ impl Verdict {
         }
     }
 
-    /// Leave a breadcrumb, do not capture.
+    /// Do not capture; record the request as one Sentry Log at `level`
+    /// (what the defaults do for a 4xx, at `warn`).
     ///
     /// ```
-    /// use lookout_classify::{Action, Verdict};
+    /// use lookout_classify::{Action, LogLevel, Verdict};
     ///
-    /// assert_eq!(Verdict::breadcrumb().action(), Some(Action::Breadcrumb));
+    /// let verdict = Verdict::log(LogLevel::Info).error_type("login_failed");
+    /// assert_eq!(verdict.action(), Some(Action::Log { level: LogLevel::Info }));
     /// ```
-    pub fn breadcrumb() -> Self {
+    pub fn log(level: LogLevel) -> Self {
         Verdict {
-            action: Some(Kind::Breadcrumb),
+            action: Some(Kind::Log),
+            log_level: Some(level),
             ..Verdict::default()
         }
     }
 
-    /// Neither capture nor leave a breadcrumb.
+    /// Neither capture nor log: nothing is sent for this outcome.
     ///
     /// ```
     /// use lookout_classify::{Action, Verdict};
@@ -148,7 +212,9 @@ impl Verdict {
     /// ```
     /// use lookout_classify::Verdict;
     ///
-    /// assert_eq!(Verdict::breadcrumb().error_type("auth").error_type_name(), Some("auth"));
+    /// use lookout_classify::LogLevel;
+    ///
+    /// assert_eq!(Verdict::log(LogLevel::Warn).error_type("auth").error_type_name(), Some("auth"));
     /// ```
     pub fn error_type(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.error_type = Some(name.into());
@@ -174,7 +240,7 @@ impl Verdict {
         self
     }
 
-    /// An extra tag on the event (or in the breadcrumb's data).
+    /// An extra tag on the event (or attribute of the log).
     ///
     /// The tags lookout sets itself (`error_type`, `http.status_code`, `http.route`) win
     /// over extra tags of the same name.
@@ -193,14 +259,28 @@ impl Verdict {
 
 impl Verdict {
     /// The action, or `None` when the verdict leaves it to the defaults; a capture without
-    /// an explicit level reports [`Level::Error`].
+    /// an explicit level reports [`Level::Error`], a log without one
+    /// [`LogLevel::Warn`] (the [`Classifiers`](crate::Classifiers) chain completes it
+    /// by status: `error` for a 5xx).
     pub fn action(&self) -> Option<Action> {
-        self.action.map(|kind| kind.with_level(self.level))
+        self.action
+            .map(|kind| kind.with_levels(self.level, self.log_level, 400))
     }
 
     /// The level set for a capture, if any.
     pub fn level_if_captured(&self) -> Option<Level> {
         self.level
+    }
+
+    /// The level set for a log, if any.
+    ///
+    /// ```
+    /// use lookout_classify::{LogLevel, Verdict};
+    ///
+    /// assert_eq!(Verdict::log(LogLevel::Error).log_level_if_logged(), Some(LogLevel::Error));
+    /// ```
+    pub fn log_level_if_logged(&self) -> Option<LogLevel> {
+        self.log_level
     }
 
     /// The `error_type` set by this verdict, if any.
@@ -220,12 +300,21 @@ impl Verdict {
 }
 
 impl Kind {
-    pub(crate) fn with_level(self, level: Option<Level>) -> Action {
+    /// The action with its level: the one given, else `error` for a capture
+    /// and the status's default for a log.
+    pub(crate) fn with_levels(
+        self,
+        level: Option<Level>,
+        log_level: Option<LogLevel>,
+        status: u16,
+    ) -> Action {
         match self {
             Kind::Capture => Action::Capture {
                 level: level.unwrap_or(Level::Error),
             },
-            Kind::Breadcrumb => Action::Breadcrumb,
+            Kind::Log => Action::Log {
+                level: log_level.unwrap_or_else(|| default_log_level(status)),
+            },
             Kind::Ignore => Action::Ignore,
         }
     }

@@ -1,7 +1,9 @@
 //! Outcomes to decisions: each default rule, precedence, user overrides.
 
 use http::{Method, StatusCode};
-use lookout_classify::{Action, Classifiers, Level, Outcome, StatusCodes, Verdict, by_type};
+use lookout_classify::{
+    Action, Classifiers, Level, LogLevel, Outcome, StatusCodes, Verdict, by_type,
+};
 
 use crate::support::{DEEP, DbTimeout, Invalid, ServiceError, UPSTREAM_503, UpstreamError};
 
@@ -17,6 +19,12 @@ const CAPTURE_ERROR: Action = Action::Capture {
 };
 const CAPTURE_WARNING: Action = Action::Capture {
     level: Level::Warning,
+};
+const LOG_WARN: Action = Action::Log {
+    level: LogLevel::Warn,
+};
+const LOG_ERROR: Action = Action::Log {
+    level: LogLevel::Error,
 };
 
 struct Case {
@@ -76,21 +84,21 @@ fn default_rules() {
         case("302 is ignored", || get(302)),
         case("101 is ignored", || get(101)),
         Case {
-            action: Action::Breadcrumb,
+            action: LOG_WARN,
             error_type: Some("http_status"),
-            ..case("404 leaves a breadcrumb", || get(404))
+            ..case("404 is a warn log", || get(404))
         },
         Case {
-            action: Action::Breadcrumb,
+            action: LOG_WARN,
             error_type: Some("http_status"),
-            ..case("429 leaves a breadcrumb", || get(429))
+            ..case("429 is a warn log", || get(429))
         },
         Case {
-            action: Action::Breadcrumb,
+            action: LOG_WARN,
             error_type: Some("unhandled"),
             handled: false,
             tags: &[("error.rust_type", "classify::support::Invalid")],
-            ..case("400 with an error leaves a breadcrumb", || {
+            ..case("400 with an error is a warn log", || {
                 get(400).with_error(&Invalid)
             })
         },
@@ -239,10 +247,10 @@ fn user_rules_override_status_defaults() {
             classifiers: || {
                 Classifiers::default().with(by_type::<UpstreamError>("upstream").skip_capture())
             },
-            action: Action::Breadcrumb,
+            action: LOG_ERROR,
             error_type: Some("upstream"),
             ..case(
-                "by_type(..).skip_capture() turns a 5xx into a breadcrumb",
+                "by_type(..).skip_capture() turns a 5xx into an error log",
                 || get(502).with_error(&UPSTREAM_503),
             )
         },
@@ -267,7 +275,7 @@ fn user_rules_override_status_defaults() {
                 Classifiers::default()
                     .with(by_type::<UpstreamError>("upstream").level(Level::Warning))
             },
-            action: Action::Breadcrumb,
+            action: LOG_WARN,
             error_type: Some("upstream"),
             ..case("by_type level alone does not capture a 4xx", || {
                 get(424).with_error(&UPSTREAM_503)
@@ -293,6 +301,84 @@ fn user_rules_override_status_defaults() {
 }
 
 #[test]
+fn user_rules_choose_capture_log_at_a_level_or_ignore() {
+    check(&[
+        Case {
+            classifiers: || {
+                Classifiers::default().with(|o: &Outcome<'_>| {
+                    (o.status() == StatusCode::UNAUTHORIZED)
+                        .then(|| Verdict::log(LogLevel::Info).error_type("login_failed"))
+                })
+            },
+            action: Action::Log {
+                level: LogLevel::Info,
+            },
+            error_type: Some("login_failed"),
+            ..case("a user rule logs a 401 at info", || get(401))
+        },
+        Case {
+            classifiers: || {
+                Classifiers::default().with(|o: &Outcome<'_>| {
+                    (o.status() == StatusCode::NOT_FOUND).then(Verdict::ignore)
+                })
+            },
+            ..case("a user rule ignores a 404: no log", || get(404))
+        },
+        Case {
+            classifiers: || {
+                Classifiers::default().with(|o: &Outcome<'_>| {
+                    (o.status() == StatusCode::SERVICE_UNAVAILABLE)
+                        .then(|| Verdict::log(LogLevel::Warn))
+                })
+            },
+            action: LOG_WARN,
+            error_type: Some("http_status"),
+            ..case("a user rule turns a 5xx into a warn log", || get(503))
+        },
+        Case {
+            classifiers: || {
+                Classifiers::default().with(by_type::<Invalid>("validation").log(LogLevel::Debug))
+            },
+            action: Action::Log {
+                level: LogLevel::Debug,
+            },
+            error_type: Some("validation"),
+            ..case("by_type(..).log(level) logs at that level", || {
+                get(422).with_error(&Invalid)
+            })
+        },
+        Case {
+            classifiers: || {
+                Classifiers::default().with(by_type::<UpstreamError>("upstream").ignore())
+            },
+            error_type: Some("upstream"),
+            ..case("by_type(..).ignore() ignores even a 5xx", || {
+                get(502).with_error(&UPSTREAM_503)
+            })
+        },
+        Case {
+            classifiers: || {
+                Classifiers::default()
+                    .with(|_: &Outcome<'_>| Some(Verdict::annotate().error_type("labelled")))
+            },
+            action: LOG_WARN,
+            error_type: Some("labelled"),
+            ..case("an annotation keeps the 4xx log and names it", || get(409))
+        },
+    ]);
+}
+
+#[test]
+fn actions_compare_and_hash_by_kind_and_level() {
+    use std::collections::HashSet;
+    let actions: HashSet<Action> = [LOG_WARN, LOG_WARN, LOG_ERROR, CAPTURE_ERROR, Action::Ignore]
+        .into_iter()
+        .collect();
+    assert_eq!(actions.len(), 4);
+    assert_ne!(LOG_WARN, LOG_ERROR);
+}
+
+#[test]
 fn configured_status_codes() {
     fn rule() -> Classifiers {
         Classifiers::default().status_codes(
@@ -311,9 +397,11 @@ fn configured_status_codes() {
         },
         Case {
             classifiers: rule,
-            action: Action::Breadcrumb,
+            action: LOG_ERROR,
             error_type: Some("http_status"),
-            ..case("503 excluded from the capture set", || get(503))
+            ..case("503 excluded from the capture set is an error log", || {
+                get(503)
+            })
         },
         Case {
             classifiers: rule,
@@ -323,7 +411,7 @@ fn configured_status_codes() {
         },
         Case {
             classifiers: || Classifiers::default().status_codes(StatusCodes::none()),
-            action: Action::Breadcrumb,
+            action: LOG_ERROR,
             error_type: Some("http_status"),
             ..case("an empty capture set captures nothing", || get(500))
         },

@@ -1,9 +1,11 @@
-//! Decisions to Sentry data: exception chain, mechanism, tags, request, breadcrumbs.
+//! Decisions to Sentry data: exception chain, mechanism, tags, request, logs.
 
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use lookout_classify::{Classifiers, Level, Outcome, Verdict, breadcrumb, by_type, event};
+use lookout_classify::{
+    Classifiers, Level, LogLevel, Outcome, Verdict, by_type, event, log, severity_number,
+};
 use sentry_core::protocol::{Exception, Value};
 
 use crate::support::{DEEP, DbTimeout, Invalid, UPSTREAM_503};
@@ -175,12 +177,12 @@ fn event_serializes_as_sentry_expects() {
 }
 
 #[test]
-fn only_captures_become_events_and_only_breadcrumbs_become_breadcrumbs() {
+fn only_captures_become_events_and_only_logs_become_logs() {
     let classifiers = Classifiers::default();
     let ok = outcome(200);
     let not_found = outcome(404);
     let failed = outcome(500);
-    for (outcome, is_event, is_crumb) in [
+    for (outcome, is_event, is_log) in [
         (ok, false, false),
         (not_found, false, true),
         (failed, true, false),
@@ -193,8 +195,8 @@ fn only_captures_become_events_and_only_breadcrumbs_become_breadcrumbs() {
             outcome.status()
         );
         assert_eq!(
-            breadcrumb(&outcome, &decision).is_some(),
-            is_crumb,
+            log(&outcome, &decision).is_some(),
+            is_log,
             "{}",
             outcome.status()
         );
@@ -202,30 +204,61 @@ fn only_captures_become_events_and_only_breadcrumbs_become_breadcrumbs() {
 }
 
 #[test]
-fn breadcrumb_contents() {
+fn log_contents() {
     let bad_request = outcome(400).with_error(&Invalid);
     let classifiers = Classifiers::default().with(by_type::<Invalid>("validation"));
-    let crumb = breadcrumb(&bad_request, &classifiers.decide(&bad_request)).unwrap();
-    assert_eq!(crumb.ty, "http");
-    assert_eq!(crumb.category.as_deref(), Some("http.server"));
-    assert_eq!(crumb.level, Level::Warning);
-    assert_eq!(crumb.message.as_deref(), Some("GET /users/{id} 400"));
-    assert_eq!(crumb.data["method"], "GET");
-    assert_eq!(crumb.data["url"], "/users/7");
-    assert_eq!(crumb.data["status_code"], 400);
-    assert_eq!(crumb.data["reason"], "Bad Request");
-    assert_eq!(crumb.data["http.route"], "/users/{id}");
-    assert_eq!(crumb.data["error_type"], "validation");
-    // The query may hold secrets and is not needed to follow the trail.
-    assert!(
-        crumb
-            .data
-            .values()
-            .all(|v| !v.to_string().contains("token"))
-    );
+    let logged = log(&bad_request, &classifiers.decide(&bad_request)).unwrap();
+    assert_eq!(logged.level, LogLevel::Warn);
+    assert_eq!(logged.body, "GET /users/{id} -> 400");
+    let json = serde_json::to_value(&logged).unwrap();
+    assert_eq!(json["severity_number"], 13);
+    let attribute = |key: &str| json["attributes"][key].clone();
+    assert_eq!(attribute("http.request.method")["value"], "GET");
+    assert_eq!(attribute("http.response.status_code")["value"], 400);
+    assert_eq!(attribute("http.response.status_code")["type"], "integer");
+    assert_eq!(attribute("http.route")["value"], "/users/{id}");
+    assert_eq!(attribute("url.path")["value"], "/users/7");
+    assert_eq!(attribute("error_type")["value"], "validation");
+    assert_eq!(attribute("http.latency_ms")["value"], 250.0);
+    assert_eq!(attribute("http.latency_ms")["type"], "double");
+    // The query may hold secrets and is never part of a log.
+    assert!(!json.to_string().contains("token"), "{json}");
 
+    // Without a route template the body names the path.
+    let unrouted = Outcome::new(&GET, "/no/such/page", StatusCode::NOT_FOUND);
+    let log_unrouted = log(&unrouted, &Classifiers::default().decide(&unrouted)).unwrap();
+    assert_eq!(log_unrouted.body, "GET /no/such/page -> 404");
+    assert!(!log_unrouted.attributes.contains_key("http.route"));
+
+    // A 5xx a rule keeps from capture is an error log, with the rule's extra tags.
     let skipped = Classifiers::default().with(by_type::<Invalid>("validation").skip_capture());
     let outcome = outcome(502).with_error(&Invalid);
-    let crumb = breadcrumb(&outcome, &skipped.decide(&outcome)).unwrap();
-    assert_eq!(crumb.level, Level::Error);
+    let log_502 = log(&outcome, &skipped.decide(&outcome)).unwrap();
+    assert_eq!(log_502.level, LogLevel::Error);
+    let tagged = Classifiers::default()
+        .with(|_: &Outcome<'_>| Some(Verdict::log(LogLevel::Info).tag("tenant", "acme")));
+    let log_tagged = log(&not_found_at("/x"), &tagged.decide(&not_found_at("/x"))).unwrap();
+    assert_eq!(log_tagged.level, LogLevel::Info);
+    assert_eq!(log_tagged.attributes["tenant"].0, "acme");
+}
+
+fn not_found_at(path: &'static str) -> Outcome<'static> {
+    Outcome::new(&GET, path, StatusCode::NOT_FOUND)
+}
+
+#[test]
+fn severity_numbers_follow_opentelemetry() {
+    for (level, number) in [
+        (LogLevel::Trace, 1),
+        (LogLevel::Debug, 5),
+        (LogLevel::Info, 9),
+        (LogLevel::Warn, 13),
+        (LogLevel::Error, 17),
+        (LogLevel::Fatal, 21),
+    ] {
+        assert_eq!(
+            serde_json::to_value(severity_number(level)).unwrap(),
+            number
+        );
+    }
 }
