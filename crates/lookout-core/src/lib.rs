@@ -84,7 +84,10 @@ mod engine;
 mod engine_builder;
 pub mod events;
 pub mod head;
+pub mod job;
+pub mod monitor;
 mod lifecycle;
+mod logs;
 mod propagation;
 #[cfg(feature = "test")]
 pub mod testing;

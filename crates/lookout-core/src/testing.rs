@@ -16,6 +16,10 @@
 //! lookout-core = { version = "0.1", features = ["test"] }
 //! ```
 //!
+//! Events, transactions and Sentry Logs each have an accessor
+//! ([`TestLookout::events`], [`TestLookout::transactions`],
+//! [`TestLookout::logs`]).
+//!
 //! ```
 //! use http::{HeaderMap, StatusCode};
 //! use lookout_core::testing::TestLookout;
@@ -37,7 +41,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lookout_policy::{ConfigError, Settings};
-use sentry_core::protocol::{EnvelopeItem, Event, Transaction};
+use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Log, Transaction};
 use sentry_core::{Client, Envelope, Hub, Transport, TransportFactory, TransportOptions};
 
 use crate::delivery::Delivery;
@@ -99,6 +103,33 @@ impl Capture {
             .flat_map(|envelope| envelope.items())
             .filter_map(|item| match item {
                 EnvelopeItem::Transaction(tx) => Some((**tx).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every Sentry Log received so far, in the order they were batched.
+    #[must_use]
+    pub fn logs(&self) -> Vec<Log> {
+        self.lock()
+            .iter()
+            .flat_map(|envelope| envelope.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => Some(logs.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Every cron check-in received so far.
+    #[must_use]
+    pub fn check_ins(&self) -> Vec<sentry_core::protocol::MonitorCheckIn> {
+        self.lock()
+            .iter()
+            .flat_map(|envelope| envelope.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::MonitorCheckIn(check_in) => Some(check_in.clone()),
                 _ => None,
             })
             .collect()
@@ -328,6 +359,40 @@ impl TestLookout {
     pub fn transactions(&self) -> Vec<Transaction<'static>> {
         self.flush();
         self.capture.transactions()
+    }
+
+    /// The captured Sentry Logs (after a flush, which also sends the logs
+    /// sentry-core still batches): the log of each request the classifiers
+    /// did not capture, and the `tracing` events inside requests when the
+    /// tracing integration is installed.
+    ///
+    /// ```
+    /// use http::{HeaderMap, StatusCode};
+    /// use lookout_core::testing::TestLookout;
+    /// use lookout_core::{RequestHead, ResponseHead};
+    ///
+    /// let test = TestLookout::new();
+    /// let headers = HeaderMap::new();
+    /// let head = RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}");
+    /// let in_flight = test.engine().begin(&head);
+    /// in_flight.finish(&ResponseHead::new(StatusCode::NOT_FOUND)).body.complete();
+    ///
+    /// let logs = test.logs();
+    /// assert_eq!(logs.len(), 1);
+    /// assert_eq!(logs[0].body, "GET /users/{id} -> 404");
+    /// assert!(test.events().is_empty());
+    /// ```
+    #[must_use]
+    pub fn logs(&self) -> Vec<Log> {
+        self.flush();
+        self.capture.logs()
+    }
+
+    /// The captured cron check-ins (after a flush).
+    #[must_use]
+    pub fn check_ins(&self) -> Vec<sentry_core::protocol::MonitorCheckIn> {
+        self.flush();
+        self.capture.check_ins()
     }
 
     /// Forgets everything captured.

@@ -52,33 +52,9 @@ impl Engine {
         let continuation = Continuation::from_headers(headers, &engine.org);
         let method = Method::from_bytes(head.method().as_bytes()).unwrap_or_default();
         let sampling_route = head.route().unwrap_or(head.path());
-        let decision = engine.sampling.decide(
-            &lookout_policy::SamplingRequest::new(continuation.trace_id, method.as_str())
-                .route(sampling_route)
-                .parent(continuation.parent_sampled, continuation.parent_sample_rate)
-                .incoming_sample_rand(continuation.incoming_sample_rand),
-        );
-        let trace = RequestTrace::new(continuation.trace_id, SpanId::random(), decision.sampled)
-            .with_parent(continuation.parent_span_id)
-            .with_sampling(decision.sample_rate, decision.sample_rand.as_f64())
-            .with_w3c_random(continuation.w3c_random);
-        let mut builder = RequestContext::builder(request_id)
-            .trace(trace)
-            .method(method.as_str())
-            .owner(Arc::clone(engine) as Arc<dyn std::any::Any + Send + Sync>);
-        if let Some(pii) = engine.pii {
-            builder = builder.pii(pii);
-        }
-        if let Some(hub) = &engine.hub {
-            builder = builder.parent_hub(Arc::clone(hub));
-        }
-        if let Some(dsc) = continuation.dsc {
-            builder = builder.frozen_dsc(dsc);
-        }
-        if let Some(tracestate) = continuation.tracestate {
-            builder = builder.tracestate(tracestate);
-        }
-        let ctx = builder.build();
+        let origin = continuation.origin;
+        let (ctx, decision) =
+            open_context(engine, request_id, continuation, &method, sampling_route);
 
         let mut request = None;
         let mut transaction = None;
@@ -103,11 +79,51 @@ impl Engine {
             started,
             request,
             transaction,
-            origin: continuation.origin,
+            origin,
             route_known: head.route().is_some(),
             finished: false,
         }
     }
+}
+
+/// The context of a unit of work (a request, a background job): its trace
+/// continued from `continuation` or started here, the sampling decision, its
+/// own Hub when a client is bound, the frozen DSC and the caller's
+/// `tracestate`.
+pub(crate) fn open_context(
+    engine: &Arc<Shared>,
+    request_id: lookout_headers::RequestId,
+    continuation: Continuation,
+    method: &Method,
+    sampling_route: &str,
+) -> (RequestContext, lookout_policy::SamplingDecision) {
+    let decision = engine.sampling.decide(
+        &lookout_policy::SamplingRequest::new(continuation.trace_id, method.as_str())
+            .route(sampling_route)
+            .parent(continuation.parent_sampled, continuation.parent_sample_rate)
+            .incoming_sample_rand(continuation.incoming_sample_rand),
+    );
+    let trace = RequestTrace::new(continuation.trace_id, SpanId::random(), decision.sampled)
+        .with_parent(continuation.parent_span_id)
+        .with_sampling(decision.sample_rate, decision.sample_rand.as_f64())
+        .with_w3c_random(continuation.w3c_random);
+    let mut builder = RequestContext::builder(request_id)
+        .trace(trace)
+        .method(method.as_str())
+        .owner(Arc::clone(engine) as Arc<dyn std::any::Any + Send + Sync>);
+    if let Some(pii) = engine.pii {
+        builder = builder.pii(pii);
+    }
+    if let Some(hub) = &engine.hub {
+        builder = builder.parent_hub(Arc::clone(hub));
+    }
+    if let Some(dsc) = continuation.dsc {
+        builder = builder.frozen_dsc(dsc);
+    }
+    if let Some(tracestate) = continuation.tracestate {
+        builder = builder.tracestate(tracestate);
+    }
+    (builder.build(), decision)
 }
 
 fn start_transaction<H: Headers + ?Sized>(

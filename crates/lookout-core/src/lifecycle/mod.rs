@@ -17,4 +17,5 @@ pub use finished::{Finished, HeaderMerge, ResponseHeaders};
 pub use in_flight::InFlight;
 pub use typed_error::TypedError;
 
+pub(crate) use begin::open_context;
 pub(crate) use in_flight::traceparent_for;
