@@ -8,14 +8,14 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use lookout_classify::Classifiers;
-use lookout_policy::{PiiPolicy, PropagationTargets, Sampling, Settings};
-use sentry_core::protocol::Event;
+use lookout_policy::{LogLevel, PiiPolicy, PropagationTargets, Sampling, Settings};
+use sentry_core::protocol::{Event, Log};
 use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
 use crate::delivery::{ConsoleSink, Delivery, QueueLimits};
 use crate::engine_builder::EngineBuilder;
-use crate::events;
+use crate::{events, logs};
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds
 /// envelopes only when a DSN is set; lookout's transport never sends to it.
@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     pub(crate) release: Option<String>,
     pub(crate) environment: Option<String>,
     pub(crate) sessions: bool,
+    /// The lowest level sent as a Sentry Log; `None` when logs are off.
+    pub(crate) logs: Option<LogLevel>,
 }
 
 static GLOBAL: OnceLock<Engine> = OnceLock::new();
@@ -153,13 +155,18 @@ impl Engine {
 
     /// The `ClientOptions` for these settings with lookout's delivery wired
     /// in: the transport for `delivery`, the frozen-DSC hook, request tags on
-    /// every event (before the application's `before_send` and the scrubber),
-    /// and a local DSN when console or Spotlight delivery has none.
+    /// every event and request attributes on every log (before the
+    /// application's `before_send` / `before_send_log` and the scrubber), and
+    /// a local DSN when console or Spotlight delivery has none.
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
+            // A batch of logs belongs to no one request: no request's DSC.
+            if logs::carries_only_logs(&envelope) {
+                return envelope;
+            }
             crate::dsc::prepare(envelope, &engine, &scrubber)
         }));
         if options.dsn.is_none() && delivery.is_active() {
@@ -174,6 +181,14 @@ impl Engine {
             match &scrub {
                 Some(scrub) => scrub(event),
                 None => Some(event),
+            }
+        }));
+        let scrub_log = options.before_send_log.take();
+        options.before_send_log = Some(Arc::new(move |log: Log| {
+            let log = logs::apply_request(log);
+            match &scrub_log {
+                Some(scrub) => scrub(log),
+                None => Some(log),
             }
         }));
         options.transport = Some(Arc::new(delivery));

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use lookout_classify::Classifiers;
-use lookout_policy::{PiiPolicy, PropagationTargets, Sampling, Settings};
+use lookout_policy::{LogLevel, PiiPolicy, PropagationTargets, Sampling, Settings};
 use sentry_core::Hub;
 
 use crate::continuation::OrgCheck;
@@ -27,6 +27,7 @@ pub struct EngineBuilder {
     release: Option<String>,
     environment: Option<String>,
     sessions: bool,
+    logs: Option<Option<LogLevel>>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -37,7 +38,7 @@ impl std::fmt::Debug for EngineBuilder {
 
 impl EngineBuilder {
     /// Takes sampling, org check, propagation, server-timing, PII, release,
-    /// environment and sessions from resolved settings.
+    /// environment, sessions and logs from resolved settings.
     ///
     /// ```
     /// let settings = lookout_policy::Settings::from_vars([("LOOKOUT_SERVER_TIMING", "true")])?;
@@ -64,6 +65,7 @@ impl EngineBuilder {
         self.release.clone_from(&settings.release.value);
         self.environment = Some(settings.environment.value.as_str().to_owned());
         self.sessions = settings.sessions_enabled();
+        self.logs = Some(settings.logs());
         self
     }
 
@@ -180,6 +182,22 @@ impl EngineBuilder {
         self
     }
 
+    /// The lowest level of the log a failure the classifiers do not capture
+    /// leaves (`LOOKOUT_LOGS_LEVEL`), or `None` for no such logs
+    /// (`SENTRY_ENABLE_LOGS=false`). Default: `info`, as the settings'.
+    ///
+    /// ```
+    /// use lookout_policy::LogLevel;
+    ///
+    /// let quiet = lookout_core::Engine::builder().logs(Some(LogLevel::Error)).build();
+    /// let off = lookout_core::Engine::builder().logs(None).build();
+    /// # let _ = (quiet, off);
+    /// ```
+    pub fn logs(mut self, lowest: Option<LogLevel>) -> Self {
+        self.logs = Some(lowest);
+        self
+    }
+
     /// Creates the engine.
     #[must_use]
     pub fn build(self) -> Engine {
@@ -199,6 +217,7 @@ impl EngineBuilder {
                 release: self.release,
                 environment: self.environment,
                 sessions: self.sessions,
+                logs: self.logs.unwrap_or(Some(LogLevel::Info)),
             }),
         }
     }

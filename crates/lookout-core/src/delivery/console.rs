@@ -1,7 +1,8 @@
-//! Console delivery: one readable line per event, for development.
+//! Console delivery: one readable line per event and per Sentry Log, for
+//! development.
 //!
-//! The line carries what a developer scans for (level, `error_type`, title,
-//! request id, trace id) and goes through `tracing` at INFO under the target
+//! The line carries what a developer scans for (level, `error_type`, title
+//! or log body, request id, trace id) and goes through `tracing` at INFO under the target
 //! `lookout::console` (never ERROR: the sentry-tracing layer would turn it into
 //! another event). A custom sink can collect the lines instead (the demo does).
 
@@ -9,7 +10,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use sentry_core::Envelope;
-use sentry_core::protocol::{EnvelopeItem, Event};
+use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Log, LogLevel};
 
 /// Where console lines go.
 pub type ConsoleSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -26,13 +27,82 @@ pub fn tracing_sink() -> ConsoleSink {
     Arc::new(|line: &str| tracing::info!(target: "lookout::console", "{line}"))
 }
 
-/// Writes one line per event item of `envelope` to `sink`.
+/// Writes one line per event and per log of `envelope` to `sink`.
 pub(crate) fn print(envelope: &Envelope, sink: &ConsoleSink) {
     for item in envelope.items() {
-        if let EnvelopeItem::Event(event) = item {
-            sink(&line(event));
+        match item {
+            EnvelopeItem::Event(event) => sink(&line(event)),
+            EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => {
+                for log in logs {
+                    sink(&log_line(log));
+                }
+            }
+            EnvelopeItem::MonitorCheckIn(check_in) => sink(&check_in_line(check_in)),
+            _ => {}
         }
     }
+}
+
+/// The console line of a cron check-in: `lookout check-in SLUG STATUS
+/// check_in_id=ID [duration=Ns]`.
+fn check_in_line(check_in: &sentry_core::protocol::MonitorCheckIn) -> String {
+    let status = serde_json::to_value(check_in.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut line = format!(
+        "lookout check-in {} {status} check_in_id={}",
+        check_in.monitor_slug,
+        check_in.check_in_id.simple()
+    );
+    if let Some(duration) = check_in.duration {
+        line.push_str(&format!(" duration={duration:.3}s"));
+    }
+    line
+}
+
+/// The console line of one Sentry Log: `lookout log LEVEL "BODY"
+/// request_id=R trace_id=T` (a log outside a request has `request_id=-`).
+///
+/// ```
+/// use sentry_core::protocol::{Log, LogLevel};
+///
+/// let mut log = Log {
+///     level: LogLevel::Warn,
+///     body: "GET /users/{id} -> 404".into(),
+///     trace_id: None,
+///     timestamp: std::time::SystemTime::now(),
+///     severity_number: None,
+///     attributes: Default::default(),
+/// };
+/// log.attributes.insert("request_id".into(), "req-1".into());
+/// let line = lookout_core::delivery::console_log_line(&log);
+/// assert_eq!(line, "lookout log warn \"GET /users/{id} -> 404\" request_id=req-1 trace_id=-");
+/// ```
+pub fn log_line(log: &Log) -> String {
+    let mut out = String::with_capacity(64 + log.body.len());
+    let level = match log.level {
+        LogLevel::Trace => "trace",
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+        LogLevel::Fatal => "fatal",
+    };
+    let _ = write!(out, "lookout log {level} {:?}", log.body);
+    let request_id = log
+        .attributes
+        .get("request_id")
+        .and_then(|a| a.0.as_str())
+        .unwrap_or("-");
+    let _ = write!(out, " request_id={request_id}");
+    match log.trace_id {
+        Some(trace_id) => {
+            let _ = write!(out, " trace_id={trace_id}");
+        }
+        None => out.push_str(" trace_id=-"),
+    }
+    out
 }
 
 /// The console line of one event.
@@ -111,6 +181,31 @@ mod tests {
         );
         assert!(line.contains("request_id=r-42"), "{line}");
         assert!(line.contains(&format!("trace_id={trace_id}")), "{line}");
+    }
+
+    #[test]
+    fn each_log_of_a_batch_is_one_line_and_events_keep_theirs() {
+        let log = |body: &str| Log {
+            level: LogLevel::Info,
+            body: body.into(),
+            trace_id: Some(TraceContext::default().trace_id),
+            timestamp: std::time::SystemTime::now(),
+            severity_number: None,
+            attributes: Default::default(),
+        };
+        let mut envelope = Envelope::new();
+        envelope.add_item(vec![log("loading user"), log("user loaded")]);
+        envelope.add_item(Event {
+            message: Some("boom".into()),
+            ..Default::default()
+        });
+        let (sink, lines) = crate::collecting_console();
+        print(&envelope, &sink);
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].starts_with("lookout log info \"loading user\" request_id=- trace_id="));
+        assert!(lines[1].contains("\"user loaded\""));
+        assert!(lines[2].starts_with("lookout event"));
     }
 
     #[test]

@@ -428,6 +428,45 @@ mod tests {
         assert_eq!(tally.close(false).delivered, 1);
     }
 
+    fn log_and_event() -> Envelope {
+        let mut envelope = Envelope::new();
+        envelope.add_item(vec![sentry_core::protocol::Log {
+            level: sentry_core::protocol::LogLevel::Warn,
+            body: "GET /x -> 404".into(),
+            trace_id: None,
+            timestamp: std::time::SystemTime::now(),
+            severity_number: None,
+            attributes: Default::default(),
+        }]);
+        envelope.add_item(Event::default());
+        envelope
+    }
+
+    fn item_types(body: &[u8]) -> Vec<&'static str> {
+        Envelope::from_slice(body)
+            .unwrap()
+            .items()
+            .map(|item| match item {
+                EnvelopeItem::Event(_) => "event",
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(_)) => "log",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_log_item_limit_drops_logs_and_keeps_errors_and_the_reverse() {
+        let mut limits = RateLimiter::new();
+        limits.update_from_sentry_header("60:log_item:organization");
+        let body = within_limits(&log_and_event(), &limits, &Recorder::default()).unwrap();
+        assert_eq!(item_types(&body), ["event"]);
+
+        let mut limits = RateLimiter::new();
+        limits.update_from_sentry_header("60:error:organization");
+        let body = within_limits(&log_and_event(), &limits, &Recorder::default()).unwrap();
+        assert_eq!(item_types(&body), ["log"]);
+    }
+
     #[test]
     fn nothing_is_sent_when_every_item_is_limited() {
         let mut limits = RateLimiter::new();

@@ -5,7 +5,8 @@
 //!
 //! 1. the envelope hook (lookout-core stamps the request's frozen Dynamic
 //!    Sampling Context on error events and transactions alike);
-//! 2. the console sink (development: one readable line per event);
+//! 2. the console sink (development: one readable line per event and per
+//!    log);
 //! 3. the Spotlight copy (when `SENTRY_SPOTLIGHT` is set), never blocking;
 //! 4. the send queue (when sending): bounded by count and bytes, in front of
 //!    lookout's HTTP transport (reqwest with rustls on the `sentry` crate's
@@ -34,7 +35,7 @@ mod queue;
 mod report;
 mod spotlight;
 
-pub use console::{ConsoleSink, line as console_line, tracing_sink};
+pub use console::{ConsoleSink, line as console_line, log_line as console_log_line, tracing_sink};
 pub use queue::QueueLimits;
 pub use report::ShutdownReport;
 pub use spotlight::SpotlightStats;
@@ -136,7 +137,8 @@ impl Delivery {
         }
     }
 
-    /// Each event is printed as one line through `tracing`, nothing is sent.
+    /// Each event and each log is printed as one line through `tracing`,
+    /// nothing is sent.
     pub fn console() -> Self {
         Self {
             console: Some(tracing_sink()),

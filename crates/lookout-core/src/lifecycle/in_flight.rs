@@ -89,7 +89,7 @@ impl InFlight {
 
     /// Ends the request's handling with what happened: the status, the
     /// handler's typed error and the panic, all on `response`. Classifies
-    /// the outcome (capturing an event, leaving a breadcrumb, or nothing),
+    /// the outcome (capturing an event, recording one log, or nothing),
     /// records the request breadcrumb and session, sets the transaction
     /// status and returns the response headers and the body-end handle.
     ///
@@ -149,6 +149,9 @@ impl InFlight {
                 && let Some(event) = lookout_classify::event(&outcome, &decided)
             {
                 event_id = Some(self.ctx.enter(|| hub.capture_event(event)));
+            }
+            if decided.is_log() {
+                crate::logs::record_outcome(&self.engine, &self.ctx, hub, &outcome, &decided);
             }
             if self.engine.sessions {
                 if panic.is_some() {

@@ -2,6 +2,7 @@
 //! envelope below went through lookout's delivery pipeline and was parsed back
 //! with sentry-types.
 
+mod logs;
 mod support;
 
 use http::{HeaderMap, StatusCode};
@@ -386,8 +387,10 @@ fn every_event_of_a_request_carries_its_tags_sampled_or_not() {
     }
 }
 
+/// The classifier's verdict for a 4xx is a log (see `logs.rs`); the request
+/// breadcrumb is on whatever the request captures later.
 #[test]
-fn a_4xx_leaves_a_breadcrumb_and_no_event() {
+fn a_4xx_is_a_log_not_an_event_and_later_events_see_the_request_breadcrumb() {
     let test = TestLookout::new();
     let in_flight = test
         .engine()
@@ -406,6 +409,9 @@ fn a_4xx_leaves_a_breadcrumb_and_no_event() {
         crumb.message.as_deref().map(|m| m.split(" in ").next()),
         Some(Some("GET /items/{id} -> 404"))
     );
+    let logs = test.logs();
+    assert_eq!(logs.len(), 1, "the 404's own log");
+    assert_eq!(logs[0].body, "GET /items/{id} -> 404");
 }
 
 #[test]
