@@ -379,3 +379,32 @@ fn jobs_and_check_ins_never_block_when_sentry_is_down() {
         "jobs and monitors ran to the end while Sentry was down"
     );
 }
+
+#[test]
+fn check_ins_print_one_console_line_each_in_development() {
+    let (sink, lines) = lookout_core::collecting_console();
+    let settings = lookout_policy::Settings::from_vars([
+        ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
+        ("SENTRY_ENVIRONMENT", "development"),
+    ])
+    .unwrap();
+    let delivery = lookout_core::delivery::Delivery::console().with_console(sink);
+    let wired = lookout_core::testing::WiredEngine::new(&settings, delivery, |builder| builder);
+    let monitor = Monitor::new("heartbeat").engine(&wired.engine);
+    runtime()
+        .block_on(monitor.run(async { Ok::<_, MailError>(()) }))
+        .unwrap();
+    assert!(wired.client.flush(Some(Duration::from_secs(5))));
+    let lines = lines.lock().unwrap().clone();
+    let check_ins: Vec<_> = lines
+        .iter()
+        .filter(|line| line.starts_with("lookout check-in heartbeat"))
+        .collect();
+    assert_eq!(check_ins.len(), 2, "{lines:?}");
+    assert!(check_ins[0].contains(" in_progress "), "{}", check_ins[0]);
+    assert!(
+        check_ins[1].contains(" ok ") && check_ins[1].contains("duration="),
+        "{}",
+        check_ins[1]
+    );
+}

@@ -27,7 +27,8 @@
 //!     request.context().enter(|| {
 //!         let _in_request = span.enter();
 //!         lookout::identify(User::id("42").role("admin")).expect("inside a request");
-//!         // Logged with request_id and trace_id; a breadcrumb on this request.
+//!         // Logged with request_id and trace_id; a breadcrumb on this request
+//!         // and a Sentry Log on its trace.
 //!         tracing::info!("loading user");
 //!     });
 //!     let finished = request.finish(&lookout::engine::ResponseHead::new(http::StatusCode::OK));
@@ -67,7 +68,7 @@
 //! the settings summary; see [`init_with`] for the steps, and for what
 //! happens when `init` is called twice or not at all.
 //!
-//! The subscriber has three parts, each with its own filter:
+//! The subscriber has four parts, each with its own filter:
 //!
 //! - log lines (`tracing-subscriber`'s fmt layer), filtered by `RUST_LOG`
 //!   (default `info`), human-readable in development and JSON lines elsewhere
@@ -76,6 +77,12 @@
 //! - `ERROR` events become Sentry events on the current request's Hub (with
 //!   its user, tags and trace), `WARN` and `INFO` events become breadcrumbs on
 //!   that request only, `DEBUG` and `TRACE` are ignored;
+//! - events at `LOOKOUT_LOGS_LEVEL` (default `INFO`) or more severe become
+//!   Sentry Logs (`SENTRY_ENABLE_LOGS`, on by default): inside a request on its
+//!   trace (sampled or not) with `request_id`, `http.route`,
+//!   `http.request.method` and `user.id`, fields as typed attributes,
+//!   denylisted keys `[Filtered]`, batched (100 logs or 5 seconds per
+//!   envelope) and flushed when the guard drops;
 //! - spans (e.g. from `#[instrument]`) inside a sampled request become child
 //!   spans of its transaction.
 //!
@@ -108,8 +115,9 @@
 //!
 //! The root holds what a service meets first: [`init`], [`init!`],
 //! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
-//! [`ConfigError`], [`User`], [`identify`], [`current`]. The rest lives in
-//! modules: [`subscriber`] (lookout's `tracing` layers, for your own
+//! [`ConfigError`], [`User`], [`identify`], [`current`], and for work outside
+//! requests [`job`] (background jobs on the request's trace) and
+//! [`monitor()`] (cron check-ins). The rest lives in modules: [`subscriber`] (lookout's `tracing` layers, for your own
 //! subscriber), [`engine`] (lookout-core: the request lifecycle, the adapter
 //! toolkit, outgoing propagation, delivery), and the building blocks
 //! [`headers`] (`sentry-trace`, `baggage`, `traceparent`, request ids),
@@ -142,6 +150,7 @@ mod init;
 mod layers;
 mod options;
 mod request_breadcrumbs;
+mod request_logs;
 mod request_spans;
 mod tracing_options;
 
@@ -154,6 +163,29 @@ pub use tracing_options::TracingOptions;
 pub mod subscriber {
     pub use crate::layers::{sentry_layer, tracing_layers};
     pub use crate::tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES};
+}
+
+pub use lookout_core::job;
+/// Sentry Cron monitors: [`monitor("nightly-report")`](monitor()) wraps a
+/// scheduled task's runs in check-ins.
+pub use lookout_core::monitor;
+
+/// A Sentry Cron monitor named `slug`; [`run`](monitor::Monitor::run) wraps
+/// one run of a scheduled task in `in_progress` and `ok`/`error` check-ins.
+///
+/// ```no_run
+/// # async fn report() -> Result<(), std::io::Error> { Ok(()) }
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let nightly = lookout::monitor("nightly-report").crontab("0 3 * * *")?;
+/// let mut every_day = tokio::time::interval(std::time::Duration::from_secs(86_400));
+/// loop {
+///     every_day.tick().await;
+///     let _ = nightly.run(report()).await;
+/// }
+/// # }
+/// ```
+pub fn monitor(slug: impl Into<std::borrow::Cow<'static, str>>) -> monitor::Monitor {
+    monitor::Monitor::new(slug)
 }
 
 pub use lookout_classify as classify;
