@@ -4,7 +4,7 @@
 //! `in_progress` when it starts (with the monitor's configuration upserted
 //! when a schedule is given), then `ok` or `error` with the same
 //! `check_in_id` and the run's duration when it ends. The run itself is a
-//! [`Job`](crate::job::Job) named after the monitor, so an `Err` or a panic
+//! [`Job`] named after the monitor, so an `Err` or a panic
 //! is classified and captured on the run's trace, tagged with the monitor's
 //! slug and the check-in id. It works with any scheduler: call `run` from a
 //! `tokio::time::interval` loop, `tokio-cron-scheduler` or your own.

@@ -1,5 +1,6 @@
 //! The `tracing` layers lookout installs: log lines (fmt, filtered by
-//! `RUST_LOG`) and the Sentry integration (events, breadcrumbs, spans).
+//! `RUST_LOG`) and the Sentry integration (events, breadcrumbs, Sentry Logs,
+//! spans).
 //!
 //! Each has its own filter: what a terminal shows (`RUST_LOG`) and what
 //! reaches Sentry ([`TracingOptions`] levels) are separate decisions, so
@@ -7,7 +8,7 @@
 
 use std::io::IsTerminal as _;
 
-use lookout_policy::{LogFormat, Settings};
+use lookout_policy::{LogFormat, LogLevel, Settings};
 use sentry_tracing::ErrorLayer;
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
@@ -15,13 +16,16 @@ use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::request_breadcrumbs::RequestBreadcrumbs;
+use crate::request_logs::RequestLogs;
 use crate::request_spans::RequestSpans;
 use crate::tracing_options::TracingOptions;
 
 /// The layers `lookout::init()` installs, for a subscriber of your own: log
 /// lines in the format of `settings.log_format` (human or JSON lines),
 /// filtered by [`TracingOptions::env_filter`], and the
-/// [`sentry_layer`].
+/// [`sentry_layer`], whose Sentry Logs start at `settings.logs_level`
+/// (`LOOKOUT_LOGS_LEVEL`; none with `SENTRY_ENABLE_LOGS=false`) unless
+/// [`TracingOptions::log_level`] chose a level in code.
 ///
 /// Human lines show the request span's fields
 /// (`request{request_id=.. trace_id=.. method=GET}: ...`); JSON lines carry
@@ -44,6 +48,15 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let filter = options.env_filter();
+    let options = if options.log_level_set {
+        options
+    } else {
+        let level = settings.logs().map(tracing_level);
+        TracingOptions {
+            log_level: level,
+            ..options
+        }
+    };
     let sentry = sentry_layer(&options);
     let fmt = fmt_layer(settings.log_format.value, options).with_filter(filter);
     fmt.and_then(sentry)
@@ -54,13 +67,16 @@ where
 /// current Hub (a request's own Hub inside a request, so they carry its
 /// user, tags and trace), less severe ones down to
 /// [`TracingOptions::breadcrumb_level`] become breadcrumbs on the request
-/// (also when logged inside a recorded span), and spans
+/// (also when logged inside a recorded span), events down to
+/// [`TracingOptions::log_level`] (default `INFO`) become Sentry Logs when the
+/// current client sends logs (inside a request: on its trace, with its ids
+/// and user), and spans
 /// become child spans of the traced request (see
 /// [`TracingOptions::spans_outside_requests`]). lookout's own targets
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
 ///
 /// Keep the request span enabled in your own filter
-/// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::LOOKOUT_DIRECTIVES))
+/// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::subscriber::LOOKOUT_DIRECTIVES))
 /// so your log lines carry `request_id` and `trace_id`.
 ///
 /// ```
@@ -78,6 +94,7 @@ where
     let event_level = options.event_level;
     let breadcrumb_level = options.breadcrumb_level;
     let span_level = options.span_level;
+    let log_level = options.log_level;
 
     let is_event = move |m: &Metadata<'_>| {
         m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), event_level)
@@ -101,7 +118,26 @@ where
         })
         .with_max_level_hint(hint(span_level)),
     );
-    breadcrumbs.and_then(errors).and_then(spans)
+    // Its own filter: what becomes a log is independent of what becomes a
+    // breadcrumb or an event (an ERROR line is both an event and a log).
+    let logs = RequestLogs::new().with_filter(
+        filter_fn(move |m| {
+            m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), log_level)
+        })
+        .with_max_level_hint(hint(log_level)),
+    );
+    breadcrumbs.and_then(errors).and_then(logs).and_then(spans)
+}
+
+/// The `tracing` level of a Sentry Log level (`fatal` has none: `ERROR`).
+fn tracing_level(level: LogLevel) -> Level {
+    match level {
+        LogLevel::Trace => Level::TRACE,
+        LogLevel::Debug => Level::DEBUG,
+        LogLevel::Info => Level::INFO,
+        LogLevel::Warn => Level::WARN,
+        LogLevel::Error | LogLevel::Fatal => Level::ERROR,
+    }
 }
 
 /// The fmt layer for `format`, writing where `options` says.

@@ -113,7 +113,7 @@
 //!
 //! # What lives where
 //!
-//! The root holds what a service meets first: [`init`], [`init!`],
+//! The root holds what a service meets first: [`init()`], [`init!`],
 //! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
 //! [`ConfigError`], [`User`], [`identify`], [`current`], and for work outside
 //! requests [`job`] (background jobs on the request's trace) and

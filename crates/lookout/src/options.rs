@@ -194,8 +194,8 @@ impl Options {
 
     /// Whether `init` installs the global `tracing` subscriber (default:
     /// yes). Turn it off when the application builds its own and adds
-    /// [`tracing_layers`](crate::tracing_layers) or
-    /// [`sentry_layer`](crate::sentry_layer) to it.
+    /// [`tracing_layers`](crate::subscriber::tracing_layers) or
+    /// [`sentry_layer`](crate::subscriber::sentry_layer) to it.
     ///
     /// ```
     /// let options = lookout::Options::new().install_subscriber(false);
