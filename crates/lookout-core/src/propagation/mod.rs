@@ -23,6 +23,7 @@ use lookout_scope::RequestContext;
 
 pub use call::{MANUAL_ORIGIN, OutgoingCall, inject_headers};
 pub use headers::OutgoingHeaders;
+pub(crate) use headers::headers_for;
 
 use crate::engine::{Engine, Shared};
 
