@@ -61,7 +61,7 @@ impl Framework {
 
     /// Whether lookout has an adapter for it yet (and so the demo a module).
     pub(crate) fn is_available(self) -> bool {
-        matches!(self, Framework::Axum)
+        matches!(self, Framework::Axum | Framework::Actix)
     }
 
     /// The frameworks the demo can run today.
@@ -193,8 +193,14 @@ mod tests {
         let unknown = parse(&["serve", "--framework", "rocket"]).unwrap_err();
         assert!(unknown.contains("unknown framework `rocket`"), "{unknown}");
         assert!(unknown.contains("axum, actix, warp"), "{unknown}");
-        let later = parse(&["serve", "--framework", "actix"]).unwrap_err();
-        assert!(later.contains("`actix` is not available yet"), "{later}");
+        let actix = parse(&["serve", "--framework", "actix"]).unwrap();
+        assert!(matches!(
+            actix,
+            Command::Serve(ServeArgs {
+                framework: Framework::Actix,
+                ..
+            })
+        ));
         let warp = parse(&["serve", "--framework", "warp"]).unwrap_err();
         assert!(warp.contains("not available yet"), "{warp}");
         let addr = parse(&["serve", "--framework", "axum", "--addr", "localhost"]).unwrap_err();

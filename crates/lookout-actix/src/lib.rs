@@ -1,0 +1,145 @@
+//! lookout-actix instruments an actix-web 4 app with one middleware: every
+//! request continues its caller's Sentry trace, gets a request id, carries
+//! the signed-in user, and is classified when it fails (typed errors and
+//! panics included). It translates actix-web's types to [`lookout_core`]
+//! and holds no policy of its own; from Sentry's side its requests look
+//! exactly like lookout-axum's.
+//!
+//! # Example
+//!
+//! ```
+//! use actix_web::http::StatusCode;
+//! use actix_web::{App, ResponseError, test, web};
+//! use lookout_actix::{CurrentRequest, Lookout, Reported, User};
+//!
+//! #[derive(Debug)]
+//! struct DbError;
+//! impl std::fmt::Display for DbError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("database unavailable")
+//!     }
+//! }
+//! impl std::error::Error for DbError {}
+//! // Same response as without lookout; `Reported` lets the middleware see the error.
+//! impl ResponseError for DbError {
+//!     fn status_code(&self) -> StatusCode {
+//!         StatusCode::SERVICE_UNAVAILABLE
+//!     }
+//! }
+//!
+//! async fn user(current: CurrentRequest, id: web::Path<u64>) -> Result<String, Reported<DbError>> {
+//!     let id = id.into_inner();
+//!     current.identify(User::id(id).role("member"));
+//!     if id == 0 {
+//!         return Err(DbError.into());
+//!     }
+//!     Ok(format!("user {id}, request {}", current.request_id()))
+//! }
+//!
+//! async fn panic_handler() -> &'static str {
+//!     panic!("boom")
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     actix_web::rt::System::new().block_on(async {
+//!         // In a service: `let _guard = lookout::init()?;` first (the facade
+//!         // reads SENTRY_DSN and friends); without it nothing is sent and
+//!         // requests still get ids and traces.
+//!         let app = test::init_service(
+//!             App::new()
+//!                 .route("/users/{id}", web::get().to(user))
+//!                 .route("/panic", web::get().to(panic_handler))
+//!                 .wrap(Lookout::default()), // after the routes
+//!         )
+//!         .await;
+//!
+//!         // Serve it as usual:
+//!         // HttpServer::new(|| App::new()...wrap(Lookout::default())).bind("0.0.0.0:3000")?.run().await?;
+//!         let request = test::TestRequest::get()
+//!             .uri("/users/7")
+//!             .insert_header(("x-request-id", "req-42"))
+//!             .to_request();
+//!         let response = test::call_service(&app, request).await;
+//!         assert_eq!(response.status(), StatusCode::OK);
+//!         assert_eq!(response.headers().get("x-request-id").unwrap(), "req-42");
+//!
+//!         // A typed error answers as it would without lookout, and is classified by type.
+//!         let response = test::call_service(&app, test::TestRequest::get().uri("/users/0").to_request()).await;
+//!         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+//!
+//!         // A panic is caught, captured and answered with a 500.
+//!         let response = test::try_call_service(&app, test::TestRequest::get().uri("/panic").to_request()).await;
+//!         let error = response.expect_err("a caught panic is an error response");
+//!         let response = error.error_response();
+//!         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+//!         assert!(response.headers().contains_key("x-request-id"));
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! # Where to put the middleware
+//!
+//! `App::wrap` registers middleware outside in: the last `.wrap(..)` runs
+//! first. Put `.wrap(Lookout::default())` last, after the routes and after
+//! every other `.wrap`, so it sees the whole request, including what other
+//! middleware does and answers (authentication, its 401s). Middleware
+//! registered before it (inside it) runs with the request's context current
+//! and can extract [`CurrentRequest`] to identify the user.
+//!
+//! actix-web knows the route template before routing (`match_pattern()`
+//! reads the app's resource map), so wherever the middleware sits (the
+//! `App`, a `scope`, a `resource`) transactions are named `GET
+//! /users/{id}`, the `http.route` tag is set and sampling rules by route
+//! apply from the start. A request that matches no resource (the 404 of the
+//! default service) is named after its path, as lookout-axum names one.
+//!
+//! Two lookout middlewares on one request never instrument it twice: the
+//! inner one passes the request through.
+//!
+//! # Errors, panics and bodies
+//!
+//! - A handler's typed error reaches the classifiers through [`Reported`]
+//!   (see the `AppError` pattern there); so does one that middleware inside
+//!   lookout returns as `Err`. Any other `actix_web::Error` carried by a
+//!   response, or returned as `Err`, is classified through its `dyn Error`
+//!   (its message and `Debug` type name). Plain responses are classified by
+//!   status: 5xx captured, 4xx a breadcrumb.
+//! - An `Err` from the service inside is passed on unchanged (outer
+//!   middleware sees the same error, actix answers with its
+//!   `error_response()`), and that response gets `x-request-id` too.
+//! - Panics: actix-web itself does not catch a handler's panic; the worker
+//!   survives it (the connection's task dies) but the client gets no
+//!   response at all, the connection is closed. lookout catches it, captures
+//!   it with `error_type=panic` and answers an empty `500` with
+//!   `x-request-id` (as an `Err` whose `error_response()` is that `500`,
+//!   the request being gone with the panicking handler). Turn it off with
+//!   [`Lookout::catch_panics`].
+//! - The request's context stays bound while the response body is polled
+//!   ([`ResponseBody`]); the transaction ends when the body ends (or as
+//!   `cancelled` when the client goes away first).
+//!
+//! # Supported Rust versions
+//!
+//! The workspace MSRV (Rust 1.89); actix-web 4.15 or later.
+
+mod body;
+mod current_request;
+mod headers;
+mod middleware;
+mod reported;
+mod responder;
+mod service;
+
+pub use body::ResponseBody;
+pub use current_request::{CurrentRequest, NotInstrumented};
+pub use lookout_core::User;
+pub use middleware::{Lookout, ORIGIN};
+pub use reported::Reported;
+pub use responder::ActixResponder;
+pub use service::LookoutMiddleware;
+
+/// The response future of [`LookoutMiddleware`]: the inner service's future
+/// run inside its request (lookout-core's
+/// [`Instrumented`](lookout_core::toolkit::Instrumented)).
+pub type ResponseFuture<F, B> = lookout_core::toolkit::Instrumented<F, ActixResponder<B>>;

@@ -1,0 +1,139 @@
+//! [`ActixResponder`]: lookout-core's [`Respond`] for actix-web's service
+//! results, `Result<ServiceResponse<B>, actix_web::Error>`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::{HttpResponse, ResponseError};
+use lookout_core::toolkit::{ReportedError, Respond, finish_panicked};
+use lookout_core::{InFlight, ResponseHead, ResponseHeaders};
+
+use crate::ResponseBody;
+use crate::headers::apply_headers;
+use crate::reported::Carried;
+
+/// Finishes a request from what the inner actix service answered: the
+/// status, and the handler's error (a [`Reported`](crate::Reported) by its
+/// type, any other `actix_web::Error` through its `dyn Error`), go to
+/// `finish`; lookout's headers are added; the body becomes a
+/// [`ResponseBody`] that ends the transaction.
+///
+/// An `Err` is passed on unchanged (outer middleware and actix still see
+/// the same error) and gets lookout's headers on the response actix builds
+/// from it.
+pub struct ActixResponder<B>(PhantomData<fn() -> B>);
+
+impl<B> ActixResponder<B> {
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<B> fmt::Debug for ActixResponder<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActixResponder")
+    }
+}
+
+/// An actix status (`http` 0.2) as lookout-core's (`http` 1.x); both accept
+/// exactly 100..=999.
+fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The head `finish` sees for a response (or error) with this status and
+/// error: the error by its type when lookout carried it, else as `dyn Error`.
+fn head<'a>(
+    status: http::StatusCode,
+    attached: Option<&'a ReportedError>,
+    error: Option<&'a actix_web::Error>,
+) -> ResponseHead<'a> {
+    let head = ResponseHead::new(status);
+    if let Some(reported) = attached {
+        return head.with_typed_error(reported.error());
+    }
+    match error {
+        Some(error) => match error.as_error::<Carried>() {
+            Some(carried) => head.with_typed_error(carried.error()),
+            None => head.with_error(error),
+        },
+        None => head,
+    }
+}
+
+/// Adds lookout's headers to the response actix will build from `error`.
+fn add_headers(error: &mut actix_web::Error, headers: ResponseHeaders) {
+    error.add_response_mapper(move |mut response| {
+        apply_headers(response.headers_mut(), &headers);
+        response
+    });
+}
+
+impl<B: actix_web::body::MessageBody> Respond<Result<ServiceResponse<B>, actix_web::Error>>
+    for ActixResponder<B>
+{
+    type Output = Result<ServiceResponse<ResponseBody<B>>, actix_web::Error>;
+
+    fn respond(
+        self,
+        output: Result<ServiceResponse<B>, actix_web::Error>,
+        in_flight: InFlight,
+    ) -> Self::Output {
+        match output {
+            Ok(mut response) => {
+                let attached = response
+                    .response_mut()
+                    .extensions_mut()
+                    .remove::<ReportedError>();
+                let finished = in_flight.finish(&head(
+                    status(response.status()),
+                    attached.as_ref(),
+                    response.response().error(),
+                ));
+                apply_headers(response.headers_mut(), &finished.headers);
+                Ok(response.map_body(|_, body| ResponseBody::new(body, finished.body)))
+            }
+            Err(mut error) => {
+                let finished = in_flight.finish(&head(
+                    status(error.as_response_error().status_code()),
+                    None,
+                    Some(&error),
+                ));
+                // actix builds this response after us: nothing to track.
+                finished.body.complete();
+                add_headers(&mut error, finished.headers);
+                Err(error)
+            }
+        }
+    }
+
+    fn panicked(self, in_flight: InFlight, message: &str) -> Self::Output {
+        let mut error = actix_web::Error::from(Panicked);
+        add_headers(&mut error, finish_panicked(in_flight, message));
+        Err(error)
+    }
+
+    fn passthrough(self, output: Result<ServiceResponse<B>, actix_web::Error>) -> Self::Output {
+        output.map(|response| response.map_body(|_, body| ResponseBody::plain(body)))
+    }
+}
+
+/// The error a caught panic answers with: an empty `500` (the panic's
+/// message goes to Sentry, never to the client). An error rather than a
+/// response because the request it would need was moved into the
+/// panicking handler.
+#[derive(Debug)]
+struct Panicked;
+
+impl fmt::Display for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the request handler panicked")
+    }
+}
+
+impl ResponseError for Panicked {
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::InternalServerError().finish()
+    }
+}
