@@ -136,6 +136,14 @@ fn routes() -> Router {
         )
         .route("/panic", get(panics))
         .route(
+            "/jobs/welcome",
+            axum::routing::post(|Query(q): Query<HashMap<String, String>>| async move {
+                let fail = q.get("fail").is_some_and(|f| f == "1");
+                let id = app::enqueue_welcome(q.get("user").cloned(), fail).await;
+                (StatusCode::ACCEPTED, id)
+            }),
+        )
+        .route(
             "/call",
             get(|Query(q): Query<HashMap<String, String>>| async move {
                 app::call(q["url"].clone()).await

@@ -800,3 +800,133 @@ pub async fn a_transaction_carries_the_request_scope_and_no_secret<H: Harness>()
     assert!(anonymous.user.is_none());
     assert!(!anonymous.tags.contains_key("user_role"));
 }
+
+/// Waits (up to 20 s) until `events` events reached the receiver.
+async fn wait_for_events(
+    fx: &Fixture,
+    count: usize,
+) -> Vec<sentry_types::protocol::v7::Event<'static>> {
+    for _ in 0..200 {
+        let events = fx.events();
+        if events.len() >= count {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    fx.events()
+}
+
+pub async fn a_background_job_continues_the_request_trace_with_its_decision<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let incoming = format!("{TRACE}-{PARENT}-1");
+    let reply = fx
+        .post(
+            "/jobs/welcome?user=u-5",
+            &[("sentry-trace", incoming.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{}: {}", H::NAME, reply.body);
+    let job_id = reply.body.clone();
+    let transactions = fx.wait_for_transactions(2).await;
+    let job = transactions
+        .iter()
+        .map(|(tx, _)| tx)
+        .find(|tx| tx.name.as_deref() == Some("send-welcome-email"))
+        .unwrap_or_else(|| panic!("{}: no job transaction", H::NAME));
+    let request = transactions
+        .iter()
+        .map(|(tx, _)| tx)
+        .find(|tx| tx.name.as_deref() == Some("POST /jobs/welcome"))
+        .expect("the request's transaction");
+    let publish = request
+        .spans
+        .iter()
+        .find(|span| span.op.as_deref() == Some("queue.publish"))
+        .expect("the enqueueing span");
+    let trace = trace_of(&job.contexts);
+    assert_eq!(trace.trace_id.to_string(), TRACE, "the caller's trace");
+    assert_eq!(trace.parent_span_id, Some(publish.span_id));
+    assert_eq!(trace.op.as_deref(), Some("queue.process"));
+    assert_eq!(job.tags["job"], "send-welcome-email");
+    assert_eq!(job.tags["job.id"], job_id);
+    assert_eq!(job.user.as_ref().and_then(|u| u.id.as_deref()), Some("u-5"));
+
+    // An unsampled caller: neither the request nor its job is recorded.
+    let fx = Fixture::start::<H>(&[]).await;
+    let unsampled = format!("{TRACE}-{PARENT}-0");
+    let reply = fx
+        .post(
+            "/jobs/welcome?fail=1",
+            &[("sentry-trace", unsampled.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    let events = wait_for_events(&fx, 1).await;
+    assert_eq!(events.len(), 1, "the failing job's event");
+    assert!(
+        fx.transactions().is_empty(),
+        "{}: the decision is inherited",
+        H::NAME
+    );
+}
+
+pub async fn a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace<H: Harness>() {
+    let fx = Fixture::start::<H>(&[("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).await;
+    let incoming = format!("{TRACE}-{PARENT}-0");
+    let reply = fx
+        .post(
+            "/jobs/welcome?user=u-9&fail=1",
+            &[("sentry-trace", incoming.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{}", H::NAME);
+    let events = wait_for_events(&fx, 1).await;
+    assert_eq!(events.len(), 1, "{}", H::NAME);
+    let event = &events[0];
+    assert_eq!(event.tags["error_type"], "mail");
+    assert_eq!(event.tags["job"], "send-welcome-email");
+    assert_eq!(event.tags["job.id"], reply.body);
+    assert_eq!(
+        event.user.as_ref().and_then(|u| u.id.as_deref()),
+        Some("u-9")
+    );
+    assert_eq!(trace_of(&event.contexts).trace_id.to_string(), TRACE);
+    assert!(event.request.is_none(), "a job is not an HTTP request");
+}
+
+pub async fn concurrent_jobs_with_different_users_never_mix<H: Harness>() {
+    const JOBS: usize = 200;
+    let fx =
+        std::sync::Arc::new(Fixture::start::<H>(&[("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..JOBS {
+        let fx = std::sync::Arc::clone(&fx);
+        tasks.spawn(async move {
+            let reply = fx
+                .post(&format!("/jobs/welcome?user=user-{n}&fail=1"), &[])
+                .await;
+            assert_eq!(reply.status, 202);
+            (reply.body, format!("user-{n}"))
+        });
+    }
+    let mut user_of_job = HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (job_id, user) = done.unwrap();
+        user_of_job.insert(job_id, user);
+    }
+    let events = wait_for_events(&fx, JOBS).await;
+    assert_eq!(events.len(), JOBS, "{}", H::NAME);
+    let mixed = events
+        .iter()
+        .filter(|event| {
+            let expected = &user_of_job[&event.tags["job.id"]];
+            event.user.as_ref().and_then(|u| u.id.as_deref()) != Some(expected.as_str())
+        })
+        .count();
+    assert_eq!(
+        mixed,
+        0,
+        "{}: job events attributed to another user",
+        H::NAME
+    );
+}

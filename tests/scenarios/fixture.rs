@@ -62,7 +62,11 @@ impl Fixture {
         let delivery = Engine::delivery_for(&settings);
         assert!(delivery.is_sending(), "the real transport is under test");
         let wired = WiredEngine::new(&settings, Delivery::send(), |builder| {
-            builder.classifiers(Classifiers::default().with(by_type::<DbError>("database")))
+            builder.classifiers(
+                Classifiers::default()
+                    .with(by_type::<DbError>("database"))
+                    .with(by_type::<crate::app::MailError>("mail")),
+            )
         });
         let client = wired.client;
         let server = H::serve(wired.engine, placement).await;
@@ -81,6 +85,18 @@ impl Fixture {
     /// `GET path` with these headers (values may be any bytes a header allows).
     pub async fn get(&self, path: &str, headers: &[(&str, &[u8])]) -> Reply {
         reply(self.send(path, headers).await).await
+    }
+
+    /// `POST path` (empty body) with these headers.
+    pub async fn post(&self, path: &str, headers: &[(&str, &[u8])]) -> Reply {
+        let mut request = self.http.post(self.url(path));
+        for (name, value) in headers {
+            request = request.header(
+                *name,
+                http::HeaderValue::from_bytes(value).expect("a header value"),
+            );
+        }
+        reply(request.send().await.expect("the app answers")).await
     }
 
     /// `GET path` with these headers, the response as it starts (its body

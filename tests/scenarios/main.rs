@@ -43,6 +43,9 @@ macro_rules! scenarios {
                 current_request_identifies_from_middleware_and_reads_in_the_handler,
                 each_outgoing_call_is_its_own_span,
                 a_transaction_carries_the_request_scope_and_no_secret,
+                a_background_job_continues_the_request_trace_with_its_decision,
+                a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace,
+                concurrent_jobs_with_different_users_never_mix,
             );
         }
     };

@@ -95,8 +95,9 @@ impl Job {
         self
     }
 
-    /// The engine to run with (default: [`Engine::global`], the one
-    /// `lookout::init` installed).
+    /// The engine to run with (default: the engine of the request `run` is
+    /// called in, else [`Engine::global`], the one `lookout::init`
+    /// installed).
     ///
     /// ```
     /// let engine = lookout_core::Engine::builder().build();
@@ -117,7 +118,15 @@ impl Job {
         F: Future<Output = Result<T, E>>,
         E: Error + Send + Sync + 'static,
     {
-        let engine = self.engine.clone().unwrap_or_else(Engine::global);
+        let engine = self
+            .engine
+            .clone()
+            .unwrap_or_else(|| match lookout_scope::current() {
+                Some(ctx) => Engine {
+                    engine: crate::propagation::engine_of(&ctx),
+                },
+                None => Engine::global(),
+            });
         let state = open_job(&engine, &self);
         JobFuture {
             future: state.ctx.bind(future),
