@@ -57,9 +57,13 @@ where
             ..options
         }
     };
+    let most_verbose = std::cmp::max(
+        filter.max_level_hint().unwrap_or(LevelFilter::TRACE),
+        sentry_hint(&options),
+    );
     let sentry = sentry_layer(&options);
     let fmt = fmt_layer(settings.log_format.value, options).with_filter(filter);
-    fmt.and_then(sentry)
+    fmt.and_then(sentry).and_then(level_hint(most_verbose))
 }
 
 /// The Sentry part alone, for a subscriber that already has its own log
@@ -126,7 +130,41 @@ where
         })
         .with_max_level_hint(hint(log_level)),
     );
-    breadcrumbs.and_then(errors).and_then(logs).and_then(spans)
+    breadcrumbs
+        .and_then(errors)
+        .and_then(logs)
+        .and_then(spans)
+        .and_then(level_hint(sentry_hint(options)))
+}
+
+/// The most verbose level any Sentry part of `options` wants.
+fn sentry_hint(options: &TracingOptions) -> LevelFilter {
+    [
+        options.event_level,
+        options.breadcrumb_level,
+        options.span_level,
+        options.log_level,
+    ]
+    .into_iter()
+    .map(hint)
+    .max()
+    .unwrap_or(LevelFilter::OFF)
+}
+
+/// A layer that records nothing and enables nothing, only saying that the
+/// layers under it want nothing more verbose than `most_verbose`.
+///
+/// Under a `Registry`, tracing-subscriber 0.3 takes the maximum level of a
+/// chain of layers (`a.and_then(b)`) from the outermost layer alone, which
+/// would cap every other layer at its level (a `RUST_LOG=debug` fmt layer
+/// under an `INFO` span layer would print no DEBUG line). As the outermost
+/// layer, this one gives the chain the level of its most verbose part.
+fn level_hint<S>(most_verbose: LevelFilter) -> impl Layer<S> + Send + Sync
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_subscriber::layer::Identity::new()
+        .with_filter(filter_fn(|_| false).with_max_level_hint(most_verbose))
 }
 
 /// The `tracing` level of a Sentry Log level (`fatal` has none: `ERROR`).

@@ -23,11 +23,13 @@ pub const LOOKOUT_DIRECTIVES: &str = "lookout::request=info,lookout::console=inf
 /// filtered and written.
 ///
 /// Defaults: `ERROR` events become Sentry events, `WARN` and `INFO` events
-/// become breadcrumbs, `DEBUG` and `TRACE` are ignored; spans at `INFO` or
-/// more severe become child spans of a sampled request's transaction; log
-/// lines are filtered by `RUST_LOG` (default [`DEFAULT_FILTER`]) and written
-/// to standard output. lookout's own targets (`lookout::*`) never become
-/// Sentry events, breadcrumbs or spans.
+/// become breadcrumbs, `DEBUG` and `TRACE` are ignored; events at `INFO` or
+/// more severe also become Sentry Logs (`LOOKOUT_LOGS_LEVEL`, when
+/// `SENTRY_ENABLE_LOGS` is on); spans at `INFO` or more severe become child
+/// spans of a sampled request's transaction; log lines are filtered by
+/// `RUST_LOG` (default [`DEFAULT_FILTER`]) and written to standard output.
+/// lookout's own targets (`lookout::*`) never become Sentry events,
+/// breadcrumbs, logs or spans.
 ///
 /// ```
 /// use lookout::TracingOptions;
@@ -44,6 +46,9 @@ pub struct TracingOptions {
     pub(crate) event_level: Option<Level>,
     pub(crate) breadcrumb_level: Option<Level>,
     pub(crate) span_level: Option<Level>,
+    pub(crate) log_level: Option<Level>,
+    /// Whether `log_level` was set in code (it then wins over the settings).
+    pub(crate) log_level_set: bool,
     pub(crate) spans_outside_requests: bool,
     pub(crate) filter: Option<String>,
     pub(crate) writer: Option<BoxMakeWriter>,
@@ -55,6 +60,8 @@ impl Default for TracingOptions {
             event_level: Some(Level::ERROR),
             breadcrumb_level: Some(Level::INFO),
             span_level: Some(Level::INFO),
+            log_level: Some(Level::INFO),
+            log_level_set: false,
             spans_outside_requests: false,
             filter: None,
             writer: None,
@@ -68,6 +75,7 @@ impl fmt::Debug for TracingOptions {
             .field("event_level", &self.event_level)
             .field("breadcrumb_level", &self.breadcrumb_level)
             .field("span_level", &self.span_level)
+            .field("log_level", &self.log_level)
             .field("spans_outside_requests", &self.spans_outside_requests)
             .field("filter", &self.filter)
             .field("writer", &self.writer.as_ref().map(|_| "<custom>"))
@@ -115,6 +123,25 @@ impl TracingOptions {
     /// ```
     pub fn span_level(mut self, level: impl Into<Option<Level>>) -> Self {
         self.span_level = level.into();
+        self
+    }
+
+    /// Events at this level or more severe become Sentry Logs; `None`: no
+    /// logs from `tracing`. Without this call,
+    /// [`tracing_layers`](crate::subscriber::tracing_layers) (what `init`
+    /// installs) takes the level from the settings (`LOOKOUT_LOGS_LEVEL`,
+    /// default `INFO`; none with `SENTRY_ENABLE_LOGS=false`), and
+    /// [`sentry_layer`](crate::subscriber::sentry_layer) uses `INFO`. Whatever
+    /// the level, a client with logs off sends none. Independent of the
+    /// log-line filter.
+    ///
+    /// ```
+    /// let options = lookout::TracingOptions::new().log_level(tracing::Level::WARN);
+    /// # let _ = options;
+    /// ```
+    pub fn log_level(mut self, level: impl Into<Option<Level>>) -> Self {
+        self.log_level = level.into();
+        self.log_level_set = true;
         self
     }
 

@@ -5,6 +5,7 @@
 
 mod axum;
 mod buffer;
+mod logs;
 mod support;
 
 use http::StatusCode;

@@ -1,0 +1,186 @@
+//! `tracing` events as Sentry Logs: on the request's trace with its ids and
+//! user, fields as typed attributes, scrubbed, at the configured level.
+
+use http::StatusCode;
+use lookout::testing::TestLookout;
+use lookout::{TracingOptions, User};
+use sentry_core::protocol::{Log, LogLevel, Value};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+use crate::support::{block_on, serve, subscriber};
+
+fn attribute(log: &Log, key: &str) -> Option<Value> {
+    log.attributes.get(key).map(|a| a.0.clone())
+}
+
+/// Every line of the handler below, at every level, with the subscriber
+/// `lookout::init` installs for `test`'s settings.
+fn log_every_level(test: &TestLookout) -> (String, lookout::scope::RequestTrace) {
+    let (subscriber, _lines) = subscriber(test);
+    let (request_id, trace, ()) = tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(test, "/users/{id}", StatusCode::OK, async {
+            lookout::identify(User::id("42").email("ada@example.com")).expect("in the request");
+            tracing::trace!("trace line");
+            tracing::debug!("debug line");
+            tracing::info!(
+                user_id = 7,
+                cached = true,
+                ratio = 0.5,
+                name = "ada",
+                password = "hunter2",
+                token = "t0k3n",
+                authorization = "Bearer abc",
+                "loading user"
+            );
+            tracing::warn!("slow cache");
+            tracing::error!("lookup failed");
+            tracing::info!(target: "lookout::console", "lookout's own line");
+        }))
+    });
+    (request_id, trace)
+}
+
+#[test]
+fn a_line_inside_a_request_is_a_log_on_its_trace_with_typed_scrubbed_fields() {
+    let test = TestLookout::new();
+    let (request_id, trace) = log_every_level(&test);
+    let logs = test.logs();
+    let bodies: Vec<&str> = logs.iter().map(|l| l.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["loading user", "slow cache", "lookup failed"],
+        "INFO and up, lookout's own targets left out"
+    );
+    let log = &logs[0];
+    assert_eq!(log.level, LogLevel::Info);
+    assert_eq!(
+        log.trace_id.map(|t| t.to_string()),
+        Some(trace.trace_id.to_string())
+    );
+    assert_eq!(attribute(log, "request_id"), Some(request_id.into()));
+    assert_eq!(attribute(log, "http.route"), Some("/users/{id}".into()));
+    assert_eq!(attribute(log, "http.request.method"), Some("GET".into()));
+    assert_eq!(attribute(log, "user.id"), Some("42".into()));
+    assert_eq!(attribute(log, "user.email"), None, "PII is off");
+    assert_eq!(attribute(log, "sentry.environment"), Some("test".into()));
+    assert_eq!(
+        attribute(log, "sentry.trace.parent_span_id"),
+        Some(trace.span_id.to_string().into())
+    );
+    for key in ["password", "token", "authorization"] {
+        assert_eq!(attribute(log, key), Some("[Filtered]".into()), "{key}");
+    }
+    let json = serde_json::to_value(log).unwrap();
+    let typed = |key: &str| json["attributes"][key]["type"].clone();
+    assert_eq!(typed("user_id"), "integer");
+    assert_eq!(typed("cached"), "boolean");
+    assert_eq!(typed("ratio"), "double");
+    assert_eq!(typed("name"), "string");
+    assert_eq!(json["severity_number"], 9);
+    assert_eq!(logs[1].level, LogLevel::Warn);
+    assert_eq!(logs[2].level, LogLevel::Error);
+    // The ERROR line is an event too; the 200 itself leaves no log.
+    assert_eq!(test.events().len(), 1);
+}
+
+#[test]
+fn the_level_comes_from_the_settings_unless_code_chooses_one() {
+    let warn = TestLookout::from_vars([("LOOKOUT_LOGS_LEVEL", "warn")]).unwrap();
+    log_every_level(&warn);
+    let bodies: Vec<String> = warn.logs().into_iter().map(|l| l.body).collect();
+    assert_eq!(bodies, ["slow cache", "lookup failed"]);
+
+    let debug = TestLookout::from_vars([("LOOKOUT_LOGS_LEVEL", "debug")]).unwrap();
+    log_every_level(&debug);
+    assert_eq!(debug.logs()[0].body, "debug line");
+
+    // A level chosen in code wins over LOOKOUT_LOGS_LEVEL; `None`: no logs.
+    for (level, expected) in [(Some(tracing::Level::ERROR), 1), (None, 0)] {
+        let test = TestLookout::from_vars([("LOOKOUT_LOGS_LEVEL", "trace")]).unwrap();
+        let layers = lookout::subscriber::tracing_layers(
+            test.settings(),
+            TracingOptions::new()
+                .filter("off")
+                .writer(std::io::sink)
+                .log_level(level),
+        );
+        let subscriber = tracing_subscriber::registry().with(layers);
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(serve(&test, "/x", StatusCode::OK, async {
+                tracing::info!("info");
+                tracing::error!("error");
+            }))
+        });
+        assert_eq!(test.logs().len(), expected, "{level:?}");
+    }
+}
+
+#[test]
+fn with_logs_off_no_line_becomes_a_log() {
+    let test = TestLookout::from_vars([("SENTRY_ENABLE_LOGS", "false")]).unwrap();
+    log_every_level(&test);
+    assert!(test.logs().is_empty());
+    // The layer alone (sentry_layer logs at INFO) still honours the client's switch.
+    let subscriber = tracing_subscriber::registry()
+        .with(lookout::subscriber::sentry_layer(&TracingOptions::new()));
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/x", StatusCode::OK, async {
+            tracing::warn!("not a log");
+        }))
+    });
+    assert!(test.logs().is_empty());
+}
+
+#[test]
+fn a_line_outside_requests_has_the_process_attributes_only() {
+    let test = TestLookout::new();
+    let (subscriber, _lines) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        sentry_core::Hub::run(test.hub().clone(), || {
+            tracing::info!(job = "cleanup", "nightly cleanup done");
+        });
+    });
+    let logs = test.logs();
+    assert_eq!(logs.len(), 1);
+    let log = &logs[0];
+    assert_eq!(attribute(log, "request_id"), None);
+    assert_eq!(attribute(log, "http.route"), None);
+    assert_eq!(attribute(log, "user.id"), None);
+    assert_eq!(attribute(log, "sentry.environment"), Some("test".into()));
+    assert!(attribute(log, "sentry.sdk.name").is_some());
+    assert_eq!(attribute(log, "job"), Some("cleanup".into()));
+}
+
+/// The subscriber's most verbose level is that of its most verbose part
+/// (tracing-subscriber takes a chain's level from its outermost layer): a
+/// DEBUG log level or a `trace` log-line filter is not capped at the INFO of
+/// the span layer, so `tracing` does not drop those events before any layer
+/// sees them.
+#[test]
+fn the_subscriber_enables_the_most_verbose_level_any_part_wants() {
+    use tracing::Subscriber as _;
+    use tracing::level_filters::LevelFilter;
+    let hint_of = |vars: &[(&str, &str)], options: TracingOptions| {
+        let test = TestLookout::from_vars(vars.iter().copied()).unwrap();
+        let layers = lookout::subscriber::tracing_layers(test.settings(), options);
+        tracing_subscriber::registry().with(layers).max_level_hint()
+    };
+    let quiet = || TracingOptions::new().filter("warn").writer(std::io::sink);
+    assert_eq!(
+        hint_of(&[("LOOKOUT_LOGS_LEVEL", "debug")], quiet()),
+        Some(LevelFilter::DEBUG)
+    );
+    assert_eq!(
+        hint_of(
+            &[],
+            TracingOptions::new().filter("trace").writer(std::io::sink)
+        ),
+        Some(LevelFilter::TRACE)
+    );
+    // RUST_LOG=warn keeps the INFO breadcrumbs and logs.
+    assert_eq!(hint_of(&[], quiet()), Some(LevelFilter::INFO));
+    let alone = tracing_subscriber::registry().with(lookout::subscriber::sentry_layer(
+        &TracingOptions::new().log_level(tracing::Level::TRACE),
+    ));
+    assert_eq!(alone.max_level_hint(), Some(LevelFilter::TRACE));
+}
