@@ -98,7 +98,7 @@
 //!
 //! - A handler's typed error reaches the classifiers through [`Reported`]
 //!   (see the `AppError` pattern there). Plain responses are classified by
-//!   status: 5xx captured, 4xx a breadcrumb.
+//!   status: 5xx captured, 4xx one `warn` Sentry Log on the request's trace.
 //! - A panic in the inner service is caught, captured with
 //!   `error_type=panic` and answered with an empty `500`; the server keeps
 //!   serving. Turn it off with [`LookoutLayer::catch_panics`].

@@ -298,7 +298,7 @@ async fn a_panic_in_call_is_caught_too() {
 }
 
 #[tokio::test]
-async fn not_found_is_a_breadcrumb_not_an_event_and_the_fallback_is_covered() {
+async fn not_found_is_a_warn_log_not_an_event_and_the_fallback_is_covered() {
     let test = test_lookout();
     let app = app(&test);
     assert_eq!(
@@ -310,6 +310,16 @@ async fn not_found_is_a_breadcrumb_not_an_event_and_the_fallback_is_covered() {
     assert!(response.headers().contains_key("x-request-id"));
     assert!(test.events().is_empty());
     assert_eq!(test.transactions().len(), 2);
+    // One `warn` log each, the router's fallback included (no route template:
+    // the path names it).
+    let mut bodies: Vec<String> = test
+        .logs()
+        .into_iter()
+        .inspect(|log| assert_eq!(log.level, sentry_core::protocol::LogLevel::Warn))
+        .map(|log| log.body)
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["GET /missing -> 404", "GET /no/such/route -> 404"]);
 }
 
 #[tokio::test]
