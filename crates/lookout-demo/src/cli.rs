@@ -1,5 +1,5 @@
 //! The command line: `lookout-demo` (the tour) and
-//! `lookout-demo serve --framework axum|actix|warp [--addr ADDR] [--plain]`.
+//! `lookout-demo serve --framework axum|actix|warp [--addr ADDR] [--plain] [--monitor]`.
 //!
 //! Other tools drive this command line; its words are a contract.
 
@@ -11,9 +11,10 @@ usage:
   lookout-demo
       start the demo service on every available framework on loopback ports,
       play the scripted tour against each and print what lookout did
-  lookout-demo serve --framework axum|actix|warp [--addr 127.0.0.1:8080] [--plain]
+  lookout-demo serve --framework axum|actix|warp [--addr 127.0.0.1:8080] [--plain] [--monitor]
       serve the demo routes until SIGINT/SIGTERM; the first line printed is
-      `listening on http://ADDR`; --plain serves the same routes without lookout
+      `listening on http://ADDR`; --plain serves the same routes without lookout;
+      --monitor also runs the demo cron monitor (`demo-heartbeat`) every minute
 
 Settings come from the environment (SENTRY_DSN, SENTRY_ENVIRONMENT, ...; see docs/configuration.md).";
 
@@ -37,6 +38,8 @@ pub(crate) struct ServeArgs {
     pub(crate) framework: Framework,
     pub(crate) addr: SocketAddr,
     pub(crate) plain: bool,
+    /// `--monitor`: run the demo cron monitor every minute.
+    pub(crate) monitor: bool,
 }
 
 /// A web framework the demo knows by name.
@@ -61,7 +64,7 @@ impl Framework {
 
     /// Whether lookout has an adapter for it yet (and so the demo a module).
     pub(crate) fn is_available(self) -> bool {
-        matches!(self, Framework::Axum | Framework::Actix)
+        matches!(self, Framework::Axum | Framework::Actix | Framework::Warp)
     }
 
     /// The frameworks the demo can run today.
@@ -115,6 +118,7 @@ fn parse_serve<'a>(mut args: impl Iterator<Item = &'a str>) -> Result<ServeArgs,
     let mut framework = None;
     let mut addr = None;
     let mut plain = false;
+    let mut monitor = false;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
@@ -137,6 +141,7 @@ fn parse_serve<'a>(mut args: impl Iterator<Item = &'a str>) -> Result<ServeArgs,
                 })?);
             }
             "--plain" if inline.is_none() => plain = true,
+            "--monitor" if inline.is_none() => monitor = true,
             _ => return Err(format!("serve: unexpected argument `{arg}`")),
         }
     }
@@ -151,6 +156,7 @@ fn parse_serve<'a>(mut args: impl Iterator<Item = &'a str>) -> Result<ServeArgs,
         framework,
         addr,
         plain,
+        monitor,
     })
 }
 
@@ -173,6 +179,7 @@ mod tests {
             "--addr",
             "127.0.0.1:0",
             "--plain",
+            "--monitor",
         ]);
         assert_eq!(
             cmd,
@@ -180,12 +187,14 @@ mod tests {
                 framework: Framework::Axum,
                 addr: "127.0.0.1:0".parse().unwrap(),
                 plain: true,
+                monitor: true,
             }))
         );
         let cmd = parse(&["serve", "--framework=axum"]).unwrap();
         let Command::Serve(args) = cmd else { panic!() };
         assert_eq!(args.addr.to_string(), DEFAULT_ADDR);
         assert!(!args.plain);
+        assert!(!args.monitor);
     }
 
     #[test]
@@ -201,8 +210,14 @@ mod tests {
                 ..
             })
         ));
-        let warp = parse(&["serve", "--framework", "warp"]).unwrap_err();
-        assert!(warp.contains("not available yet"), "{warp}");
+        let warp = parse(&["serve", "--framework", "warp"]).unwrap();
+        assert!(matches!(
+            warp,
+            Command::Serve(ServeArgs {
+                framework: Framework::Warp,
+                ..
+            })
+        ));
         let addr = parse(&["serve", "--framework", "axum", "--addr", "localhost"]).unwrap_err();
         assert!(addr.contains("expected IP:PORT"), "{addr}");
         assert_eq!(

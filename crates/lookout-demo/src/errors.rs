@@ -83,11 +83,25 @@ impl Classifier for UpstreamFailures {
     }
 }
 
-/// The demo's classifiers: the built-ins plus the two rules above.
+/// `POST /jobs/welcome?fail=1`: the welcome mail could not be sent (the
+/// job's error, `error_type=mail`).
+#[derive(Debug)]
+pub(crate) struct MailError;
+
+impl fmt::Display for MailError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the mail server refused the welcome mail")
+    }
+}
+
+impl std::error::Error for MailError {}
+
+/// The demo's classifiers: the built-ins plus the rules above.
 pub(crate) fn classifiers() -> Classifiers {
     Classifiers::default()
         .with(UpstreamFailures)
         .with(by_type::<ServiceError>("app_service"))
+        .with(by_type::<MailError>("mail"))
 }
 
 #[cfg(test)]

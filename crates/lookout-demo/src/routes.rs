@@ -12,13 +12,14 @@
 //! | `GET /panic` | the handler panics; 500 |
 //! | `GET /slow?ms=N` | waits N ms (at most 10000), then 200 |
 //! | `POST /hop` | the W3C Trace Context test-service contract |
+//! | `POST /jobs/welcome[?fail=1]` | 202; a background job on the request's trace, failing on purpose with `fail=1` |
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::errors::{NotFound, ServiceError, UpstreamError};
+use crate::errors::{MailError, NotFound, ServiceError, UpstreamError};
 
 /// The longest `/slow` waits.
 pub(crate) const MAX_SLOW_MS: u64 = 10_000;
@@ -47,6 +48,37 @@ pub(crate) fn upstream() -> Result<Value, UpstreamError> {
         service: "inventory".into(),
         detail: "503 Service Unavailable from http://inventory.internal/stock".into(),
     })
+}
+
+/// `POST /jobs/welcome[?fail=1]`: enqueues the job `send-welcome-email` on
+/// a tokio task. It continues the request's trace (`lookout::job::carry`)
+/// and fails with [`MailError`] when the query says `fail=1`. Answered
+/// with 202 and this body.
+pub(crate) fn welcome_job(query: Option<&str>) -> &'static str {
+    let fail = query
+        .unwrap_or_default()
+        .split('&')
+        .any(|pair| pair == "fail=1");
+    // Made inside the request (its trace, its engine), run on a task.
+    let job = lookout::job::run("send-welcome-email", lookout::job::carry(), async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if fail { Err(MailError) } else { Ok(()) }
+    });
+    tokio::spawn(job);
+    "welcome mail queued"
+}
+
+/// `lookout-demo serve --monitor`: the demo cron monitor, one run a minute.
+pub(crate) async fn heartbeat_monitor() {
+    let monitor = lookout::monitor("demo-heartbeat")
+        .interval(1, lookout::monitor::MonitorIntervalUnit::Minute)
+        .checkin_margin(1)
+        .max_runtime(1);
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        let _ = monitor.run(async { Ok::<_, MailError>(()) }).await;
+    }
 }
 
 /// `GET /panic`.

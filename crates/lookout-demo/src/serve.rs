@@ -33,6 +33,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     let _ = std::io::stdout().flush();
 
     let app = App::new(!args.plain, None);
+    if args.monitor && !args.plain {
+        tokio::spawn(crate::routes::heartbeat_monitor());
+    }
     frameworks::serve(args.framework, listener, app, shutdown)
         .await
         .map_err(|e| format!("server error: {e}"))?;

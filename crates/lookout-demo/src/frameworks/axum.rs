@@ -49,6 +49,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/panic", get(panic))
         .route("/slow", get(slow))
         .route("/hop", post(hop))
+        .route("/jobs/welcome", post(welcome_job))
         .with_state(app.client.clone());
     if let Some(journal) = app.journal {
         router = router.layer(middleware::from_fn_with_state(journal, record));
@@ -129,6 +130,10 @@ impl IntoResponse for AppError {
             }
         }
     }
+}
+
+async fn welcome_job(RawQuery(query): RawQuery) -> (StatusCode, &'static str) {
+    (StatusCode::ACCEPTED, routes::welcome_job(query.as_deref()))
 }
 
 async fn health() -> &'static str {
