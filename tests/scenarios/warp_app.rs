@@ -142,6 +142,15 @@ fn routes()
         .and(warp::get())
         .and(route("/panic"))
         .map(|| -> &'static str { panic!("scenario handler panicked") });
+    let jobs = warp::path!("jobs" / "welcome")
+        .and(warp::post())
+        .and(route("/jobs/welcome"))
+        .and(query())
+        .and_then(|q: HashMap<String, String>| async move {
+            let fail = q.get("fail").is_some_and(|f| f == "1");
+            let id = app::enqueue_welcome(q.get("user").cloned(), fail).await;
+            Ok::<_, Infallible>(warp::reply::with_status(id, StatusCode::ACCEPTED))
+        });
     let call = warp::path!("call")
         .and(warp::get())
         .and(route("/call"))
@@ -181,6 +190,7 @@ fn routes()
         .or(missing)
         .or(db)
         .or(panics)
+        .or(jobs)
         .or(call)
         .or(stream)
         .or(stall)
