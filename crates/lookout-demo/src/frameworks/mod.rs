@@ -14,6 +14,7 @@ use crate::journal::Journal;
 
 pub(crate) mod actix;
 pub(crate) mod axum;
+pub(crate) mod warp;
 
 /// How an instance of the demo service is set up.
 #[derive(Clone, Debug)]
@@ -58,8 +59,6 @@ pub(crate) async fn serve(
     match framework {
         Framework::Axum => axum::serve(listener, app, shutdown).await,
         Framework::Actix => actix::serve(listener, app, shutdown).await,
-        other => Err(std::io::Error::other(format!(
-            "framework `{other}` is not available yet"
-        ))),
+        Framework::Warp => warp::serve(listener, app, shutdown).await,
     }
 }

@@ -51,6 +51,10 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
         stdout.contains("axum  (service http://127.0.0.1:"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("warp  (service http://127.0.0.1:"),
+        "the tour plays on warp too: {stdout}"
+    );
     for column in [
         "step", "route", "status", "trace", "user", "verdict", "event id",
     ] {
@@ -132,8 +136,12 @@ fn get(port: u16, path: &str) -> String {
 }
 
 fn serve(args: &[&str]) -> (Server, u16) {
+    serve_framework("axum", args)
+}
+
+fn serve_framework(framework: &str, args: &[&str]) -> (Server, u16) {
     let mut child = demo()
-        .args(["serve", "--framework", "axum", "--addr", "127.0.0.1:0"])
+        .args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -213,13 +221,55 @@ fn plain_serves_the_same_routes_without_lookout() {
 }
 
 #[test]
-fn unknown_or_unavailable_frameworks_are_refused() {
+fn warp_serves_the_same_answers_and_stops_on_sigterm() {
+    let (server, port) = serve_framework("warp", &[]);
+    let health = get(port, "/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("ok"), "{health}");
+    assert!(
+        health.to_ascii_lowercase().contains("x-request-id:"),
+        "{health}"
+    );
+    let user = get(port, "/users/7");
+    assert!(user.starts_with("HTTP/1.1 200"), "{user}");
+    assert!(
+        user.ends_with(r#"{"id":"7","name":"User 7","viewer":null}"#),
+        "{user}"
+    );
+    let item = get(port, "/items/1");
+    assert!(item.starts_with("HTTP/1.1 404"), "{item}");
+    assert!(item.ends_with(r#"item "1" not found"#), "{item}");
+    assert!(get(port, "/fail?anything=1&else").starts_with("HTTP/1.1 500"));
+    assert!(get(port, "/upstream").starts_with("HTTP/1.1 502"));
+    assert!(get(port, "/panic").starts_with("HTTP/1.1 500"));
+    assert!(
+        get(port, "/health").starts_with("HTTP/1.1 200"),
+        "still serving after a panic"
+    );
+    assert!(get(port, "/slow?ms=20").ends_with("slept 20 ms"));
+    terminate(server);
+}
+
+#[test]
+fn warp_plain_serves_the_same_routes_without_lookout() {
+    let (server, port) = serve_framework("warp", &["--plain"]);
+    let health = get(port, "/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        !health.to_ascii_lowercase().contains("x-request-id:"),
+        "no lookout: {health}"
+    );
+    assert!(get(port, "/panic").starts_with("HTTP/1.1 500"));
+    assert!(get(port, "/users/7").starts_with("HTTP/1.1 200"));
+    assert!(get(port, "/items/1").starts_with("HTTP/1.1 404"));
+    terminate(server);
+}
+
+#[test]
+fn unknown_frameworks_are_refused() {
     let (output, _, stderr) = run(demo().args(["serve", "--framework", "rocket"]));
     assert!(!output.status.success());
     assert!(stderr.contains("unknown framework `rocket`"), "{stderr}");
-    let (output, _, stderr) = run(demo().args(["serve", "--framework", "warp"]));
-    assert!(!output.status.success());
-    assert!(stderr.contains("`warp` is not available yet"), "{stderr}");
 }
 
 #[test]
