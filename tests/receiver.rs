@@ -2,7 +2,8 @@
 //! envelopes as the real `sentry` transport sends them
 //! (`POST /api/{project}/envelope/`) and as SDKs copy them to Spotlight
 //! (`POST /stream`), and parses each with `sentry-types`. The one receiver
-//! every suite of the workspace uses.
+//! every suite of the workspace uses. It can also answer like a Sentry that
+//! rate-limits ([`Receiver::rate_limit_next`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,15 +11,25 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use sentry_types::protocol::v7::{Envelope, EnvelopeItem, Event, Transaction};
+use sentry_types::protocol::v7::{Envelope, EnvelopeItem, Event, ItemContainer, Log, Transaction};
 
 type Store = Arc<Mutex<Vec<Envelope>>>;
+
+/// What the endpoints share: the envelopes kept, and the rate limit the
+/// next answer announces.
+#[derive(Clone, Default)]
+struct Shared {
+    envelopes: Store,
+    next_limit: Arc<Mutex<Option<String>>>,
+}
 
 /// The receiver; stops when dropped.
 pub struct Receiver {
     addr: SocketAddr,
-    envelopes: Store,
+    shared: Shared,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -29,10 +40,10 @@ impl Drop for Receiver {
 }
 
 async fn accept(
-    State(store): State<Store>,
+    State(shared): State<Shared>,
     headers: axum::http::HeaderMap,
     body: Bytes,
-) -> &'static str {
+) -> Response {
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -43,8 +54,17 @@ async fn accept(
     );
     let envelope = Envelope::from_slice(&body)
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
-    store.lock().unwrap().push(envelope);
-    "{}"
+    if let Some(limits) = shared.next_limit.lock().unwrap().take() {
+        // Rejected, as Sentry does: the envelope is not kept.
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("x-sentry-rate-limits", limits)],
+            "",
+        )
+            .into_response();
+    }
+    shared.envelopes.lock().unwrap().push(envelope);
+    "{}".into_response()
 }
 
 impl Receiver {
@@ -55,21 +75,24 @@ impl Receiver {
 
     /// Starts listening on `addr` (a sidecar that comes up late).
     pub async fn start_on(addr: SocketAddr) -> Self {
-        let envelopes = Store::default();
+        let shared = Shared::default();
         let app = Router::new()
             .route("/api/{project}/envelope/", post(accept))
             .route("/stream", post(accept))
-            .with_state(Arc::clone(&envelopes));
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self {
-            addr,
-            envelopes,
-            task,
-        }
+        Self { addr, shared, task }
+    }
+
+    /// Answers the next envelope with `429 Too Many Requests` and
+    /// `X-Sentry-Rate-Limits: limits` (e.g. `60:log_item:organization`) and
+    /// does not keep it; later envelopes are accepted again.
+    pub fn rate_limit_next(&self, limits: &str) {
+        *self.shared.next_limit.lock().unwrap() = Some(limits.to_owned());
     }
 
     /// The DSN pointing at this receiver.
@@ -79,7 +102,52 @@ impl Receiver {
 
     /// Every envelope received so far.
     pub fn envelopes(&self) -> Vec<Envelope> {
-        self.envelopes.lock().unwrap().clone()
+        self.shared.envelopes.lock().unwrap().clone()
+    }
+
+    /// Every Sentry Log received so far, in the order of their envelopes.
+    pub fn logs(&self) -> Vec<Log> {
+        self.log_batches().into_iter().flatten().collect()
+    }
+
+    /// The logs of each `log` item received so far: one entry per batch.
+    pub fn log_batches(&self) -> Vec<Vec<Log>> {
+        self.envelopes()
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => Some(logs.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What the client reports received so far say was dropped: `(reason,
+    /// category, quantity)` per entry, as the wire format spells them
+    /// (`("ratelimit_backoff", "log_item", 2)`).
+    pub fn discarded(&self) -> Vec<(String, String, u64)> {
+        self.envelopes()
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::ClientReport(report) => serde_json::to_value(report).ok(),
+                _ => None,
+            })
+            .flat_map(|report| {
+                report["discarded_events"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|entry| {
+                let text = |key: &str| entry[key].as_str().unwrap_or_default().to_owned();
+                (
+                    text("reason"),
+                    text("category"),
+                    entry["quantity"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect()
     }
 
     /// Every error event received so far.

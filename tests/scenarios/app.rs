@@ -32,9 +32,25 @@ impl std::error::Error for DbError {
     }
 }
 
+/// The request id that makes [`echo`] log lines: `lines-N`.
+pub const LINES_REQUEST_ID: &str = "lines-";
+
 /// `GET /echo`, `GET /users/{id}`: what the handler sees of its request.
+///
+/// A request whose id is `lines-N` (`x-request-id: lines-100`) first logs N
+/// `info` lines (`line {i}`, field `line`): the scenarios that need many log
+/// lines in one request use the routes every framework already has.
 pub fn echo() -> String {
     let ctx = lookout_scope::current().expect("handlers run inside the request");
+    if let Some(lines) = ctx
+        .request_id()
+        .strip_prefix(LINES_REQUEST_ID)
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        for line in 0..lines.min(1000) {
+            tracing::info!(line, "line {line}");
+        }
+    }
     let trace = ctx.trace();
     json!({
         "request_id": ctx.request_id(),
@@ -167,9 +183,19 @@ pub fn authenticate(current: &lookout_core::toolkit::CurrentRequest, authorizati
     }
 }
 
-/// `GET /me`: what the handler's `CurrentRequest` says.
+/// `GET /me`: what the handler's `CurrentRequest` says. Logs one `info`
+/// line, `serving /me`, with the fields `seen_user` (the user's id) and
+/// `password`, `token`, `authorization` (secrets a careless handler logs).
 pub fn me(current: &lookout_core::toolkit::CurrentRequest) -> String {
     let ctx = lookout_scope::current().expect("handlers run inside the request");
+    let seen_user = current.user().and_then(|u| u.id).unwrap_or_default();
+    tracing::info!(
+        seen_user,
+        password = "hunter2",
+        token = "t0k3n-in-a-log",
+        authorization = "Bearer u-in-a-log",
+        "serving /me"
+    );
     json!({
         "request_id": current.request_id(),
         "trace_id": current.trace_id(),

@@ -9,6 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::app::Downstream;
 use crate::fixture::{Fixture, Reply, reply, trace_of};
 use crate::harness::{Harness, Placement};
+// The Sentry Logs scenarios live in their own file.
+pub use crate::logs::*;
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const PARENT: &str = "a8c2d5f4e3b21907";
@@ -230,28 +232,6 @@ pub async fn identified_user_and_role_reach_the_event<H: Harness>() {
     assert_eq!(event.tags["authenticated"], "true");
     assert_eq!(event.tags["request_id"], request_id);
     assert_eq!(event.tags["http.route"], "/identify/{id}");
-}
-
-pub async fn not_found_is_a_breadcrumb_not_an_event<H: Harness>() {
-    let fx = Fixture::start::<H>(&[]).await;
-    let reply = fx.get("/missing/9", &[]).await;
-    assert_eq!(reply.status, 404);
-    assert_eq!(reply.body, "not found");
-    let reply = fx.get("/no/such/route", &[]).await;
-    assert_eq!(reply.status, 404);
-    valid_request_id(&reply);
-    let events = fx.events();
-    assert_eq!(events.len(), 1, "{}: only the probe, no 404 event", H::NAME);
-    let probe = &events[0];
-    assert_eq!(probe.level, sentry_types::protocol::v7::Level::Info);
-    assert!(!probe.tags.contains_key("error_type"));
-    let crumb = probe
-        .breadcrumbs
-        .values
-        .iter()
-        .find_map(|b| b.message.as_deref().filter(|m| m.contains("-> 404")))
-        .expect("the 404 left a breadcrumb on the request's scope");
-    assert!(crumb.starts_with("GET /missing/{id} -> 404"), "{crumb}");
 }
 
 pub async fn typed_server_errors_are_captured_with_their_error_type<H: Harness>() {

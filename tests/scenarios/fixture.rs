@@ -1,7 +1,8 @@
 //! One scenario's world: the envelope receiver, a lookout engine with a
-//! real `sentry` client sending to it, the app under test, an HTTP client.
+//! real `sentry` client sending to it, the app under test, an HTTP client;
+//! and, for the whole suite, the `tracing` layers `lookout::init` installs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use lookout_classify::{Classifiers, by_type};
@@ -47,6 +48,7 @@ impl Fixture {
 
     /// [`start`](Self::start) with the middleware at `placement`.
     pub async fn start_placed<H: Harness>(vars: &[(&str, &str)], placement: Placement) -> Self {
+        install_lookouts_tracing_layers();
         let receiver = Receiver::start().await;
         let dsn = receiver.dsn();
         let mut all: Vec<(&str, &str)> = vec![
@@ -131,6 +133,20 @@ impl Fixture {
         self.transactions()
     }
 
+    /// Every Sentry Log that reached the receiver (after a flush, which also
+    /// sends what sentry-core still batches).
+    pub fn logs(&self) -> Vec<sentry_types::protocol::v7::Log> {
+        self.flush();
+        self.receiver.logs()
+    }
+
+    /// Closes the client as dropping `lookout::init`'s guard does (what is
+    /// batched or queued is sent, within `timeout`); returns whether
+    /// everything went out.
+    pub fn shut_down(&self, timeout: Duration) -> bool {
+        tokio::task::block_in_place(|| self.client.close(Some(timeout)))
+    }
+
     /// Waits until everything captured so far reached the receiver.
     pub fn flush(&self) {
         let flushed =
@@ -177,4 +193,23 @@ pub fn trace_of(
         Some(sentry_types::protocol::v7::Context::Trace(trace)) => (**trace).clone(),
         other => panic!("no trace context: {other:?}"),
     }
+}
+
+/// Installs, once for the suite, the process-wide `tracing` subscriber with
+/// the Sentry layers `lookout::init` installs (`lookout::subscriber::sentry_layer`,
+/// Sentry Logs from `INFO`), without log lines. Every scenario's engine has a
+/// client of its own, bound to its requests' Hubs: inside a request, its
+/// `tracing` events reach that client, as in a service after `init`; whether
+/// they become logs is the client's `enable_logs` (`SENTRY_ENABLE_LOGS`).
+fn install_lookouts_tracing_layers() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber = tracing_subscriber::registry().with(lookout::subscriber::sentry_layer(
+            &lookout::TracingOptions::new(),
+        ));
+        // Another global subscriber would already carry the same layers or
+        // none; the scenarios asserting on logs would then say so.
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
 }

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 ///
 /// | route | behaviour |
 /// |---|---|
-/// | `GET /echo` | 200, body `app::echo()` |
+/// | `GET /echo` | 200, body `app::echo()` (which logs N lines for a request id `lines-N`) |
 /// | `GET /users/{id}` | 200, body `app::echo()` (the route template names it) |
 /// | `GET /identify/{id}?role=R` | `app::identify(id, role).await`, answered 500 with that body |
 /// | `GET /missing/{id}` | 404 whose streamed body calls `app::probe()` when first polled |

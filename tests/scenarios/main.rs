@@ -17,6 +17,7 @@ mod axum_app;
 mod cases;
 mod fixture;
 mod harness;
+mod logs;
 mod parity;
 #[cfg(feature = "warp")]
 mod warp_app;
@@ -30,7 +31,12 @@ macro_rules! scenarios {
                 continues_traceparent_only,
                 malformed_headers_are_answered_with_a_new_trace,
                 identified_user_and_role_reach_the_event,
-                not_found_is_a_breadcrumb_not_an_event,
+                not_found_is_one_warn_log_and_no_event,
+                a_continued_signed_in_requests_log_has_the_callers_trace_and_user,
+                a_log_field_named_password_is_filtered,
+                with_logs_disabled_no_log_item_is_sent,
+                logs_are_batched_and_flushed_at_shutdown,
+                a_429_for_log_items_stops_logs_but_not_errors,
                 typed_server_errors_are_captured_with_their_error_type,
                 a_panic_is_captured_and_the_server_keeps_serving,
                 request_ids_are_accepted_or_regenerated_never_echoed,
