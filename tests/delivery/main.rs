@@ -1,6 +1,7 @@
 //! Delivery through the real HTTP transport into a local receiver: a burst of
 //! errors arrives in full, and what a bounded queue drops is reported to
-//! Sentry as `queue_overflow` client reports.
+//! Sentry as `queue_overflow` client reports (logs counted one by one); the
+//! Spotlight copy, logs included.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,4 +147,68 @@ fn requests_are_served_while_spotlight_is_down_and_copies_arrive_once_it_is_up()
         .next()
         .expect("spotlight copies arrive once the sidecar is up");
     assert_eq!(event.tags["http.route"], "/fail");
+}
+
+fn not_found(lookout: &Engine) {
+    let headers = HeaderMap::new();
+    let in_flight =
+        lookout.begin(&RequestHead::new("GET", "/items/7", &headers).with_route("/items/{id}"));
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::NOT_FOUND));
+    finished.body.complete();
+}
+
+/// What the classifiers record as logs is counted, log by log, in the
+/// `queue_overflow` client report when the queue drops its envelope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_a_bounded_queue_drops_are_reported_log_by_log() {
+    let receiver = Receiver::start().await;
+    let (lookout, client) = engine(&receiver, &[("LOOKOUT_QUEUE_MAX_ENVELOPES", "1")]);
+    // 1000 logs: ten envelopes of 100, handed to the queue as fast as they fill.
+    for _ in 0..1000 {
+        not_found(&lookout);
+    }
+    flush(&client).await;
+    let delivered = receiver.logs().len();
+    assert!(
+        delivered < 1000,
+        "a 1-envelope queue cannot hold ten batches"
+    );
+    // The next envelope carries the client report of what was dropped.
+    failing_request(&lookout);
+    flush(&client).await;
+    let reported: u64 = receiver
+        .discarded()
+        .into_iter()
+        .filter(|(reason, category, _)| reason == "queue_overflow" && category == "log_item")
+        .map(|(_, _, quantity)| quantity)
+        .sum();
+    assert_eq!(
+        reported as usize,
+        1000 - delivered,
+        "every dropped log is reported: {:?}",
+        receiver.discarded()
+    );
+}
+
+#[test]
+fn logs_are_copied_to_spotlight() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sidecar = runtime.block_on(Receiver::start());
+    let dsn = sidecar.dsn();
+    let host = dsn
+        .strip_prefix("http://public@")
+        .and_then(|rest| rest.strip_suffix("/1"))
+        .expect("the receiver's DSN");
+    let url = format!("http://{host}/stream");
+    let test = lookout_core::testing::TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())])
+        .unwrap();
+    not_found(test.engine());
+    assert_eq!(test.logs().len(), 1, "sent");
+    let copies = sidecar.logs();
+    assert_eq!(copies.len(), 1, "and copied to Spotlight");
+    assert_eq!(copies[0].body, "GET /items/{id} -> 404");
 }
