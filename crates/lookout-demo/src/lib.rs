@@ -3,9 +3,9 @@
 //!
 //! - `lookout-demo` plays a scripted tour against each framework and prints
 //!   what lookout made of every request (trace continued or new, user,
-//!   verdict, event id), then the events' console lines. No Sentry account
-//!   needed; with `SENTRY_DSN` set the events are also sent, with
-//!   `SENTRY_SPOTLIGHT=1` they also appear in Spotlight.
+//!   verdict, logs, event id), then the console lines of its events and
+//!   Sentry Logs. No Sentry account needed; with `SENTRY_DSN` set the events
+//!   are also sent, with `SENTRY_SPOTLIGHT=1` they also appear in Spotlight.
 //! - `lookout-demo serve --framework axum [--addr 127.0.0.1:8080] [--plain]`
 //!   serves the routes until SIGINT/SIGTERM (`--plain`: without lookout, as
 //!   a baseline for overhead measurements).

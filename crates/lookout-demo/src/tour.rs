@@ -3,7 +3,8 @@
 //! For every available framework, two instances of the demo service start on
 //! loopback ports; the tour sends the requests a real service meets and then
 //! prints, per request, what lookout made of it (from the service's journal
-//! and the console lines delivery printed), followed by those lines.
+//! and the console lines delivery printed: events and Sentry Logs), followed
+//! by those lines.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -88,6 +89,8 @@ pub(crate) struct Row {
     pub(crate) trace: String,
     pub(crate) user: String,
     pub(crate) verdict: String,
+    /// How many Sentry Logs the request produced.
+    pub(crate) logs: String,
     pub(crate) event_id: String,
 }
 
@@ -98,6 +101,35 @@ pub(crate) struct ConsoleEvent {
     pub(crate) error_type: Option<String>,
     pub(crate) request_id: String,
     pub(crate) event_id: String,
+}
+
+/// A Sentry Log as its console line tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ConsoleLog {
+    pub(crate) level: String,
+    pub(crate) body: String,
+    pub(crate) request_id: String,
+}
+
+/// Reads a log's console line (`lookout log LEVEL "BODY" request_id=R
+/// trace_id=T`).
+pub(crate) fn parse_console_log_line(line: &str) -> Option<ConsoleLog> {
+    let rest = line.strip_prefix("lookout log ")?;
+    let (level, rest) = rest.split_once(' ')?;
+    // The body is quoted free text: read the fixed fields from the end.
+    let at = rest.rfind(" request_id=")?;
+    let quoted = &rest[..at];
+    let body = quoted
+        .strip_prefix('"')
+        .and_then(|b| b.strip_suffix('"'))
+        .unwrap_or(quoted)
+        .replace("\\\"", "\"");
+    let request_id = rest[at + " request_id=".len()..].split(' ').next()?;
+    Some(ConsoleLog {
+        level: level.to_owned(),
+        body,
+        request_id: request_id.to_owned(),
+    })
 }
 
 /// Reads a console line (`lookout event LEVEL [error_type=T] "TITLE"
@@ -128,7 +160,7 @@ pub(crate) fn rows(
     steps: &[Step],
     statuses: &[u16],
     entries: &[Entry],
-    events: &[ConsoleEvent],
+    delivered: &Delivered,
     request_ids: &[String],
 ) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -145,7 +177,7 @@ pub(crate) fn rows(
             *status,
             continued,
             entry,
-            events,
+            delivered,
             request_id,
         ));
         if step.route == "/hop"
@@ -164,13 +196,33 @@ pub(crate) fn rows(
                     status,
                     true,
                     Some(downstream),
-                    events,
+                    delivered,
                     &downstream.request_id,
                 ));
             }
         }
     }
     rows
+}
+
+/// What delivery printed: the events' and the logs' console lines.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Delivered {
+    pub(crate) events: Vec<ConsoleEvent>,
+    pub(crate) logs: Vec<ConsoleLog>,
+}
+
+impl Delivered {
+    /// Reads every line delivery printed (other lines are skipped).
+    pub(crate) fn parse(lines: &[String]) -> Self {
+        Self {
+            events: lines.iter().filter_map(|l| parse_console_line(l)).collect(),
+            logs: lines
+                .iter()
+                .filter_map(|l| parse_console_log_line(l))
+                .collect(),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -181,19 +233,28 @@ fn row(
     status: u16,
     continued: bool,
     entry: Option<&Entry>,
-    events: &[ConsoleEvent],
+    delivered: &Delivered,
     request_id: &str,
 ) -> Row {
-    let event = events.iter().find(|e| e.request_id == request_id);
-    let verdict = match event {
-        Some(e) => match &e.error_type {
+    let event = delivered.events.iter().find(|e| e.request_id == request_id);
+    let logs: Vec<&ConsoleLog> = delivered
+        .logs
+        .iter()
+        .filter(|l| l.request_id == request_id)
+        .collect();
+    // The log lookout records for a failure it does not capture names the status.
+    let outcome_log = logs
+        .iter()
+        .find(|l| l.body.ends_with(&format!(" -> {status}")));
+    let verdict = match (event, outcome_log) {
+        (Some(e), _) => match &e.error_type {
             Some(t) => format!("event {} {t}", e.level),
             None => format!("event {}", e.level),
         },
-        // Not captured: lookout's default rule leaves a breadcrumb for
-        // other 4xx/5xx responses and does nothing for the rest.
-        None if status >= 400 => "breadcrumb".to_owned(),
-        None => "-".to_owned(),
+        // Not captured: lookout's default rule records other 4xx/5xx
+        // responses as one log on the request's trace.
+        (None, Some(log)) => format!("log {}", log.level),
+        (None, None) => "-".to_owned(),
     };
     Row {
         step: label.to_owned(),
@@ -208,6 +269,7 @@ fn row(
             .and_then(|e| e.user.clone())
             .unwrap_or_else(|| "-".to_owned()),
         verdict,
+        logs: logs.len().to_string(),
         event_id: event.map_or_else(|| "-".to_owned(), |e| e.event_id.clone()),
     }
 }
@@ -215,9 +277,9 @@ fn row(
 /// The rows as an aligned text table.
 pub(crate) fn render(rows: &[Row]) -> String {
     let header = [
-        "step", "route", "status", "trace", "user", "verdict", "event id",
+        "step", "route", "status", "trace", "user", "verdict", "logs", "event id",
     ];
-    let cells: Vec<[&str; 7]> = rows
+    let cells: Vec<[&str; 8]> = rows
         .iter()
         .map(|r| {
             [
@@ -227,6 +289,7 @@ pub(crate) fn render(rows: &[Row]) -> String {
                 &*r.trace,
                 &*r.user,
                 &*r.verdict,
+                &*r.logs,
                 &*r.event_id,
             ]
         })
@@ -238,7 +301,7 @@ pub(crate) fn render(rows: &[Row]) -> String {
         }
     }
     let mut out = String::new();
-    let line = |out: &mut String, row: &[&str; 7]| {
+    let line = |out: &mut String, row: &[&str; 8]| {
         let mut text = String::from("  ");
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             if i + 1 == row.len() {
@@ -275,7 +338,7 @@ pub(crate) async fn run() -> Result<(), String> {
             .classifiers(errors::classifiers())
             .policy(policy)
             .print_summary(false)
-            // Every event becomes a console line we print after the table.
+            // Every event and log becomes a console line we print after the table.
             .console(move |line| sink
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -322,11 +385,8 @@ pub(crate) async fn run() -> Result<(), String> {
         guard.flush(Some(Duration::from_secs(5)));
         let entries: Vec<Entry> = journal.entries().split_off(earlier);
         let console: Vec<String> = lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let events: Vec<ConsoleEvent> = console
-            .iter()
-            .filter_map(|l| parse_console_line(l))
-            .collect();
-        let table = rows(&steps, &statuses, &entries, &events, &request_ids);
+        let delivered = Delivered::parse(&console);
+        let table = rows(&steps, &statuses, &entries, &delivered, &request_ids);
         println!(
             "{framework}  (service {}, second instance {})\n",
             first.base, second.base
@@ -335,7 +395,10 @@ pub(crate) async fn run() -> Result<(), String> {
         let ours: BTreeSet<&str> = entries.iter().map(|e| e.request_id.as_str()).collect();
         println!("\n  delivered (console):");
         for line in &console {
-            if parse_console_line(line).is_some_and(|e| ours.contains(e.request_id.as_str())) {
+            let request_id = parse_console_line(line)
+                .map(|e| e.request_id)
+                .or_else(|| parse_console_log_line(line).map(|l| l.request_id));
+            if request_id.is_some_and(|id| ours.contains(id.as_str())) {
                 println!("    {line}");
             }
         }
@@ -436,6 +499,20 @@ mod tests {
                 .unwrap();
         assert_eq!(plain.error_type, None);
         assert!(parse_console_line("something else").is_none());
+        let log = parse_console_log_line(
+            "lookout log warn \"GET /items/{id} -> 404\" request_id=tour-axum-3 trace_id=abc",
+        )
+        .unwrap();
+        assert_eq!(
+            log,
+            ConsoleLog {
+                level: "warn".into(),
+                body: "GET /items/{id} -> 404".into(),
+                request_id: "tour-axum-3".into(),
+            }
+        );
+        assert!(parse_console_log_line(line).is_none());
+        assert!(parse_console_line("lookout log info \"x\" request_id=r trace_id=t").is_none());
     }
 
     #[test]
@@ -457,25 +534,44 @@ mod tests {
             entry("r7", "/hop", "t7", None),
             entry("generated", "/hop", "t7", None),
         ];
-        let events = vec![ConsoleEvent {
-            level: "error".into(),
-            error_type: Some("upstream".into()),
-            request_id: "r5".into(),
-            event_id: "e5".into(),
-        }];
+        let log = |level: &str, body: &str, rid: &str| ConsoleLog {
+            level: level.into(),
+            body: body.into(),
+            request_id: rid.into(),
+        };
+        let delivered = Delivered {
+            events: vec![ConsoleEvent {
+                level: "error".into(),
+                error_type: Some("upstream".into()),
+                request_id: "r5".into(),
+                event_id: "e5".into(),
+            }],
+            logs: vec![
+                log("info", "loading user", "r1"),
+                log("info", "loading user", "r2"),
+                log("warn", "GET /items/{id} -> 404", "r3"),
+            ],
+        };
         let ids: Vec<String> = (1..=7).map(|n| format!("r{n}")).collect();
         let rows = rows(
             &steps,
             &[200, 200, 404, 500, 502, 500, 200],
             &entries,
-            &events,
+            &delivered,
             &ids,
         );
         assert_eq!(rows.len(), 8);
         assert_eq!(rows[0].trace, "continued");
         assert_eq!(rows[1].trace, "new");
         assert_eq!(rows[1].user, "admin-ada (admin)");
-        assert_eq!(rows[2].verdict, "breadcrumb");
+        assert_eq!(rows[2].verdict, "log warn");
+        assert_eq!(rows[2].logs, "1");
+        // A handler's own line counts as a log, not as the verdict.
+        assert_eq!(
+            (rows[0].verdict.as_str(), rows[0].logs.as_str()),
+            ("-", "1")
+        );
+        assert_eq!(rows[3].logs, "0");
         assert_eq!(rows[4].verdict, "event error upstream");
         assert_eq!(rows[4].event_id, "e5");
         assert_eq!(rows[7].trace, "continued");

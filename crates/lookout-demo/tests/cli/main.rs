@@ -56,7 +56,7 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
         "the tour plays on warp too: {stdout}"
     );
     for column in [
-        "step", "route", "status", "trace", "user", "verdict", "event id",
+        "step", "route", "status", "trace", "user", "verdict", "logs", "event id",
     ] {
         assert!(row(&stdout, "step").contains(column), "{stdout}");
     }
@@ -72,8 +72,15 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
     );
     let missing = row(&stdout, "missing item");
     assert!(
-        missing.contains("404") && missing.contains("breadcrumb"),
-        "{missing}"
+        missing.contains("404") && missing.contains("log warn"),
+        "the 404 is one warn log, not an event: {missing}"
+    );
+    // `GET /users/{id}` logs "loading user": one log for the request.
+    let logs_of = |row: &str| row.split_whitespace().rev().nth(1).map(str::to_owned);
+    assert_eq!(logs_of(front).as_deref(), Some("1"), "{front}");
+    assert!(
+        stdout.contains("lookout log info \"loading user\" request_id=tour-axum-1"),
+        "the log's console line: {stdout}"
     );
     let typed = row(&stdout, "typed 5xx");
     assert!(
