@@ -92,7 +92,8 @@
 //!   `docs/benchmarks.md`), request extensions stay outside (websocket
 //!   upgrades do not work inside `wrap`), and the response body is
 //!   streamed through (its length, when known, is kept as
-//!   `content-length`). Also `routes.with(warp::wrap_fn(lookout_warp::wrap))`.
+//!   `content-length`, which a `HEAD` answer would otherwise lose). Also
+//!   `routes.with(warp::wrap_fn(lookout_warp::wrap))`.
 //! - **[`LookoutLayer`] as a `tower::Layer`** around `warp::service(routes)`
 //!   (or any tower service over `http` 1.x requests), served by your own
 //!   hyper server: what `serve` does, connection handling yours.

@@ -82,11 +82,16 @@ where
     /// # async fn run() -> std::io::Result<()> {
     /// use warp::Filter;
     ///
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// lookout_warp::serve(warp::any().map(|| "ok"))
-    ///     .graceful(async { tokio::signal::ctrl_c().await.unwrap_or(()) })
-    ///     .run_incoming(listener)
-    ///     .await;
+    /// let server = lookout_warp::serve(warp::any().map(|| "ok"))
+    ///     .graceful(async {
+    ///         let _ = stopped.await;
+    ///     })
+    ///     .run_incoming(listener);
+    /// // ... later, from a signal handler: `stop.send(())`.
+    /// # drop(stop);
+    /// server.await;
     /// # Ok(())
     /// # }
     /// ```

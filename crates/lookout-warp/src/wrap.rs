@@ -149,7 +149,8 @@ impl Reply for Wrapped {
 
 /// warp's response type takes other bodies only as a stream, which has no
 /// length: the exact length the body knew becomes `content-length`, as hyper
-/// would have written it.
+/// would have written it (for a body it sends, hyper counts one that ends
+/// with its first chunk anyway; a `HEAD` answer sends none).
 fn into_warp<B>(response: Response<ResponseBody<B>>) -> warp::reply::Response
 where
     B: Body<Data = Bytes, Error = warp::Error> + Send + Sync + 'static,

@@ -14,10 +14,7 @@ async fn route_names_the_transaction_and_a_request_without_one_keeps_its_path() 
         .map(|id: u32| format!("user {id}"));
     let plain = warp::path!("plain").map(|| "plain");
     let app = users.or(plain);
-    assert_eq!(
-        get(&test, app, "/users/7?token=secret").await.0,
-        200
-    );
+    assert_eq!(get(&test, app, "/users/7?token=secret").await.0, 200);
     assert_eq!(get(&test, app, "/plain?token=secret").await.0, 200);
     assert_eq!(get(&test, app, "/nope?token=secret").await.0, 404);
     let mut named: Vec<(String, String)> = test
