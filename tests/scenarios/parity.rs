@@ -2,14 +2,15 @@
 //! look the same from Sentry's side. Each envelope the receiver got is
 //! reduced to its shape (what a Sentry user filters and groups by: tags,
 //! user, transaction name and source, exception types, trace-context keys
-//! and data, the DSC keys on the envelope header, breadcrumbs), with what
+//! and data, the DSC keys on the envelope header, breadcrumbs; each Sentry
+//! Log's level, body and attributes), with what
 //! differs per request by nature (ids, timestamps, ports, durations) and the
 //! framework word of the origin (`auto.http.axum` / `auto.http.actix`)
 //! neutralised. The two lists of shapes must be equal.
 
 use std::collections::BTreeMap;
 
-use sentry_types::protocol::v7::{Envelope, EnvelopeItem};
+use sentry_types::protocol::v7::{Envelope, EnvelopeItem, ItemContainer};
 use serde_json::{Value, json};
 
 use crate::fixture::Fixture;
@@ -82,10 +83,11 @@ async fn shapes<H: Harness>() -> Vec<Value> {
     // Delivery order is not the request order: sort by the shape itself.
     shapes.sort_by_key(Value::to_string);
     let count = |kind: &str| shapes.iter().filter(|s| s["kind"] == kind).count();
-    // The 404 is not an event, its body's probe is.
+    // The 404 is not an event but a log, its body's probe is an event; the
+    // other log is `/me`'s line.
     assert_eq!(
-        (count("event"), count("transaction")),
-        (5, 6),
+        (count("event"), count("transaction"), count("log")),
+        (5, 6, 2),
         "{}: one transaction per request",
         H::NAME
     );
@@ -101,15 +103,19 @@ fn envelope_shapes(envelope: &Envelope, framework: &str) -> Vec<Value> {
     });
     envelope
         .items()
-        .filter_map(|item| {
+        .flat_map(|item| -> Vec<Value> {
             let (kind, mut value) = match item {
-                EnvelopeItem::Event(event) => ("event", serde_json::to_value(event).ok()?),
-                EnvelopeItem::Transaction(tx) => ("transaction", serde_json::to_value(tx).ok()?),
+                EnvelopeItem::Event(event) => ("event", serde_json::to_value(event).unwrap()),
+                EnvelopeItem::Transaction(tx) => ("transaction", serde_json::to_value(tx).unwrap()),
+                // A batch of logs: one shape per log (batches differ in timing).
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => {
+                    return logs.iter().map(|log| log_shape(log, framework)).collect();
+                }
                 // Sessions and client reports are counted, not compared.
-                _ => return None,
+                _ => return Vec::new(),
             };
             neutral(&mut value, framework);
-            Some(json!({
+            vec![json!({
                 "kind": kind,
                 "dsc": dsc,
                 "level": value["level"],
@@ -121,9 +127,22 @@ fn envelope_shapes(envelope: &Envelope, framework: &str) -> Vec<Value> {
                 "contexts.trace": value["contexts"]["trace"],
                 "breadcrumbs": breadcrumb_shape(&value),
                 "span_ops": span_ops(&value),
-            }))
+            })]
         })
         .collect()
+}
+
+fn log_shape(log: &sentry_types::protocol::v7::Log, framework: &str) -> Value {
+    let mut value = serde_json::to_value(log).unwrap_or(Value::Null);
+    neutral(&mut value, framework);
+    json!({
+        "kind": "log",
+        "level": value["level"],
+        "body": value["body"],
+        "severity_number": value["severity_number"],
+        "trace_id": value["trace_id"],
+        "attributes": value["attributes"],
+    })
 }
 
 fn exception_shape(value: &Value) -> Value {
@@ -181,6 +200,8 @@ const VOLATILE: &[&str] = &[
     "sent_at",
     "duration",
     "latency_ms",
+    "http.latency_ms",
+    "sentry.trace.parent_span_id",
     "thread.id",
     "thread.name",
 ];
