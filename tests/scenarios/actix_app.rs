@@ -131,6 +131,12 @@ async fn identify(id: web::Path<String>, q: web::Query<HashMap<String, String>>)
     HttpResponse::InternalServerError().body(body)
 }
 
+async fn welcome(q: web::Query<HashMap<String, String>>) -> HttpResponse {
+    let fail = q.get("fail").is_some_and(|f| f == "1");
+    let id = app::enqueue_welcome(q.get("user").cloned(), fail).await;
+    HttpResponse::Accepted().body(id)
+}
+
 async fn call(q: web::Query<HashMap<String, String>>) -> String {
     app::call(q["url"].clone()).await
 }
@@ -155,6 +161,7 @@ fn routes(config: &mut web::ServiceConfig) {
         }))
         .service(get("/db", db))
         .service(get("/panic", panics))
+        .service(web::resource("/jobs/welcome").route(web::post().to(welcome)))
         .service(get("/call", call))
         .service(get("/stream", || async {
             HttpResponse::Ok().body(ChunkBody {

@@ -161,6 +161,8 @@ fn requests() -> Vec<Request> {
             "[]",
         ),
         ("POST", "/hop", vec![], "not json"),
+        ("POST", "/jobs/welcome", vec![], ""),
+        ("POST", "/jobs/welcome?fail=1", vec![], ""),
         ("POST", "/health", vec![], ""),
         ("GET", "/no/such/route", vec![], ""),
     ]

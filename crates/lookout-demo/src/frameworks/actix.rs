@@ -70,6 +70,7 @@ fn application(
         .service(web::resource("/panic").get(panic))
         .service(web::resource("/slow").get(slow))
         .service(web::resource("/hop").post(hop))
+        .service(web::resource("/jobs/welcome").post(welcome_job))
         .wrap(Condition::new(app.journal.is_some(), from_fn(record)))
         .wrap(from_fn(authenticate))
         // lookout: request ids, traces, users, classification, panics.
@@ -168,6 +169,13 @@ impl ResponseError for UpstreamError {
             .content_type(ContentType::plaintext())
             .body("upstream failed")
     }
+}
+
+async fn welcome_job(request: HttpRequest) -> HttpResponse {
+    let query = Some(request.query_string()).filter(|q| !q.is_empty());
+    HttpResponse::Accepted()
+        .content_type(ContentType::plaintext())
+        .body(routes::welcome_job(query))
 }
 
 async fn health() -> &'static str {
