@@ -104,6 +104,13 @@ fn routes(
             tokio::time::sleep(duration).await;
             format!("slept {} ms", duration.as_millis())
         });
+    let welcome = warp::path!("jobs" / "welcome")
+        .and(warp::post())
+        .and(route("/jobs/welcome"))
+        .and(raw_query())
+        .map(|query: Option<String>| {
+            warp::reply::with_status(routes::welcome_job(query.as_deref()), StatusCode::ACCEPTED)
+        });
     let client = app.client.clone();
     let hop = warp::path!("hop")
         .and(warp::post())
@@ -118,6 +125,7 @@ fn routes(
         .or(panic)
         .or(slow)
         .or(hop)
+        .or(welcome)
         .recover(answer);
     let journal = app.journal;
     let recorded = journal.clone();
@@ -214,6 +222,11 @@ async fn answer(rejection: Rejection) -> Result<Response, Rejection> {
             "upstream failed",
             StatusCode::BAD_GATEWAY,
         )));
+    }
+    // A known path with another method: an empty 405, as on axum (warp's
+    // own has a text body).
+    if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        return Ok(StatusCode::METHOD_NOT_ALLOWED.into_response());
     }
     Err(rejection)
 }

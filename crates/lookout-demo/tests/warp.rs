@@ -1,0 +1,244 @@
+//! The demo on warp answers exactly as on axum: `serve --framework warp`
+//! (with lookout and `--plain`) against `serve --framework axum`, route by
+//! route, and the tour's warp table against its axum table.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+
+/// The demo binary with no Sentry account and no Spotlight.
+fn demo() -> Command {
+    let mut cmd = Command::new(DEMO);
+    for var in [
+        "SENTRY_DSN",
+        "SENTRY_SPOTLIGHT",
+        "SENTRY_TRACES_SAMPLE_RATE",
+        "RUST_BACKTRACE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A `serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(framework: &str, plain: bool) -> Server {
+    let mut cmd = demo();
+    cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"]);
+    if plain {
+        cmd.arg("--plain");
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    let port = first
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{framework}: first line {first:?}"))
+        .parse()
+        .expect("a port");
+    Server { child, port }
+}
+
+/// What a response says, without what differs per request by nature (and
+/// how the body is framed: warp streams some bodies axum sends whole).
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    status: String,
+    content_type: Option<String>,
+    has_request_id: bool,
+    body: String,
+}
+
+fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("a response");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {response:?}"));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default().to_owned();
+    let mut content_type = None;
+    let mut has_request_id = false;
+    let mut chunked = false;
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        match name.to_ascii_lowercase().as_str() {
+            "content-type" => content_type = Some(value.trim().to_owned()),
+            "x-request-id" => has_request_id = true,
+            "transfer-encoding" => chunked = value.trim().eq_ignore_ascii_case("chunked"),
+            _ => {}
+        }
+    }
+    Answer {
+        status,
+        content_type,
+        has_request_id,
+        body: if chunked {
+            unchunk(body)
+        } else {
+            body.to_owned()
+        },
+    }
+}
+
+/// The payload of a chunked body.
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+/// One request: method, path, headers, body.
+type Request = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
+
+/// Every demo route, and what no route answers.
+fn requests() -> Vec<Request> {
+    vec![
+        ("GET", "/health", vec![], ""),
+        ("GET", "/users/7", vec![], ""),
+        (
+            "GET",
+            "/users/7",
+            vec![("authorization", "Bearer demo-admin-ada")],
+            "",
+        ),
+        ("GET", "/items/404", vec![], ""),
+        ("GET", "/fail?order=17", vec![], ""),
+        ("GET", "/upstream", vec![], ""),
+        ("GET", "/panic", vec![], ""),
+        ("GET", "/health", vec![], ""),
+        ("GET", "/slow?ms=5", vec![], ""),
+        ("GET", "/slow", vec![], ""),
+        (
+            "POST",
+            "/hop",
+            vec![("content-type", "application/json")],
+            "[]",
+        ),
+        ("POST", "/hop", vec![], "not json"),
+        ("POST", "/jobs/welcome", vec![], ""),
+        ("POST", "/jobs/welcome?fail=1", vec![], ""),
+        ("POST", "/health", vec![], ""),
+        ("GET", "/no/such/route", vec![], ""),
+    ]
+}
+
+fn answers(server: &Server) -> Vec<Answer> {
+    requests()
+        .into_iter()
+        .map(|(method, path, headers, body)| send(server.port, method, path, &headers, body))
+        .collect()
+}
+
+/// Without the warp module (or with one that maps a route, an error or the
+/// authentication differently) a route would answer another status, body
+/// or content type than on axum.
+#[test]
+fn serve_on_warp_answers_every_route_as_on_axum() {
+    for plain in [false, true] {
+        let axum = answers(&serve("axum", plain));
+        let warp = answers(&serve("warp", plain));
+        for (((method, path, _, _), axum), warp) in requests().iter().zip(&axum).zip(&warp) {
+            assert_eq!(axum, warp, "{method} {path} (plain: {plain})");
+            assert_eq!(
+                warp.has_request_id, !plain,
+                "{method} {path}: x-request-id exactly when lookout serves"
+            );
+        }
+        assert!(
+            warp[6].status.starts_with("HTTP/1.1 500"),
+            "a panic answers 500: {:?}",
+            warp[6]
+        );
+        assert!(
+            warp[7].status.starts_with("HTTP/1.1 200"),
+            "and the next request is served"
+        );
+    }
+}
+
+/// The tour's table for one framework, without the event ids.
+fn table(stdout: &str, framework: &str) -> Vec<String> {
+    let start = stdout
+        .find(&format!("\n{framework}  (service http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no {framework} table in:\n{stdout}"));
+    stdout[start..]
+        .lines()
+        // The title, a blank line, the column names, the rule.
+        .skip_while(|line| !line.trim_start().starts_with("---"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let keep = if cells.last().is_some_and(|c| c.len() == 32) {
+                cells.len() - 1
+            } else {
+                cells.len()
+            };
+            cells[..keep].join(" ")
+        })
+        .collect()
+}
+
+/// The tour plays on warp too, and lookout makes of every request there
+/// what it makes of it on axum (continued or new trace, user, verdict).
+#[test]
+fn the_tour_plays_on_warp_with_the_rows_of_axum() {
+    let output = demo().output().expect("the tour runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let axum = table(&stdout, "axum");
+    let warp = table(&stdout, "warp");
+    assert!(axum.len() >= 8, "{axum:#?}");
+    assert_eq!(axum, warp);
+    assert!(
+        stdout.contains("request_id=tour-warp-6"),
+        "the warp panic's console line: {stdout}"
+    );
+}
