@@ -77,7 +77,15 @@ pub(crate) fn script(base: &str, second: &str) -> Vec<Step> {
     let mut hop = step("calls another service", "POST", "/hop", "/hop", 200);
     hop.headers = vec![("content-type", "application/json".into())];
     hop.body = Some(format!(r#"[{{"url": "{second}/hop", "arguments": []}}]"#));
-    vec![front, signed_in, missing, typed, upstream, panic, hop]
+    // A background job on the request's trace that fails on purpose.
+    let job = step(
+        "background job",
+        "POST",
+        "/jobs/welcome?fail=1",
+        "/jobs/welcome",
+        202,
+    );
+    vec![front, signed_in, missing, typed, upstream, panic, hop, job]
 }
 
 /// One line of the table.
@@ -152,6 +160,12 @@ pub(crate) fn parse_console_line(line: &str) -> Option<ConsoleEvent> {
         request_id: field("request_id")?,
         event_id: field("event_id")?,
     })
+}
+
+/// The value of ` name=` in a console line, if it has one.
+fn console_field(line: &str, name: &str) -> Option<String> {
+    let at = line.rfind(&format!(" {name}="))? + name.len() + 2;
+    line[at..].split(' ').next().map(str::to_owned)
 }
 
 /// The table rows: each step, and the request the `/hop` step caused on the
@@ -382,6 +396,13 @@ pub(crate) async fn run() -> Result<(), String> {
             statuses.push(status);
             request_ids.push(request_id);
         }
+        // The job runs on its own task for a few ms after its 202.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // One run of a cron monitor: an in_progress / ok check-in pair.
+        let heartbeat = format!("tour-heartbeat-{framework}");
+        let _ = lookout::monitor(heartbeat.clone())
+            .run(async { Ok::<_, std::io::Error>(()) })
+            .await;
         guard.flush(Some(Duration::from_secs(5)));
         let entries: Vec<Entry> = journal.entries().split_off(earlier);
         let console: Vec<String> = lines.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -397,8 +418,15 @@ pub(crate) async fn run() -> Result<(), String> {
         for line in &console {
             let request_id = parse_console_line(line)
                 .map(|e| e.request_id)
-                .or_else(|| parse_console_log_line(line).map(|l| l.request_id));
-            if request_id.is_some_and(|id| ours.contains(id.as_str())) {
+                .or_else(|| parse_console_log_line(line).map(|l| l.request_id))
+                .or_else(|| console_field(line, "request_id"));
+            let ours = request_id.is_some_and(|id| ours.contains(id.as_str()));
+            // The job's transaction (on the request's trace) and the
+            // monitor's check-ins are shown too.
+            let job = ours && line.starts_with("lookout transaction \"send-welcome-email\"");
+            let check_in = line.starts_with(&format!("lookout check-in {heartbeat} "));
+            let listed = !line.starts_with("lookout transaction ") && ours;
+            if listed || job || check_in {
                 println!("    {line}");
             }
         }
@@ -518,7 +546,7 @@ mod tests {
     #[test]
     fn rows_say_continued_user_verdict_and_follow_the_hop() {
         let steps = script("http://a", "http://b");
-        assert_eq!(steps.len(), 7);
+        assert_eq!(steps.len(), 8);
         let sent = steps[0].sent_trace.clone().unwrap();
         let entry = |rid: &str, path: &str, trace: &str, user: Option<&str>| Entry {
             request_id: rid.into(),
@@ -552,15 +580,15 @@ mod tests {
                 log("warn", "GET /items/{id} -> 404", "r3"),
             ],
         };
-        let ids: Vec<String> = (1..=7).map(|n| format!("r{n}")).collect();
+        let ids: Vec<String> = (1..=8).map(|n| format!("r{n}")).collect();
         let rows = rows(
             &steps,
-            &[200, 200, 404, 500, 502, 500, 200],
+            &[200, 200, 404, 500, 502, 500, 200, 202],
             &entries,
             &delivered,
             &ids,
         );
-        assert_eq!(rows.len(), 8);
+        assert_eq!(rows.len(), 9);
         assert_eq!(rows[0].trace, "continued");
         assert_eq!(rows[1].trace, "new");
         assert_eq!(rows[1].user, "admin-ada (admin)");

@@ -15,7 +15,7 @@ use sentry_types::protocol::v7::{Context, EnvelopeItem, MonitorCheckInStatus};
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 
 /// The frameworks whose demo module serves `/jobs/welcome`.
-const FRAMEWORKS: &[&str] = &["axum", "actix"];
+const FRAMEWORKS: &[&str] = &["axum", "actix", "warp"];
 
 struct Server(std::process::Child);
 

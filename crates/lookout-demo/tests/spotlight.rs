@@ -131,8 +131,8 @@ fn the_tours_errors_appear_in_a_running_spotlight_sidecar() {
     assert!(frameworks >= 1, "{stdout}");
     assert_eq!(
         printed.len(),
-        3 * frameworks,
-        "app_service, upstream and panic on each framework:\n{stdout}"
+        4 * frameworks,
+        "app_service, upstream, panic and the background job's mail error on each framework:\n{stdout}"
     );
 
     let errors = errors_in_spotlight(&bin, sidecar.port);

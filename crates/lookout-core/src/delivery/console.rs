@@ -38,9 +38,33 @@ pub(crate) fn print(envelope: &Envelope, sink: &ConsoleSink) {
                 }
             }
             EnvelopeItem::MonitorCheckIn(check_in) => sink(&check_in_line(check_in)),
+            EnvelopeItem::Transaction(transaction) => sink(&transaction_line(transaction)),
             _ => {}
         }
     }
+}
+
+/// The console line of a transaction: `lookout transaction "NAME" op=OP
+/// status=STATUS request_id=R trace_id=T` (what a trace view would list).
+fn transaction_line(transaction: &sentry_core::protocol::Transaction<'_>) -> String {
+    let (op, status, trace_id) = match transaction.contexts.get("trace") {
+        Some(sentry_core::protocol::Context::Trace(trace)) => (
+            trace.op.clone().unwrap_or_default(),
+            trace
+                .status
+                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            trace.trace_id.to_string(),
+        ),
+        _ => (String::new(), "-".to_owned(), "-".to_owned()),
+    };
+    let request_id = transaction
+        .tags
+        .get("request_id")
+        .map_or("-", String::as_str);
+    format!(
+        "lookout transaction {:?} op={op} status={status} request_id={request_id} trace_id={trace_id}",
+        transaction.name.as_deref().unwrap_or_default()
+    )
 }
 
 /// The console line of a cron check-in: `lookout check-in SLUG STATUS

@@ -33,6 +33,10 @@ pub struct Carried {
     /// The id of the user the request acted for, if identified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The enqueueing request's id: the job's events carry it as their
+    /// `request_id` (validated again when the job runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Carried {
@@ -43,6 +47,7 @@ impl Carried {
             sentry_trace: sentry_trace.into(),
             baggage,
             user_id: None,
+            request_id: None,
         }
     }
 
@@ -90,5 +95,6 @@ pub fn carry() -> Option<Carried> {
         sentry_trace: headers.sentry_trace,
         baggage: headers.baggage,
         user_id: ctx.user().and_then(|user| user.id),
+        request_id: Some(ctx.request_id().to_owned()),
     })
 }

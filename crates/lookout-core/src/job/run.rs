@@ -187,7 +187,10 @@ fn open_job(engine: &Engine, job: &Job) -> JobState {
     let method = Method::from_bytes(JOB_METHOD.as_bytes()).unwrap_or_default();
     let (ctx, decision) = open_context(
         shared,
-        lookout_headers::RequestId::generate(),
+        // The enqueueing request's id when it is valid, else a new one.
+        lookout_headers::RequestId::from_header_or_generate(
+            carried.and_then(|c| c.request_id.as_deref()),
+        ),
         continuation,
         &method,
         name,
