@@ -77,6 +77,9 @@ fn apply_context(ctx: &RequestContext, log: &mut Log) {
     if let Some(route) = ctx.route() {
         attributes.insert(tags::ROUTE.to_owned(), route.as_ref().into());
     }
+    if let Some(job) = ctx.extension::<crate::job::JobName>() {
+        attributes.insert(crate::job::JOB_TAG.to_owned(), job.0.as_ref().into());
+    }
     if let Some(user) = ctx.user() {
         let user = user.to_sentry_user(ctx.pii());
         let fields = [

@@ -408,3 +408,43 @@ fn check_ins_print_one_console_line_each_in_development() {
         check_ins[1]
     );
 }
+
+#[test]
+fn logs_inside_a_job_are_on_its_trace_and_name_the_job() {
+    let test = test_with("0.0");
+    let (carried, trace_id) = enqueue(&test, "u-4");
+    let done = runtime().block_on(
+        Job::new("send-welcome-email")
+            .carried(Some(carried))
+            .engine(test.engine())
+            .run(async {
+                sentry_core::Hub::current().capture_log(sentry_core::protocol::Log {
+                    level: sentry_core::protocol::LogLevel::Info,
+                    body: "rendering the welcome mail".into(),
+                    trace_id: None,
+                    timestamp: std::time::SystemTime::now(),
+                    severity_number: None,
+                    attributes: Default::default(),
+                });
+                Err::<(), _>(MailError)
+            }),
+    );
+    assert!(done.is_err());
+    let logs = test.logs();
+    let log = logs
+        .iter()
+        .find(|log| log.body == "rendering the welcome mail")
+        .expect("the job's log");
+    assert_eq!(
+        log.trace_id.map(|t| t.to_string()).as_deref(),
+        Some(trace_id.as_str())
+    );
+    assert_eq!(log.attributes["job"].0, "send-welcome-email");
+    assert_eq!(log.attributes["user.id"].0, "u-4");
+    assert!(
+        !log.attributes.contains_key("http.request.method"),
+        "a job has no HTTP method"
+    );
+    let event = &test.events()[0];
+    assert!(!event.tags.contains_key("http.request.method"));
+}

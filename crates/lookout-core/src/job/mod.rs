@@ -53,3 +53,7 @@ pub const PUBLISH_OP: &str = "queue.publish";
 pub const JOB_TAG: &str = "job";
 /// The tag carrying the job's id, when given.
 pub const JOB_ID_TAG: &str = "job.id";
+
+/// The name of the job a context runs (a Sentry Log inside it says it as
+/// the `job` attribute).
+pub(crate) struct JobName(pub(crate) std::sync::Arc<str>);

@@ -5,6 +5,7 @@ use std::error::Error;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -193,8 +194,10 @@ fn open_job(engine: &Engine, job: &Job) -> JobState {
         ),
         continuation,
         &method,
+        false,
         name,
     );
+    ctx.insert_extension(super::JobName(Arc::from(name)));
     let mut transaction = None;
     if ctx.hub().is_some() {
         ctx.set_tag(JOB_TAG, name);

@@ -53,8 +53,14 @@ impl Engine {
         let method = Method::from_bytes(head.method().as_bytes()).unwrap_or_default();
         let sampling_route = head.route().unwrap_or(head.path());
         let origin = continuation.origin;
-        let (ctx, decision) =
-            open_context(engine, request_id, continuation, &method, sampling_route);
+        let (ctx, decision) = open_context(
+            engine,
+            request_id,
+            continuation,
+            &method,
+            true,
+            sampling_route,
+        );
 
         let mut request = None;
         let mut transaction = None;
@@ -89,12 +95,14 @@ impl Engine {
 /// The context of a unit of work (a request, a background job): its trace
 /// continued from `continuation` or started here, the sampling decision, its
 /// own Hub when a client is bound, the frozen DSC and the caller's
-/// `tracestate`.
+/// `tracestate`. `method` is what sampling rules see; the context records
+/// it only for requests (`http_method`).
 pub(crate) fn open_context(
     engine: &Arc<Shared>,
     request_id: lookout_headers::RequestId,
     continuation: Continuation,
     method: &Method,
+    http_method: bool,
     sampling_route: &str,
 ) -> (RequestContext, lookout_policy::SamplingDecision) {
     let decision = engine.sampling.decide(
@@ -109,7 +117,7 @@ pub(crate) fn open_context(
         .with_w3c_random(continuation.w3c_random);
     let mut builder = RequestContext::builder(request_id)
         .trace(trace)
-        .method(method.as_str())
+        .method(if http_method { method.as_str() } else { "" })
         .owner(Arc::clone(engine) as Arc<dyn std::any::Any + Send + Sync>);
     if let Some(pii) = engine.pii {
         builder = builder.pii(pii);
