@@ -85,9 +85,9 @@ mod engine_builder;
 pub mod events;
 pub mod head;
 pub mod job;
-pub mod monitor;
 mod lifecycle;
 mod logs;
+pub mod monitor;
 mod propagation;
 #[cfg(feature = "test")]
 pub mod testing;

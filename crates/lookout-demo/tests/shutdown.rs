@@ -86,7 +86,10 @@ fn serve_fail_and_terminate(failure: Failure, failures: u64) {
     sentry.assert_accounted(line, failures);
     if failure == Failure::Slow && failures > 0 {
         assert!(
-            sentry.events().iter().all(|e| e.tags["http.route"] == "/fail"),
+            sentry
+                .events()
+                .iter()
+                .all(|e| e.tags["http.route"] == "/fail"),
             "the events of the failing route"
         );
     }

@@ -84,7 +84,11 @@ fn delivery_modes() {
         ("production", &[("SENTRY_DSN", DSN)], DeliveryMode::Send),
         ("staging", &[("SENTRY_DSN", DSN)], DeliveryMode::Send),
         ("production", &[], DeliveryMode::Off),
-        ("production", &[("SENTRY_DEBUG", "true")], DeliveryMode::Console),
+        (
+            "production",
+            &[("SENTRY_DEBUG", "true")],
+            DeliveryMode::Console,
+        ),
         ("development", &[], DeliveryMode::Console),
         ("development", &[("SENTRY_DSN", DSN)], DeliveryMode::Console),
         (
