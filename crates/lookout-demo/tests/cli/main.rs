@@ -368,6 +368,15 @@ fn hop_calls_each_url_with_the_trace_headers() {
             "{head}"
         );
     }
+    // Each call is its own span: a distinct parent id per callee.
+    let parent_of = |head: &str| -> String {
+        let at =
+            head.find("traceparent: 00-").expect("traceparent") + "traceparent: 00-".len() + 33;
+        head[at..at + 16].to_owned()
+    };
+    let (a, b) = (parent_of(&requests[0].0), parent_of(&requests[1].0));
+    assert_ne!(a, b, "two calls, two parent ids");
+    assert_ne!(a, "b7ad6b7169203331", "the call's span, not the caller's");
     terminate(server);
 }
 
