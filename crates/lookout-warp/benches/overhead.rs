@@ -200,7 +200,32 @@ criterion_group! {
     targets = overhead
 }
 
+/// `OVERHEAD_ONLY=<case index>,<unsampled|sampled>,<requests>`: runs one
+/// case that many times and nothing else, for instruction counts under
+/// callgrind (the difference between two request counts is per-request
+/// work without the setup).
+fn only(spec: &str) {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [index, mode, requests] = parts[..] else {
+        panic!("OVERHEAD_ONLY={spec:?}: expected <case index>,<unsampled|sampled>,<requests>");
+    };
+    let sampled = mode == "sampled";
+    let index: usize = index.parse().expect("a case index");
+    let requests: usize = requests.parse().expect("a request count");
+    let rt = runtime();
+    let cases = variants(sampled);
+    let (name, case) = &cases[index];
+    for _ in 0..requests {
+        case.run(&rt, request(sampled));
+    }
+    eprintln!("{mode} {name}: {requests} requests");
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("OVERHEAD_ONLY") {
+        only(&spec);
+        return;
+    }
     print_allocations();
     benches();
     Criterion::default().configure_from_args().final_summary();

@@ -16,6 +16,7 @@ use super::request_info::RequestInfo;
 use crate::continuation::Continuation;
 use crate::engine::{Engine, Shared, transaction_name};
 use crate::head::{Headers, RequestHead, names};
+use crate::toolkit::route::set_source;
 
 impl Engine {
     /// Starts the lifecycle of one request: request id, trace continuation,
@@ -141,10 +142,7 @@ fn start_transaction<H: Headers + ?Sized>(
     method: &Method,
 ) -> sentry_core::Transaction {
     let trace = ctx.trace();
-    let (name, source) = match head.route() {
-        Some(route) => (transaction_name(method.as_str(), route), "route"),
-        None => (transaction_name(method.as_str(), head.path()), "url"),
-    };
+    let name = transaction_name(method.as_str(), head.route().unwrap_or(head.path()));
     // Ids given up front: the builder would draw random ones, then replace them.
     let mut tx_ctx = TransactionContext::new_with_details(
         &name,
@@ -158,10 +156,11 @@ fn start_transaction<H: Headers + ?Sized>(
     let transaction = hub.start_transaction(tx_ctx);
     transaction.set_origin(&engine.origin);
     transaction.set_data(tags::METHOD, Value::from(method.as_str()));
-    transaction.set_tag(tags::TRANSACTION_SOURCE, source);
-    {
-        let mut data = transaction.data();
-        data.set_data("sentry.source".into(), Value::from(source));
+    // The source is written once the name is final: here for a template
+    // known now, else when a route is learned or the request ends without
+    // one (`url`), so a late route does not write it twice.
+    if head.route().is_some() {
+        set_source(&transaction, "route");
     }
     transaction.set_request(request_data(head, method));
     let span: TransactionOrSpan = transaction.clone().into();

@@ -14,7 +14,7 @@ use super::{BodyEnd, Finished, ResponseHeaders};
 use crate::continuation::TraceOrigin;
 use crate::engine::Shared;
 use crate::head::{HandlerError, ResponseHead};
-use crate::toolkit::route::name_after_route;
+use crate::toolkit::route::{name_after_route, set_source};
 use crate::toolkit::{CurrentRequest, RouteLearner};
 
 /// A request in flight; see [`Engine::begin`](crate::Engine::begin).
@@ -118,6 +118,7 @@ impl InFlight {
                 name_after_route(tx, self.method.as_str(), route);
             }
         }
+        self.name_after_url_unless_routed();
         let mut decision = None;
         let mut event_id = None;
         if let (Some(hub), Some(request)) = (self.ctx.hub(), self.request.as_ref()) {
@@ -187,6 +188,7 @@ impl Drop for InFlight {
         if self.finished {
             return;
         }
+        self.name_after_url_unless_routed();
         if let Some(tx) = self.transaction.take() {
             tx.set_status(lookout_classify::dropped_span_status());
             self.ctx.enter(|| tx.finish());
@@ -195,6 +197,18 @@ impl Drop for InFlight {
             && let Some(hub) = self.ctx.hub()
         {
             hub.end_session_with_status(SessionStatus::Abnormal);
+        }
+    }
+}
+
+impl InFlight {
+    /// No template named the transaction by its end: it keeps the raw path
+    /// it started with, source `url`.
+    fn name_after_url_unless_routed(&self) {
+        if let Some(tx) = &self.transaction
+            && self.ctx.route().is_none()
+        {
+            set_source(tx, "url");
         }
     }
 }

@@ -83,8 +83,14 @@ impl RouteLearner {
 /// after `begin`, from a [`RouteLearner`] or the response head.
 pub(crate) fn name_after_route(transaction: &sentry_core::Transaction, method: &str, route: &str) {
     transaction.set_name(&transaction_name(method, route));
-    transaction.set_tag(lookout_classify::tags::TRANSACTION_SOURCE, "route");
-    transaction.set_data("sentry.source", Value::from("route"));
+    set_source(transaction, "route");
+}
+
+/// Where `transaction`'s name comes from (`route`, `url`), written once the
+/// name is final.
+pub(crate) fn set_source(transaction: &sentry_core::Transaction, source: &'static str) {
+    transaction.set_tag(lookout_classify::tags::TRANSACTION_SOURCE, source);
+    transaction.set_data("sentry.source", Value::from(source));
 }
 
 #[cfg(test)]
@@ -128,6 +134,46 @@ mod tests {
         let tx = &transactions[0];
         assert_eq!(tx.name.as_deref(), Some("GET /users/{id}"));
         assert_eq!(tx.tags["transaction.source"], "route");
+    }
+
+    /// The source is written once the name is final; a transaction that
+    /// never learned a route says `url` whether its request finished or was
+    /// dropped.
+    #[test]
+    fn without_a_route_the_source_is_url_finished_or_dropped() {
+        let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
+        let finished = test
+            .engine()
+            .begin(&RequestHead::new("GET", "/a", &HeaderMap::new()));
+        finished
+            .finish(&ResponseHead::new(StatusCode::OK))
+            .body
+            .complete();
+        drop(
+            test.engine()
+                .begin(&RequestHead::new("GET", "/b", &HeaderMap::new())),
+        );
+        let mut sources: Vec<(String, String)> = test
+            .transactions()
+            .iter()
+            .map(|tx| {
+                (
+                    tx.name.clone().unwrap_or_default(),
+                    tx.tags
+                        .get("transaction.source")
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        sources.sort();
+        assert_eq!(
+            sources,
+            [
+                ("GET /a".to_owned(), "url".to_owned()),
+                ("GET /b".to_owned(), "url".to_owned()),
+            ]
+        );
     }
 
     #[test]
