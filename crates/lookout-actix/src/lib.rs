@@ -117,7 +117,10 @@
 //!   [`Lookout::catch_panics`].
 //! - The request's context stays bound while the response body is polled
 //!   ([`ResponseBody`]); the transaction ends when the body ends (or as
-//!   `cancelled` when the client goes away first).
+//!   `cancelled` when the client goes away first). actix notices a client
+//!   gone mid-body when a write fails; a body that waits without writing is
+//!   dropped at once only with `HttpServer::h1_allow_half_closed(false)`
+//!   (actix keeps half-closed connections by default).
 //!
 //! # Supported Rust versions
 //!
