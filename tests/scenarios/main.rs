@@ -18,6 +18,7 @@ mod cases;
 mod fixture;
 mod harness;
 mod logs;
+#[cfg(feature = "axum")]
 mod parity;
 #[cfg(feature = "warp")]
 mod warp_app;

@@ -104,7 +104,7 @@
 //!   lookout returns as `Err`. Any other `actix_web::Error` carried by a
 //!   response, or returned as `Err`, is classified through its `dyn Error`
 //!   (its message and `Debug` type name). Plain responses are classified by
-//!   status: 5xx captured, 4xx a breadcrumb.
+//!   status: 5xx captured, 4xx one `warn` Sentry Log on the request's trace.
 //! - An `Err` from the service inside is passed on unchanged (outer
 //!   middleware sees the same error, actix answers with its
 //!   `error_response()`), and that response gets `x-request-id` too.

@@ -117,9 +117,9 @@
 //! - A typed error reaches the classifiers through [`Reported`]: reject
 //!   with it and attach it to the reply in `recover` (the `AppError` pattern
 //!   is on [`Reported`]). Other responses are classified by status: 5xx
-//!   captured, 4xx a breadcrumb.
+//!   captured, 4xx one `warn` Sentry Log on the request's trace.
 //! - warp's own rejections become warp's responses as always: a 404 (no
-//!   filter matched) is a breadcrumb, not an event; an unhandled custom
+//!   filter matched) is a `warn` log, not an event; an unhandled custom
 //!   rejection, which warp answers with a `500`, is captured.
 //! - A panic in a filter or handler is caught, captured with
 //!   `error_type=panic` and answered with an empty `500`; the server keeps
