@@ -71,6 +71,7 @@ impl HttpTransport {
             .build()
             .unwrap_or_default();
         let recorder = client_report_recorder.clone();
+        let monitor_limit = MonitorLimit::default();
         let (abandon, abandoned) = watch::channel(false);
         let send = move |envelope: Envelope, mut limits: RateLimiter| {
             // After the deadline nothing is sent (and nothing recorded: no
@@ -78,7 +79,7 @@ impl HttpTransport {
             let body = if *abandoned.borrow() {
                 None
             } else {
-                within_limits(&envelope, &limits, &recorder)
+                within_limits(&envelope, &limits, &monitor_limit, &recorder)
             };
             let request = body.map(|body| {
                 let sent = bytes::Bytes::from(body);
@@ -93,6 +94,7 @@ impl HttpTransport {
                 )
             });
             let recorder = recorder.clone();
+            let monitor_limit = monitor_limit.clone();
             let tally = Arc::clone(&tally);
             let mut abandoned = abandoned.clone();
             async move {
@@ -109,6 +111,7 @@ impl HttpTransport {
                         let headers = response.headers();
                         if let Some(value) = header(headers, "x-sentry-rate-limits") {
                             limits.update_from_sentry_header(value);
+                            monitor_limit.update_from_sentry_header(value);
                         } else if let Some(value) = header(headers, "retry-after") {
                             limits.update_from_retry_after(value);
                         } else if response.status().as_u16() == 429 {
@@ -261,18 +264,25 @@ fn categories() -> [RateLimitingCategory; 7] {
 fn within_limits(
     envelope: &Envelope,
     limits: &RateLimiter,
+    monitor_limit: &MonitorLimit,
     recorder: &Recorder,
 ) -> Option<Vec<u8>> {
     let mut raw = Vec::new();
     envelope.to_writer(&mut raw).ok()?;
-    if categories().into_iter().all(|c| limits.is_enabled(c)) {
+    let monitors = monitor_limit.is_enabled();
+    if monitors && categories().into_iter().all(|c| limits.is_enabled(c)) {
         return Some(raw);
     }
     let typed = Envelope::from_slice(&raw).ok()?;
     let mut kept = Envelope::new().with_headers(typed.headers().clone());
     let mut any = false;
     for item in typed.into_items() {
-        if limits.is_enabled(category(&item)) {
+        let allowed = match item {
+            // sentry 0.49's RateLimiter has no `monitor` category.
+            EnvelopeItem::MonitorCheckIn(_) => monitors && limits.is_enabled(category(&item)),
+            _ => limits.is_enabled(category(&item)),
+        };
+        if allowed {
             kept.add_item(item);
             any = true;
         } else {
@@ -285,6 +295,40 @@ fn within_limits(
     let mut body = Vec::new();
     kept.to_writer(&mut body).ok()?;
     Some(body)
+}
+
+/// The `monitor` rate-limit category (cron check-ins) of
+/// `X-Sentry-Rate-Limits`, which sentry 0.49's `RateLimiter` does not know.
+#[derive(Clone, Default)]
+struct MonitorLimit(Arc<std::sync::Mutex<Option<std::time::SystemTime>>>);
+
+impl MonitorLimit {
+    /// Reads the groups naming `monitor` from a `X-Sentry-Rate-Limits`
+    /// value (`<seconds>:<category>;...:<scope>[:<reason>]`, comma-separated).
+    fn update_from_sentry_header(&self, header: &str) {
+        for group in header.split(',') {
+            let mut parts = group.trim().split(':');
+            let (Some(seconds), Some(categories)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let Ok(seconds) = seconds.parse::<f64>() else {
+                continue;
+            };
+            if categories.split(';').any(|c| c == "monitor") {
+                let until = std::time::SystemTime::now()
+                    + std::time::Duration::from_secs(seconds.max(0.0).ceil() as u64);
+                *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+            }
+        }
+    }
+
+    /// Whether check-ins may be sent now.
+    fn is_enabled(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|until| std::time::SystemTime::now() >= until)
+    }
 }
 
 /// The rate-limit category of an item (the same mapping the `sentry` crate uses).
@@ -319,7 +363,13 @@ mod tests {
 
     #[test]
     fn without_limits_the_envelope_goes_whole_with_its_headers() {
-        let body = within_limits(&mixed(), &RateLimiter::new(), &Recorder::default()).unwrap();
+        let body = within_limits(
+            &mixed(),
+            &RateLimiter::new(),
+            &MonitorLimit::default(),
+            &Recorder::default(),
+        )
+        .unwrap();
         let parsed = Envelope::from_slice(&body).unwrap();
         assert_eq!(parsed.items().count(), 2);
         let headers = serde_json::to_value(parsed.headers()).unwrap();
@@ -330,7 +380,13 @@ mod tests {
     fn a_limited_category_is_dropped_and_the_headers_stay() {
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header("60:transaction:organization");
-        let body = within_limits(&mixed(), &limits, &Recorder::default()).unwrap();
+        let body = within_limits(
+            &mixed(),
+            &limits,
+            &MonitorLimit::default(),
+            &Recorder::default(),
+        )
+        .unwrap();
         let parsed = Envelope::from_slice(&body).unwrap();
         assert_eq!(parsed.items().count(), 1);
         assert!(matches!(
@@ -458,12 +514,24 @@ mod tests {
     fn a_log_item_limit_drops_logs_and_keeps_errors_and_the_reverse() {
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header("60:log_item:organization");
-        let body = within_limits(&log_and_event(), &limits, &Recorder::default()).unwrap();
+        let body = within_limits(
+            &log_and_event(),
+            &limits,
+            &MonitorLimit::default(),
+            &Recorder::default(),
+        )
+        .unwrap();
         assert_eq!(item_types(&body), ["event"]);
 
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header("60:error:organization");
-        let body = within_limits(&log_and_event(), &limits, &Recorder::default()).unwrap();
+        let body = within_limits(
+            &log_and_event(),
+            &limits,
+            &MonitorLimit::default(),
+            &Recorder::default(),
+        )
+        .unwrap();
         assert_eq!(item_types(&body), ["log"]);
     }
 
@@ -471,6 +539,58 @@ mod tests {
     fn nothing_is_sent_when_every_item_is_limited() {
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header("60:error;transaction:organization");
-        assert!(within_limits(&mixed(), &limits, &Recorder::default()).is_none());
+        assert!(
+            within_limits(
+                &mixed(),
+                &limits,
+                &MonitorLimit::default(),
+                &Recorder::default()
+            )
+            .is_none()
+        );
+    }
+
+    fn check_in_and_event() -> Envelope {
+        let mut envelope = Envelope::new();
+        envelope.add_item(EnvelopeItem::MonitorCheckIn(
+            sentry_core::protocol::MonitorCheckIn {
+                check_in_id: sentry_core::types::Uuid::new_v4(),
+                monitor_slug: "nightly".into(),
+                status: sentry_core::protocol::MonitorCheckInStatus::Ok,
+                environment: None,
+                duration: None,
+                monitor_config: None,
+            },
+        ));
+        envelope.add_item(Event::default());
+        envelope
+    }
+
+    /// sentry's own RateLimiter ignores the `monitor` category: a 429 for
+    /// check-ins would otherwise not stop them.
+    #[test]
+    fn a_monitor_limit_drops_check_ins_and_keeps_errors() {
+        let limits = RateLimiter::new();
+        let monitors = MonitorLimit::default();
+        let body = within_limits(
+            &check_in_and_event(),
+            &limits,
+            &monitors,
+            &Recorder::default(),
+        )
+        .unwrap();
+        assert_eq!(item_types(&body), ["other", "event"], "the check-in goes");
+        monitors.update_from_sentry_header("60:monitor:organization:quota, 5:log_item:project");
+        let body = within_limits(
+            &check_in_and_event(),
+            &limits,
+            &monitors,
+            &Recorder::default(),
+        )
+        .unwrap();
+        assert_eq!(item_types(&body), ["event"]);
+        let expired = MonitorLimit::default();
+        expired.update_from_sentry_header("0:monitor:organization");
+        assert!(expired.is_enabled(), "a zero-second limit is over at once");
     }
 }
