@@ -1,6 +1,7 @@
-//! The demo on warp answers exactly as on axum: `serve --framework warp`
-//! (with lookout and `--plain`) against `serve --framework axum`, route by
-//! route, and the tour's warp table against its axum table.
+//! The demo on actix-web and on warp answers exactly as on axum: `serve
+//! --framework actix|warp` (with lookout and `--plain`) against `serve
+//! --framework axum`, route by route, and the tour's tables against its axum
+//! table.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -176,31 +177,41 @@ fn answers(server: &Server) -> Vec<Answer> {
         .collect()
 }
 
-/// Without the warp module (or with one that maps a route, an error or the
+/// `framework` answers every route as axum does, with lookout and `--plain`.
+/// Without its demo module (or with one that maps a route, an error or the
 /// authentication differently) a route would answer another status, body
 /// or content type than on axum.
-#[test]
-fn serve_on_warp_answers_every_route_as_on_axum() {
+fn answers_every_route_as_on_axum(framework: &str) {
     for plain in [false, true] {
         let axum = answers(&serve("axum", plain));
-        let warp = answers(&serve("warp", plain));
-        for (((method, path, _, _), axum), warp) in requests().iter().zip(&axum).zip(&warp) {
-            assert_eq!(axum, warp, "{method} {path} (plain: {plain})");
+        let other = answers(&serve(framework, plain));
+        for (((method, path, _, _), axum), other) in requests().iter().zip(&axum).zip(&other) {
+            assert_eq!(axum, other, "{framework}: {method} {path} (plain: {plain})");
             assert_eq!(
-                warp.has_request_id, !plain,
-                "{method} {path}: x-request-id exactly when lookout serves"
+                other.has_request_id, !plain,
+                "{framework}: {method} {path}: x-request-id exactly when lookout serves"
             );
         }
         assert!(
-            warp[6].status.starts_with("HTTP/1.1 500"),
-            "a panic answers 500: {:?}",
-            warp[6]
+            other[6].status.starts_with("HTTP/1.1 500"),
+            "{framework}: a panic answers 500: {:?}",
+            other[6]
         );
         assert!(
-            warp[7].status.starts_with("HTTP/1.1 200"),
-            "and the next request is served"
+            other[7].status.starts_with("HTTP/1.1 200"),
+            "{framework}: and the next request is served"
         );
     }
+}
+
+#[test]
+fn serve_on_actix_answers_every_route_as_on_axum() {
+    answers_every_route_as_on_axum("actix");
+}
+
+#[test]
+fn serve_on_warp_answers_every_route_as_on_axum() {
+    answers_every_route_as_on_axum("warp");
 }
 
 /// The tour's table for one framework, without the event ids.
@@ -226,19 +237,21 @@ fn table(stdout: &str, framework: &str) -> Vec<String> {
         .collect()
 }
 
-/// The tour plays on warp too, and lookout makes of every request there
-/// what it makes of it on axum (continued or new trace, user, verdict).
+/// The tour plays on actix-web and warp too, and lookout makes of every
+/// request there what it makes of it on axum (continued or new trace, user,
+/// verdict).
 #[test]
-fn the_tour_plays_on_warp_with_the_rows_of_axum() {
+fn the_tour_plays_on_actix_and_warp_with_the_rows_of_axum() {
     let output = demo().output().expect("the tour runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     let axum = table(&stdout, "axum");
-    let warp = table(&stdout, "warp");
     assert!(axum.len() >= 8, "{axum:#?}");
-    assert_eq!(axum, warp);
-    assert!(
-        stdout.contains("request_id=tour-warp-6"),
-        "the warp panic's console line: {stdout}"
-    );
+    for framework in ["actix", "warp"] {
+        assert_eq!(axum, table(&stdout, framework), "{framework}");
+        assert!(
+            stdout.contains(&format!("request_id=tour-{framework}-6")),
+            "the {framework} panic's console line: {stdout}"
+        );
+    }
 }
