@@ -38,9 +38,11 @@ fn run_user(sentry: &BadSentry, errors: u64, mode: &str) -> (String, String) {
         .args([errors.to_string().as_str(), mode])
         .env("SENTRY_DSN", sentry.dsn())
         .env("SENTRY_ENVIRONMENT", "production")
-        // One envelope per error: no transactions, no sessions.
+        // One envelope per error: no transactions, no sessions, no Sentry
+        // Logs (each ERROR line would also be a log, batched).
         .env("SENTRY_TRACES_SAMPLE_RATE", "0")
         .env("SENTRY_AUTO_SESSION_TRACKING", "false")
+        .env("SENTRY_ENABLE_LOGS", "false")
         .env(
             "LOOKOUT_SHUTDOWN_TIMEOUT_MS",
             SHUTDOWN_TIMEOUT_MS.to_string(),

@@ -52,7 +52,17 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
         .finish(&ResponseHead::new(StatusCode::OK))
         .body
         .complete();
-    let printed = lines.lock().unwrap().clone();
+    let all = lines.lock().unwrap().clone();
+    // The sampled request's transaction has a console line of its own.
+    assert!(
+        all.iter()
+            .any(|line| line.starts_with("lookout transaction \"GET /pay\" op=http.server")),
+        "{all:?}"
+    );
+    let printed: Vec<_> = all
+        .into_iter()
+        .filter(|line| line.starts_with("lookout event "))
+        .collect();
     assert_eq!(printed.len(), 2, "{printed:?}");
     assert!(printed[0].contains("\"card declined\""), "{printed:?}");
     assert!(
