@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use sentry_types::protocol::v7::Envelope;
 
+mod jobs;
+
 const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
 
 /// The demo binary with no Sentry account and no Spotlight, whatever the
@@ -147,9 +149,15 @@ fn serve(args: &[&str]) -> (Server, u16) {
 }
 
 fn serve_framework(framework: &str, args: &[&str]) -> (Server, u16) {
+    serve_framework_with(framework, args, &[])
+}
+
+/// `serve` on `framework` with extra arguments and environment variables.
+fn serve_framework_with(framework: &str, args: &[&str], vars: &[(&str, &str)]) -> (Server, u16) {
     let mut child = demo()
         .args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
         .args(args)
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -4,60 +4,19 @@
 //! `in_progress` / `ok` check-in pair with one id. On every framework the
 //! demo serves.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lookout_tests::receiver::Receiver;
+
+use super::{serve_framework_with, terminate};
 use sentry_types::protocol::v7::{Context, EnvelopeItem, MonitorCheckInStatus};
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 
 /// The frameworks whose demo module serves `/jobs/welcome`.
 const FRAMEWORKS: &[&str] = &["axum", "actix", "warp"];
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(framework: &str, dsn: &str) -> (Server, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lookout-demo"))
-        .args([
-            "serve",
-            "--framework",
-            framework,
-            "--addr",
-            "127.0.0.1:0",
-            "--monitor",
-        ])
-        .env("SENTRY_DSN", dsn)
-        .env("SENTRY_ENVIRONMENT", "production")
-        .env("SENTRY_TRACES_SAMPLE_RATE", "1.0")
-        .env("LOOKOUT_SHUTDOWN_TIMEOUT_MS", "5000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let port = first
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .parse()
-        .expect("a port");
-    (server, port)
-}
 
 fn post(port: u16, path: &str, headers: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -74,23 +33,6 @@ fn post(port: u16, path: &str, headers: &str) -> String {
     response
 }
 
-fn stop(server: Server) {
-    let pid = server.0.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let mut server = server;
-    for _ in 0..100 {
-        if server.0.try_wait().expect("wait").is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the demo did not stop on SIGTERM");
-}
-
 #[test]
 fn the_welcome_job_and_the_heartbeat_monitor_reach_sentry_on_every_framework() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -100,7 +42,17 @@ fn the_welcome_job_and_the_heartbeat_monitor_reach_sentry_on_every_framework() {
         .unwrap();
     for framework in FRAMEWORKS {
         let receiver = runtime.block_on(Receiver::start());
-        let (server, port) = serve(framework, &receiver.dsn());
+        let dsn = receiver.dsn();
+        let (server, port) = serve_framework_with(
+            framework,
+            &["--monitor"],
+            &[
+                ("SENTRY_DSN", dsn.as_str()),
+                ("SENTRY_ENVIRONMENT", "production"),
+                ("SENTRY_TRACES_SAMPLE_RATE", "1.0"),
+                ("LOOKOUT_SHUTDOWN_TIMEOUT_MS", "5000"),
+            ],
+        );
         let response = post(
             port,
             "/jobs/welcome?fail=1",
@@ -112,7 +64,7 @@ fn the_welcome_job_and_the_heartbeat_monitor_reach_sentry_on_every_framework() {
         );
         // The job fails a few ms after the answer; shutdown delivers it.
         std::thread::sleep(Duration::from_millis(300));
-        stop(server);
+        terminate(server);
 
         let envelopes = receiver.envelopes();
         let event = receiver
