@@ -4,8 +4,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::{MatchedPath, OriginalUri};
 use http::{Request, Response};
-use lookout_core::RequestHead;
-use lookout_core::toolkit::{self, EngineHandle, HttpResponder, Instrumented, RouteLearner};
+use lookout_core::toolkit::{self, EngineHandle, HttpRequestParts};
 use tower_service::Service;
 
 use crate::ResponseFuture;
@@ -80,34 +79,33 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let in_flight = {
-            let uri = req
-                .extensions()
-                .get::<OriginalUri>()
-                .map_or(req.uri(), |original| &original.0);
-            let mut head = RequestHead::new(req.method().as_str(), uri.path(), req.headers());
-            if let Some(matched) = req.extensions().get::<MatchedPath>() {
-                head = head.with_route(matched.as_str());
-            }
-            if let Some(query) = uri.query() {
-                head = head.with_query(query);
-            }
-            toolkit::begin(
-                self.engine.get(),
-                &head,
-                req.extensions().get::<RouteLearner>(),
-            )
-        };
-        let Some(in_flight) = in_flight else {
-            return Instrumented::passthrough(self.inner.call(req), HttpResponder::new());
-        };
-        if let Some(learner) = in_flight.route_learner() {
-            req.extensions_mut().insert(learner);
-        }
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let inner = &mut self.inner;
-        Instrumented::call(in_flight, HttpResponder::new(), self.catch_panics, || {
-            inner.call(req)
-        })
+        toolkit::instrument_http::<Axum, _, _, _, _>(
+            self.engine.get(),
+            self.catch_panics,
+            req,
+            |req| inner.call(req),
+        )
+    }
+}
+
+/// What axum knows of a request: the URI before nesting (`OriginalUri`) and
+/// the route template once routing ran (`MatchedPath`).
+struct Axum;
+
+impl HttpRequestParts for Axum {
+    fn original_uri<B>(request: &Request<B>) -> &http::Uri {
+        request
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or(request.uri(), |original| &original.0)
+    }
+
+    fn route<B>(request: &Request<B>) -> Option<&str> {
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
     }
 }

@@ -4,8 +4,7 @@
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use lookout_core::RequestHead;
-use lookout_core::toolkit::{self, EngineHandle, HttpResponder, Instrumented, RouteLearner};
+use lookout_core::toolkit::{self, EngineHandle, HttpRequestParts};
 use tower_service::Service;
 
 use crate::ResponseFuture;
@@ -82,29 +81,19 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let in_flight = {
-            let uri = req.uri();
-            let mut head = RequestHead::new(req.method().as_str(), uri.path(), req.headers());
-            if let Some(query) = uri.query() {
-                head = head.with_query(query);
-            }
-            toolkit::begin(
-                self.engine.get(),
-                &head,
-                req.extensions().get::<RouteLearner>(),
-            )
-        };
-        let Some(in_flight) = in_flight else {
-            return Instrumented::passthrough(self.inner.call(req), HttpResponder::new());
-        };
-        // warp has no route templates: `lookout_warp::route` filters learn it.
-        if let Some(learner) = in_flight.route_learner() {
-            req.extensions_mut().insert(learner);
-        }
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let inner = &mut self.inner;
-        Instrumented::call(in_flight, HttpResponder::new(), self.catch_panics, || {
-            inner.call(req)
-        })
+        // warp has no route templates: `lookout_warp::route` filters learn it.
+        toolkit::instrument_http::<Warp, _, _, _, _>(
+            self.engine.get(),
+            self.catch_panics,
+            req,
+            |req| inner.call(req),
+        )
     }
 }
+
+/// warp knows nothing of a request before its filters run.
+struct Warp;
+
+impl HttpRequestParts for Warp {}

@@ -17,6 +17,7 @@
 //! | [`begin`] | begins a request, or `None` when an outer lookout instruments it already |
 //! | [`Instrumented`] + [`Respond`] | the handler's future: context bound and span entered on every poll, panics caught, `finish` called once |
 //! | [`HttpResponder`] | [`Respond`] for `http::Response` results (tower, hyper, warp) |
+//! | [`instrument_http`] + [`HttpRequestParts`] | the whole `call` of an `http` service middleware: begin or pass through, route learner, instrumented future |
 //! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
 //! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
 //! | [`ReportedError`] | carries a handler's typed error to `finish` |
@@ -53,6 +54,7 @@ mod current_request;
 mod engine_handle;
 mod headers;
 mod http_responder;
+mod http_service;
 mod instrumented;
 mod report;
 pub(crate) mod route;
@@ -62,6 +64,7 @@ pub use current_request::CurrentRequest;
 pub use engine_handle::EngineHandle;
 pub use headers::apply_headers;
 pub use http_responder::HttpResponder;
+pub use http_service::{HttpRequestParts, instrument_http};
 pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
 pub use report::ReportedError;
 pub use route::RouteLearner;
