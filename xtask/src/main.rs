@@ -11,6 +11,7 @@ use std::time::Instant;
 
 mod docs;
 mod fuzz;
+mod loadtest;
 mod metadata;
 mod python;
 mod release;
@@ -25,6 +26,9 @@ commands:
   release <version> [--execute]
                             dry run by default: bump, changelog, publish order,
                             cargo publish --dry-run, in a temporary worktree
+  loadtest [--quick] [--duration S] [--connections N] [--rounds N] [--frameworks ..] [--scenarios ..]
+                            the demo under load (wrk or oha), with and without lookout:
+                            requests/s, p50/p99, CPU per request, same-run ratios
   python-env                create the Python virtualenv with sentry-sdk under target/
   fuzz <target> [--seconds N]
                             run one cargo-fuzz target for N seconds (default 60)
@@ -37,6 +41,9 @@ fn main() -> ExitCode {
         Some("python-env") => python::ensure_env(&workspace_root()).map(|python| {
             println!("xtask: python with sentry-sdk at {}", python.display());
         }),
+        Some("loadtest") => loadtest::run(&workspace_root(), &args[1..]),
+        // The load test's envelope receiver, run by `loadtest` in its own process.
+        Some("loadtest-sink") => loadtest::sink::serve(),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("docs") => docs::run(&workspace_root(), &args[1..]),
         Some("release") => release::run(&workspace_root(), &args[1..]),
