@@ -63,7 +63,8 @@ pub(crate) struct Shared {
     pub(crate) public_key: Option<String>,
     pub(crate) release: Option<String>,
     pub(crate) environment: Option<String>,
-    pub(crate) sessions: bool,
+    /// Request-mode release health, when sessions are on and a release is set.
+    pub(crate) sessions: Option<Arc<crate::sessions::Sessions>>,
     /// The lowest level sent as a Sentry Log; `None` when logs are off.
     pub(crate) logs: Option<LogLevel>,
 }
@@ -162,6 +163,10 @@ impl Engine {
         let mut options = settings.client_options();
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
+        let delivery = match &self.engine.sessions {
+            Some(sessions) => delivery.with_sessions(Arc::clone(sessions)),
+            None => delivery,
+        };
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
             // A batch of logs belongs to no one request: no request's DSC.
             if logs::carries_only_logs(&envelope) {
@@ -178,10 +183,17 @@ impl Engine {
         let scrub = options.before_send.take();
         options.before_send = Some(Arc::new(move |event: Event<'static>| {
             let event = events::apply_request(event);
-            match &scrub {
+            let event = match &scrub {
                 Some(scrub) => scrub(event),
                 None => Some(event),
+            }?;
+            // What the event means for the request's release-health session
+            // (sentry-core's rule, applied where sentry applies it: after
+            // `before_send`, whether or not the event is then sampled out).
+            if let Some(ctx) = lookout_scope::current() {
+                ctx.record_event_health(&event);
             }
+            Some(event)
         }));
         let scrub_log = options.before_send_log.take();
         options.before_send_log = Some(Arc::new(move |log: Log| {

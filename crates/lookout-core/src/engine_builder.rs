@@ -201,6 +201,15 @@ impl EngineBuilder {
     /// Creates the engine.
     #[must_use]
     pub fn build(self) -> Engine {
+        // Sentry refuses sessions without a release.
+        let sessions = match (&self.release, self.sessions) {
+            (Some(release), true) => Some(crate::sessions::Sessions::start(
+                release.clone(),
+                self.environment.clone(),
+                self.hub.clone(),
+            )),
+            _ => None,
+        };
         Engine {
             engine: Arc::new(Shared {
                 sampling: self.sampling.unwrap_or_else(|| Sampling::new(1.0)),
@@ -216,7 +225,7 @@ impl EngineBuilder {
                 public_key: self.public_key,
                 release: self.release,
                 environment: self.environment,
-                sessions: self.sessions,
+                sessions,
                 logs: self.logs.unwrap_or(Some(LogLevel::Info)),
             }),
         }

@@ -89,6 +89,7 @@ mod lifecycle;
 mod logs;
 pub mod monitor;
 mod propagation;
+mod sessions;
 #[cfg(feature = "test")]
 pub mod testing;
 pub mod toolkit;

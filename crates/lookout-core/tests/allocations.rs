@@ -53,6 +53,35 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
     assert!(allocations <= 4, "{allocations} allocations");
 }
 
+/// Request-mode sessions (a release set) add no allocation: a request adds
+/// one to an atomic counter of its minute (sentry-core's own sessions cost a
+/// `Session` with copied strings and a lock per request).
+#[test]
+fn release_health_sessions_add_no_allocation_to_a_request() {
+    let test = TestLookout::from_vars([
+        ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
+        ("SENTRY_RELEASE", "api@1.0.0"),
+    ])
+    .unwrap();
+    let allocations = count(test.engine(), &HeaderMap::new());
+    println!("client bound, unsampled, sessions on: {allocations} allocations per request");
+    assert!(allocations <= 4, "{allocations} allocations");
+    let sessions: u32 = test
+        .envelopes()
+        .iter()
+        .flat_map(|e| e.items())
+        .filter_map(|item| match item {
+            sentry_core::protocol::EnvelopeItem::SessionAggregates(a) => Some(a),
+            _ => None,
+        })
+        .flat_map(|a| a.aggregates.iter().map(|b| b.exited))
+        .sum();
+    assert_eq!(
+        sessions, 4,
+        "the counted requests are sessions (3 warm-up + 1)"
+    );
+}
+
 #[test]
 fn a_sampled_request_costs_at_most_sixty_two_and_the_counter_sees_them() {
     let test = TestLookout::new();

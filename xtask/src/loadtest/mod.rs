@@ -241,7 +241,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let release = target_dir(root).join("release");
     let demo = release.join("lookout-demo");
     let generator = Generator::find(root)?;
-    let mut sink = Sink::start(&release.join("xtask"))?;
+    let sink = Sink::start(&release.join("xtask"))?;
     let ticks = clock_ticks();
     println!(
         "xtask: load: {}, {} connections, {} s per run (+{} s warm-up), {} round(s), plain and lookout alternating",

@@ -69,6 +69,8 @@ pub struct Delivery {
     inner: Option<Arc<dyn TransportFactory>>,
     hook: Option<EnvelopeHook>,
     stats: Arc<DeliveryStats>,
+    /// Request-mode session counts, sent on every flush and at shutdown.
+    sessions: Option<Arc<crate::sessions::Sessions>>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -211,6 +213,12 @@ impl Delivery {
         self
     }
 
+    /// Sends the engine's session counts on every flush and at shutdown.
+    pub(crate) fn with_sessions(mut self, sessions: Arc<crate::sessions::Sessions>) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
     /// Whether anything is delivered at all.
     #[must_use]
     pub fn is_active(&self) -> bool {
@@ -267,6 +275,7 @@ impl TransportFactory for Delivery {
             spotlight,
             queue,
             tally: Arc::clone(&self.stats.tally),
+            sessions: self.sessions.clone(),
         })
     }
 }
@@ -277,6 +286,20 @@ struct DeliveryTransport {
     spotlight: Option<Spotlight>,
     queue: Option<Arc<BoundedQueue>>,
     tally: Arc<Tally>,
+    sessions: Option<Arc<crate::sessions::Sessions>>,
+}
+
+impl DeliveryTransport {
+    /// Whatever sessions were counted, as one envelope, ahead of a flush.
+    fn send_sessions(&self) {
+        if let Some(envelope) = self
+            .sessions
+            .as_ref()
+            .and_then(|s| s.take(false, std::time::SystemTime::now()))
+        {
+            self.send_envelope(envelope);
+        }
+    }
 }
 
 impl Transport for DeliveryTransport {
@@ -300,6 +323,7 @@ impl Transport for DeliveryTransport {
         // One deadline for both: the Spotlight thread works on its own
         // meanwhile, so waiting for the queue first costs it nothing.
         let deadline = deadline_after(timeout);
+        self.send_sessions();
         let queue = self.queue.as_ref().is_none_or(|q| q.flush(deadline));
         let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(deadline));
         queue && spotlight
@@ -307,6 +331,7 @@ impl Transport for DeliveryTransport {
 
     fn shutdown(&self, timeout: Duration) -> bool {
         let deadline = deadline_after(timeout);
+        self.send_sessions();
         let queue = self.queue.as_ref().map(|q| q.shutdown(deadline));
         if let Some(sent) = queue {
             self.tally.close(!sent);

@@ -2,7 +2,7 @@
 //! request's context and, when sampled, its transaction.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use http::Method;
 use lookout_classify::tags;
@@ -65,7 +65,7 @@ impl Engine {
 
         let mut request = None;
         let mut transaction = None;
-        if let Some(hub) = ctx.hub() {
+        if ctx.hub().is_some() {
             // Owned copies only when something may be sent: the disabled path
             // stays at the request context's one allocation.
             if let Some(route) = head.route() {
@@ -75,15 +75,13 @@ impl Engine {
             if decision.sampled {
                 transaction = Some(start_transaction(engine, &ctx, head, &method));
             }
-            if engine.sessions {
-                hub.start_session();
-            }
         }
         InFlight {
             engine: Arc::clone(engine),
             ctx,
             method,
             started,
+            started_at: SystemTime::now(),
             request,
             transaction,
             origin,

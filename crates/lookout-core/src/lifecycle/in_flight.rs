@@ -1,19 +1,21 @@
 //! [`InFlight`]: one request between `begin` and `finish`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use http::Method;
 use lookout_classify::Outcome;
 use lookout_headers::TraceParent;
+use lookout_scope::EventHealth;
 use lookout_scope::{RequestContext, RequestTrace, ResponseSummary};
-use sentry_core::protocol::{SessionStatus, Value};
+use sentry_core::protocol::Value;
 
 use super::request_info::RequestInfo;
 use super::{BodyEnd, Finished, ResponseHeaders};
 use crate::continuation::TraceOrigin;
 use crate::engine::Shared;
 use crate::head::{HandlerError, ResponseHead};
+use crate::sessions::Ended;
 use crate::toolkit::route::{name_after_route, set_source};
 use crate::toolkit::{CurrentRequest, RouteLearner};
 
@@ -27,6 +29,8 @@ pub struct InFlight {
     pub(super) ctx: RequestContext,
     pub(super) method: Method,
     pub(super) started: Instant,
+    /// When it began, for its release-health session's minute.
+    pub(super) started_at: SystemTime,
     pub(super) request: Option<RequestInfo>,
     pub(super) transaction: Option<sentry_core::Transaction>,
     pub(super) origin: TraceOrigin,
@@ -154,13 +158,14 @@ impl InFlight {
             if decided.is_log() {
                 crate::logs::record_outcome(&self.engine, &self.ctx, hub, &outcome, &decided);
             }
-            if self.engine.sessions {
-                if panic.is_some() {
-                    hub.end_session_with_status(SessionStatus::Crashed);
-                } else {
-                    // An event captured above already marked the session errored.
-                    hub.end_session();
-                }
+            if let Some(sessions) = &self.engine.sessions {
+                // An event captured above already marked the request errored.
+                let ended = match (panic, self.ctx.event_health()) {
+                    (Some(_), _) | (None, EventHealth::Crashed) => Ended::Crashed,
+                    (None, EventHealth::Errored) => Ended::Errored,
+                    (None, _) => Ended::Exited,
+                };
+                sessions.record(self.started_at, ended);
             }
             if let Some(tx) = &self.transaction {
                 tx.set_status(lookout_classify::span_status(status));
@@ -193,10 +198,10 @@ impl Drop for InFlight {
             tx.set_status(lookout_classify::dropped_span_status());
             self.ctx.enter(|| tx.finish());
         }
-        if self.engine.sessions
-            && let Some(hub) = self.ctx.hub()
+        if let Some(sessions) = &self.engine.sessions
+            && self.ctx.hub().is_some()
         {
-            hub.end_session_with_status(SessionStatus::Abnormal);
+            sessions.record(self.started_at, Ended::Abnormal);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use lookout_headers::{DynamicSamplingContext, RequestId};
@@ -189,6 +190,7 @@ impl RequestContextBuilder {
                     response: None,
                 }),
                 extensions: Mutex::new(Vec::new()),
+                health: AtomicU8::new(0),
             }),
         }
     }

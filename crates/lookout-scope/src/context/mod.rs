@@ -18,6 +18,7 @@ mod builder;
 mod event;
 mod extensions;
 mod frozen_dsc;
+mod health;
 mod identity;
 mod request_context;
 mod response;
@@ -25,4 +26,5 @@ mod route;
 mod scope;
 
 pub use builder::RequestContextBuilder;
+pub use health::EventHealth;
 pub use request_context::RequestContext;

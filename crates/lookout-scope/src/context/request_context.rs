@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use lookout_headers::{DynamicSamplingContext, RequestId};
@@ -64,6 +65,8 @@ pub(super) struct Inner {
     pub(super) state: Mutex<State>,
     /// Other crates' request-scoped values, one per type (see `extensions.rs`).
     pub(super) extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+    /// What captured events mean for the request's session (`health.rs`).
+    pub(super) health: AtomicU8,
 }
 
 /// What the request learns while it runs.
