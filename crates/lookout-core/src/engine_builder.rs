@@ -218,6 +218,7 @@ impl EngineBuilder {
                 environment: self.environment,
                 sessions: self.sessions,
                 logs: self.logs.unwrap_or(Some(LogLevel::Info)),
+                attached: Arc::default(),
             }),
         }
     }

@@ -89,6 +89,7 @@ mod lifecycle;
 mod logs;
 pub mod monitor;
 mod propagation;
+pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;
 pub mod toolkit;
@@ -98,6 +99,7 @@ pub use engine::{Engine, collecting_console};
 pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
+pub use status::{STATUS_PATH, Status};
 pub use propagation::{MANUAL_ORIGIN, OutgoingCall, OutgoingHeaders, inject_headers};
 
 // What adapters and handlers meet from the building blocks, so that an
