@@ -63,7 +63,34 @@ impl Status {
         // Every field serializes infallibly (strings, numbers, options).
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
+
+    /// The status route's answer: `200`, the JSON, `content-type:
+    /// application/json` and `cache-control: no-store` (an operator wants
+    /// the counts of now, never a cached copy).
+    ///
+    /// ```
+    /// let response = lookout_core::Engine::builder().build().status().to_http_response();
+    /// assert_eq!(response.headers()["content-type"], "application/json");
+    /// assert!(response.body().contains("\"stats\""));
+    /// ```
+    #[must_use]
+    pub fn to_http_response(&self) -> http::Response<String> {
+        let mut response = http::Response::new(self.to_json());
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(STATUS_CONTENT_TYPE),
+        );
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
 }
+
+/// The status route's content type.
+pub const STATUS_CONTENT_TYPE: &str = "application/json";
 
 /// A configured value and where it came from: `code`, a variable's name
 /// (`SENTRY_ENVIRONMENT`), `profile production`, `host name`, `default`.
