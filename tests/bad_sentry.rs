@@ -199,7 +199,12 @@ async fn refuse(
     seen.answered.fetch_add(1, Ordering::SeqCst);
     if failure == Failure::TooManyRequests {
         let status = axum::http::StatusCode::TOO_MANY_REQUESTS;
-        return (status, [("retry-after", "60"), ("x-sentry-rate-limits", RATE_LIMITS)], "").into_response();
+        return (
+            status,
+            [("retry-after", "60"), ("x-sentry-rate-limits", RATE_LIMITS)],
+            "",
+        )
+            .into_response();
     }
     (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response()
 }

@@ -98,7 +98,12 @@ async fn run<H: Harness>(dsn: &str) -> Run {
             .get(format!("http://{}{path}", server.addr))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{}: {path} not answered within {REQUEST_BOUND:?}: {e}", H::NAME));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {path} not answered within {REQUEST_BOUND:?}: {e}",
+                    H::NAME
+                )
+            });
         let status = response.status().as_u16();
         response.bytes().await.expect("the body");
         durations.push(started.elapsed());
@@ -114,7 +119,10 @@ async fn run<H: Harness>(dsn: &str) -> Run {
 
 /// Polls the engine's stats until `done` says so (at most 20 s), returning
 /// the last snapshot either way.
-async fn stats_until(engine: &Engine, done: impl Fn(&DeliverySnapshot) -> bool) -> DeliverySnapshot {
+async fn stats_until(
+    engine: &Engine,
+    done: impl Fn(&DeliverySnapshot) -> bool,
+) -> DeliverySnapshot {
     for _ in 0..200 {
         let stats = engine.stats();
         if done(&stats) {
@@ -144,7 +152,8 @@ async fn serves_while_sentry_fails<H: Harness>(failure: Failure) {
         baseline.median()
     );
     assert_eq!(
-        failing.statuses, baseline.statuses,
+        failing.statuses,
+        baseline.statuses,
         "{}: answered as with a healthy Sentry",
         H::NAME
     );
@@ -157,7 +166,12 @@ async fn serves_while_sentry_fails<H: Harness>(failure: Failure) {
     })
     .await;
     println!("{} {failure:?}: {stats:?}", H::NAME);
-    assert_eq!(stats.queued, errors, "{}: every error reached the queue", H::NAME);
+    assert_eq!(
+        stats.queued,
+        errors,
+        "{}: every error reached the queue",
+        H::NAME
+    );
     assert_eq!(stats.dropped.queue_full, 0, "{stats:?}");
     match failure {
         Failure::Refusing => {
@@ -177,11 +191,18 @@ async fn serves_while_sentry_fails<H: Harness>(failure: Failure) {
             // during the 60 s window, never posted (envelopes of client
             // reports alone still go, and get 429s too).
             assert!(stats.dropped.rate_limited >= errors, "{stats:?}");
-            assert_eq!(sentry.events().len(), 1, "no error posted during the window");
+            assert_eq!(
+                sentry.events().len(),
+                1,
+                "no error posted during the window"
+            );
             assert_eq!(stats.sent, 0, "{stats:?}");
         }
         Failure::BlackHole | Failure::Slow => {
-            assert_eq!(stats.sent, 0, "{failure:?} confirmed nothing yet: {stats:?}");
+            assert_eq!(
+                stats.sent, 0,
+                "{failure:?} confirmed nothing yet: {stats:?}"
+            );
             assert!(stats.peak_waiting <= errors, "{stats:?}");
         }
     }
@@ -296,7 +317,10 @@ fn memory_child() {
     assert_eq!(stats.queued, BLACK_HOLE_ERRORS, "{stats:?}");
     assert!(stats.peak_waiting <= MAX_ENVELOPES, "{stats:?}");
     assert!(stats.peak_waiting_bytes <= MAX_BYTES, "{stats:?}");
-    assert!(stats.waiting <= MAX_ENVELOPES && stats.waiting_bytes <= MAX_BYTES, "{stats:?}");
+    assert!(
+        stats.waiting <= MAX_ENVELOPES && stats.waiting_bytes <= MAX_BYTES,
+        "{stats:?}"
+    );
     // All but what the queue and the transport's batch hold was dropped and counted.
     assert!(
         stats.dropped.queue_full >= BLACK_HOLE_ERRORS - MAX_ENVELOPES - 64,
@@ -321,14 +345,23 @@ fn memory_child() {
         .expect("shutdown returned although Sentry never answered");
     assert!(!sent);
     let stats = wired.engine.stats();
-    assert!(stats.dropped.shutdown > 0, "what waited at the deadline is counted: {stats:?}");
+    assert!(
+        stats.dropped.shutdown > 0,
+        "what waited at the deadline is counted: {stats:?}"
+    );
     println!("MEMORY_CHILD_OK");
 }
 
 #[test]
 fn twenty_thousand_errors_into_a_black_hole_stay_within_the_bounds() {
     let output = std::process::Command::new(std::env::current_exe().expect("this test binary"))
-        .args(["memory_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "memory_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(MEMORY_CHILD, "1")
         .output()
         .expect("the child runs");

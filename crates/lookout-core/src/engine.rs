@@ -14,8 +14,8 @@ use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
 use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
-use crate::status::{Attached, Configured, Status};
 use crate::engine_builder::EngineBuilder;
+use crate::status::{Attached, Configured, Status};
 use crate::{events, logs};
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds

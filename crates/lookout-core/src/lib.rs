@@ -99,8 +99,8 @@ pub use engine::{Engine, collecting_console};
 pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
-pub use status::{STATUS_PATH, Status};
 pub use propagation::{MANUAL_ORIGIN, OutgoingCall, OutgoingHeaders, inject_headers};
+pub use status::{STATUS_PATH, Status};
 
 // What adapters and handlers meet from the building blocks, so that an
 // adapter depends on lookout-core and its framework only.

@@ -283,8 +283,15 @@ fn the_status_route_reports_lookout_without_the_dsn_key_on_every_framework() {
         let failed = send(server.port, "GET", "/fail", &[], "");
         assert!(failed.status.starts_with("HTTP/1.1 500"), "{failed:?}");
         let answer = send(server.port, "GET", "/lookout/status", &[], "");
-        assert!(answer.status.starts_with("HTTP/1.1 200"), "{framework}: {answer:?}");
-        assert_eq!(answer.content_type.as_deref(), Some("application/json"), "{framework}");
+        assert!(
+            answer.status.starts_with("HTTP/1.1 200"),
+            "{framework}: {answer:?}"
+        );
+        assert_eq!(
+            answer.content_type.as_deref(),
+            Some("application/json"),
+            "{framework}"
+        );
         assert!(
             !answer.body.contains(STATUS_KEY),
             "{framework}: the status shows the DSN key: {}",
@@ -292,24 +299,46 @@ fn the_status_route_reports_lookout_without_the_dsn_key_on_every_framework() {
         );
         let status: serde_json::Value = serde_json::from_str(&answer.body)
             .unwrap_or_else(|e| panic!("{framework}: not JSON ({e}): {}", answer.body));
-        assert_eq!(status["environment"]["value"], "staging", "{framework}: {status}");
-        assert_eq!(status["environment"]["source"], "SENTRY_ENVIRONMENT", "{framework}");
+        assert_eq!(
+            status["environment"]["value"], "staging",
+            "{framework}: {status}"
+        );
+        assert_eq!(
+            status["environment"]["source"], "SENTRY_ENVIRONMENT",
+            "{framework}"
+        );
         assert_eq!(status["release"]["value"], "demo@9.9.9", "{framework}");
         assert_eq!(status["release"]["source"], "SENTRY_RELEASE", "{framework}");
         assert_eq!(status["dsn"]["host"], "127.0.0.1", "{framework}");
         assert_eq!(status["dsn"]["project_id"], "42", "{framework}");
-        assert_eq!(status["sample_rates"]["traces"]["value"], 0.25, "{framework}");
+        assert_eq!(
+            status["sample_rates"]["traces"]["value"], 0.25,
+            "{framework}"
+        );
         assert_eq!(
             status["sample_rates"]["traces"]["source"], "SENTRY_TRACES_SAMPLE_RATE",
             "{framework}"
         );
-        assert_eq!(status["sample_rates"]["errors"]["source"], "default", "{framework}");
+        assert_eq!(
+            status["sample_rates"]["errors"]["source"], "default",
+            "{framework}"
+        );
         assert_eq!(status["delivery"]["mode"], "send", "{framework}");
         // The /fail error went to the send queue of the engine init installed.
         let stats = &status["stats"];
         assert!(stats["queued"].as_u64() >= Some(1), "{framework}: {stats}");
-        for reason in ["queue_full", "rate_limited", "network_error", "http_error", "sampled_out", "shutdown"] {
-            assert!(stats["dropped"][reason].is_u64(), "{framework}: {reason} in {stats}");
+        for reason in [
+            "queue_full",
+            "rate_limited",
+            "network_error",
+            "http_error",
+            "sampled_out",
+            "shutdown",
+        ] {
+            assert!(
+                stats["dropped"][reason].is_u64(),
+                "{framework}: {reason} in {stats}"
+            );
         }
         drop(server);
 

@@ -24,8 +24,8 @@ use warp::{Filter, Rejection, Reply};
 /// let app = lookout_warp::wrap(routes);
 /// # let _ = app;
 /// ```
-pub fn status_filter() -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static
-{
+pub fn status_filter()
+-> impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static {
     status_path().map(|| respond(&Engine::global().status()))
 }
 

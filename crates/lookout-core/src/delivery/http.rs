@@ -144,7 +144,9 @@ impl HttpTransport {
                         } else if status.as_u16() == 429 {
                             // Relay records rate-limited data itself.
                             Counters::add(&counters.dropped_rate_limited, 1);
-                            counters.failed(format!("Sentry at {host} answered {status}: rate limited"));
+                            counters.failed(format!(
+                                "Sentry at {host} answered {status}: rate limited"
+                            ));
                         } else if status.is_client_error() || status.is_server_error() {
                             record_lost(&recorder, &sent, LossReason::SendError);
                             Counters::add(&counters.dropped_http_error, 1);
@@ -237,7 +239,10 @@ impl Transport for HttpTransport {
 /// the DSN's key is never in it, it travels in a header).
 fn network_error(host: &str, error: &reqwest::Error) -> String {
     let mut message = if error.is_timeout() {
-        format!("no answer from Sentry at {host} within {} s", REQUEST_TIMEOUT.as_secs())
+        format!(
+            "no answer from Sentry at {host} within {} s",
+            REQUEST_TIMEOUT.as_secs()
+        )
     } else if error.is_connect() {
         format!("cannot connect to Sentry at {host}")
     } else {

@@ -44,8 +44,8 @@ pub use stats::{DeliverySnapshot, DeliveryStats, Dropped, LastError, SpotlightSn
 
 use queue::{BoundedQueue, Confirmation, INNER_CHANNEL_CAPACITY};
 use report::Tally;
-use stats::Counters;
 use spotlight::Spotlight;
+use stats::Counters;
 
 /// A function that may rewrite an envelope before it is delivered.
 pub type EnvelopeHook = Arc<dyn Fn(Envelope) -> Envelope + Send + Sync>;

@@ -41,7 +41,10 @@ impl DeliveryStats {
     /// Envelopes dropped because the send queue was full (reported to Sentry
     /// as `queue_overflow` client reports).
     pub fn queue_dropped(&self) -> u64 {
-        self.tally.counters.dropped_queue_full.load(Ordering::Relaxed)
+        self.tally
+            .counters
+            .dropped_queue_full
+            .load(Ordering::Relaxed)
     }
 
     /// What the send pipeline did with its envelopes, once the client was
@@ -332,7 +335,10 @@ mod tests {
         let snapshot = stats.snapshot();
         assert_eq!(snapshot.dropped.sampled_out, 3);
         assert_eq!((snapshot.waiting, snapshot.waiting_bytes), (1, 100));
-        assert_eq!((snapshot.peak_waiting, snapshot.peak_waiting_bytes), (3, 300));
+        assert_eq!(
+            (snapshot.peak_waiting, snapshot.peak_waiting_bytes),
+            (3, 300)
+        );
         let json = serde_json::to_value(&snapshot).unwrap();
         assert_eq!(
             json["last_error"]["message"],
