@@ -1,7 +1,8 @@
-//! Sentry endpoints that fail the way networks fail, for the shutdown
-//! suites: one that accepts connections and never answers (a black hole),
-//! one that refuses them (a closed port), and one that answers after five
-//! seconds. Each runs on its own thread and runtime, so a test that drives
+//! Sentry endpoints that fail the way networks fail, for the shutdown and
+//! resilience suites: one that accepts connections and never answers (a
+//! black hole), one that refuses them (a closed port), one that answers
+//! after five seconds, one that answers every envelope `429` with
+//! `Retry-After` and `X-Sentry-Rate-Limits`, and one that answers `500`. Each runs on its own thread and runtime, so a test that drives
 //! processes needs no async code; each stops when dropped.
 //!
 //! The slow one reads every request in full and parses its envelope with
@@ -32,7 +33,16 @@ pub enum Failure {
     Refusing,
     /// Reads each request, answers `200` after [`SLOW_ANSWER`].
     Slow,
+    /// Reads each request, answers `429` with `Retry-After: 60` and
+    /// [`RATE_LIMITS`].
+    TooManyRequests,
+    /// Reads each request, answers `500 Internal Server Error`.
+    ServerError,
 }
+
+/// The `X-Sentry-Rate-Limits` the [`Failure::TooManyRequests`] endpoint sends:
+/// errors limited for 60 s.
+pub const RATE_LIMITS: &str = "60:error:organization";
 
 #[derive(Default)]
 struct Seen {
@@ -119,7 +129,7 @@ impl BadSentry {
         self.seen.connections.load(Ordering::SeqCst)
     }
 
-    /// Envelopes the slow endpoint read and parsed.
+    /// Envelopes the slow, 429 or 500 endpoint read and parsed.
     pub fn envelopes(&self) -> Vec<Envelope> {
         self.seen.envelopes.lock().unwrap().clone()
     }
@@ -136,7 +146,7 @@ impl BadSentry {
             .collect()
     }
 
-    /// Answers the slow endpoint has written.
+    /// Answers the slow, 429 or 500 endpoint has written.
     pub fn answered(&self) -> usize {
         self.seen.answered.load(Ordering::SeqCst)
     }
@@ -158,6 +168,12 @@ async fn serve(failure: Failure, listener: tokio::net::TcpListener, seen: Arc<Se
                 .with_state(seen);
             let _ = axum::serve(listener, app).await;
         }
+        Failure::TooManyRequests | Failure::ServerError => {
+            let app = Router::new()
+                .route("/api/{project}/envelope/", post(refuse))
+                .with_state((failure, seen));
+            let _ = axum::serve(listener, app).await;
+        }
         Failure::Refusing => unreachable!("nothing listens for a refusing endpoint"),
     }
 }
@@ -169,6 +185,28 @@ async fn slow_accept(State(seen): State<Arc<Seen>>, body: Bytes) -> &'static str
     tokio::time::sleep(SLOW_ANSWER).await;
     seen.answered.fetch_add(1, Ordering::SeqCst);
     "{}"
+}
+
+/// Keeps the envelope (parsed, as Sentry would) and answers with the error.
+async fn refuse(
+    State((failure, seen)): State<(Failure, Arc<Seen>)>,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let envelope = Envelope::from_slice(&body)
+        .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
+    seen.envelopes.lock().unwrap().push(envelope);
+    seen.answered.fetch_add(1, Ordering::SeqCst);
+    if failure == Failure::TooManyRequests {
+        let status = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        return (
+            status,
+            [("retry-after", "60"), ("x-sentry-rate-limits", RATE_LIMITS)],
+            "",
+        )
+            .into_response();
+    }
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response()
 }
 
 impl BadSentry {
@@ -183,7 +221,10 @@ impl BadSentry {
         );
         assert_eq!(line.delivered + line.lost, line.accepted, "{line:?}");
         match self.failure {
-            Failure::BlackHole | Failure::Refusing => {
+            Failure::BlackHole
+            | Failure::Refusing
+            | Failure::TooManyRequests
+            | Failure::ServerError => {
                 assert_eq!(line.lost, captured, "nothing was confirmed: {line:?}");
             }
             Failure::Slow => {
@@ -194,7 +235,7 @@ impl BadSentry {
         if captured > 0 {
             match self.failure {
                 Failure::BlackHole => assert!(self.connections() > 0, "the transport connected"),
-                Failure::Slow => {
+                Failure::Slow | Failure::TooManyRequests | Failure::ServerError => {
                     let events = self.events();
                     assert!(
                         !events.is_empty(),

@@ -122,6 +122,21 @@
 //!   dropped at once only with `HttpServer::h1_allow_half_closed(false)`
 //!   (actix keeps half-closed connections by default).
 //!
+//! # Status route (for operators)
+//!
+//! [`status_resource`] answers `GET /lookout/status` with lookout's
+//! configuration (environment, release, DSN host and project id, never its
+//! keys; sample rates; delivery mode; each with where it came from) and the
+//! delivery counters, as JSON. It is opt in: register it where only
+//! operators reach it.
+//!
+//! ```
+//! let app = actix_web::App::new()
+//!     .service(lookout_actix::status_resource())
+//!     .wrap(lookout_actix::Lookout::default());
+//! # let _ = app;
+//! ```
+//!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89); actix-web 4.15 or later.
@@ -133,6 +148,7 @@ mod middleware;
 mod reported;
 mod responder;
 mod service;
+mod status;
 
 pub use body::ResponseBody;
 pub use current_request::{CurrentRequest, NotInstrumented};
@@ -141,6 +157,7 @@ pub use middleware::{Lookout, ORIGIN};
 pub use reported::Reported;
 pub use responder::ActixResponder;
 pub use service::LookoutMiddleware;
+pub use status::{status_resource, status_resource_with};
 
 /// The response future of [`LookoutMiddleware`]: the inner service's future
 /// run inside its request (lookout-core's

@@ -108,6 +108,21 @@
 //! - An `Err` from the inner service (axum routers never return one) sends
 //!   no response: the request ends as cancelled and the error is passed on.
 //!
+//! # Status route (for operators)
+//!
+//! [`status_router`] answers `GET /lookout/status` with lookout's
+//! configuration (environment, release, DSN host and project id, never its
+//! keys; sample rates; delivery mode; each with where it came from) and the
+//! delivery counters, as JSON. It is opt in: merge it where only operators
+//! reach it.
+//!
+//! ```
+//! let app: axum::Router = axum::Router::new()
+//!     .merge(lookout_axum::status_router())
+//!     .layer(lookout_axum::layer());
+//! # let _ = app;
+//! ```
+//!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
@@ -116,6 +131,7 @@ mod current_request;
 mod layer;
 mod reported;
 mod service;
+mod status;
 
 pub use current_request::{CurrentRequest, NotInstrumented};
 pub use layer::{LookoutLayer, ORIGIN, layer};
@@ -123,6 +139,7 @@ pub use lookout_core::User;
 pub use lookout_core::toolkit::ResponseBody;
 pub use reported::Reported;
 pub use service::Lookout;
+pub use status::{status_router, status_router_with};
 
 /// The response future of [`Lookout`]: the inner service's future run inside
 /// its request (lookout-core's [`Instrumented`](lookout_core::toolkit::Instrumented)).

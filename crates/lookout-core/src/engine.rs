@@ -13,8 +13,9 @@ use sentry_core::protocol::{Event, Log};
 use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
-use crate::delivery::{ConsoleSink, Delivery, QueueLimits};
+use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
 use crate::engine_builder::EngineBuilder;
+use crate::status::{Attached, Configured, Status};
 use crate::{events, logs};
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds
@@ -67,6 +68,10 @@ pub(crate) struct Shared {
     pub(crate) sessions: Option<Arc<crate::sessions::Sessions>>,
     /// The lowest level sent as a Sentry Log; `None` when logs are off.
     pub(crate) logs: Option<LogLevel>,
+    /// The delivery's counters and the configuration, once a client is
+    /// wired ([`Engine::client_options`]); shared by every copy of the
+    /// engine (`for_adapter`, `with_origin`).
+    pub(crate) attached: Arc<OnceLock<Attached>>,
 }
 
 static GLOBAL: OnceLock<Engine> = OnceLock::new();
@@ -161,6 +166,12 @@ impl Engine {
     /// a local DSN when console or Spotlight delivery has none.
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
+        let stats = delivery.stats();
+        // The first wired client is the one the engine reports on.
+        let _ = self.engine.attached.set(Attached {
+            stats: Arc::clone(&stats),
+            config: Configured::from_settings(settings),
+        });
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
         let delivery = match &self.engine.sessions {
@@ -187,6 +198,9 @@ impl Engine {
                 Some(scrub) => scrub(event),
                 None => Some(event),
             }?;
+            // Sampling comes next: what does not reach the transport was
+            // sampled out.
+            stats.event_prepared();
             // What the event means for the request's release-health session
             // (sentry-core's rule, applied where sentry applies it: after
             // `before_send`, whether or not the event is then sampled out).
@@ -205,6 +219,48 @@ impl Engine {
         }));
         options.transport = Some(Arc::new(delivery));
         options
+    }
+
+    /// What the delivery has done so far: envelopes queued, sent, dropped
+    /// by reason, what waits now, the last error. All zeros until a client
+    /// is wired to this engine (`lookout::init` does it).
+    ///
+    /// ```
+    /// use lookout_core::Engine;
+    ///
+    /// let stats = Engine::builder().build().stats();
+    /// assert_eq!((stats.queued, stats.sent, stats.dropped.total()), (0, 0, 0));
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> DeliverySnapshot {
+        self.engine
+            .attached
+            .get()
+            .map(|attached| attached.stats.snapshot())
+            .unwrap_or_default()
+    }
+
+    /// The status report for an operator endpoint: environment, release,
+    /// DSN host and project id (never its keys), sample rates and delivery
+    /// mode, each with where it came from, and [`stats`](Self::stats).
+    /// The adapters' status routes serve it as JSON ([`Status::to_json`]).
+    ///
+    /// ```
+    /// let status = lookout_core::Engine::builder().build().status();
+    /// assert_eq!(status.delivery.mode, "off", "no client wired");
+    /// assert!(status.dsn.is_none());
+    /// ```
+    #[must_use]
+    pub fn status(&self) -> Status {
+        match self.engine.attached.get() {
+            Some(attached) => attached.config.status(attached.stats.snapshot()),
+            None => Configured::unwired(
+                self.engine.environment.as_deref(),
+                self.engine.release.as_deref(),
+                self.engine.sampling.traces_sample_rate(),
+            )
+            .status(DeliverySnapshot::default()),
+        }
     }
 
     /// The delivery these settings ask for (console / send / off, plus a

@@ -227,6 +227,7 @@ impl EngineBuilder {
                 environment: self.environment,
                 sessions,
                 logs: self.logs.unwrap_or(Some(LogLevel::Info)),
+                attached: Arc::default(),
             }),
         }
     }

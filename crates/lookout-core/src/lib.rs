@@ -90,6 +90,7 @@ mod logs;
 pub mod monitor;
 mod propagation;
 mod sessions;
+pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;
 pub mod toolkit;
@@ -100,6 +101,7 @@ pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
 pub use propagation::{MANUAL_ORIGIN, OutgoingCall, OutgoingHeaders, inject_headers};
+pub use status::{STATUS_PATH, Status};
 
 // What adapters and handlers meet from the building blocks, so that an
 // adapter depends on lookout-core and its framework only.

@@ -12,6 +12,7 @@
 //! | `GET /panic` | the handler panics; 500 |
 //! | `GET /slow?ms=N` | waits N ms (at most 10000), then 200 |
 //! | `POST /hop` | the W3C Trace Context test-service contract |
+//! | `GET /lookout/status` | 200 JSON: lookout's status (environment and where it came from, release, DSN host and project id, sample rates, delivery mode, delivery counters; never the DSN's keys); 404 with `--plain` |
 //! | `POST /jobs/welcome[?fail=1]` | 202; a background job on the request's trace, failing on purpose with `fail=1` |
 
 use std::time::Duration;

@@ -38,8 +38,14 @@ impl Drop for Server {
 }
 
 fn serve(framework: &str, plain: bool) -> Server {
+    serve_with(framework, plain, &[])
+}
+
+/// [`serve`] with these environment variables.
+fn serve_with(framework: &str, plain: bool, vars: &[(&str, &str)]) -> Server {
     let mut cmd = demo();
     cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"]);
+    cmd.envs(vars.iter().copied());
     if plain {
         cmd.arg("--plain");
     }
@@ -252,6 +258,95 @@ fn the_tour_plays_on_actix_and_warp_with_the_rows_of_axum() {
         assert!(
             stdout.contains(&format!("request_id=tour-{framework}-6")),
             "the {framework} panic's console line: {stdout}"
+        );
+    }
+}
+
+/// The DSN key the status route must never show (a closed port: nothing is
+/// delivered, the envelope waits or is dropped as a network error).
+const STATUS_KEY: &str = "statuspublickey5f3a9c";
+
+/// `GET /lookout/status` on every framework: the configuration with where
+/// each value came from, the delivery counters of the engine `init`
+/// installed, never the DSN's key; absent with `--plain`.
+#[test]
+fn the_status_route_reports_lookout_without_the_dsn_key_on_every_framework() {
+    let dsn = format!("http://{STATUS_KEY}@127.0.0.1:9/42");
+    let vars = [
+        ("SENTRY_DSN", dsn.as_str()),
+        ("SENTRY_ENVIRONMENT", "staging"),
+        ("SENTRY_RELEASE", "demo@9.9.9"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "0.25"),
+    ];
+    for framework in ["axum", "actix", "warp"] {
+        let server = serve_with(framework, false, &vars);
+        let failed = send(server.port, "GET", "/fail", &[], "");
+        assert!(failed.status.starts_with("HTTP/1.1 500"), "{failed:?}");
+        let answer = send(server.port, "GET", "/lookout/status", &[], "");
+        assert!(
+            answer.status.starts_with("HTTP/1.1 200"),
+            "{framework}: {answer:?}"
+        );
+        assert_eq!(
+            answer.content_type.as_deref(),
+            Some("application/json"),
+            "{framework}"
+        );
+        assert!(
+            !answer.body.contains(STATUS_KEY),
+            "{framework}: the status shows the DSN key: {}",
+            answer.body
+        );
+        let status: serde_json::Value = serde_json::from_str(&answer.body)
+            .unwrap_or_else(|e| panic!("{framework}: not JSON ({e}): {}", answer.body));
+        assert_eq!(
+            status["environment"]["value"], "staging",
+            "{framework}: {status}"
+        );
+        assert_eq!(
+            status["environment"]["source"], "SENTRY_ENVIRONMENT",
+            "{framework}"
+        );
+        assert_eq!(status["release"]["value"], "demo@9.9.9", "{framework}");
+        assert_eq!(status["release"]["source"], "SENTRY_RELEASE", "{framework}");
+        assert_eq!(status["dsn"]["host"], "127.0.0.1", "{framework}");
+        assert_eq!(status["dsn"]["project_id"], "42", "{framework}");
+        assert_eq!(
+            status["sample_rates"]["traces"]["value"], 0.25,
+            "{framework}"
+        );
+        assert_eq!(
+            status["sample_rates"]["traces"]["source"], "SENTRY_TRACES_SAMPLE_RATE",
+            "{framework}"
+        );
+        assert_eq!(
+            status["sample_rates"]["errors"]["source"], "default",
+            "{framework}"
+        );
+        assert_eq!(status["delivery"]["mode"], "send", "{framework}");
+        // The /fail error went to the send queue of the engine init installed.
+        let stats = &status["stats"];
+        assert!(stats["queued"].as_u64() >= Some(1), "{framework}: {stats}");
+        for reason in [
+            "queue_full",
+            "rate_limited",
+            "network_error",
+            "http_error",
+            "sampled_out",
+            "shutdown",
+        ] {
+            assert!(
+                stats["dropped"][reason].is_u64(),
+                "{framework}: {reason} in {stats}"
+            );
+        }
+        drop(server);
+
+        let plain = serve_with(framework, true, &vars);
+        let answer = send(plain.port, "GET", "/lookout/status", &[], "");
+        assert!(
+            answer.status.starts_with("HTTP/1.1 404"),
+            "{framework} --plain: no status route: {answer:?}"
         );
     }
 }

@@ -135,6 +135,21 @@
 //! [`CurrentRequest::identify`](lookout_core::toolkit::CurrentRequest::identify)
 //! sets the user on this request's events and transaction only.
 //!
+//! # Status route (for operators)
+//!
+//! [`status_filter`] answers `GET /lookout/status` with lookout's
+//! configuration (environment, release, DSN host and project id, never its
+//! keys; sample rates; delivery mode; each with where it came from) and the
+//! delivery counters, as JSON. It is opt in: add it where only operators
+//! reach it.
+//!
+//! ```
+//! use warp::Filter;
+//!
+//! let routes = warp::path!("health").map(|| "ok").or(lookout_warp::status_filter());
+//! # let _ = lookout_warp::wrap(routes);
+//! ```
+//!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
@@ -147,6 +162,7 @@ mod reported;
 mod route;
 mod server;
 mod service;
+mod status;
 mod wrap;
 
 pub use current_request::{CurrentRequest, NotInstrumented, current};
@@ -159,6 +175,7 @@ pub use reported::Reported;
 pub use route::route;
 pub use server::{Server, serve};
 pub use service::Lookout;
+pub use status::{status_filter, status_filter_with};
 
 use warp::{Filter, Rejection, Reply};
 

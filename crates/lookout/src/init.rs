@@ -271,6 +271,21 @@ impl Guard {
         self.subscriber_installed
     }
 
+    /// The delivery's counters now (see [`stats()`](crate::stats())): what
+    /// was queued, sent and dropped, and the last delivery error. Zeros for
+    /// an inert guard.
+    ///
+    /// ```no_run
+    /// let guard = lookout::init!()?;
+    /// let stats = guard.stats();
+    /// println!("{} sent, {} dropped", stats.sent, stats.dropped.total());
+    /// # Ok::<(), lookout::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> lookout_core::delivery::DeliverySnapshot {
+        self.stats.snapshot()
+    }
+
     /// Waits until what was captured so far is delivered, at most `timeout`
     /// (default: the shutdown timeout). Returns whether everything went out.
     /// Nothing is dropped: what did not go out stays queued.

@@ -115,7 +115,8 @@
 //!
 //! The root holds what a service meets first: [`init()`], [`init!`],
 //! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
-//! [`ConfigError`], [`User`], [`identify`], [`current`], and for work outside
+//! [`ConfigError`], [`User`], [`identify`], [`current`], [`stats()`] and
+//! [`status()`] (is delivery working?), and for work outside
 //! requests [`job`] (background jobs on the request's trace) and
 //! [`monitor()`] (cron check-ins). The rest lives in modules: [`subscriber`] (lookout's `tracing` layers, for your own
 //! subscriber), [`engine`] (lookout-core: the request lifecycle, the adapter
@@ -124,6 +125,27 @@
 //! [`policy`] (settings, sampling, scrubbing), [`scope`] (the per-request
 //! context) and [`classify`] (which failures become events, e.g.
 //! [`classify::by_type`]). Adapters are modules behind features.
+//!
+//! # Is delivery working? (stats and status)
+//!
+//! [`stats()`] reads the delivery's counters (envelopes queued, sent,
+//! dropped by reason, what waits now, the last error); [`status()`] adds the
+//! configuration with where each value came from, as the adapters' operator
+//! status routes serve it (`lookout::axum::status_router()`,
+//! `lookout::actix::status_resource()`, `lookout::warp::status_filter()`).
+//!
+//! ```no_run
+//! let _guard = lookout::init!()?;
+//! // ... later, in a health check or a metrics exporter:
+//! let stats = lookout::stats();
+//! if stats.dropped.network_error > 0 {
+//!     if let Some(error) = &stats.last_error {
+//!         eprintln!("Sentry unreachable: {}", error.message);
+//!     }
+//! }
+//! println!("{}", lookout::status().to_json());
+//! # Ok::<(), lookout::ConfigError>(())
+//! ```
 //!
 //! # Feature flags
 //!
@@ -186,6 +208,34 @@ pub use lookout_core::monitor;
 /// ```
 pub fn monitor(slug: impl Into<std::borrow::Cow<'static, str>>) -> monitor::Monitor {
     monitor::Monitor::new(slug)
+}
+
+/// The delivery's counters now, for the engine `init` installed (all zeros
+/// before `init`): envelopes queued, sent, dropped by reason (queue full,
+/// rate limited, network error, HTTP error, sampled out, shutdown), what
+/// waits in the queue and the last delivery error. Cheap: atomic loads.
+///
+/// ```
+/// let stats = lookout::stats();
+/// assert_eq!(stats.dropped.total(), 0, "nothing captured yet");
+/// ```
+#[must_use]
+pub fn stats() -> engine::delivery::DeliverySnapshot {
+    engine::Engine::global().stats()
+}
+
+/// The status report the adapters' status routes serve: environment,
+/// release, DSN host and project id (never its keys), sample rates and
+/// delivery mode, each with where it came from, and [`stats()`].
+///
+/// ```
+/// let status = lookout::status();
+/// let json = status.to_json();
+/// assert!(json.contains("\"environment\"") && json.contains("\"stats\""));
+/// ```
+#[must_use]
+pub fn status() -> engine::Status {
+    engine::Engine::global().status()
 }
 
 pub use lookout_classify as classify;

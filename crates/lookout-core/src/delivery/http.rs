@@ -26,6 +26,7 @@ use sentry_core::{Envelope, Transport, TransportOptions};
 use tokio::sync::watch;
 
 use super::report::Tally;
+use super::stats::Counters;
 
 /// How long a connection to Sentry may take to open. Short: an endpoint that
 /// does not accept within it is down, and the queue keeps what waits.
@@ -48,6 +49,11 @@ pub(crate) struct HttpTransport {
     thread: Mutex<Option<Arc<TokioTransportThread>>>,
     /// Set at the shutdown deadline: requests in flight stop, none start.
     abandon: watch::Sender<bool>,
+    /// Until when Sentry asked for no envelope at all (mirrors the transport
+    /// thread's limiter, which skips such envelopes without telling us).
+    backoff: Backoff,
+    recorder: Recorder,
+    tally: Arc<Tally>,
 }
 
 impl HttpTransport {
@@ -63,6 +69,7 @@ impl HttpTransport {
         } = options;
         let auth = dsn.to_auth(Some(&user_agent)).to_string();
         let url = dsn.envelope_api_url().to_string();
+        let host = dsn.host().to_owned();
         // reqwest builds its rustls configuration here; failing that, the
         // client without TLS still reaches plain-HTTP endpoints (local relays).
         let client = reqwest::Client::builder()
@@ -71,7 +78,11 @@ impl HttpTransport {
             .build()
             .unwrap_or_default();
         let recorder = client_report_recorder.clone();
+        let client_report_recorder_for_backoff = client_report_recorder.clone();
         let monitor_limit = MonitorLimit::default();
+        let backoff = Backoff::default();
+        let send_backoff = backoff.clone();
+        let send_tally = Arc::clone(&tally);
         let (abandon, abandoned) = watch::channel(false);
         let send = move |envelope: Envelope, mut limits: RateLimiter| {
             // After the deadline nothing is sent (and nothing recorded: no
@@ -79,7 +90,12 @@ impl HttpTransport {
             let body = if *abandoned.borrow() {
                 None
             } else {
-                within_limits(&envelope, &limits, &monitor_limit, &recorder)
+                let body = within_limits(&envelope, &limits, &monitor_limit, &recorder);
+                if body.is_none() {
+                    // Every item of it is rate limited.
+                    Counters::add(&tally.counters.dropped_rate_limited, 1);
+                }
+                body
             };
             let request = body.map(|body| {
                 let sent = bytes::Bytes::from(body);
@@ -96,6 +112,8 @@ impl HttpTransport {
             let recorder = recorder.clone();
             let monitor_limit = monitor_limit.clone();
             let tally = Arc::clone(&tally);
+            let backoff = send_backoff.clone();
+            let host = host.clone();
             let mut abandoned = abandoned.clone();
             async move {
                 let Some((request, sent)) = request else {
@@ -117,16 +135,29 @@ impl HttpTransport {
                         } else if response.status().as_u16() == 429 {
                             limits.update_from_429();
                         }
-                        let status = response.status().as_u16();
-                        if response.status().is_success() {
+                        backoff.update(&limits);
+                        let status = response.status();
+                        let counters = &tally.counters;
+                        if status.is_success() {
                             tally.delivered(1);
-                        }
-                        // Relay records rate-limited data itself; other failures are ours to report.
-                        if (400..=599).contains(&status) && status != 429 {
+                            Counters::add(&counters.sent_bytes, sent.len() as u64);
+                        } else if status.as_u16() == 429 {
+                            // Relay records rate-limited data itself.
+                            Counters::add(&counters.dropped_rate_limited, 1);
+                            counters.failed(format!(
+                                "Sentry at {host} answered {status}: rate limited"
+                            ));
+                        } else if status.is_client_error() || status.is_server_error() {
                             record_lost(&recorder, &sent, LossReason::SendError);
+                            Counters::add(&counters.dropped_http_error, 1);
+                            counters.failed(format!("Sentry at {host} answered {status}"));
                         }
                     }
-                    Err(_) => record_lost(&recorder, &sent, LossReason::NetworkError),
+                    Err(error) => {
+                        record_lost(&recorder, &sent, LossReason::NetworkError);
+                        Counters::add(&tally.counters.dropped_network_error, 1);
+                        tally.counters.failed(network_error(&host, &error));
+                    }
                 }
                 limits
             }
@@ -139,6 +170,9 @@ impl HttpTransport {
         Self {
             thread: Mutex::new(Some(Arc::new(thread.spawn_thread()))),
             abandon,
+            backoff,
+            recorder: client_report_recorder_for_backoff,
+            tally: send_tally,
         }
     }
 
@@ -153,6 +187,14 @@ impl Transport for HttpTransport {
         let Some(thread) = self.thread() else {
             return;
         };
+        if self.backoff.in_force() {
+            // The transport thread would skip it (all categories limited):
+            // drop it here, where it can be counted.
+            self.recorder
+                .record_lost_data(&envelope, LossReason::RatelimitBackoff);
+            Counters::add(&self.tally.counters.dropped_rate_limited, 1);
+            return;
+        }
         // Raw, so the transport thread's own filter passes it on whole. The
         // send queue already hands over raw envelopes (no items to iterate).
         if envelope.items().next().is_none() {
@@ -189,6 +231,47 @@ impl Transport for HttpTransport {
         // down (a DNS lookup on a blocking thread, say): never on our caller.
         drop_in_background(thread);
         sent
+    }
+}
+
+/// What the last delivery error says about a failed request: what failed
+/// (refused, timed out, ...) and where, without the URL (the host is enough;
+/// the DSN's key is never in it, it travels in a header).
+fn network_error(host: &str, error: &reqwest::Error) -> String {
+    let mut message = if error.is_timeout() {
+        format!(
+            "no answer from Sentry at {host} within {} s",
+            REQUEST_TIMEOUT.as_secs()
+        )
+    } else if error.is_connect() {
+        format!("cannot connect to Sentry at {host}")
+    } else {
+        format!("request to Sentry at {host} failed")
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// Until when every category is rate limited (429 without categories,
+/// `Retry-After`, or an `X-Sentry-Rate-Limits` group without categories).
+#[derive(Clone, Default)]
+struct Backoff(Arc<Mutex<Option<std::time::Instant>>>);
+
+impl Backoff {
+    fn update(&self, limits: &RateLimiter) {
+        let until = limits
+            .is_disabled(RateLimitingCategory::Any)
+            .map(|left| std::time::Instant::now() + left);
+        *lock(&self.0) = until;
+    }
+
+    fn in_force(&self) -> bool {
+        lock(&self.0).is_some_and(|until| std::time::Instant::now() < until)
     }
 }
 

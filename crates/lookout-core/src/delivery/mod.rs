@@ -34,15 +34,18 @@ mod http;
 mod queue;
 mod report;
 mod spotlight;
+mod stats;
 
 pub use console::{ConsoleSink, line as console_line, log_line as console_log_line, tracing_sink};
 pub use queue::QueueLimits;
 pub use report::ShutdownReport;
 pub use spotlight::SpotlightStats;
+pub use stats::{DeliverySnapshot, DeliveryStats, Dropped, LastError, SpotlightSnapshot};
 
 use queue::{BoundedQueue, Confirmation, INNER_CHANNEL_CAPACITY};
 use report::Tally;
 use spotlight::Spotlight;
+use stats::Counters;
 
 /// A function that may rewrite an envelope before it is delivered.
 pub type EnvelopeHook = Arc<dyn Fn(Envelope) -> Envelope + Send + Sync>;
@@ -81,41 +84,6 @@ impl std::fmt::Debug for Delivery {
             .field("spotlight", &self.spotlight)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
-    }
-}
-
-/// Counters shared by a [`Delivery`] and the transports it creates.
-#[derive(Debug, Default)]
-pub struct DeliveryStats {
-    queue: Mutex<Option<Arc<BoundedQueue>>>,
-    spotlight: Mutex<Option<Arc<SpotlightStats>>>,
-    tally: Arc<Tally>,
-}
-
-impl DeliveryStats {
-    /// Envelopes dropped because the send queue was full (reported to Sentry
-    /// as `queue_overflow` client reports).
-    pub fn queue_dropped(&self) -> u64 {
-        lock(&self.queue).as_ref().map_or(0, |q| q.dropped())
-    }
-
-    /// What the send pipeline did with its envelopes, once the client was
-    /// closed (`None` before, and when nothing is sent).
-    ///
-    /// ```
-    /// use lookout_core::delivery::Delivery;
-    ///
-    /// let delivery = Delivery::send();
-    /// assert_eq!(delivery.stats().shutdown_report(), None, "not shut down yet");
-    /// ```
-    #[must_use]
-    pub fn shutdown_report(&self) -> Option<ShutdownReport> {
-        self.tally.report()
-    }
-
-    /// The Spotlight pipeline's counters, when Spotlight is on.
-    pub fn spotlight(&self) -> Option<Arc<SpotlightStats>> {
-        lock(&self.spotlight).clone()
     }
 }
 
@@ -304,6 +272,13 @@ impl DeliveryTransport {
 
 impl Transport for DeliveryTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        if envelope
+            .items()
+            .any(|item| matches!(item, sentry_core::protocol::EnvelopeItem::Event(_)))
+        {
+            // It passed sampling (see `DeliveryStats::snapshot`'s `sampled_out`).
+            Counters::add(&self.tally.counters.events_arrived, 1);
+        }
         let envelope = match &self.hook {
             Some(hook) => hook(envelope),
             None => envelope,
@@ -348,6 +323,6 @@ fn deadline_after(timeout: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -36,6 +36,7 @@ use sentry_core::{Envelope, Transport};
 
 use super::http::REQUEST_TIMEOUT;
 use super::report::Tally;
+use super::stats::Counters;
 
 /// How many envelopes the worker hands to the inner transport before it waits
 /// for them to be sent. Must stay below [`INNER_CHANNEL_CAPACITY`].
@@ -132,6 +133,13 @@ struct Shared {
 }
 
 impl Shared {
+    /// Publishes what waits now to the stats' gauges (under the lock).
+    fn publish(&self, state: &State) {
+        self.tally
+            .counters
+            .waiting_now(state.waiting(), state.bytes);
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means another thread panicked while holding it;
         // the queue itself is still consistent (every mutation is one step).
@@ -140,6 +148,7 @@ impl Shared {
 
     fn drop_envelope(&self, state: &mut State, envelope: &Envelope) {
         state.dropped += 1;
+        Counters::add(&self.tally.counters.dropped_queue_full, 1);
         self.recorder
             .record_lost_data(envelope, TransportLossReason::QueueOverflow);
     }
@@ -197,6 +206,7 @@ impl BoundedQueue {
             return;
         }
         state.intake.push(envelope);
+        self.shared.publish(&state);
         let wake = state.sleeping || (state.napping && state.intake.len() >= WAKE_AT);
         drop(state);
         if wake {
@@ -205,6 +215,7 @@ impl BoundedQueue {
     }
 
     /// How many envelopes were dropped because a bound was reached.
+    #[cfg(test)]
     pub(crate) fn dropped(&self) -> u64 {
         self.shared.lock().dropped
     }
@@ -243,10 +254,13 @@ impl BoundedQueue {
             state.shutdown = true;
             if !flushed {
                 // Too late for what still waits: the tally counts it lost.
+                let left = state.waiting() + state.in_flight;
+                Counters::add(&self.shared.tally.counters.dropped_shutdown, left as u64);
                 state.abandoned = true;
                 state.intake.clear();
                 state.ready.clear();
                 state.bytes = 0;
+                self.shared.publish(&state);
             }
         }
         self.shared.work.notify_all();
@@ -294,6 +308,8 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
     let _stopped = Stopped(shared);
     // Envelopes handed to the inner transport since it was last drained.
     let mut unconfirmed = 0;
+    // Their serialized size (counted sent when a flush confirms them).
+    let mut unconfirmed_bytes = 0;
     let mut intake = Vec::new();
     // Whether the last round found work: then nap, expecting more.
     let mut busy = false;
@@ -319,7 +335,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                 // Idle: make sure what was handed over is sent before sleeping,
                 // so `flush` (which waits for `in_flight == 0`) sees it done.
                 drop(state);
-                confirm(shared, inner, &mut unconfirmed);
+                confirm(shared, inner, &mut unconfirmed, &mut unconfirmed_bytes);
                 continue;
             }
             if state.is_drained() {
@@ -358,6 +374,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             match bytes {
                 Some(bytes) if state.bytes + bytes.len() <= shared.limits.max_bytes => {
                     state.bytes += bytes.len();
+                    Counters::add(&shared.tally.counters.queued_bytes, bytes.len() as u64);
                     state.ready.push_back(bytes);
                 }
                 _ => shared.drop_envelope(&mut state, &envelope),
@@ -367,10 +384,13 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         // Hand ready envelopes over, draining the inner transport every batch.
         let take = state.ready.len().min(FORWARD_BATCH - unconfirmed);
         let batch: Vec<Vec<u8>> = state.ready.drain(..take).collect();
-        state.bytes -= batch.iter().map(Vec::len).sum::<usize>();
+        let batch_bytes = batch.iter().map(Vec::len).sum::<usize>();
+        state.bytes -= batch_bytes;
         state.in_flight += batch.len();
+        shared.publish(&state);
         drop(state);
         unconfirmed += batch.len();
+        unconfirmed_bytes += batch_bytes;
         for bytes in batch {
             if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
                 inner.send_envelope(raw);
@@ -379,7 +399,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         if unconfirmed >= FORWARD_BATCH {
             // Back-pressure: wait until the inner transport has sent what it
             // holds, so its small channel never overflows.
-            confirm(shared, inner, &mut unconfirmed);
+            confirm(shared, inner, &mut unconfirmed, &mut unconfirmed_bytes);
         }
     }
 }
@@ -387,12 +407,19 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
 /// Waits until the inner transport has sent the `unconfirmed` envelopes it
 /// was handed (each request has its own timeout; shutdown makes the inner
 /// transport abandon them), then marks them done.
-fn confirm(shared: &Shared, inner: &dyn Transport, unconfirmed: &mut usize) {
+fn confirm(
+    shared: &Shared,
+    inner: &dyn Transport,
+    unconfirmed: &mut usize,
+    unconfirmed_bytes: &mut usize,
+) {
     let sent = inner.flush(CONFIRM_TIMEOUT);
     if sent && shared.confirmation == Confirmation::ByFlush {
         shared.tally.delivered(*unconfirmed as u64);
+        Counters::add(&shared.tally.counters.sent_bytes, *unconfirmed_bytes as u64);
     }
     *unconfirmed = 0;
+    *unconfirmed_bytes = 0;
     let mut state = shared.lock();
     state.in_flight = 0;
     if state.is_drained() {

@@ -44,6 +44,8 @@ pub(crate) struct Tally {
     accepted: AtomicU64,
     delivered: AtomicU64,
     report: OnceLock<ShutdownReport>,
+    /// The live counters behind [`DeliveryStats::snapshot`](super::DeliveryStats::snapshot).
+    pub(crate) counters: super::stats::Counters,
 }
 
 impl Tally {
@@ -55,6 +57,18 @@ impl Tally {
     /// `count` more envelopes confirmed.
     pub(crate) fn delivered(&self, count: u64) {
         self.delivered.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Envelopes handed to the send queue so far.
+    pub(crate) fn accepted_count(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Envelopes confirmed so far (at most the accepted ones).
+    pub(crate) fn delivered_count(&self) -> u64 {
+        self.delivered
+            .load(Ordering::Relaxed)
+            .min(self.accepted_count())
     }
 
     /// Freezes the counts (the first call wins): what is confirmed after the

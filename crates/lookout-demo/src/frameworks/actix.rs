@@ -71,6 +71,12 @@ fn application(
         .service(web::resource("/slow").get(slow))
         .service(web::resource("/hop").post(hop))
         .service(web::resource("/jobs/welcome").post(welcome_job))
+        .configure(|config| {
+            if app.lookout {
+                // lookout's operator endpoint: GET /lookout/status.
+                config.service(lookout::actix::status_resource());
+            }
+        })
         .wrap(Condition::new(app.journal.is_some(), from_fn(record)))
         .wrap(from_fn(authenticate))
         // lookout: request ids, traces, users, classification, panics.

@@ -51,6 +51,10 @@ pub(crate) fn router(app: App) -> Router {
         .route("/hop", post(hop))
         .route("/jobs/welcome", post(welcome_job))
         .with_state(app.client.clone());
+    if app.lookout {
+        // lookout's operator endpoint: GET /lookout/status.
+        router = router.merge(lookout::axum::status_router());
+    }
     if let Some(journal) = app.journal {
         router = router.layer(middleware::from_fn_with_state(journal, record));
     }

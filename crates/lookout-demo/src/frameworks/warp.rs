@@ -117,7 +117,19 @@ fn routes(
         .and(route("/hop"))
         .and(warp::body::bytes())
         .and_then(move |body: Bytes| hop(client.clone(), body));
+    // lookout's operator endpoint: GET /lookout/status (not with --plain).
+    let status = warp::any()
+        .and_then(move || async move {
+            if lookout {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one()
+        .and(lookout::warp::status_filter());
     let api = health
+        .or(status)
         .or(user)
         .or(item)
         .or(fail)
