@@ -187,15 +187,17 @@ async fn serves_while_sentry_fails<H: Harness>(failure: Failure) {
             assert!(error.message.contains("500"), "{error:?}");
         }
         Failure::TooManyRequests => {
-            // The first error got the 429; the other errors were held back
-            // during the 60 s window, never posted (envelopes of client
-            // reports alone still go, and get 429s too).
-            assert!(stats.dropped.rate_limited >= errors, "{stats:?}");
-            assert_eq!(
-                sentry.events().len(),
-                1,
-                "no error posted during the window"
+            // The first errors got the 429 (at most one per delivery lane,
+            // four, was on its way before the first answer); the others were
+            // held back during the 60 s window, never posted (envelopes of
+            // client reports alone still go, and get 429s too).
+            let posted = sentry.events().len();
+            assert!(
+                (1..=4).contains(&posted),
+                "no error posted during the window: {posted}"
             );
+            // Answered 429 or held back, each error counts as rate limited.
+            assert!(stats.dropped.rate_limited >= errors, "{stats:?}");
             assert_eq!(stats.sent, 0, "{stats:?}");
         }
         Failure::BlackHole | Failure::Slow => {
@@ -386,10 +388,15 @@ async fn a_transaction_rate_limit_holds_back_transactions_and_errors_still_go() 
         let client = Arc::clone(client);
         tokio::task::spawn_blocking(move || client.flush(Some(Duration::from_secs(20))))
     };
-    // The first envelope (this request's error) is answered 429.
+    // The first envelope to arrive (this request's error or its
+    // transaction, they travel on separate lanes) is answered 429.
     failing_request(&wired.engine);
     assert!(flush(&wired.client).await.unwrap());
     let before = receiver.envelopes().len();
+    // The first request's transaction may have been on its way on another
+    // lane while its error was answered 429: the window starts at the answer.
+    let sent_before_the_limit = receiver.transactions().len();
+    let events_before = receiver.events().len();
     for _ in 0..10 {
         failing_request(&wired.engine);
     }
@@ -398,11 +405,18 @@ async fn a_transaction_rate_limit_holds_back_transactions_and_errors_still_go() 
     let transactions = receiver.transactions().len();
     let stats = wired.engine.stats();
     println!("after the limit: {events} events, {transactions} transactions, {stats:?}");
-    assert_eq!(transactions, 0, "no transaction during the window");
-    assert_eq!(events, 10, "errors still go");
+    assert_eq!(
+        transactions, sent_before_the_limit,
+        "no transaction during the window"
+    );
+    assert_eq!(events - events_before, 10, "errors still go");
     assert!(receiver.envelopes().len() > before);
-    // The first request's transaction and the ten later ones; the 429 itself.
-    assert_eq!(stats.dropped.rate_limited, 12, "{stats:?}");
+    // The ten later transactions and the envelope answered 429, plus the
+    // first request's transaction when its error was answered 429 and it
+    // was held back (it was neither on its way already nor the one answered).
+    let held_back_first = sent_before_the_limit == 0 && events_before == 0;
+    let expected = 11 + u64::from(held_back_first);
+    assert_eq!(stats.dropped.rate_limited, expected, "{stats:?}");
     wired.client.close(Some(Duration::from_secs(5)));
 }
 

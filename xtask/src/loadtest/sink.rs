@@ -1,7 +1,8 @@
 //! The load test's envelope receiver: a small HTTP/1.1 server in its own
 //! process that reads each envelope, counts its items by type and answers
 //! `200`, so that the figures measure the service and not the receiver.
-//! `GET /counts` answers the running totals as JSON.
+//! `GET /counts` answers the running totals as JSON. `LOOKOUT_SINK_DELAY_MS`
+//! answers each envelope after that long (a distant Sentry).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -41,6 +42,10 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = String::new();
     let mut body = Vec::new();
+    let delay = std::env::var("LOOKOUT_SINK_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(std::time::Duration::from_millis);
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -88,6 +93,11 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
             totals.bytes += body.len() as u64;
             for kind in item_types(&body) {
                 *totals.items.entry(kind).or_default() += 1;
+            }
+            drop(totals);
+            if let Some(delay) = delay {
+                // A distant Sentry: each envelope answered after a round trip.
+                std::thread::sleep(delay);
             }
             "{}".to_owned()
         };

@@ -32,6 +32,12 @@ use super::stats::Counters;
 /// does not accept within it is down, and the queue keeps what waits.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How many envelope requests may be in flight at once: one connection and
+/// transport thread each. One at a time (what the `sentry` crate's transport
+/// does) delivers one envelope per round trip, which an erroring service
+/// outruns at a few thousand events per second even on loopback.
+pub(crate) const LANES: usize = 4;
+
 /// How long one envelope request may take in all (connect, upload, answer).
 /// Envelopes are small; a request that takes longer is stuck, and its
 /// envelope is lost (`network_error`) rather than holding up the rest.
@@ -44,9 +50,13 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// dropped, later envelopes are not sent), and the thread is let go rather
 /// than joined, so it cannot keep the process alive.
 pub(crate) struct HttpTransport {
-    /// `None` once shut down. An `Arc` so that no lock is held while a flush
-    /// waits, and so that whoever lets go of it last pays for its join.
-    thread: Mutex<Option<Arc<TokioTransportThread>>>,
+    /// The lanes: [`LANES`] transport threads, each with its own connection,
+    /// taking envelopes in turn; `None` once shut down. `Arc`s so that no
+    /// lock is held while a flush waits, and so that whoever lets go of them
+    /// last pays for their join.
+    threads: Mutex<Option<Vec<Arc<TokioTransportThread>>>>,
+    /// The lane the next envelope goes to.
+    next: std::sync::atomic::AtomicUsize,
     /// Set at the shutdown deadline: requests in flight stop, none start.
     abandon: watch::Sender<bool>,
     /// Until when Sentry asked for no envelope at all (mirrors the transport
@@ -70,13 +80,6 @@ impl HttpTransport {
         let auth = dsn.to_auth(Some(&user_agent)).to_string();
         let url = dsn.envelope_api_url().to_string();
         let host = dsn.host().to_owned();
-        // reqwest builds its rustls configuration here; failing that, the
-        // client without TLS still reaches plain-HTTP endpoints (local relays).
-        let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .unwrap_or_default();
         let recorder = client_report_recorder.clone();
         let client_report_recorder_for_backoff = client_report_recorder.clone();
         let monitor_limit = MonitorLimit::default();
@@ -84,91 +87,125 @@ impl HttpTransport {
         let send_backoff = backoff.clone();
         let send_tally = Arc::clone(&tally);
         let (abandon, abandoned) = watch::channel(false);
-        let send = move |envelope: Envelope, mut limits: RateLimiter| {
-            // After the deadline nothing is sent (and nothing recorded: no
-            // envelope will carry a client report any more).
-            let body = if *abandoned.borrow() {
-                None
-            } else {
-                let body = within_limits(&envelope, &limits, &monitor_limit, &recorder);
-                if body.is_none() {
-                    // Every item of it is rate limited.
-                    Counters::add(&tally.counters.dropped_rate_limited, 1);
-                }
-                body
-            };
-            let request = body.map(|body| {
-                let sent = bytes::Bytes::from(body);
-                (
-                    client
-                        .post(&url)
-                        .header("X-Sentry-Auth", &auth)
-                        .header("Content-Type", "application/x-sentry-envelope")
-                        .body(sent.clone())
-                        .send(),
-                    sent,
-                )
-            });
+        // One limiter for every lane: what Sentry limits on one connection is
+        // limited on all (each thread's own limiter is never updated, so it
+        // never drops anything itself).
+        let shared_limits = Arc::new(Mutex::new(RateLimiter::new()));
+        let lane = move || {
+            // Per lane: a reqwest client's connections belong to the runtime
+            // that opened them. reqwest builds its rustls configuration here;
+            // failing that, the client without TLS still reaches plain-HTTP
+            // endpoints (local relays).
+            let client = reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap_or_default();
             let recorder = recorder.clone();
             let monitor_limit = monitor_limit.clone();
             let tally = Arc::clone(&tally);
-            let backoff = send_backoff.clone();
+            let send_backoff = send_backoff.clone();
             let host = host.clone();
-            let mut abandoned = abandoned.clone();
-            async move {
-                let Some((request, sent)) = request else {
-                    return limits;
+            let url = url.clone();
+            let auth = auth.clone();
+            let abandoned = abandoned.clone();
+            let shared_limits = Arc::clone(&shared_limits);
+            move |envelope: Envelope, lane_limits: RateLimiter| {
+                // After the deadline nothing is sent (and nothing recorded: no
+                // envelope will carry a client report any more).
+                let body = if *abandoned.borrow() {
+                    None
+                } else {
+                    let body =
+                        within_limits(&envelope, &lock(&shared_limits), &monitor_limit, &recorder);
+                    if body.is_none() {
+                        // Every item of it is rate limited.
+                        Counters::add(&tally.counters.dropped_rate_limited, 1);
+                    }
+                    body
                 };
-                let result = tokio::select! {
-                    biased;
-                    () = until_abandoned(&mut abandoned) => return limits,
-                    result = request => result,
-                };
-                match result {
-                    Ok(response) => {
-                        let headers = response.headers();
-                        if let Some(value) = header(headers, "x-sentry-rate-limits") {
-                            limits.update_from_sentry_header(value);
-                            monitor_limit.update_from_sentry_header(value);
-                        } else if let Some(value) = header(headers, "retry-after") {
-                            limits.update_from_retry_after(value);
-                        } else if response.status().as_u16() == 429 {
-                            limits.update_from_429();
+                let request = body.map(|body| {
+                    let sent = bytes::Bytes::from(body);
+                    (
+                        client
+                            .post(&url)
+                            .header("X-Sentry-Auth", &auth)
+                            .header("Content-Type", "application/x-sentry-envelope")
+                            .body(sent.clone())
+                            .send(),
+                        sent,
+                    )
+                });
+                let recorder = recorder.clone();
+                let monitor_limit = monitor_limit.clone();
+                let tally = Arc::clone(&tally);
+                let backoff = send_backoff.clone();
+                let host = host.clone();
+                let mut abandoned = abandoned.clone();
+                let shared_limits = Arc::clone(&shared_limits);
+                async move {
+                    let Some((request, sent)) = request else {
+                        return lane_limits;
+                    };
+                    let result = tokio::select! {
+                        biased;
+                        () = until_abandoned(&mut abandoned) => return lane_limits,
+                        result = request => result,
+                    };
+                    match result {
+                        Ok(response) => {
+                            let headers = response.headers();
+                            let mut limits = lock(&shared_limits);
+                            if let Some(value) = header(headers, "x-sentry-rate-limits") {
+                                limits.update_from_sentry_header(value);
+                                monitor_limit.update_from_sentry_header(value);
+                            } else if let Some(value) = header(headers, "retry-after") {
+                                limits.update_from_retry_after(value);
+                            } else if response.status().as_u16() == 429 {
+                                limits.update_from_429();
+                            }
+                            backoff.update(&limits);
+                            drop(limits);
+                            let status = response.status();
+                            let counters = &tally.counters;
+                            if status.is_success() {
+                                tally.delivered(1);
+                                Counters::add(&counters.sent_bytes, sent.len() as u64);
+                            } else if status.as_u16() == 429 {
+                                // Relay records rate-limited data itself.
+                                Counters::add(&counters.dropped_rate_limited, 1);
+                                counters.failed(format!(
+                                    "Sentry at {host} answered {status}: rate limited"
+                                ));
+                            } else if status.is_client_error() || status.is_server_error() {
+                                record_lost(&recorder, &sent, LossReason::SendError);
+                                Counters::add(&counters.dropped_http_error, 1);
+                                counters.failed(format!("Sentry at {host} answered {status}"));
+                            }
                         }
-                        backoff.update(&limits);
-                        let status = response.status();
-                        let counters = &tally.counters;
-                        if status.is_success() {
-                            tally.delivered(1);
-                            Counters::add(&counters.sent_bytes, sent.len() as u64);
-                        } else if status.as_u16() == 429 {
-                            // Relay records rate-limited data itself.
-                            Counters::add(&counters.dropped_rate_limited, 1);
-                            counters.failed(format!(
-                                "Sentry at {host} answered {status}: rate limited"
-                            ));
-                        } else if status.is_client_error() || status.is_server_error() {
-                            record_lost(&recorder, &sent, LossReason::SendError);
-                            Counters::add(&counters.dropped_http_error, 1);
-                            counters.failed(format!("Sentry at {host} answered {status}"));
+                        Err(error) => {
+                            record_lost(&recorder, &sent, LossReason::NetworkError);
+                            Counters::add(&tally.counters.dropped_network_error, 1);
+                            tally.counters.failed(network_error(&host, &error));
                         }
                     }
-                    Err(error) => {
-                        record_lost(&recorder, &sent, LossReason::NetworkError);
-                        Counters::add(&tally.counters.dropped_network_error, 1);
-                        tally.counters.failed(network_error(&host, &error));
-                    }
+                    lane_limits
                 }
-                limits
             }
         };
-        let mut thread = TokioTransportThreadOptions::new(send)
-            .with_client_report_recorder(client_report_recorder);
-        if let Some(capacity) = transport_channel_capacity {
-            thread = thread.with_channel_capacity(capacity.get());
-        }
+        let threads = (0..LANES)
+            .map(|_| {
+                let mut thread = TokioTransportThreadOptions::new(lane())
+                    .with_client_report_recorder(client_report_recorder.clone());
+                if let Some(capacity) = transport_channel_capacity {
+                    thread = thread.with_channel_capacity(capacity.get());
+                }
+                Arc::new(thread.spawn_thread())
+            })
+            .collect();
         Self {
-            thread: Mutex::new(Some(Arc::new(thread.spawn_thread()))),
+            threads: Mutex::new(Some(threads)),
+            next: std::sync::atomic::AtomicUsize::new(0),
             abandon,
             backoff,
             recorder: client_report_recorder_for_backoff,
@@ -176,8 +213,16 @@ impl HttpTransport {
         }
     }
 
+    /// The lane for the next envelope.
     fn thread(&self) -> Option<Arc<TokioTransportThread>> {
-        lock(&self.thread).clone()
+        let threads = lock(&self.threads);
+        let threads = threads.as_ref()?;
+        let next = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        threads.get(next % threads.len()).cloned()
+    }
+
+    fn threads(&self) -> Vec<Arc<TokioTransportThread>> {
+        lock(&self.threads).clone().unwrap_or_default()
     }
 }
 
@@ -214,22 +259,25 @@ impl Transport for HttpTransport {
         // The transport thread's flush queues a marker with a blocking send;
         // the send queue hands over at most `FORWARD_BATCH` envelopes before
         // it flushes, so the channel always has room for it.
-        self.thread().is_none_or(|thread| thread.flush(timeout))
+        let deadline = std::time::Instant::now() + timeout;
+        self.threads().iter().all(|thread| {
+            thread.flush(deadline.saturating_duration_since(std::time::Instant::now()))
+        })
     }
 
     /// Waits for what the thread holds until `timeout`, then abandons the
     /// rest and lets the thread go without joining it.
     fn shutdown(&self, timeout: Duration) -> bool {
-        let Some(thread) = lock(&self.thread).take() else {
+        let Some(threads) = lock(&self.threads).take() else {
             return true;
         };
-        let sent = !timeout.is_zero() && flush_within(&thread, timeout);
+        let sent = !timeout.is_zero() && flush_within(&threads, timeout);
         // Whatever is still in flight or queued stops now (also when all was
         // sent: nothing may start after shutdown).
         self.abandon.send_replace(true);
-        // Dropping the thread joins it, which waits for its runtime to wind
+        // Dropping a thread joins it, which waits for its runtime to wind
         // down (a DNS lookup on a blocking thread, say): never on our caller.
-        drop_in_background(thread);
+        drop_in_background(threads);
         sent
     }
 }
@@ -285,15 +333,29 @@ async fn until_abandoned(abandoned: &mut watch::Receiver<bool>) {
 /// [`TokioTransportThread::flush`] bounded by `timeout` even if queueing the
 /// flush marker itself had to wait (it uses a blocking send): the flush runs
 /// on a helper thread that is left behind at the deadline.
-fn flush_within(thread: &Arc<TokioTransportThread>, timeout: Duration) -> bool {
-    let (done, result) = std::sync::mpsc::sync_channel(1);
-    let thread = Arc::clone(thread);
-    let spawned = std::thread::Builder::new()
-        .name("lookout-transport-flush".into())
-        .spawn(move || {
-            let _ = done.send(thread.flush(timeout));
-        });
-    spawned.is_ok() && result.recv_timeout(timeout).unwrap_or(false)
+fn flush_within(threads: &[Arc<TokioTransportThread>], timeout: Duration) -> bool {
+    let (done, result) = std::sync::mpsc::sync_channel(threads.len());
+    let mut started = 0;
+    for thread in threads {
+        let thread = Arc::clone(thread);
+        let done = done.clone();
+        let spawned = std::thread::Builder::new()
+            .name("lookout-transport-flush".into())
+            .spawn(move || {
+                let _ = done.send(thread.flush(timeout));
+            });
+        if spawned.is_err() {
+            return false;
+        }
+        started += 1;
+    }
+    // The lanes flush at once, within one deadline.
+    let deadline = std::time::Instant::now() + timeout;
+    (0..started).all(|_| {
+        result
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .unwrap_or(false)
+    })
 }
 
 /// Drops `value` on a detached thread (or never, if no thread can be started),
