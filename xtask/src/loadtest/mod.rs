@@ -164,29 +164,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 config.rounds = 1;
             }
             "--duration" => {
-                let secs = value("a number of seconds")?;
-                config.duration = Duration::from_secs(
-                    secs.parse()
-                        .ok()
-                        .filter(|s| *s > 0)
-                        .ok_or_else(|| format!("--duration {secs}: expected whole seconds ≥ 1"))?,
-                );
+                config.duration = Duration::from_secs(positive(arg, &value("whole seconds")?)?);
             }
             "--connections" => {
-                let n = value("a number")?;
-                config.connections = n
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("--connections {n}: expected a number ≥ 1"))?;
+                config.connections = u32::try_from(positive(arg, &value("a number")?)?)
+                    .map_err(|_| format!("{arg}: too large"))?;
             }
             "--rounds" => {
-                let n = value("a number")?;
-                config.rounds = n
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("--rounds {n}: expected a number ≥ 1"))?;
+                config.rounds = usize::try_from(positive(arg, &value("a number")?)?)
+                    .map_err(|_| format!("{arg}: too large"))?;
             }
             "--frameworks" => {
                 let list = value("a list")?;
@@ -213,6 +199,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         }
     }
     Ok(config)
+}
+
+/// A whole number ≥ 1 for `option`, or an error naming the value.
+fn positive(option: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{option} {value}: expected a whole number ≥ 1"))
 }
 
 /// One measured run of the service.
