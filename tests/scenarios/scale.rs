@@ -41,6 +41,17 @@ fn failing(n: usize) -> bool {
     n % FAILING_EVERY == 0
 }
 
+/// Fails on the first few of `wrong` (and says how many there are).
+fn no_mismatches<H: Harness>(wrong: &[String], what: &str) {
+    assert!(
+        wrong.is_empty(),
+        "{}: {} {what} not attributed to their own request, e.g. {:?}",
+        H::NAME,
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
+
 /// The request number a request id names.
 fn number(request_id: &str) -> Option<usize> {
     request_id.strip_prefix("scale-")?.parse().ok()
@@ -61,17 +72,9 @@ fn number(request_id: &str) -> Option<usize> {
 pub async fn ten_thousand_concurrent_requests_are_each_attributed_to_their_own_request<
     H: Harness,
 >() {
-    // The send queue is bounded (`LOOKOUT_QUEUE_MAX_ENVELOPES`, 10,000 by
-    // default): here it holds every envelope of the burst (an event and a
-    // transaction per request, plus the log batches), so that a missing
-    // envelope is a loss, not the bound doing its job.
-    let fx = Arc::new(
-        Fixture::start::<H>(&[
-            ("LOOKOUT_QUEUE_MAX_ENVELOPES", "100000"),
-            ("LOOKOUT_QUEUE_MAX_BYTES", "1073741824"),
-        ])
-        .await,
-    );
+    // With the default send queue (`LOOKOUT_QUEUE_MAX_ENVELOPES`, 10,000):
+    // the burst's envelopes fit, so a missing one is a loss.
+    let fx = Arc::new(Fixture::start::<H>(&[]).await);
     let mut connections = tokio::task::JoinSet::new();
     for connection in 0..CONNECTIONS {
         let fx = Arc::clone(&fx);
@@ -149,7 +152,7 @@ pub async fn ten_thousand_concurrent_requests_are_each_attributed_to_their_own_r
             ));
         }
     }
-    assert_eq!(wrong, Vec::<String>::new(), "{}: events", H::NAME);
+    no_mismatches::<H>(&wrong, "events");
     assert_eq!(
         events.len(),
         REQUESTS / FAILING_EVERY,
@@ -190,7 +193,7 @@ pub async fn ten_thousand_concurrent_requests_are_each_attributed_to_their_own_r
             ));
         }
     }
-    assert_eq!(wrong, Vec::<String>::new(), "{}: transactions", H::NAME);
+    no_mismatches::<H>(&wrong, "transactions");
     assert_eq!(
         transactions.len(),
         REQUESTS / FAILING_EVERY,
@@ -228,7 +231,7 @@ pub async fn ten_thousand_concurrent_requests_are_each_attributed_to_their_own_r
             ));
         }
     }
-    assert_eq!(wrong, Vec::<String>::new(), "{}: logs", H::NAME);
+    no_mismatches::<H>(&wrong, "logs");
     assert!(
         seen.iter().all(|&c| c == 1),
         "{}: one `serving /me` log per request (missing or twice: {:?})",
