@@ -12,6 +12,7 @@ use std::time::Instant;
 mod docs;
 mod fuzz;
 mod metadata;
+mod node;
 mod python;
 mod release;
 
@@ -26,6 +27,7 @@ commands:
                             dry run by default: bump, changelog, publish order,
                             cargo publish --dry-run, in a temporary worktree
   python-env                create the Python virtualenv with sentry-sdk under target/
+  node-env                  install @sentry/node under target/lookout-node
   fuzz <target> [--seconds N]
                             run one cargo-fuzz target for N seconds (default 60)
   fuzz --list               list the fuzz targets";
@@ -36,6 +38,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("python-env") => python::ensure_env(&workspace_root()).map(|python| {
             println!("xtask: python with sentry-sdk at {}", python.display());
+        }),
+        Some("node-env") => node::ensure_env(&workspace_root()).map(|modules| {
+            println!("xtask: @sentry/node in {}", modules.display());
         }),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("docs") => docs::run(&workspace_root(), &args[1..]),
@@ -113,11 +118,15 @@ fn ci() -> Result<(), String> {
     println!("xtask: ▶ python virtualenv with sentry-sdk (interop tests)");
     let python = python::ensure_env(&root)?;
     println!("xtask: ✔ python at {}", python.display());
+    println!("xtask: ▶ node_modules with @sentry/node (interop tests)");
+    let node_modules = node::ensure_env(&root)?;
+    println!("xtask: ✔ @sentry/node in {}", node_modules.display());
     step(
         "cargo test --workspace --locked",
         Command::new(&cargo)
             .args(["test", "--workspace", "--locked"])
-            .env("LOOKOUT_PYTHON", &python),
+            .env("LOOKOUT_PYTHON", &python)
+            .env("LOOKOUT_NODE_MODULES", &node_modules),
     )?;
     step(
         "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)",
