@@ -38,7 +38,7 @@ fn sent(n: usize) -> Sent {
 pub const FAILING_EVERY: usize = 10;
 
 fn failing(n: usize) -> bool {
-    n % FAILING_EVERY == 0
+    n.is_multiple_of(FAILING_EVERY)
 }
 
 /// Fails on the first few of `wrong` (and says how many there are).
