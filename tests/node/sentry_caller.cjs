@@ -10,7 +10,7 @@
 // The request goes through Node's global fetch, instrumented by the SDK's
 // default integrations (nativeNodeFetchIntegration): the test never writes a
 // trace header itself. Nothing leaves the process but that request: the
-// SDK's own envelopes are kept in memory.
+// SDK's transactions are read in beforeSendTransaction and go nowhere.
 "use strict";
 
 const fs = require("fs");
