@@ -138,6 +138,32 @@ impl PythonCallee {
     }
 }
 
+impl PythonCallee {
+    /// Every report the callee made so far (`GET /reports`): what the SDK
+    /// decided for each request it got, with its `method` and `path`.
+    ///
+    /// # Panics
+    /// When the callee does not answer with a JSON list.
+    pub fn reports(&self) -> Vec<Value> {
+        use std::io::{Read as _, Write as _};
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut stream = std::net::TcpStream::connect(&addr).expect("the Python callee listens");
+        write!(
+            stream,
+            "GET /reports HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write the request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("reports ({e}): {answer:?}"))
+    }
+}
+
 impl Drop for PythonCallee {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -162,6 +162,18 @@ impl Receiver {
             .collect()
     }
 
+    /// How many transactions were received so far (without copying them).
+    pub fn transaction_count(&self) -> usize {
+        self.shared
+            .envelopes
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e.items())
+            .filter(|item| matches!(item, EnvelopeItem::Transaction(_)))
+            .count()
+    }
+
     /// Every transaction received so far, with its envelope's DSC header.
     pub fn transactions(&self) -> Vec<(Transaction<'static>, Option<serde_json::Value>)> {
         self.envelopes()

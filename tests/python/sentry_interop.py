@@ -7,8 +7,15 @@ Commands (one JSON document on stdout):
             would (continue_trace + start_transaction) and report what the SDK
             decided: trace id, parent span id, sampled flag, sample_rand and DSC.
   serve     a small HTTP server on 127.0.0.1 (port on the first stdout line,
-            as {"port": N}) that continues the trace of every GET it gets the
-            same way and answers that report as JSON; runs until killed.
+            as {"port": N}) that continues the trace of every GET and POST it
+            gets the same way and answers that report as JSON; GET /reports
+            answers the list of every report so far (for callers that do not
+            pass answers on, like a service's /hop); runs until killed.
+  call      read {"url": ..., "sampled": bool, "headers": {...}} on stdin and
+            GET the url with urllib inside a transaction, instrumented by the
+            SDK's stdlib integration (it writes the trace headers); report the
+            trace id, the http.client span's id, the decision, the DSC, and
+            the answer's status and body.
 """
 
 import json
@@ -87,6 +94,47 @@ def continued(headers):
         }
 
 
+def call():
+    """A Python service calling lookout: urllib, instrumented by the SDK."""
+    import urllib.error
+    import urllib.request
+
+    from sentry_sdk.integrations.stdlib import StdlibIntegration
+
+    request = json.load(sys.stdin)
+    sentry_sdk.init(
+        dsn=DSN,
+        release="python-frontend@2.0.0",
+        environment="interop",
+        traces_sample_rate=1.0,
+        transport=NullTransport,
+        default_integrations=False,
+        integrations=[StdlibIntegration()],
+    )
+    sampled = request["sampled"]
+    with sentry_sdk.start_transaction(
+        name="checkout", op="task", source="custom", sampled=sampled
+    ) as tx:
+        outgoing = urllib.request.Request(request["url"], headers=request.get("headers", {}))
+        try:
+            with urllib.request.urlopen(outgoing, timeout=30) as response:
+                status, body = response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read().decode()
+        spans = [s for s in tx._span_recorder.spans if s.op == "http.client"] if sampled else []
+        report = {
+            "trace_id": tx.trace_id,
+            "root_span_id": tx.span_id,
+            "span_id": spans[0].span_id if spans else None,
+            "http_client_spans": len(spans),
+            "sampled": tx.sampled,
+            "dsc": tx.get_baggage().dynamic_sampling_context(),
+            "status": status,
+            "body": body,
+        }
+    json.dump(report, sys.stdout)
+
+
 def continue_():
     request = json.load(sys.stdin)
     init(request.get("traces_sample_rate", 1.0))
@@ -97,11 +145,29 @@ def serve():
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     init(1.0)
+    reports = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/reports":
+                self.answer(json.dumps(reports).encode())
+                return
+            self.continue_and_answer()
+
+        def do_POST(self):
+            length = int(self.headers.get("content-length") or 0)
+            self.rfile.read(length)
+            self.continue_and_answer()
+
+        def continue_and_answer(self):
             headers = {name.lower(): value for name, value in self.headers.items()}
-            body = json.dumps(continued(headers)).encode()
+            report = continued(headers)
+            report["method"] = self.command
+            report["path"] = self.path
+            reports.append(report)
+            self.answer(json.dumps(report).encode())
+
+        def answer(self, body):
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -124,5 +190,7 @@ if __name__ == "__main__":
         continue_()
     elif command == "serve":
         serve()
+    elif command == "call":
+        call()
     else:
-        sys.exit("usage: sentry_interop.py produce|continue|serve")
+        sys.exit("usage: sentry_interop.py produce|continue|serve|call")

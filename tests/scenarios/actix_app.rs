@@ -198,6 +198,13 @@ impl Harness for Actix {
         // (half-closed) by default, so a stalled body would outlive a
         // client gone mid-body; with this it is dropped when the client goes.
         .h1_allow_half_closed(false)
+        // actix answers 408 (and closes) a connection that sends no request
+        // head for 5 s, and closes keep-alive connections idle for 5 s: on a
+        // loaded debug build the 200 connections of the scale scenario can
+        // wait that long for their turn (hyper under axum and warp has no
+        // such timeouts by default).
+        .client_request_timeout(std::time::Duration::from_secs(120))
+        .keep_alive(std::time::Duration::from_secs(120))
         .disable_signals()
         .shutdown_timeout(1)
         .listen(listener)

@@ -11,6 +11,8 @@ use crate::fixture::{Fixture, Reply, reply, trace_of};
 use crate::harness::{Harness, Placement};
 // The Sentry Logs scenarios live in their own file.
 pub use crate::logs::*;
+// So do the scenarios at scale.
+pub use crate::scale::*;
 
 const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const PARENT: &str = "a8c2d5f4e3b21907";

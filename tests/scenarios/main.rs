@@ -20,6 +20,7 @@ mod harness;
 mod logs;
 #[cfg(feature = "axum")]
 mod parity;
+mod scale;
 #[cfg(feature = "warp")]
 mod warp_app;
 
@@ -65,6 +66,25 @@ macro_rules! scenarios {
         )*
     };
 }
+
+/// The scenarios at scale (`scale.rs`), once per framework: warp's two ways
+/// of serving share one server underneath, so `warp_serve` is left out.
+macro_rules! at_scale {
+    ($module:ident: $harness:ty) => {
+        mod $module {
+            scenarios!(@cases $harness:
+                ten_thousand_concurrent_requests_are_each_attributed_to_their_own_request,
+            );
+        }
+    };
+}
+
+#[cfg(feature = "axum")]
+at_scale!(axum_at_scale: crate::axum_app::Axum);
+#[cfg(feature = "actix")]
+at_scale!(actix_at_scale: crate::actix_app::Actix);
+#[cfg(feature = "warp")]
+at_scale!(warp_at_scale: crate::warp_app::Warp);
 
 #[cfg(feature = "axum")]
 scenarios!(axum: crate::axum_app::Axum);

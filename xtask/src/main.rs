@@ -13,6 +13,7 @@ mod docs;
 mod fuzz;
 mod loadtest;
 mod metadata;
+mod node;
 mod python;
 mod release;
 
@@ -30,6 +31,7 @@ commands:
                             the demo under load (wrk or oha), with and without lookout:
                             requests/s, p50/p99, CPU per request, same-run ratios
   python-env                create the Python virtualenv with sentry-sdk under target/
+  node-env                  install @sentry/node under target/lookout-node
   fuzz <target> [--seconds N]
                             run one cargo-fuzz target for N seconds (default 60)
   fuzz --list               list the fuzz targets";
@@ -44,6 +46,9 @@ fn main() -> ExitCode {
         Some("loadtest") => loadtest::run(&workspace_root(), &args[1..]),
         // The load test's envelope receiver, run by `loadtest` in its own process.
         Some("loadtest-sink") => loadtest::sink::serve(),
+        Some("node-env") => node::ensure_env(&workspace_root()).map(|modules| {
+            println!("xtask: @sentry/node in {}", modules.display());
+        }),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("docs") => docs::run(&workspace_root(), &args[1..]),
         Some("release") => release::run(&workspace_root(), &args[1..]),
@@ -120,11 +125,15 @@ fn ci() -> Result<(), String> {
     println!("xtask: ▶ python virtualenv with sentry-sdk (interop tests)");
     let python = python::ensure_env(&root)?;
     println!("xtask: ✔ python at {}", python.display());
+    println!("xtask: ▶ node_modules with @sentry/node (interop tests)");
+    let node_modules = node::ensure_env(&root)?;
+    println!("xtask: ✔ @sentry/node in {}", node_modules.display());
     step(
         "cargo test --workspace --locked",
         Command::new(&cargo)
             .args(["test", "--workspace", "--locked"])
-            .env("LOOKOUT_PYTHON", &python),
+            .env("LOOKOUT_PYTHON", &python)
+            .env("LOOKOUT_NODE_MODULES", &node_modules),
     )?;
     step(
         "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)",

@@ -1,6 +1,6 @@
 //! The demo's tour against the real Spotlight sidecar
-//! (`@spotlightjs/spotlight` from npm, installed under `target/`): every error
-//! the tour captures shows up in Spotlight.
+//! (`@spotlightjs/spotlight` from npm, installed under `target/`): every
+//! error, transaction and Sentry Log the tour delivers shows up in Spotlight.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -88,10 +88,12 @@ fn start_sidecar(bin: &Path) -> Sidecar {
     sidecar
 }
 
-/// The errors the sidecar holds, as `spotlight tail errors -f json` prints them.
-fn errors_in_spotlight(bin: &Path, port: u16) -> Vec<serde_json::Value> {
+/// What the sidecar holds of `kind` (`errors`, `traces`, `logs`), as
+/// `spotlight tail KIND -f json` prints it: one JSON object per error,
+/// transaction or log.
+fn in_spotlight(bin: &Path, port: u16, kind: &str) -> Vec<serde_json::Value> {
     let mut tail = Command::new(bin)
-        .args(["tail", "errors", "-p", &port.to_string(), "-f", "json"])
+        .args(["tail", kind, "-p", &port.to_string(), "-f", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -107,7 +109,7 @@ fn errors_in_spotlight(bin: &Path, port: u16) -> Vec<serde_json::Value> {
 }
 
 #[test]
-fn the_tours_errors_appear_in_a_running_spotlight_sidecar() {
+fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar() {
     let bin = spotlight_bin();
     let sidecar = start_sidecar(&bin);
     let output = Command::new(DEMO)
@@ -135,7 +137,7 @@ fn the_tours_errors_appear_in_a_running_spotlight_sidecar() {
         "app_service, upstream, panic and the background job's mail error on each framework:\n{stdout}"
     );
 
-    let errors = errors_in_spotlight(&bin, sidecar.port);
+    let errors = in_spotlight(&bin, sidecar.port, "errors");
     let seen: Vec<String> = errors
         .iter()
         .filter_map(|e| e["event_id"].as_str())
@@ -145,6 +147,60 @@ fn the_tours_errors_appear_in_a_running_spotlight_sidecar() {
         assert!(
             seen.iter().any(|s| s == id),
             "event {id} is not in Spotlight; it holds {seen:?}"
+        );
+    }
+
+    // Transactions and logs: each console line the demo printed for one
+    // (`lookout transaction "NAME" ... trace_id=T`, `lookout log LEVEL "BODY"
+    // ... trace_id=T`) has its counterpart in the sidecar.
+    let field = |line: &str, key: &str| {
+        line.split_whitespace()
+            .find_map(|part| part.strip_prefix(key))
+            .map(str::to_owned)
+    };
+    let quoted = |line: &str| line.split('"').nth(1).map(str::to_owned);
+    let printed_transactions: Vec<(String, String)> = stdout
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("lookout transaction "))
+        .filter_map(|line| Some((quoted(line)?, field(line, "trace_id=")?)))
+        .collect();
+    assert!(
+        !printed_transactions.is_empty(),
+        "the tour delivers transactions:\n{stdout}"
+    );
+    let traces = in_spotlight(&bin, sidecar.port, "traces");
+    for (name, trace_id) in &printed_transactions {
+        assert!(
+            traces.iter().any(|t| t["transaction"] == name.as_str()
+                && t["trace_id"]
+                    .as_str()
+                    .map(|t| t.replace('-', ""))
+                    .as_deref()
+                    == Some(trace_id.as_str())),
+            "transaction {name:?} on trace {trace_id} is not in Spotlight; it holds {traces:?}"
+        );
+    }
+    let printed_logs: Vec<(String, String)> = stdout
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("lookout log "))
+        .filter_map(|line| Some((quoted(line)?, field(line, "trace_id=")?)))
+        .collect();
+    assert!(
+        printed_logs.iter().any(|(body, _)| body == "loading user"),
+        "the tour delivers its handlers' logs:\n{stdout}"
+    );
+    let logs = in_spotlight(&bin, sidecar.port, "logs");
+    for (body, trace_id) in &printed_logs {
+        assert!(
+            logs.iter().any(|l| l["message"] == body.as_str()
+                && l["trace_id"]
+                    .as_str()
+                    .map(|t| t.replace('-', ""))
+                    .as_deref()
+                    == Some(trace_id.as_str())),
+            "log {body:?} on trace {trace_id} is not in Spotlight; it holds {logs:?}"
         );
     }
 }
