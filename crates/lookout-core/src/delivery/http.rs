@@ -213,12 +213,18 @@ impl HttpTransport {
         }
     }
 
-    /// The lane for the next envelope.
-    fn thread(&self) -> Option<Arc<TokioTransportThread>> {
+    /// The lane for the next envelope: in turn, except that check-ins all
+    /// take the first lane, so that a monitor's `in_progress` reaches Sentry
+    /// before its `ok` (each lane sends in order).
+    fn thread(&self, ordered: bool) -> Option<Arc<TokioTransportThread>> {
         let threads = lock(&self.threads);
         let threads = threads.as_ref()?;
-        let next = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        threads.get(next % threads.len()).cloned()
+        let lane = if ordered {
+            0
+        } else {
+            self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % threads.len()
+        };
+        threads.get(lane).cloned()
     }
 
     fn threads(&self) -> Vec<Arc<TokioTransportThread>> {
@@ -229,9 +235,9 @@ impl HttpTransport {
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
         // After shutdown the envelope is dropped; the tally counts it lost.
-        let Some(thread) = self.thread() else {
+        if lock(&self.threads).is_none() {
             return;
-        };
+        }
         if self.backoff.in_force() {
             // The transport thread would skip it (all categories limited):
             // drop it here, where it can be counted.
@@ -240,16 +246,16 @@ impl Transport for HttpTransport {
             Counters::add(&self.tally.counters.dropped_rate_limited, 1);
             return;
         }
-        // Raw, so the transport thread's own filter passes it on whole. The
-        // send queue already hands over raw envelopes (no items to iterate).
-        if envelope.items().next().is_none() {
-            thread.send(envelope);
-            return;
-        }
+        // Raw, so the transport thread's own filter passes it on whole (the
+        // send queue already hands over raw envelopes: writing one out is a
+        // copy of its bytes).
         let mut bytes = Vec::new();
         if envelope.to_writer(&mut bytes).is_err() {
             return;
         }
+        let Some(thread) = self.thread(carries_check_in(&bytes)) else {
+            return;
+        };
         if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
             thread.send(raw);
         }
@@ -280,6 +286,40 @@ impl Transport for HttpTransport {
         drop_in_background(threads);
         sent
     }
+}
+
+/// Whether a serialized envelope has a `check_in` item: its header line, then
+/// per item a JSON header (`type`, `length`) and the payload.
+fn carries_check_in(envelope: &[u8]) -> bool {
+    let mut rest = match envelope.iter().position(|&b| b == b'\n') {
+        Some(end) => &envelope[end + 1..],
+        None => return false,
+    };
+    #[derive(serde::Deserialize)]
+    struct ItemHeader<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<&'a str>,
+        length: Option<usize>,
+    }
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let Ok(header) = serde_json::from_slice::<ItemHeader<'_>>(&rest[..end]) else {
+            return false;
+        };
+        if header.kind == Some("check_in") {
+            return true;
+        }
+        rest = rest.get(end + 1..).unwrap_or_default();
+        let payload = header
+            .length
+            .unwrap_or_else(|| rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()))
+            .min(rest.len());
+        rest = &rest[payload..];
+        if rest.first() == Some(&b'\n') {
+            rest = &rest[1..];
+        }
+    }
+    false
 }
 
 /// What the last delivery error says about a failed request: what failed
@@ -737,5 +777,35 @@ mod tests {
         let expired = MonitorLimit::default();
         expired.update_from_sentry_header("0:monitor:organization");
         assert!(expired.is_enabled(), "a zero-second limit is over at once");
+    }
+
+    #[test]
+    fn check_ins_are_told_apart_from_other_envelopes() {
+        let mut check_in = Envelope::new();
+        check_in.add_item(EnvelopeItem::MonitorCheckIn(
+            sentry_core::protocol::MonitorCheckIn {
+                check_in_id: sentry_core::types::Uuid::new_v4(),
+                monitor_slug: "nightly".into(),
+                status: sentry_core::protocol::MonitorCheckInStatus::InProgress,
+                environment: None,
+                duration: None,
+                monitor_config: None,
+            },
+        ));
+        let mut bytes = Vec::new();
+        check_in.to_writer(&mut bytes).unwrap();
+        assert!(carries_check_in(&bytes));
+        let mut event = Vec::new();
+        Envelope::from(sentry_core::protocol::Event {
+            message: Some("{\"type\":\"check_in\"}".into()),
+            ..Default::default()
+        })
+        .to_writer(&mut event)
+        .unwrap();
+        assert!(
+            !carries_check_in(&event),
+            "an event mentioning check_in in its payload"
+        );
+        assert!(!carries_check_in(b"not an envelope"));
     }
 }
