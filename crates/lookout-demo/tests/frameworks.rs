@@ -3,12 +3,14 @@
 //! --framework axum`, route by route, and the tour's tables against its axum
 //! table.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+mod support;
+
+use support::{DEMO, Server};
 
 /// The demo binary with no Sentry account and no Spotlight.
 fn demo() -> Command {
@@ -24,19 +26,6 @@ fn demo() -> Command {
     cmd
 }
 
-/// A `serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(framework: &str, plain: bool) -> Server {
     serve_with(framework, plain, &[])
 }
@@ -49,23 +38,7 @@ fn serve_with(framework: &str, plain: bool, vars: &[(&str, &str)]) -> Server {
     if plain {
         cmd.arg("--plain");
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let port = first
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("{framework}: first line {first:?}"))
-        .parse()
-        .expect("a port");
-    Server { child, port }
+    support::start(cmd, framework)
 }
 
 /// What a response says, without what differs per request by nature (and

@@ -23,14 +23,16 @@
 //!   send queue) does not grow with what the callers sent.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use lookout_tests::receiver::Receiver;
 
-const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+mod support;
+
+use support::{DEMO, Server};
 
 /// The trace id and parent span the hostile headers name (never to be continued).
 const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
@@ -49,27 +51,13 @@ const WARM_UP_ROUNDS: usize = 20;
 /// each request's headers would grow by more than this.
 const RSS_GROWTH_BOUND_KB: u64 = 16 * 1024;
 
-/// A `serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `serve --framework framework` sending to `dsn`, every trace sampled.
 fn serve(framework: &str, dsn: &str) -> Server {
     let mut cmd = Command::new(DEMO);
     for var in ["SENTRY_SPOTLIGHT", "RUST_BACKTRACE", "RUST_LOG"] {
         cmd.env_remove(var);
     }
-    let mut child = cmd
-        .args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
+    cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
         .env("SENTRY_DSN", dsn)
         .env("SENTRY_ENVIRONMENT", "test")
         .env("SENTRY_TRACES_SAMPLE_RATE", "1.0")
@@ -80,23 +68,8 @@ fn serve(framework: &str, dsn: &str) -> Server {
         // VmRSS grows by is what the process keeps.
         .env("MALLOC_MMAP_THRESHOLD_", "65536")
         .env("MALLOC_TRIM_THRESHOLD_", "131072")
-        .env("MALLOC_ARENA_MAX", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let port = first
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("{framework}: first line {first:?}"))
-        .parse()
-        .expect("a port");
-    Server { child, port }
+        .env("MALLOC_ARENA_MAX", "2");
+    support::start(cmd, framework)
 }
 
 /// The process's resident set in KiB.

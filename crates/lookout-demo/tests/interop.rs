@@ -16,29 +16,18 @@
 //! a server; the scenario suite replays Python-made headers through each
 //! adapter. This suite is the real SDKs' own HTTP clients and servers.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use lookout_tests::receiver::Receiver;
 use sentry_types::protocol::v7::{Context, EnvelopeItem, TraceContext};
 use serde_json::{Map, Value, json};
 
-const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+mod support;
 
-/// A `serve` process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{DEMO, Server};
 
 /// `serve --framework framework` sending to `dsn`; a trace that starts in
 /// the demo is sampled, a continued one keeps its caller's decision.
@@ -47,27 +36,11 @@ fn serve(framework: &str, dsn: &str) -> Server {
     for var in ["SENTRY_SPOTLIGHT", "RUST_BACKTRACE"] {
         cmd.env_remove(var);
     }
-    let mut child = cmd
-        .args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
+    cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
         .env("SENTRY_DSN", dsn)
         .env("SENTRY_ENVIRONMENT", "test")
-        .env("SENTRY_TRACES_SAMPLE_RATE", "1.0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let port = first
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("{framework}: first line {first:?}"))
-        .parse()
-        .expect("a port");
-    Server { child, port }
+        .env("SENTRY_TRACES_SAMPLE_RATE", "1.0");
+    support::start(cmd, framework)
 }
 
 /// What the receiver holds for one trace: its events and transactions, each
