@@ -30,6 +30,8 @@ use std::time::Duration;
 
 use lookout_tests::receiver::Receiver;
 
+#[path = "support/receiving.rs"]
+mod receiving;
 mod support;
 
 use support::{DEMO, Server};
@@ -377,12 +379,7 @@ fn wait_for_transactions(receiver: &Receiver, count: usize, framework: &str) {
 }
 
 fn hostile_headers_at_scale(framework: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let receiver = runtime.block_on(Receiver::start());
+    let (_runtime, receiver) = receiving::receiver();
     let server = serve(framework, &receiver.dsn());
     let cases = cases();
 

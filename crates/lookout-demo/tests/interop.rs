@@ -25,6 +25,8 @@ use lookout_tests::receiver::Receiver;
 use sentry_types::protocol::v7::{Context, EnvelopeItem, TraceContext};
 use serde_json::{Map, Value, json};
 
+#[path = "support/receiving.rs"]
+mod receiving;
 mod support;
 
 use support::{DEMO, Server};
@@ -143,12 +145,7 @@ fn call(sdk: &str, url: &str, sampled: bool) -> Option<Value> {
 }
 
 fn sdk_callers_are_continued(framework: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let receiver = runtime.block_on(Receiver::start());
+    let (_runtime, receiver) = receiving::receiver();
     let server = serve(framework, &receiver.dsn());
     // `GET /fail` answers 500: an event, and a transaction when sampled.
     let url = format!("http://127.0.0.1:{}/fail", server.port);
@@ -212,12 +209,7 @@ fn sdk_callers_are_continued(framework: &str) {
 
 /// `POST /hop` to a Python server running `continue_trace`.
 fn hop_to_a_python_callee(framework: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let receiver = runtime.block_on(Receiver::start());
+    let (_runtime, receiver) = receiving::receiver();
     let server = serve(framework, &receiver.dsn());
     let callee = lookout_tests::python::PythonCallee::start();
     let body = json!([{"url": format!("{}hop", callee.url), "arguments": []}]).to_string();
