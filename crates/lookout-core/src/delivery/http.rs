@@ -563,15 +563,7 @@ mod tests {
 
     #[test]
     fn a_limited_category_is_dropped_and_the_headers_stay() {
-        let mut limits = RateLimiter::new();
-        limits.update_from_sentry_header("60:transaction:organization");
-        let body = within_limits(
-            &mixed(),
-            &limits,
-            &MonitorLimit::default(),
-            &Recorder::default(),
-        )
-        .unwrap();
+        let body = under_limits("60:transaction:organization", &mixed()).unwrap();
         let parsed = Envelope::from_slice(&body).unwrap();
         assert_eq!(parsed.items().count(), 1);
         assert!(matches!(
@@ -697,42 +689,16 @@ mod tests {
 
     #[test]
     fn a_log_item_limit_drops_logs_and_keeps_errors_and_the_reverse() {
-        let mut limits = RateLimiter::new();
-        limits.update_from_sentry_header("60:log_item:organization");
-        let body = within_limits(
-            &log_and_event(),
-            &limits,
-            &MonitorLimit::default(),
-            &Recorder::default(),
-        )
-        .unwrap();
+        let body = under_limits("60:log_item:organization", &log_and_event()).unwrap();
         assert_eq!(item_types(&body), ["event"]);
 
-        let mut limits = RateLimiter::new();
-        limits.update_from_sentry_header("60:error:organization");
-        let body = within_limits(
-            &log_and_event(),
-            &limits,
-            &MonitorLimit::default(),
-            &Recorder::default(),
-        )
-        .unwrap();
+        let body = under_limits("60:error:organization", &log_and_event()).unwrap();
         assert_eq!(item_types(&body), ["log"]);
     }
 
     #[test]
     fn nothing_is_sent_when_every_item_is_limited() {
-        let mut limits = RateLimiter::new();
-        limits.update_from_sentry_header("60:error;transaction:organization");
-        assert!(
-            within_limits(
-                &mixed(),
-                &limits,
-                &MonitorLimit::default(),
-                &Recorder::default()
-            )
-            .is_none()
-        );
+        assert!(under_limits("60:error;transaction:organization", &mixed()).is_none());
     }
 
     fn check_in_and_event() -> Envelope {
@@ -777,6 +743,18 @@ mod tests {
         let expired = MonitorLimit::default();
         expired.update_from_sentry_header("0:monitor:organization");
         assert!(expired.is_enabled(), "a zero-second limit is over at once");
+    }
+
+    /// `envelope` as sent under the limits of one `X-Sentry-Rate-Limits` value.
+    fn under_limits(header: &str, envelope: &Envelope) -> Option<Vec<u8>> {
+        let mut limits = RateLimiter::new();
+        limits.update_from_sentry_header(header);
+        within_limits(
+            envelope,
+            &limits,
+            &MonitorLimit::default(),
+            &Recorder::default(),
+        )
     }
 
     #[test]
