@@ -10,11 +10,14 @@ use std::io::IsTerminal as _;
 
 use lookout_policy::{LogFormat, LogLevel, Settings};
 use sentry_tracing::ErrorLayer;
+use tracing::subscriber::Interest;
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{LevelFilter, filter_fn};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::log_lines::{HumanLines, JsonLines};
 use crate::request_breadcrumbs::RequestBreadcrumbs;
 use crate::request_logs::RequestLogs;
 use crate::request_spans::RequestSpans;
@@ -27,9 +30,16 @@ use crate::tracing_options::TracingOptions;
 /// (`LOOKOUT_LOGS_LEVEL`; none with `SENTRY_ENABLE_LOGS=false`) unless
 /// [`TracingOptions::log_level`] chose a level in code.
 ///
-/// Human lines show the request span's fields
-/// (`request{request_id=.. trace_id=.. method=GET}: ...`); JSON lines carry
-/// them under `span` and `spans`.
+/// A line written inside a request starts with the request, as if it were
+/// the outermost span: human lines show
+/// `request{request_id=.. trace_id=.. method=GET}: ...`, JSON lines carry
+/// `{"name":"request","request_id":..,"trace_id":..,"method":..}` at the
+/// head of `spans` (and as `span` when no span of yours is open). The ids
+/// come from the request's context, bound around every poll of the handler
+/// and of the body, not from a `tracing` span: this layer's filter leaves
+/// the request span ([`InFlight::tracing_span`](crate::engine::InFlight::tracing_span))
+/// off, so a request costs no span work, and a line is the only thing that
+/// reads them.
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
@@ -47,7 +57,7 @@ pub fn tracing_layers<S>(
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let filter = options.env_filter();
+    let filter = options.line_filter();
     let options = if options.log_level_set {
         options
     } else {
@@ -105,31 +115,26 @@ where
     };
     // Installed before the error layer (sentry-tracing's advice), and never
     // taking what became an event: no event carries itself as a breadcrumb.
-    let breadcrumbs = RequestBreadcrumbs::new().with_filter(
-        filter_fn(move |m| {
+    let breadcrumbs = RequestBreadcrumbs::new().with_filter(ByMetadata::new(
+        move |m| {
             m.is_event()
                 && !is_lookout_target(m.target())
                 && at_least(m.level(), breadcrumb_level)
                 && !at_least(m.level(), event_level)
-        })
-        .with_max_level_hint(hint(breadcrumb_level)),
-    );
-    let errors =
-        ErrorLayer::new().with_filter(filter_fn(is_event).with_max_level_hint(hint(event_level)));
-    let spans = RequestSpans::new(options.spans_outside_requests).with_filter(
-        filter_fn(move |m| {
-            m.is_span() && !is_lookout_target(m.target()) && at_least(m.level(), span_level)
-        })
-        .with_max_level_hint(hint(span_level)),
-    );
+        },
+        hint(breadcrumb_level),
+    ));
+    let errors = ErrorLayer::new().with_filter(ByMetadata::new(is_event, hint(event_level)));
+    let spans = RequestSpans::new(options.spans_outside_requests).with_filter(ByMetadata::new(
+        move |m| m.is_span() && !is_lookout_target(m.target()) && at_least(m.level(), span_level),
+        hint(span_level),
+    ));
     // Its own filter: what becomes a log is independent of what becomes a
     // breadcrumb or an event (an ERROR line is both an event and a log).
-    let logs = RequestLogs::new().with_filter(
-        filter_fn(move |m| {
-            m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), log_level)
-        })
-        .with_max_level_hint(hint(log_level)),
-    );
+    let logs = RequestLogs::new().with_filter(ByMetadata::new(
+        move |m| m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), log_level),
+        hint(log_level),
+    ));
     breadcrumbs
         .and_then(errors)
         .and_then(logs)
@@ -163,8 +168,48 @@ fn level_hint<S>(most_verbose: LevelFilter) -> impl Layer<S> + Send + Sync
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    tracing_subscriber::layer::Identity::new()
-        .with_filter(filter_fn(|_| false).with_max_level_hint(most_verbose))
+    tracing_subscriber::layer::Identity::new().with_filter(ByMetadata::new(|_| false, most_verbose))
+}
+
+/// A per-layer filter decided by a callsite's metadata alone, so that
+/// `tracing` caches the decision per callsite: a span or event no layer
+/// wants (lookout's request span under lookout's own subscriber, a `DEBUG`
+/// line under `RUST_LOG=info`) then costs one atomic load where it is
+/// written, not a round of filter calls each time. (`filter_fn` would answer
+/// "sometimes" and be asked again on every call.)
+struct ByMetadata<F> {
+    wants: F,
+    max_level: LevelFilter,
+}
+
+impl<F> ByMetadata<F>
+where
+    F: Fn(&Metadata<'_>) -> bool,
+{
+    fn new(wants: F, max_level: LevelFilter) -> Self {
+        Self { wants, max_level }
+    }
+}
+
+impl<S, F> Filter<S> for ByMetadata<F>
+where
+    F: Fn(&Metadata<'_>) -> bool,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        (self.wants)(metadata)
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if (self.wants)(metadata) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(self.max_level)
+    }
 }
 
 /// The `tracing` level of a Sentry Log level (`fatal` has none: `ERROR`).
@@ -195,8 +240,12 @@ where
         layer
     };
     match format {
-        LogFormat::Json => Box::new(layer.json().with_current_span(true).with_span_list(true)),
-        _ => Box::new(layer),
+        LogFormat::Json => Box::new(
+            layer
+                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                .event_format(JsonLines::default()),
+        ),
+        _ => Box::new(layer.event_format(HumanLines::default())),
     }
 }
 

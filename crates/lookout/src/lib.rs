@@ -170,6 +170,7 @@
 
 mod init;
 mod layers;
+mod log_lines;
 mod options;
 mod request_breadcrumbs;
 mod request_logs;

@@ -14,9 +14,12 @@ use tracing_subscriber::fmt::writer::BoxMakeWriter;
 /// The filter used when `RUST_LOG` is unset or empty.
 pub const DEFAULT_FILTER: &str = "info";
 
-/// Directives added to every filter that does not mention `lookout` itself:
-/// the request span (its `request_id` and `trace_id` are on every log line
-/// inside a request) and the console delivery lines.
+/// Directives [`TracingOptions::env_filter`] adds to a filter that does not
+/// mention `lookout` itself, for a fmt layer of your own: the request span
+/// (its `request_id` and `trace_id` are then on every log line inside a
+/// request) and the console delivery lines. lookout's own fmt layer keeps
+/// the console lines and leaves the span off: it writes the request's ids
+/// from the request's context.
 pub const LOOKOUT_DIRECTIVES: &str = "lookout::request=info,lookout::console=info";
 
 /// How `tracing` events and spans map to Sentry, and how log lines are
@@ -201,35 +204,77 @@ impl TracingOptions {
     /// ```
     #[must_use]
     pub fn env_filter(&self) -> EnvFilter {
+        let directives = self.directives();
+        if mentions_lookout(&directives) {
+            parse_filter(directives)
+        } else {
+            parse_filter(format!("{directives},{LOOKOUT_DIRECTIVES}"))
+        }
+    }
+
+    /// The filter of lookout's own fmt layer: [`env_filter`](Self::env_filter)
+    /// with the request span off unless a directive names it, since that
+    /// layer writes the request's ids from its context.
+    pub(crate) fn line_filter(&self) -> EnvFilter {
+        let directives = self.directives();
+        let mut extra = Vec::with_capacity(2);
+        if !mentions_lookout(&directives) {
+            extra.push(CONSOLE_DIRECTIVE);
+        }
+        let names_request_span = directives
+            .split(',')
+            .any(|directive| directive_target(directive) == REQUEST_SPAN_TARGET);
+        if !names_request_span {
+            extra.push(REQUEST_SPAN_OFF);
+        }
+        if extra.is_empty() {
+            parse_filter(directives)
+        } else {
+            parse_filter(format!("{directives},{}", extra.join(",")))
+        }
+    }
+
+    /// The log-line directives: [`filter`](Self::filter), else `RUST_LOG`,
+    /// else [`DEFAULT_FILTER`].
+    fn directives(&self) -> String {
         let from_env = || {
             std::env::var("RUST_LOG")
                 .ok()
                 .filter(|value| !value.trim().is_empty())
         };
-        let directives = self
-            .filter
+        self.filter
             .clone()
             .or_else(from_env)
-            .unwrap_or_else(|| DEFAULT_FILTER.to_owned());
-        let directives = if mentions_lookout(&directives) {
-            directives
-        } else {
-            format!("{directives},{LOOKOUT_DIRECTIVES}")
-        };
-        EnvFilter::builder()
-            .with_default_directive(LevelFilter::ERROR.into())
-            .parse_lossy(directives)
+            .unwrap_or_else(|| DEFAULT_FILTER.to_owned())
     }
+}
+
+/// The console delivery lines' directive, one of [`LOOKOUT_DIRECTIVES`].
+const CONSOLE_DIRECTIVE: &str = "lookout::console=info";
+
+/// The request span's target, and the directive that turns it off.
+const REQUEST_SPAN_TARGET: &str = crate::log_lines::REQUEST_SPAN_TARGET;
+const REQUEST_SPAN_OFF: &str = "lookout::request=off";
+
+/// The target a directive sets (`target[span]=level`), trimmed.
+fn directive_target(directive: &str) -> &str {
+    directive
+        .split(['[', '='])
+        .next()
+        .unwrap_or_default()
+        .trim()
+}
+
+fn parse_filter(directives: String) -> EnvFilter {
+    EnvFilter::builder()
+        .with_default_directive(LevelFilter::ERROR.into())
+        .parse_lossy(directives)
 }
 
 /// Whether a directive sets the level of lookout's own targets.
 fn mentions_lookout(directives: &str) -> bool {
     directives.split(',').any(|directive| {
-        let target = directive
-            .split(['[', '='])
-            .next()
-            .unwrap_or_default()
-            .trim();
+        let target = directive_target(directive);
         target == "lookout" || target.starts_with("lookout::")
     })
 }
@@ -253,5 +298,26 @@ mod tests {
             .env_filter()
             .to_string();
         assert!(!filter.contains("lookout::request=info"), "{filter}");
+    }
+
+    #[test]
+    fn lookouts_own_line_filter_turns_the_request_span_off_unless_named() {
+        let filter = TracingOptions::new()
+            .filter("warn")
+            .line_filter()
+            .to_string();
+        assert!(filter.contains("lookout::request=off"), "{filter}");
+        assert!(filter.contains("lookout::console=info"), "{filter}");
+        let filter = TracingOptions::new()
+            .filter("warn,lookout=debug")
+            .line_filter()
+            .to_string();
+        assert!(filter.contains("lookout::request=off"), "{filter}");
+        assert!(!filter.contains("lookout::console=info"), "{filter}");
+        let filter = TracingOptions::new()
+            .filter("warn,lookout::request=info")
+            .line_filter()
+            .to_string();
+        assert!(!filter.contains("lookout::request=off"), "{filter}");
     }
 }

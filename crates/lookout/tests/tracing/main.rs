@@ -13,6 +13,8 @@ use lookout::User;
 use lookout::testing::TestLookout;
 use sentry_core::protocol::{Context, Event, Level};
 use support::{block_on, serve, subscriber};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
 
 fn trace_of(event: &Event<'_>) -> sentry_core::protocol::TraceContext {
     match event.contexts.get("trace") {
@@ -250,6 +252,118 @@ fn human_log_lines_in_a_request_carry_request_id_and_trace_id() {
         !line.contains('\u{1b}'),
         "no colours in a captured writer: {line}"
     );
+}
+
+/// A line logged while only the request's context is bound (no `tracing`
+/// span at all) is written with the request's ids: lookout's fmt layer reads
+/// them from the context.
+#[test]
+fn log_lines_carry_the_request_from_its_context_without_any_span() {
+    for format in ["human", "json"] {
+        let test = TestLookout::from_vars([("LOOKOUT_LOG_FORMAT", format)]).unwrap();
+        let (subscriber, logs) = subscriber(&test);
+        let (request_id, trace_id) = tracing::subscriber::with_default(subscriber, || {
+            let headers = http::HeaderMap::new();
+            let in_flight = test
+                .engine()
+                .begin(&lookout::engine::RequestHead::new("POST", "/pay", &headers));
+            let ctx = in_flight.context().clone();
+            ctx.enter(|| tracing::warn!("card declined"));
+            tracing::warn!("after the request");
+            in_flight
+                .finish(&lookout::engine::ResponseHead::new(StatusCode::OK))
+                .body
+                .complete();
+            (
+                ctx.request_id().to_owned(),
+                ctx.trace().trace_id.to_string(),
+            )
+        });
+        let lines = logs.lines();
+        let inside = lines
+            .iter()
+            .find(|line| line.contains("card declined"))
+            .unwrap_or_else(|| panic!("no line in {lines:?}"));
+        let outside = lines
+            .iter()
+            .find(|line| line.contains("after the request"))
+            .unwrap_or_else(|| panic!("no line in {lines:?}"));
+        if format == "human" {
+            let request =
+                format!("request{{request_id={request_id} trace_id={trace_id} method=POST}}:");
+            assert!(inside.contains(&request), "{inside}");
+            assert!(!outside.contains("request{"), "{outside}");
+        } else {
+            let inside: serde_json::Value = serde_json::from_str(inside).unwrap();
+            let request = serde_json::json!({
+                "name": "request",
+                "request_id": request_id,
+                "trace_id": trace_id,
+                "method": "POST",
+            });
+            assert_eq!(
+                inside["spans"],
+                serde_json::json!([request.clone()]),
+                "{inside}"
+            );
+            assert_eq!(inside["span"], request, "{inside}");
+            assert_eq!(inside["level"], "WARN", "{inside}");
+            assert_eq!(inside["fields"]["message"], "card declined", "{inside}");
+            let outside: serde_json::Value = serde_json::from_str(outside).unwrap();
+            assert!(outside.get("spans").is_none(), "{outside}");
+        }
+    }
+}
+
+/// Under lookout's own subscriber the request span is never created, so a
+/// request pays no span registry, filter or field formatting for it.
+#[test]
+fn lookouts_subscriber_leaves_the_request_span_off() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    let headers = http::HeaderMap::new();
+    let in_flight = test
+        .engine()
+        .begin(&lookout::engine::RequestHead::new("GET", "/", &headers));
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(in_flight.tracing_span().is_disabled());
+    });
+    // A subscriber of the application's own that enables the target still
+    // gets it, for its own fmt layer.
+    let own = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::sink)
+            .with_filter(lookout::TracingOptions::new().filter("warn").env_filter()),
+    );
+    tracing::subscriber::with_default(own, || {
+        assert!(!in_flight.tracing_span().is_disabled());
+    });
+}
+
+/// A filter that turns the request span back on in lookout's own fmt layer
+/// does not write the request twice.
+#[test]
+fn a_filter_naming_the_request_span_still_writes_the_request_once() {
+    let test = TestLookout::from_vars([("LOOKOUT_LOG_FORMAT", "human")]).unwrap();
+    let buffer = buffer::Buffer::default();
+    let layers = lookout::subscriber::tracing_layers(
+        test.settings(),
+        lookout::TracingOptions::new()
+            .filter("info,lookout::request=info")
+            .writer(buffer.clone()),
+    );
+    let subscriber = tracing_subscriber::registry().with(layers);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(&test, "/health", StatusCode::OK, async {
+            tracing::warn!("disk almost full");
+        }))
+    });
+    let lines = buffer.lines();
+    let line = lines
+        .iter()
+        .find(|line| line.contains("disk almost full"))
+        .unwrap_or_else(|| panic!("no line in {lines:?}"));
+    assert_eq!(line.matches("request{").count(), 1, "{line}");
 }
 
 #[test]

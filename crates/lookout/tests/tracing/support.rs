@@ -23,9 +23,10 @@ pub(crate) fn subscriber(test: &TestLookout) -> (impl Subscriber + Send + Sync, 
     (tracing_subscriber::registry().with(layers), buffer)
 }
 
-/// Runs `handler` as an adapter does: the request span around it, the
-/// request's context bound to it, then `finish` with `status` and the body
-/// completed. Returns the request id, the trace and the handler's output.
+/// Runs `handler` as an adapter does: the request's context bound to it
+/// (and the request span, which lookout's own subscriber leaves off), then
+/// `finish` with `status` and the body completed. Returns the request id,
+/// the trace and the handler's output.
 pub(crate) async fn serve<F, T>(
     test: &TestLookout,
     path: &str,
