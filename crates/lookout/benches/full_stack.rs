@@ -33,6 +33,8 @@
 //! in the process changes how `tracing` caches its callsites' interest).
 //!
 //! Reproduce with `cargo bench -p lookout-sentry --features axum --bench full_stack`.
+//! `FULL_STACK_PROFILE=unsampled` (or `sampled`) runs lookout's stack alone
+//! for 10 s without criterion, for `perf record`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -298,6 +300,26 @@ fn measure(c: &mut Criterion, stack: &Stack, receiver_tid: u32, cpu: &mut Vec<St
 }
 
 fn main() {
+    // `FULL_STACK_PROFILE=unsampled|sampled`: lookout's stack alone, driven
+    // for 10 s without criterion, to run under `perf record`.
+    if let Ok(label) = std::env::var("FULL_STACK_PROFILE") {
+        let sampled = match label.as_str() {
+            "sampled" => true,
+            "unsampled" => false,
+            other => panic!("FULL_STACK_PROFILE={other}: expected unsampled or sampled"),
+        };
+        let (port, _) = receiver();
+        let (lookout, guard) = lookout_stack(port);
+        let start = Instant::now();
+        let mut served = 0;
+        while start.elapsed() < Duration::from_secs(10) {
+            drive(&lookout.rt, &lookout.app, 10_000, sampled);
+            served += 10_000;
+        }
+        println!("{served} {label} requests in {:?}", start.elapsed());
+        black_box(guard.shutdown());
+        return;
+    }
     let mut c = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
