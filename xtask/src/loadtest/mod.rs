@@ -81,6 +81,16 @@ impl Scenario {
         self == Scenario::Sampled
     }
 
+    /// The item each response should have made, counted at the receiver:
+    /// an event per erroring request, a transaction per sampled one.
+    fn delivered_item(self) -> Option<&'static str> {
+        match self {
+            Scenario::Erroring => Some("event"),
+            Scenario::Sampled => Some("transaction"),
+            Scenario::Unsampled | Scenario::Logs => None,
+        }
+    }
+
     /// The caller's headers: `sentry-trace` + a browser SDK's `baggage`.
     fn headers(self) -> Vec<(&'static str, String)> {
         let (flag, rate, sampled) = if self.sampled() {
@@ -269,11 +279,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
                     if is_plain {
                         plain.push(measured);
                     } else {
-                        if scenario == Scenario::Erroring {
+                        if let Some(item) = scenario.delivered_item() {
                             let after = sink.counts()?;
-                            let events = after.item("event") - before.item("event");
+                            let items = after.item(item) - before.item(item);
                             let (seen, answered) = delivered.unwrap_or((0, 0));
-                            delivered = Some((seen + events, answered + measured.load.requests));
+                            delivered = Some((seen + items, answered + measured.load.requests));
                         }
                         lookout.push(measured);
                     }
@@ -332,7 +342,7 @@ fn median(runs: &[Measured]) -> Measured {
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "| framework | scenario | plain req/s | lookout req/s | throughput | p50 plain / lookout µs | p99 plain / lookout µs | p99 | CPU plain / lookout µs/req | CPU added | events delivered |"
+        "| framework | scenario | plain req/s | lookout req/s | throughput | p50 plain / lookout µs | p99 plain / lookout µs | p99 | CPU plain / lookout µs/req | CPU added | delivered (events or transactions) of responses |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
