@@ -94,6 +94,70 @@ async fn what_a_bounded_queue_drops_is_reported_as_queue_overflow() {
     );
 }
 
+/// A sampled request while the send queue is full records no transaction
+/// (the queue would drop it on arrival): its decision stays sampled, and the
+/// lost transaction is counted and reported as `queue_overflow` as the
+/// queue's own drops are, so every transaction is delivered or reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sampled_request_while_the_queue_is_full_sheds_its_transaction() {
+    let receiver = Receiver::start().await;
+    let (lookout, client) = engine(
+        &receiver,
+        &[
+            ("LOOKOUT_QUEUE_MAX_ENVELOPES", "5"),
+            ("SENTRY_TRACES_SAMPLE_RATE", "1.0"),
+        ],
+    );
+    const REQUESTS: usize = 300;
+    let mut shed = 0;
+    for _ in 0..REQUESTS {
+        let headers = HeaderMap::new();
+        let in_flight =
+            lookout.begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+        assert!(in_flight.sampled(), "the decision stays sampled");
+        let hub = in_flight.context().hub().expect("a client is bound");
+        if hub.configure_scope(|scope| scope.get_span()).is_none() {
+            shed += 1;
+        }
+        in_flight
+            .finish(&ResponseHead::new(StatusCode::OK))
+            .body
+            .complete();
+    }
+    flush(&client).await;
+    assert!(
+        shed > 0,
+        "a 5-envelope queue is full during a 300-request burst"
+    );
+    let delivered = receiver.transactions().len();
+    // The next envelope carries the client report.
+    failing_request(&lookout);
+    flush(&client).await;
+    let mut overflow = 0;
+    for envelope in receiver.envelopes() {
+        for item in envelope.items() {
+            if let EnvelopeItem::ClientReport(report) = item {
+                let report = serde_json::to_value(report).unwrap();
+                for discarded in report["discarded_events"].as_array().unwrap() {
+                    if discarded["reason"] == "queue_overflow"
+                        && discarded["category"] == "transaction"
+                    {
+                        overflow += discarded["quantity"].as_u64().unwrap() as usize;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        delivered + overflow,
+        REQUESTS,
+        "every transaction is delivered or reported ({shed} shed, {delivered} delivered)"
+    );
+    assert!(overflow >= shed, "each shed transaction is reported");
+    let stats = lookout.stats();
+    assert_eq!(stats.dropped.queue_full as usize, overflow, "{stats:?}");
+}
+
 /// One failing request through `test`'s engine.
 fn failing_request_with(test: &lookout_core::testing::TestLookout) {
     failing_request(test.engine());

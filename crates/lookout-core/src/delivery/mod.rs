@@ -215,6 +215,7 @@ impl TransportFactory for Delivery {
         });
         let queue = self.send.then(|| {
             let recorder = options.client_report_recorder.clone();
+            let _ = self.stats.recorder.set(recorder.clone());
             options.transport_channel_capacity = NonZeroUsize::new(INNER_CHANNEL_CAPACITY);
             let tally = Arc::clone(&self.stats.tally);
             let (inner, confirmation): (Arc<dyn Transport>, _) = match &self.inner {

@@ -135,9 +135,11 @@ struct Shared {
 impl Shared {
     /// Publishes what waits now to the stats' gauges (under the lock).
     fn publish(&self, state: &State) {
+        let saturated =
+            state.waiting() >= self.limits.max_envelopes || state.bytes >= self.limits.max_bytes;
         self.tally
             .counters
-            .waiting_now(state.waiting(), state.bytes);
+            .waiting_now(state.waiting(), state.bytes, saturated);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -567,6 +569,37 @@ mod tests {
             "a 5-envelope bound must drop part of 200"
         );
         assert_eq!(received + queue.dropped(), 200);
+    }
+
+    #[test]
+    fn the_saturated_flag_is_up_exactly_while_the_count_bound_is_reached() {
+        let inner = Arc::new(SlowCounting::default());
+        let limits = QueueLimits {
+            max_envelopes: 3,
+            max_bytes: usize::MAX,
+        };
+        let queue = queue_for(inner, limits);
+        let saturated = || {
+            queue
+                .shared
+                .tally
+                .counters
+                .saturated
+                .load(Ordering::Relaxed)
+        };
+        let mut seen_up = false;
+        for i in 0..200 {
+            queue.push(event_envelope(&format!("error {i}")));
+            let waiting = queue.shared.lock().waiting();
+            seen_up |= saturated();
+            assert!(waiting <= 3);
+        }
+        assert!(
+            seen_up,
+            "a 3-envelope bound is reached by a 200-envelope burst"
+        );
+        assert!(queue.flush(in_secs(10)));
+        assert!(!saturated(), "down again once the queue drained");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! transports) and the [`DeliverySnapshot`] it reads in one go. It does not
 //! decide anything: the queue and the HTTP transport say what happened.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sentry_core::client_report::{Reason as TransportLossReason, Recorder};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -33,6 +35,9 @@ use super::spotlight::SpotlightStats;
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
     pub(super) queue: Mutex<Option<Arc<BoundedQueue>>>,
+    /// The client's loss recorder, set when the queue is created: what is
+    /// dropped before it reaches the queue is reported through it too.
+    pub(super) recorder: OnceLock<Recorder>,
     pub(super) spotlight: Mutex<Option<Arc<SpotlightStats>>>,
     pub(super) tally: Arc<Tally>,
 }
@@ -64,6 +69,28 @@ impl DeliveryStats {
     /// The Spotlight pipeline's counters, when Spotlight is on.
     pub fn spotlight(&self) -> Option<Arc<SpotlightStats>> {
         lock(&self.spotlight).clone()
+    }
+
+    /// Whether the send queue is at one of its bounds now, so that an
+    /// envelope handed to it would be dropped (`queue_full`). One atomic
+    /// load: a sampled request asks before it starts its transaction.
+    pub(crate) fn saturated(&self) -> bool {
+        self.tally.counters.saturated.load(Ordering::Relaxed)
+    }
+
+    /// A transaction not recorded because the queue was full: counted as an
+    /// envelope the queue took and dropped (`queue_full`, and a
+    /// `queue_overflow` client report for one transaction and its span), as
+    /// it would have been had it been built and handed over.
+    pub(crate) fn transaction_shed(&self) {
+        self.tally.accepted();
+        Counters::add(&self.tally.counters.dropped_queue_full, 1);
+        if let Some(recorder) = self.recorder.get() {
+            recorder.record_lost_data(
+                &sentry_core::protocol::Transaction::default(),
+                TransportLossReason::QueueOverflow,
+            );
+        }
     }
 
     /// One more error event passed every `before_send`.
@@ -254,6 +281,9 @@ pub(crate) struct Counters {
     /// Error events that reached the transport.
     pub(crate) events_arrived: AtomicU64,
     pub(crate) last_error: Mutex<Option<LastError>>,
+    /// Whether the queue is at one of its bounds now: a sampled request
+    /// then records no transaction (it would be dropped on arrival).
+    pub(crate) saturated: AtomicBool,
 }
 
 impl Counters {
@@ -264,7 +294,10 @@ impl Counters {
 
     /// What waits in the queue now (called where the queue changes, under
     /// its lock, so the gauges never go backwards out of order).
-    pub(crate) fn waiting_now(&self, envelopes: usize, bytes: usize) {
+    pub(crate) fn waiting_now(&self, envelopes: usize, bytes: usize, saturated: bool) {
+        if self.saturated.load(Ordering::Relaxed) != saturated {
+            self.saturated.store(saturated, Ordering::Relaxed);
+        }
         let (envelopes, bytes) = (envelopes as u64, bytes as u64);
         self.waiting.store(envelopes, Ordering::Relaxed);
         self.waiting_bytes.store(bytes, Ordering::Relaxed);
@@ -329,8 +362,8 @@ mod tests {
         let c = &stats.tally.counters;
         Counters::add(&c.events_prepared, 10);
         Counters::add(&c.events_arrived, 7);
-        c.waiting_now(3, 300);
-        c.waiting_now(1, 100);
+        c.waiting_now(3, 300, false);
+        c.waiting_now(1, 100, false);
         c.failed("Sentry answered 500 Internal Server Error".into());
         let snapshot = stats.snapshot();
         assert_eq!(snapshot.dropped.sampled_out, 3);

@@ -73,7 +73,11 @@ impl Engine {
             }
             request = Some(RequestInfo::new(head.path(), head.query()));
             if decision.sampled {
-                transaction = Some(start_transaction(engine, &ctx, head, &method));
+                if delivery_saturated(engine) {
+                    shed_transaction(engine);
+                } else {
+                    transaction = Some(start_transaction(engine, &ctx, head, &method));
+                }
             }
         }
         InFlight {
@@ -131,6 +135,28 @@ pub(crate) fn open_context(
         builder = builder.tracestate(tracestate);
     }
     (builder.build(), decision)
+}
+
+/// Whether the send queue is at a bound now, so that a transaction would be
+/// dropped as it arrives (one atomic load).
+fn delivery_saturated(engine: &Shared) -> bool {
+    engine
+        .attached
+        .get()
+        .is_some_and(|attached| attached.stats.saturated())
+}
+
+/// A sampled request while the send queue is full: its transaction is not
+/// recorded, since the queue would drop it (and the work of building it is
+/// what a saturated service can least afford). The decision stays sampled:
+/// the response, outgoing calls and events still carry it, so the rest of
+/// the trace is kept. Counted and reported as the queue's own drop would
+/// be: `queue_full` in the stats, a `queue_overflow` client report for one
+/// transaction and its span.
+fn shed_transaction(engine: &Shared) {
+    if let Some(attached) = engine.attached.get() {
+        attached.stats.transaction_shed();
+    }
 }
 
 fn start_transaction<H: Headers + ?Sized>(
