@@ -31,7 +31,10 @@ fn data(trace: &TraceContext) -> Vec<(String, Value)> {
 }
 
 fn pairs(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 #[test]
@@ -58,7 +61,10 @@ fn a_routed_request_says_its_method_and_source_and_once_answered_its_status_code
     let tx = test.transactions()[0].contexts_trace();
     for (trace, want) in [
         (trace_of(event(&events, "in the handler")), &handler),
-        (trace_of(event(&events, "while the body streams")), &answered),
+        (
+            trace_of(event(&events, "while the body streams")),
+            &answered,
+        ),
         (tx.clone(), &answered),
     ] {
         assert_eq!(trace.span_id, tx.span_id);
