@@ -139,14 +139,16 @@ fn start_transaction<H: Headers + ?Sized>(
     method: &Method,
 ) -> sentry_core::Transaction {
     let trace = ctx.trace();
-    // Ids given up front: the builder would draw random ones, then replace them.
+    // Ids given up front: the builder would draw random ones, then replace
+    // them. The op is left empty here and written when the transaction is
+    // sent (`span_context`), like its origin and data.
     let mut tx_ctx = with_transaction_name(
         method.as_str(),
         head.route().unwrap_or(head.path()),
         |name| {
             TransactionContext::new_with_details(
                 name,
-                span_context::OP,
+                span_context::OP_UNTIL_SENT,
                 trace.trace_id.into(),
                 Some(trace.span_id.into()),
                 trace.parent_span_id.map(Into::into),
@@ -156,8 +158,6 @@ fn start_transaction<H: Headers + ?Sized>(
     tx_ctx.set_sampled(Some(true));
     let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
     let transaction = hub.start_transaction(tx_ctx);
-    // Its origin and data (method, source, status code) are written when it
-    // is sent (`span_context`), not copied from here when it ends.
     // The source is written once the name is final: here for a template
     // known now, else when a route is learned or the request ends without
     // one (`url`), so a late route does not write it twice.

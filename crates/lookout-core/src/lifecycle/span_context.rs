@@ -1,17 +1,19 @@
-//! The trace context of a request's transaction as it is sent: its origin
-//! and its data (`http.request.method`, `sentry.source`,
+//! The trace context of a request's transaction as it is sent: its op, its
+//! origin and its data (`http.request.method`, `sentry.source`,
 //! `http.response.status_code`).
 //!
 //! sentry-core keeps a transaction's trace context inside the running
 //! transaction and copies it whole when the transaction ends and into every
 //! event captured under it. lookout leaves there what sentry-core and the
-//! application use (ids, op, status, the application's own data) and writes
-//! its own fields where they are sent, from the request's state, as they
-//! stood when sentry-core would have copied them: on the transaction in the
-//! delivery hook ([`crate::dsc::prepare`]), on the request's events in
+//! application use (ids, status, the application's own data and op) and
+//! writes its own fields where they are sent, from the request's state, as
+//! they stood when sentry-core would have copied them: on the transaction in
+//! the delivery hook ([`crate::dsc::prepare`]), on the request's events in
 //! `before_send` ([`crate::events::apply_request`]). Each string is then
 //! allocated once per envelope instead of once when set and again per copy.
 //!
+//! - `op`: `http.server` (sentry-core's transaction starts with an empty
+//!   one, [`OP_UNTIL_SENT`]);
 //! - `origin`: the adapter's (the engine that began the request);
 //! - `http.request.method`: the request's method;
 //! - `sentry.source`: `route` once a template names the transaction, `url`
@@ -31,6 +33,10 @@ use crate::engine::Shared;
 
 /// The op of a request's transaction.
 pub(crate) const OP: &str = "http.server";
+
+/// The op sentry-core's transaction of a request has until it is sent: empty
+/// (no allocation, nothing to copy); an op the application sets stays.
+pub(crate) const OP_UNTIL_SENT: &str = "";
 
 /// Where a transaction is when its trace context is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +70,9 @@ fn write_trace(ctx: &RequestContext, trace: &mut TraceContext, moment: Moment) {
     let Some(engine) = ctx.owner::<Shared>() else {
         return;
     };
+    if trace.op.as_deref() == Some(OP_UNTIL_SENT) {
+        trace.op = Some(OP.to_owned());
+    }
     if trace.origin.is_none() {
         trace.origin = Some(engine.origin.clone().into_owned());
     }

@@ -141,7 +141,7 @@ fn a_dropped_request_has_its_source_and_no_status_code() {
 /// What the application puts on the request's transaction itself stays, on
 /// the transaction and on the request's events.
 #[test]
-fn the_applications_own_data_and_origin_are_kept() {
+fn the_applications_own_data_op_and_origin_are_kept() {
     let test = TestLookout::new();
     let in_flight = test
         .engine()
@@ -151,6 +151,7 @@ fn the_applications_own_data_and_origin_are_kept() {
         span.set_data("app.tenant", Value::from("acme"));
         if let sentry_core::TransactionOrSpan::Transaction(tx) = &span {
             tx.set_origin("manual");
+            tx.set_op("http.server.custom");
         }
     });
     capture(in_flight.context(), "in the handler");
@@ -165,6 +166,7 @@ fn the_applications_own_data_and_origin_are_kept() {
     ];
     for trace in traces {
         assert_eq!(trace.origin.as_deref(), Some("manual"));
+        assert_eq!(trace.op.as_deref(), Some("http.server.custom"));
         assert_eq!(trace.data["app.tenant"], "acme");
         assert_eq!(trace.data["http.request.method"], "GET");
     }
