@@ -10,8 +10,6 @@
 //! it: the delivery hook ([`prepare`]) replaces the envelope `trace` header with
 //! the request's frozen DSC, for error events and transactions alike.
 
-use std::sync::Arc;
-
 use lookout_headers::DynamicSamplingContext;
 use lookout_scope::RequestContext;
 use sentry_core::Envelope;
@@ -20,7 +18,7 @@ use sentry_core::protocol::{Context, EnvelopeHeaders, EnvelopeItem};
 use crate::engine::Shared;
 
 /// The request's frozen DSC, freezing a head-of-trace one now if needed.
-pub(crate) fn frozen(ctx: &RequestContext, engine: &Shared) -> Arc<DynamicSamplingContext> {
+pub(crate) fn frozen<'a>(ctx: &'a RequestContext, engine: &Shared) -> &'a DynamicSamplingContext {
     ctx.frozen_dsc_or_init(|| head_of_trace(ctx, engine))
 }
 
@@ -64,7 +62,7 @@ pub(crate) fn prepare(
         .any(|item| matches!(item, EnvelopeItem::Transaction(_)));
     if !has_transaction {
         return match dsc {
-            Some(dsc) => with_trace_header(envelope, &dsc),
+            Some(dsc) => with_trace_header(envelope, dsc),
             None => envelope,
         };
     }

@@ -298,6 +298,29 @@ pub(crate) fn transaction_name(method: &str, route: &str) -> String {
     name
 }
 
+/// Names up to this many bytes are built on the stack by
+/// [`with_transaction_name`].
+const INLINE_NAME: usize = 128;
+
+/// Calls `f` with [`transaction_name`]`(method, route)`, built on the stack
+/// when it is short (most are): sentry-core copies the name it is given, so
+/// an owned one would be copied once more.
+pub(crate) fn with_transaction_name<R>(method: &str, route: &str, f: impl FnOnce(&str) -> R) -> R {
+    let len = method.len() + 1 + route.len();
+    if len > INLINE_NAME {
+        return f(&transaction_name(method, route));
+    }
+    let mut buf = [0u8; INLINE_NAME];
+    buf[..method.len()].copy_from_slice(method.as_bytes());
+    buf[method.len()] = b' ';
+    buf[method.len() + 1..len].copy_from_slice(route.as_bytes());
+    // Two whole `&str`s around an ASCII space are valid UTF-8.
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(name) => f(name),
+        Err(_) => f(&transaction_name(method, route)),
+    }
+}
+
 /// A console sink that collects lines in memory (used by the demo and tests).
 pub fn collecting_console() -> (ConsoleSink, Arc<std::sync::Mutex<Vec<String>>>) {
     let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -309,4 +332,28 @@ pub fn collecting_console() -> (ConsoleSink, Arc<std::sync::Mutex<Vec<String>>>)
             .push(line.to_owned());
     });
     (sink, lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INLINE_NAME, transaction_name, with_transaction_name};
+
+    #[test]
+    fn a_name_built_on_the_stack_is_the_owned_one() {
+        let long = "/é".repeat(INLINE_NAME);
+        // "PATCH " and this route are the longest name kept on the stack.
+        let fits = "a".repeat(INLINE_NAME - 6);
+        let over = "a".repeat(INLINE_NAME - 5);
+        for (method, route) in [
+            ("GET", "/users/{id}"),
+            ("DELETE", "/ünïcode/{päth}"),
+            ("GET", ""),
+            ("PATCH", fits.as_str()),
+            ("PATCH", over.as_str()),
+            ("POST", long.as_str()),
+        ] {
+            let name = with_transaction_name(method, route, str::to_owned);
+            assert_eq!(name, transaction_name(method, route));
+        }
+    }
 }

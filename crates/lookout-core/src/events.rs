@@ -14,12 +14,16 @@ use sentry_core::Level;
 use sentry_core::protocol::{Breadcrumb, Event, Map, Value};
 
 use crate::engine::transaction_name;
+use crate::lifecycle::span_context::{self, Moment};
 
 /// Adds the current request's data to `event` (a `before_send` step).
 pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
     let Some(ctx) = lookout_scope::current() else {
         return event;
     };
+    // The origin and data of the request's transaction, when the event was
+    // captured under it (sentry-core copied the rest of its trace context).
+    span_context::write(&ctx, &mut event.contexts, Moment::Event);
     // Request id, user, authenticated / user_role, trace context.
     ctx.apply_to(&mut event);
     let method = ctx.method();
@@ -51,13 +55,15 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
 /// Adds `ctx`'s data to a transaction of its request as it is sent: the
 /// same identity tags and user as its events (`request_id`, `authenticated`,
 /// `user_role`, the PII-filtered user), and `http.route`,
-/// `http.request.method`, `http.status_code`. The request data (method, URL,
-/// query, headers) was set when the transaction started; the delivery hook's
-/// scrubber runs after this.
+/// `http.request.method`, `http.status_code`; the request's own transaction
+/// also gets its origin and trace data ([`span_context`]). The request data
+/// (method, URL, query, headers) was set when the transaction started; the
+/// delivery hook's scrubber runs after this.
 pub(crate) fn apply_request_to_transaction(
     ctx: &lookout_scope::RequestContext,
     transaction: &mut sentry_core::protocol::Transaction<'_>,
 ) {
+    span_context::write(ctx, &mut transaction.contexts, Moment::Sent);
     ctx.apply_to_transaction(transaction);
     let tags_of = &mut transaction.tags;
     let method = ctx.method();

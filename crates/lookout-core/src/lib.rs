@@ -65,7 +65,7 @@
 //! The cost model: without a client a request costs at most two heap
 //! allocations (its context, which holds the request id); with a client, an
 //! unsampled request that captures nothing at most four (adding the
-//! request's own Hub); a sampled one at most 62, most of them
+//! request's own Hub); a sampled one at most 50, most of them
 //! sentry-core's transaction. The budgets are asserted in
 //! `tests/allocations.rs`.
 //!

@@ -82,6 +82,31 @@ fn creating_and_dropping_with_a_default_trace_is_one_allocation() {
     assert_eq!(info.count_current, 0, "{info:?}");
 }
 
+/// The frozen DSC lives in the context's own allocation: freezing one adds
+/// only its strings (none here), and reading it copies nothing.
+#[test]
+fn a_frozen_dsc_adds_no_allocation_of_its_own() {
+    warm_up();
+    let mut caller = lookout_headers::DynamicSamplingContext::new();
+    caller.sample_rate = Some(0.5);
+    let info = measure(|| {
+        let given = RequestContext::builder(rid("req-1"))
+            .frozen_dsc(caller)
+            .build();
+        assert_eq!(given.frozen_dsc().and_then(|d| d.sample_rate), Some(0.5));
+        let frozen_later = RequestContext::new(rid("req-2"));
+        let dsc = frozen_later.frozen_dsc_or_init(|| {
+            let mut ours = lookout_headers::DynamicSamplingContext::new();
+            ours.sampled = Some(true);
+            ours
+        });
+        assert_eq!(dsc.sampled, Some(true));
+    });
+    // The two contexts.
+    assert_eq!(info.count_total, 2, "{info:?}");
+    assert_eq!(info.count_current, 0, "{info:?}");
+}
+
 #[test]
 fn a_long_request_id_keeps_its_own_allocation_and_the_context_adds_one() {
     warm_up();

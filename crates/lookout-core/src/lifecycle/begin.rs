@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use http::Method;
-use lookout_classify::tags;
 use lookout_headers::SpanId;
 use lookout_scope::{RequestContext, RequestTrace};
-use sentry_core::protocol::{Request, Url, Value};
+use sentry_core::protocol::{Request, Url};
 use sentry_core::{TransactionContext, TransactionOrSpan};
 
 use super::in_flight::InFlight;
 use super::request_info::RequestInfo;
+use super::span_context;
 use crate::continuation::Continuation;
-use crate::engine::{Engine, Shared, transaction_name};
+use crate::engine::{Engine, Shared, with_transaction_name};
 use crate::head::{Headers, RequestHead, names};
 use crate::toolkit::route::set_source;
 
@@ -76,7 +76,7 @@ impl Engine {
                 if delivery_saturated(engine) {
                     shed_transaction(engine);
                 } else {
-                    transaction = Some(start_transaction(engine, &ctx, head, &method));
+                    transaction = Some(start_transaction(&ctx, head, &method));
                 }
             }
         }
@@ -160,26 +160,30 @@ fn shed_transaction(engine: &Shared) {
 }
 
 fn start_transaction<H: Headers + ?Sized>(
-    engine: &Shared,
     ctx: &RequestContext,
     head: &RequestHead<'_, H>,
     method: &Method,
 ) -> sentry_core::Transaction {
     let trace = ctx.trace();
-    let name = transaction_name(method.as_str(), head.route().unwrap_or(head.path()));
-    // Ids given up front: the builder would draw random ones, then replace them.
-    let mut tx_ctx = TransactionContext::new_with_details(
-        &name,
-        "http.server",
-        trace.trace_id.into(),
-        Some(trace.span_id.into()),
-        trace.parent_span_id.map(Into::into),
+    // Ids given up front: the builder would draw random ones, then replace
+    // them. The op is left empty here and written when the transaction is
+    // sent (`span_context`), like its origin and data.
+    let mut tx_ctx = with_transaction_name(
+        method.as_str(),
+        head.route().unwrap_or(head.path()),
+        |name| {
+            TransactionContext::new_with_details(
+                name,
+                span_context::OP_UNTIL_SENT,
+                trace.trace_id.into(),
+                Some(trace.span_id.into()),
+                trace.parent_span_id.map(Into::into),
+            )
+        },
     );
     tx_ctx.set_sampled(Some(true));
     let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
     let transaction = hub.start_transaction(tx_ctx);
-    transaction.set_origin(&engine.origin);
-    transaction.set_data(tags::METHOD, Value::from(method.as_str()));
     // The source is written once the name is final: here for a template
     // known now, else when a route is learned or the request ends without
     // one (`url`), so a late route does not write it twice.

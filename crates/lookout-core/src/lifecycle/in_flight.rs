@@ -8,7 +8,6 @@ use lookout_classify::Outcome;
 use lookout_headers::TraceParent;
 use lookout_scope::EventHealth;
 use lookout_scope::{RequestContext, RequestTrace, ResponseSummary};
-use sentry_core::protocol::Value;
 
 use super::request_info::RequestInfo;
 use super::{BodyEnd, Finished, ResponseHeaders};
@@ -172,8 +171,9 @@ impl InFlight {
                 sessions.record(self.started_at, ended);
             }
             if let Some(tx) = &self.transaction {
+                // With its status, its trace context says the response's
+                // status code (`span_context`, from the response above).
                 tx.set_status(lookout_classify::span_status(status));
-                tx.set_data("http.response.status_code", Value::from(status.as_u16()));
             }
             decision = Some(decided);
         }

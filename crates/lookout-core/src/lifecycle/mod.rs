@@ -10,6 +10,7 @@ mod body_end;
 mod finished;
 mod in_flight;
 mod request_info;
+pub(crate) mod span_context;
 mod typed_error;
 
 pub use body_end::BodyEnd;

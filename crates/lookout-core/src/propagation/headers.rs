@@ -51,7 +51,7 @@ pub(crate) fn headers_for(
     }
     .to_string();
     let dsc = crate::dsc::frozen(ctx, engine);
-    let baggage = write_baggage(existing_baggage, &dsc);
+    let baggage = write_baggage(existing_baggage, dsc);
     let (traceparent, tracestate) = if engine.propagate_traceparent {
         (
             Some(traceparent_for(&trace).to_string()),

@@ -1,9 +1,8 @@
 //! [`RouteLearner`]: late route learning for a middleware outside routing.
 
 use lookout_scope::RequestContext;
-use sentry_core::protocol::Value;
 
-use crate::engine::transaction_name;
+use crate::engine::with_transaction_name;
 
 /// Tells a middleware that began a request without its route template (it
 /// runs before routing) the template learned inside routing. The template
@@ -82,15 +81,16 @@ impl RouteLearner {
 /// Names `transaction` after `route` (source `route`): a template learned
 /// after `begin`, from a [`RouteLearner`] or the response head.
 pub(crate) fn name_after_route(transaction: &sentry_core::Transaction, method: &str, route: &str) {
-    transaction.set_name(&transaction_name(method, route));
+    with_transaction_name(method, route, |name| transaction.set_name(name));
     set_source(transaction, "route");
 }
 
 /// Where `transaction`'s name comes from (`route`, `url`), written once the
-/// name is final.
+/// name is final: the `transaction.source` tag here; the `sentry.source`
+/// data of its trace context says the same when it is sent
+/// ([`span_context`](crate::lifecycle::span_context)).
 pub(crate) fn set_source(transaction: &sentry_core::Transaction, source: &'static str) {
     transaction.set_tag(lookout_classify::tags::TRANSACTION_SOURCE, source);
-    transaction.set_data("sentry.source", Value::from(source));
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! with sentry-types.
 
 mod logs;
+mod span_context;
 mod support;
 
 use http::{HeaderMap, StatusCode};

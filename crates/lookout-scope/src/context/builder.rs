@@ -176,10 +176,7 @@ impl RequestContextBuilder {
                 trace,
                 method: self.method,
                 tracestate: self.tracestate,
-                frozen_dsc: self
-                    .frozen_dsc
-                    .map(Arc::new)
-                    .map_or_else(OnceLock::new, OnceLock::from),
+                frozen_dsc: self.frozen_dsc.map_or_else(OnceLock::new, OnceLock::from),
                 owner: self.owner,
                 pii,
                 hub,

@@ -2,11 +2,10 @@
 //! (the caller's DSC) or the first time it leaves the process (a
 //! head-of-trace DSC), and never changed afterwards, as the Sentry developer
 //! documentation ("Dynamic Sampling Context", develop.sentry.dev) requires.
-//! It lives in a set-once slot of its own in the context, as an `Arc` that
-//! every envelope of the request shares without copying; it is not one of
-//! the [extensions](RequestContext::insert_extension).
-
-use std::sync::Arc;
+//! It lives in a set-once slot of its own inside the context's allocation
+//! (freezing it allocates only its strings), read by reference by every
+//! envelope of the request; it is not one of the
+//! [extensions](RequestContext::insert_extension).
 
 use lookout_headers::DynamicSamplingContext;
 
@@ -15,8 +14,8 @@ use super::request_context::RequestContext;
 impl RequestContext {
     /// The frozen Dynamic Sampling Context, if it has been frozen yet.
     #[must_use]
-    pub fn frozen_dsc(&self) -> Option<Arc<DynamicSamplingContext>> {
-        self.inner.frozen_dsc.get().cloned()
+    pub fn frozen_dsc(&self) -> Option<&DynamicSamplingContext> {
+        self.inner.frozen_dsc.get()
     }
 
     /// The frozen Dynamic Sampling Context, freezing the one `init` makes if
@@ -41,8 +40,8 @@ impl RequestContext {
     pub fn frozen_dsc_or_init(
         &self,
         init: impl FnOnce() -> DynamicSamplingContext,
-    ) -> Arc<DynamicSamplingContext> {
-        Arc::clone(self.inner.frozen_dsc.get_or_init(|| Arc::new(init())))
+    ) -> &DynamicSamplingContext {
+        self.inner.frozen_dsc.get_or_init(init)
     }
 }
 

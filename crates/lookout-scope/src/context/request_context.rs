@@ -50,9 +50,10 @@ pub(super) struct Inner {
     pub(super) trace: RequestTrace,
     pub(super) method: Cow<'static, str>,
     pub(super) tracestate: Option<String>,
-    /// The frozen DSC, in a set-once slot of its own (see `frozen_dsc.rs`):
-    /// shared by reference with every envelope that carries it.
-    pub(super) frozen_dsc: OnceLock<Arc<DynamicSamplingContext>>,
+    /// The frozen DSC, in a set-once slot of its own (see `frozen_dsc.rs`),
+    /// inside the context's one allocation: every envelope and outgoing
+    /// request of the request reads it by reference.
+    pub(super) frozen_dsc: OnceLock<DynamicSamplingContext>,
     pub(super) owner: Option<Arc<dyn Any + Send + Sync>>,
     pub(super) pii: PiiPolicy,
     /// The request's own Hub; `None` when no enabled client was bound.
