@@ -99,9 +99,12 @@ pub struct Continuation {
     pub parent_sample_rate: Option<f64>,
     /// The caller's `sentry-sample_rand`, if any.
     pub incoming_sample_rand: Option<f64>,
-    /// The frozen incoming DSC: `Some` whenever a `sentry-trace` was continued
-    /// (empty when the caller sent no `sentry-*` baggage members).
-    pub dsc: Option<DynamicSamplingContext>,
+    /// The frozen incoming DSC as the caller's Sentry baggage members
+    /// ([`DscView::members`]): `Some` whenever a `sentry-trace` was continued
+    /// (empty when the caller sent no `sentry-*` baggage members). Kept as
+    /// received and made owned ([`dsc`](Self::dsc)) only when something is
+    /// sent.
+    pub dsc_members: Option<String>,
     /// The W3C level-2 random-trace-id flag, as received.
     pub w3c_random: bool,
     /// The caller's `tracestate`, to pass on with our `traceparent`.
@@ -122,12 +125,21 @@ impl Continuation {
             parent_sampled: None,
             parent_sample_rate: None,
             incoming_sample_rand: None,
-            dsc: None,
+            dsc_members: None,
             w3c_random: false,
             tracestate: None,
             origin: TraceOrigin::New,
             rejection: None,
         }
+    }
+
+    /// The frozen incoming DSC, owned: `Some` whenever a `sentry-trace` was
+    /// continued (see [`dsc_members`](Self::dsc_members)).
+    #[must_use]
+    pub fn dsc(&self) -> Option<DynamicSamplingContext> {
+        self.dsc_members
+            .as_deref()
+            .map(|members| DscView::from_baggage([members]).to_owned())
     }
 
     fn rejected(rejection: Rejection) -> Self {
@@ -150,7 +162,7 @@ impl Continuation {
     /// assert_eq!(c.origin, TraceOrigin::SentryTrace);
     /// assert_eq!(c.parent_sampled, Some(true));
     /// assert_eq!(c.incoming_sample_rand, Some(0.25));
-    /// assert_eq!(c.dsc.unwrap().sample_rate, Some(0.5));
+    /// assert_eq!(c.dsc().unwrap().sample_rate, Some(0.5));
     /// ```
     pub fn from_headers<H: Headers + ?Sized>(headers: &H, org: &OrgCheck) -> Self {
         let mut sentry_values = headers.values_of(names::SENTRY_TRACE).peekable();
@@ -191,7 +203,7 @@ impl Continuation {
             parent_sampled: trace.sampled,
             parent_sample_rate: view.sample_rate(),
             incoming_sample_rand: view.sample_rand(),
-            dsc: Some(view.to_owned()),
+            dsc_members: Some(view.members()),
             w3c_random: false,
             tracestate: None,
             origin: TraceOrigin::SentryTrace,
@@ -218,7 +230,7 @@ impl Continuation {
                     parent_sampled: Some(parent.sampled()),
                     parent_sample_rate: None,
                     incoming_sample_rand: None,
-                    dsc: None,
+                    dsc_members: None,
                     w3c_random: parent.random_trace_id(),
                     tracestate: context.tracestate.map(|ts| ts.to_string()),
                     origin: TraceOrigin::TraceParent,

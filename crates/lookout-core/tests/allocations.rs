@@ -4,7 +4,8 @@
 //! - No client bound: at most 2 heap allocations per request.
 //! - A client bound, the request unsampled, no error: at most 4 (the request
 //!   context, the request's own Hub, which is two in sentry-core, and the
-//!   route template; the path is kept inline).
+//!   route template; the path is kept inline); continuing a caller's trace,
+//!   one more (the caller's Sentry baggage members, decoded only when sent).
 //! - Sampled: at most 50, most of them sentry-core's transaction (see
 //!   `docs/benchmarks.md` for where each comes from); 10 of them are the
 //!   request's scope on its transaction (five tags, key and value each), and
@@ -54,6 +55,36 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
     let allocations = count(test.engine(), &HeaderMap::new());
     println!("client bound, unsampled: {allocations} allocations per request");
     assert!(allocations <= 4, "{allocations} allocations");
+}
+
+/// A browser's unsampled trace continued (`sentry-trace` `-0` and an
+/// 8-member baggage): one more allocation than a new trace, the caller's
+/// Sentry members copied once as received; they are decoded into an owned
+/// DSC only when something is sent (decoding them at `begin` cost one
+/// allocation per text member: public key, release, environment and
+/// transaction here).
+#[test]
+fn an_unsampled_continued_trace_costs_one_more_for_the_callers_dsc() {
+    let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "sentry-trace",
+        "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-0"
+            .parse()
+            .unwrap(),
+    );
+    headers.insert(
+        "baggage",
+        "sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+         sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.0,\
+         sentry-sample_rand=0.4242,sentry-sampled=false,sentry-release=web%401.0.0,\
+         sentry-environment=production,sentry-transaction=%2Fusers%2F%3Aid"
+            .parse()
+            .unwrap(),
+    );
+    let allocations = count(test.engine(), &headers);
+    println!("client bound, unsampled, continued: {allocations} allocations per request");
+    assert!(allocations <= 5, "{allocations} allocations");
 }
 
 /// Request-mode sessions (a release set) add no allocation: a request adds

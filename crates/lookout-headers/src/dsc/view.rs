@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
-use super::keys::key_index;
+use super::keys::{KEYS, key_index};
 use super::known_member::{known_member, window};
 use super::owned::DynamicSamplingContext;
 use super::typed_value::{parse_bool, parse_rand, parse_rate};
@@ -261,6 +261,47 @@ impl<'a> DscView<'a> {
     #[inline]
     pub fn replay_id(&self) -> Option<Cow<'a, str>> {
         self.text(9)
+    }
+
+    /// The Sentry members this view read, as one `baggage` value with the
+    /// values as received (still percent-encoded), in the order of
+    /// [`DynamicSamplingContext`]'s fields: read again with
+    /// [`from_baggage`](Self::from_baggage), it gives this view's values.
+    /// One allocation and nothing decoded, so a context can keep the
+    /// caller's DSC this way and make it owned only when something is sent.
+    ///
+    /// ```
+    /// use lookout_headers::DscView;
+    ///
+    /// let view = DscView::from_baggage(["a=1,sentry-release=web%401.0,sentry-sampled=true,b=2"]);
+    /// let members = view.members();
+    /// assert_eq!(members, "sentry-sampled=true,sentry-release=web%401.0");
+    /// assert_eq!(DscView::from_baggage([members.as_str()]).to_owned(), view.to_owned());
+    /// ```
+    #[must_use]
+    pub fn members(&self) -> String {
+        let len: usize = self
+            .raw
+            .iter()
+            .zip(KEYS)
+            .filter_map(|(raw, key)| raw.map(|raw| ",sentry-=".len() + key.len() + raw.len()))
+            .sum::<usize>()
+            // No comma before the first member: exactly the length, so
+            // that a boxed copy needs no reallocation.
+            .saturating_sub(1);
+        let mut members = String::with_capacity(len);
+        for (raw, key) in self.raw.iter().zip(KEYS) {
+            if let Some(raw) = raw {
+                if !members.is_empty() {
+                    members.push(',');
+                }
+                members.push_str("sentry-");
+                members.push_str(key);
+                members.push('=');
+                members.push_str(raw);
+            }
+        }
+        members
     }
 
     /// An owned copy, for freezing. Invalid typed values are left out.

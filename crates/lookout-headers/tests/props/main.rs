@@ -188,6 +188,23 @@ proptest! {
     }
 
     #[test]
+    fn dsc_view_members_read_again_give_the_same_dsc(
+        values in prop::collection::vec(
+            prop_oneof![
+                baggage_values().prop_map(|v| v.join(",")),
+                ".{0,120}|[a-z_=,; \t-]{0,80}|(sentry-[a-z_]{0,12}=[^,]{0,20},){0,5}",
+            ],
+            0..4,
+        ),
+    ) {
+        let view = DscView::from_baggage(values.iter().map(String::as_str));
+        let members = view.members();
+        prop_assert_eq!(members.len(), members.capacity(), "sized exactly");
+        let again = DscView::from_baggage([members.as_str()]);
+        prop_assert_eq!(again.to_owned(), view.to_owned(), "{:?} -> {:?}", values, members);
+    }
+
+    #[test]
     fn dsc_view_fast_path_matches_the_member_scanner_on_arbitrary_input(
         values in prop::collection::vec(".{0,120}|[a-z_=,; \t-]{0,80}|(sentry-[a-z_]{0,12}=[^,]{0,20},){0,5}", 0..5),
     ) {

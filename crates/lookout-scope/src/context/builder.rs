@@ -23,6 +23,7 @@ pub struct RequestContextBuilder {
     method: Cow<'static, str>,
     tracestate: Option<String>,
     frozen_dsc: Option<DynamicSamplingContext>,
+    incoming_dsc: Option<Box<str>>,
     owner: Option<Arc<dyn Any + Send + Sync>>,
     pii: Option<PiiPolicy>,
     parent: Option<Arc<Hub>>,
@@ -131,6 +132,28 @@ impl RequestContextBuilder {
         self
     }
 
+    /// The caller's Dynamic Sampling Context as its Sentry `baggage`
+    /// members (`sentry-key=value,...`, as
+    /// [`DscView::members`](lookout_headers::DscView::members) writes them),
+    /// frozen from the start like [`frozen_dsc`](Self::frozen_dsc) but made
+    /// owned only the first time it is read: a request that sends nothing
+    /// pays one copy of the members and no decoding.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::RequestContext;
+    ///
+    /// let ctx = RequestContext::builder(RequestId::generate())
+    ///     .incoming_dsc("sentry-sample_rate=0.5,sentry-release=web%401.0".into())
+    ///     .build();
+    /// let dsc = ctx.frozen_dsc().expect("frozen from the start");
+    /// assert_eq!((dsc.sample_rate, dsc.release.as_deref()), (Some(0.5), Some("web@1.0")));
+    /// ```
+    pub fn incoming_dsc(mut self, members: String) -> Self {
+        self.incoming_dsc = Some(members.into_boxed_str());
+        self
+    }
+
     /// Who created the request (lookout-core passes its engine), readable
     /// with [`RequestContext::owner`].
     ///
@@ -177,6 +200,7 @@ impl RequestContextBuilder {
                 method: self.method,
                 tracestate: self.tracestate,
                 frozen_dsc: self.frozen_dsc.map_or_else(OnceLock::new, OnceLock::from),
+                incoming_dsc: self.incoming_dsc,
                 owner: self.owner,
                 pii,
                 hub,
@@ -233,6 +257,7 @@ impl RequestContext {
             method: Cow::Borrowed(""),
             tracestate: None,
             frozen_dsc: None,
+            incoming_dsc: None,
             owner: None,
             pii: None,
             parent: None,

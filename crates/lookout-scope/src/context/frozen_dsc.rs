@@ -1,13 +1,14 @@
 //! The request's frozen Dynamic Sampling Context: set once, by the builder
-//! (the caller's DSC) or the first time it leaves the process (a
-//! head-of-trace DSC), and never changed afterwards, as the Sentry developer
+//! (the caller's DSC, owned or as its baggage members, made owned when first
+//! read) or the first time it leaves the process (a head-of-trace DSC), and
+//! never changed afterwards, as the Sentry developer
 //! documentation ("Dynamic Sampling Context", develop.sentry.dev) requires.
 //! It lives in a set-once slot of its own inside the context's allocation
 //! (freezing it allocates only its strings), read by reference by every
 //! envelope of the request; it is not one of the
 //! [extensions](RequestContext::insert_extension).
 
-use lookout_headers::DynamicSamplingContext;
+use lookout_headers::{DscView, DynamicSamplingContext};
 
 use super::request_context::RequestContext;
 
@@ -15,7 +16,10 @@ impl RequestContext {
     /// The frozen Dynamic Sampling Context, if it has been frozen yet.
     #[must_use]
     pub fn frozen_dsc(&self) -> Option<&DynamicSamplingContext> {
-        self.inner.frozen_dsc.get()
+        match &self.inner.incoming_dsc {
+            Some(members) => Some(self.inner.frozen_dsc.get_or_init(|| parse(members))),
+            None => self.inner.frozen_dsc.get(),
+        }
     }
 
     /// The frozen Dynamic Sampling Context, freezing the one `init` makes if
@@ -41,8 +45,18 @@ impl RequestContext {
         &self,
         init: impl FnOnce() -> DynamicSamplingContext,
     ) -> &DynamicSamplingContext {
-        self.inner.frozen_dsc.get_or_init(init)
+        self.inner
+            .frozen_dsc
+            .get_or_init(|| match &self.inner.incoming_dsc {
+                Some(members) => parse(members),
+                None => init(),
+            })
     }
+}
+
+/// The owned DSC of the caller's Sentry baggage members.
+fn parse(members: &str) -> DynamicSamplingContext {
+    DscView::from_baggage([members]).to_owned()
 }
 
 #[cfg(test)]
@@ -61,5 +75,21 @@ mod tests {
         ours.release = Some("ours".into());
         let frozen = ctx.frozen_dsc_or_init(|| ours);
         assert_eq!(frozen.release.as_deref(), Some("caller"));
+    }
+
+    #[test]
+    fn incoming_members_stay_frozen_and_are_read_once() {
+        let ctx = RequestContext::builder(RequestId::generate())
+            .incoming_dsc("sentry-release=caller,sentry-sample_rand=0.25".into())
+            .build();
+        let mut ours = DynamicSamplingContext::new();
+        ours.release = Some("ours".into());
+        let frozen = ctx.frozen_dsc_or_init(|| ours);
+        assert_eq!(frozen.release.as_deref(), Some("caller"));
+        assert_eq!(frozen.sample_rand, Some(0.25));
+        assert!(
+            std::ptr::eq(frozen, ctx.frozen_dsc().unwrap()),
+            "one owned copy"
+        );
     }
 }

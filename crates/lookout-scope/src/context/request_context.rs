@@ -54,6 +54,9 @@ pub(super) struct Inner {
     /// inside the context's one allocation: every envelope and outgoing
     /// request of the request reads it by reference.
     pub(super) frozen_dsc: OnceLock<DynamicSamplingContext>,
+    /// The caller's DSC as its Sentry baggage members, when the builder was
+    /// given them: `frozen_dsc` is made from them the first time it is read.
+    pub(super) incoming_dsc: Option<Box<str>>,
     pub(super) owner: Option<Arc<dyn Any + Send + Sync>>,
     pub(super) pii: PiiPolicy,
     /// The request's own Hub; `None` when no enabled client was bound.
