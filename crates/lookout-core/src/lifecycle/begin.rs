@@ -140,7 +140,13 @@ fn start_transaction<H: Headers + ?Sized>(
     method: &Method,
 ) -> sentry_core::Transaction {
     let trace = ctx.trace();
-    let name = transaction_name(method.as_str(), head.route().unwrap_or(head.path()));
+    // Named once, when the name is final: here for a template known now;
+    // else when one is learned, or `METHOD /path` when the request ends
+    // without one. No raw-path name is built only to be replaced.
+    let name = head
+        .route()
+        .map(|route| transaction_name(method.as_str(), route))
+        .unwrap_or_default();
     // Ids given up front: the builder would draw random ones, then replace them.
     let mut tx_ctx = TransactionContext::new_with_details(
         &name,
