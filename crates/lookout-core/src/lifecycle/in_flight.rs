@@ -14,9 +14,9 @@ use super::request_info::RequestInfo;
 use super::{BodyEnd, Finished, ResponseHeaders};
 use crate::continuation::TraceOrigin;
 use crate::engine::Shared;
+use crate::engine::transaction_name;
 use crate::head::{HandlerError, ResponseHead};
 use crate::sessions::Ended;
-use crate::engine::transaction_name;
 use crate::toolkit::route::{name_after_route, set_source};
 use crate::toolkit::{CurrentRequest, RouteLearner};
 
