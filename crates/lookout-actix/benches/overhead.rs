@@ -297,9 +297,9 @@ fn only(spec: &str) {
     let index: usize = index.parse().expect("a case index");
     let requests: usize = requests.parse().expect("a request count");
     let system = actix_web::rt::System::new();
-    let mut case = 0;
+    let mut cases = 0usize..;
     for_each_variant!(&system, sampled, |name, app| {
-        if case == index {
+        if cases.next() == Some(index) {
             for _ in 0..requests {
                 system.block_on(async {
                     let body = test::call_and_read_body(&app, request(sampled).to_request()).await;
@@ -308,7 +308,6 @@ fn only(spec: &str) {
             }
             eprintln!("{mode} {name}: {requests} requests");
         }
-        case += 1;
     });
 }
 
