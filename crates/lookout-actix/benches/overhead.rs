@@ -283,7 +283,39 @@ criterion_group! {
     targets = overhead
 }
 
+/// `OVERHEAD_ONLY=<case index>,<unsampled|sampled>,<requests>`: runs one
+/// actix case (0 bare actix, 1 no-op middleware, 2 lookout, 3 sentry-actix)
+/// that many times and nothing else, for instruction counts under
+/// callgrind (the difference between two request counts is per-request
+/// work without the setup).
+fn only(spec: &str) {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [index, mode, requests] = parts[..] else {
+        panic!("OVERHEAD_ONLY={spec:?}: expected <case index>,<unsampled|sampled>,<requests>");
+    };
+    let sampled = mode == "sampled";
+    let index: usize = index.parse().expect("a case index");
+    let requests: usize = requests.parse().expect("a request count");
+    let system = actix_web::rt::System::new();
+    let mut cases = 0usize..;
+    for_each_variant!(&system, sampled, |name, app| {
+        if cases.next() == Some(index) {
+            for _ in 0..requests {
+                system.block_on(async {
+                    let body = test::call_and_read_body(&app, request(sampled).to_request()).await;
+                    black_box(body);
+                });
+            }
+            eprintln!("{mode} {name}: {requests} requests");
+        }
+    });
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("OVERHEAD_ONLY") {
+        only(&spec);
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -56,8 +56,8 @@ impl CurrentRequest {
     /// ```
     #[must_use]
     pub fn get() -> Option<Self> {
-        // actix names the route before routing, so the middleware never
-        // needs to learn it here (no `RouteLearner` to resolve).
+        // The middleware learns the route from the response (or looks it up
+        // when something inside needs it first): no `RouteLearner` here.
         toolkit::CurrentRequest::get().map(Self)
     }
 

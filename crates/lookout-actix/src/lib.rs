@@ -87,12 +87,17 @@
 //! registered before it (inside it) runs with the request's context current
 //! and can extract [`CurrentRequest`] to identify the user.
 //!
-//! actix-web knows the route template before routing (`match_pattern()`
-//! reads the app's resource map), so wherever the middleware sits (the
-//! `App`, a `scope`, a `resource`) transactions are named `GET
-//! /users/{id}`, the `http.route` tag is set and sampling rules by route
-//! apply from the start. A request that matches no resource (the 404 of the
-//! default service) is named after its path, as lookout-axum names one.
+//! Wherever the middleware sits (the `App`, a `scope`, a `resource`)
+//! transactions are named after the route template (`GET /users/{id}`) and
+//! events, logs and outgoing calls inside the handler carry it: the
+//! middleware reads it from the response's request after routing (actix
+//! records the matched resource there), and anything inside the handler
+//! that needs it earlier matches the path against the app's resource map,
+//! as `match_pattern()` does before routing. When sampling depends on the
+//! route (a user sampler, templated ignored routes) it is matched before
+//! the request begins, so those rules see the template. A request that
+//! matches no resource (the 404 of the default service) is named after its
+//! path, as lookout-axum names one.
 //!
 //! Two lookout middlewares on one request never instrument it twice: the
 //! inner one passes the request through.
@@ -144,6 +149,7 @@
 mod body;
 mod current_request;
 mod headers;
+mod inner_future;
 mod middleware;
 mod reported;
 mod responder;
@@ -152,6 +158,7 @@ mod status;
 
 pub use body::ResponseBody;
 pub use current_request::{CurrentRequest, NotInstrumented};
+pub use inner_future::InnerFuture;
 pub use lookout_core::User;
 pub use middleware::{Lookout, ORIGIN};
 pub use reported::Reported;
@@ -161,5 +168,7 @@ pub use status::{status_resource, status_resource_with};
 
 /// The response future of [`LookoutMiddleware`]: the inner service's future
 /// run inside its request (lookout-core's
-/// [`Instrumented`](lookout_core::toolkit::Instrumented)).
-pub type ResponseFuture<F, B> = lookout_core::toolkit::Instrumented<F, ActixResponder<B>>;
+/// [`Instrumented`](lookout_core::toolkit::Instrumented)), with the
+/// request's route template available until it is learned ([`InnerFuture`]).
+pub type ResponseFuture<F, B> =
+    lookout_core::toolkit::Instrumented<InnerFuture<F>, ActixResponder<B>>;

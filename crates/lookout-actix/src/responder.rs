@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::{HttpResponse, ResponseError};
-use lookout_core::toolkit::{ReportedError, Respond, finish_panicked};
+use lookout_core::toolkit::{PendingRoute, ReportedError, Respond, finish_panicked};
 use lookout_core::{InFlight, ResponseHead, ResponseHeaders};
 
 use crate::ResponseBody;
@@ -22,11 +22,28 @@ use crate::reported::Carried;
 /// An `Err` is passed on unchanged (outer middleware and actix still see
 /// the same error) and gets lookout's headers on the response actix builds
 /// from it.
-pub struct ActixResponder<B>(PhantomData<fn() -> B>);
+///
+/// The route template, when not learned yet, is read from the response's
+/// request (actix recorded the matched resource there); an `Err` or a panic
+/// carries no request, so it is looked up through the [`PendingRoute`].
+pub struct ActixResponder<B> {
+    pending: Option<PendingRoute>,
+    body: PhantomData<fn() -> B>,
+}
 
 impl<B> ActixResponder<B> {
-    pub(crate) fn new() -> Self {
-        Self(PhantomData)
+    pub(crate) fn new(pending: Option<PendingRoute>) -> Self {
+        Self {
+            pending,
+            body: PhantomData,
+        }
+    }
+
+    /// Learns the template the response cannot give (an `Err`, a panic).
+    fn look_up_route(&self) {
+        if let Some(pending) = &self.pending {
+            pending.resolve();
+        }
     }
 }
 
@@ -86,15 +103,26 @@ impl<B: actix_web::body::MessageBody> Respond<Result<ServiceResponse<B>, actix_w
                     .response_mut()
                     .extensions_mut()
                     .remove::<ReportedError>();
-                let finished = in_flight.finish(&head(
+                // After routing, actix finds the template by the matched
+                // resource's position, without matching the path again.
+                let route = match in_flight.context().route() {
+                    None => response.request().match_pattern(),
+                    Some(_) => None,
+                };
+                let mut head = head(
                     status(response.status()),
                     attached.as_ref(),
                     response.response().error(),
-                ));
+                );
+                if let Some(route) = &route {
+                    head = head.with_route(route);
+                }
+                let finished = in_flight.finish(&head);
                 apply_headers(response.headers_mut(), &finished.headers);
                 Ok(response.map_body(|_, body| ResponseBody::new(body, finished.body)))
             }
             Err(mut error) => {
+                self.look_up_route();
                 let finished = in_flight.finish(&head(
                     status(error.as_response_error().status_code()),
                     None,
@@ -109,6 +137,7 @@ impl<B: actix_web::body::MessageBody> Respond<Result<ServiceResponse<B>, actix_w
     }
 
     fn panicked(self, in_flight: InFlight, message: &str) -> Self::Output {
+        self.look_up_route();
         let mut error = actix_web::Error::from(Panicked);
         add_headers(&mut error, finish_panicked(in_flight, message));
         Err(error)

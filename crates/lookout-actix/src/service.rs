@@ -1,28 +1,43 @@
 //! [`LookoutMiddleware`]: the actix-web middleware service.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use actix_web::Error;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
+use actix_web::dev::{ResourceMap, Service, ServiceRequest, ServiceResponse, forward_ready};
 use lookout_core::RequestHead;
-use lookout_core::toolkit::{self, EngineHandle, Instrumented};
+use lookout_core::toolkit::{self, EngineHandle, Instrumented, PendingRoute};
 
 use crate::headers::ActixHeaders;
 use crate::responder::ActixResponder;
-use crate::{ResponseBody, ResponseFuture};
+use crate::{InnerFuture, ResponseBody, ResponseFuture};
 
 /// The lookout middleware around the service `S`; made by
 /// [`Lookout`](crate::Lookout) (`App::wrap` calls it).
 ///
 /// Each request: [`begin`](lookout_core::Engine::begin) (request id, trace
-/// continuation, sampling, route template from actix's `match_pattern()`),
-/// the inner service runs with the request's context bound, then
-/// [`finish`](lookout_core::InFlight::finish) classifies the response (with
-/// the typed error a [`Reported`](crate::Reported) carried, or the panic)
-/// and adds `x-request-id`; the transaction ends with the response body.
+/// continuation, sampling), the inner service runs with the request's
+/// context bound, then [`finish`](lookout_core::InFlight::finish) classifies
+/// the response (with the typed error a [`Reported`](crate::Reported)
+/// carried, or the panic) and adds `x-request-id`; the transaction ends with
+/// the response body.
+///
+/// The route template is read from the response's request after routing
+/// (actix records the matched resource there, so `match_pattern()` costs a
+/// walk down the resource tree instead of a second regex match of the
+/// path). Until then it is a [`PendingRoute`]: whatever needs it inside the
+/// handler (an event, a log, an outgoing call's DSC) matches the path
+/// against the app's resource map, as actix's routing did. When sampling
+/// depends on the route (a user sampler, templated ignored routes), it is
+/// matched before `begin` instead.
 pub struct LookoutMiddleware<S> {
     service: S,
     engine: EngineHandle,
     catch_panics: bool,
+    /// The app's resource map, for templates looked up before routing
+    /// ended (a handle on the same tree; taken from the first request).
+    routes: OnceCell<Rc<ResourceMap>>,
 }
 
 impl<S> std::fmt::Debug for LookoutMiddleware<S> {
@@ -40,6 +55,7 @@ impl<S> LookoutMiddleware<S> {
             service,
             engine,
             catch_panics,
+            routes: OnceCell::new(),
         }
     }
 
@@ -66,26 +82,45 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let engine = self.engine.get();
         let in_flight = {
-            // actix matches the template against its resource map before
-            // routing too: wherever the middleware sits, the route is known.
-            let route = req.match_pattern();
             let headers = ActixHeaders(req.headers());
             let mut head = RequestHead::new(req.method().as_str(), req.path(), &headers)
                 .with_query(req.query_string());
+            // Before routing, `match_pattern()` matches the path against
+            // the whole resource map again: only when sampling needs it.
+            let route = if engine.samples_by_route(req.path()) {
+                req.match_pattern()
+            } else {
+                None
+            };
             if let Some(route) = &route {
                 head = head.with_route(route);
             }
-            // No `RouteLearner`: with the template known at `begin`, there
-            // is nothing to learn inside routing.
-            toolkit::begin(self.engine.get(), &head, None)
+            // No learner in the request's extensions: lookout code inside
+            // routing learns through the pending route below.
+            toolkit::begin(engine, &head, None)
         };
         let Some(in_flight) = in_flight else {
-            return Instrumented::passthrough(self.service.call(req), ActixResponder::new());
+            return Instrumented::passthrough(
+                InnerFuture::new(self.service.call(req), None),
+                ActixResponder::new(None),
+            );
         };
+        let pending = in_flight.route_learner().map(|learner| {
+            let routes = Rc::clone(
+                self.routes
+                    .get_or_init(|| Rc::new(req.resource_map().clone())),
+            );
+            let uri = req.uri().clone();
+            PendingRoute::new(learner, move || routes.match_pattern(uri.path()))
+        });
         let service = &self.service;
-        Instrumented::call(in_flight, ActixResponder::new(), self.catch_panics, || {
-            service.call(req)
-        })
+        Instrumented::call(
+            in_flight,
+            ActixResponder::new(pending.clone()),
+            self.catch_panics,
+            || InnerFuture::new(service.call(req), pending),
+        )
     }
 }

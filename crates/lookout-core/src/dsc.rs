@@ -34,8 +34,7 @@ fn head_of_trace(ctx: &RequestContext, engine: &Shared) -> DynamicSamplingContex
     dsc.release.clone_from(&engine.release);
     dsc.environment.clone_from(&engine.environment);
     // Only a route template names the transaction; a raw URL never does.
-    dsc.transaction = ctx
-        .route()
+    dsc.transaction = crate::toolkit::route::route_of(ctx)
         .map(|route| crate::engine::transaction_name(ctx.method(), &route));
     dsc.org_id.clone_from(&engine.org.org_id);
     dsc

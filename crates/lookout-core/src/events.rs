@@ -33,7 +33,8 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
             .entry(tags::METHOD.to_owned())
             .or_insert_with(|| method.to_owned());
     }
-    let route = ctx.route();
+    // A template learned after routing may be looked up now.
+    let route = crate::toolkit::route::route_of(&ctx);
     if let Some(route) = &route {
         event
             .tags

@@ -74,7 +74,7 @@ fn apply_context(ctx: &RequestContext, log: &mut Log) {
     if !ctx.method().is_empty() {
         attributes.insert(tags::METHOD.to_owned(), ctx.method().into());
     }
-    if let Some(route) = ctx.route() {
+    if let Some(route) = crate::toolkit::route::route_of(ctx) {
         attributes.insert(tags::ROUTE.to_owned(), route.as_ref().into());
     }
     if let Some(job) = ctx.extension::<crate::job::JobName>() {

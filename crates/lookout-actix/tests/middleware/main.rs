@@ -486,3 +486,71 @@ fn an_explicit_engine_origin_is_kept() {
         Some("auto.http.custom")
     );
 }
+
+/// The template is read from the response after routing; before that,
+/// whatever needs it looks it up. Without the look-up the handler's own
+/// event would have no `http.route`; without it on the `Err` path (no
+/// response, so no request to read) the 503 would be named after its path;
+/// without matching before `begin` when sampling depends on the route, the
+/// ignored template would be sampled.
+#[test]
+fn the_route_reaches_handler_events_errors_and_route_sampling() {
+    let settings = lookout_policy::Settings::from_vars([
+        ("SENTRY_TRACES_SAMPLE_RATE", "1.0"),
+        ("LOOKOUT_IGNORED_ROUTES", "/internal/{name}"),
+    ])
+    .unwrap();
+    let test = TestLookout::with_settings(settings, |builder| {
+        builder.classifiers(Classifiers::default().with(by_type::<DbError>("database")))
+    });
+    run(async {
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/notes/{id}",
+                    web::get().to(|| async {
+                        sentry_core::capture_message("inside", sentry_core::Level::Info);
+                        "noted"
+                    }),
+                )
+                .service(
+                    web::resource("/private/{id}")
+                        .route(web::get().to(|| async { "secret" }))
+                        .wrap(from_fn(deny)),
+                )
+                .route("/internal/{name}", web::get().to(|| async { "quiet" }))
+                .wrap(Lookout::new(test.engine().clone())),
+        )
+        .await;
+        for uri in ["/notes/1", "/internal/jobs"] {
+            let response =
+                test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            test::read_body(response).await;
+        }
+        let request = test::TestRequest::get()
+            .uri("/private/2")
+            .insert_header(("authorization", "db"))
+            .to_request();
+        let error = test::try_call_service(&app, request).await.err();
+        assert!(error.is_some(), "the middleware's Err");
+    });
+    let mut routes: Vec<_> = test
+        .events()
+        .iter()
+        .map(|e| e.tags.get("http.route").cloned().unwrap_or_default())
+        .collect();
+    routes.sort();
+    assert_eq!(routes, ["/notes/{id}", "/private/{id}"]);
+    let mut named: Vec<_> = test
+        .transactions()
+        .iter()
+        .map(|tx| tx.name.clone().unwrap_or_default())
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        ["GET /notes/{id}", "GET /private/{id}"],
+        "the ignored template is not sampled"
+    );
+}

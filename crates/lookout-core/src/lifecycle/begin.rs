@@ -165,22 +165,26 @@ fn start_transaction<H: Headers + ?Sized>(
     method: &Method,
 ) -> sentry_core::Transaction {
     let trace = ctx.trace();
-    // Ids given up front: the builder would draw random ones, then replace
-    // them. The op is left empty here and written when the transaction is
-    // sent (`span_context`), like its origin and data.
-    let mut tx_ctx = with_transaction_name(
-        method.as_str(),
-        head.route().unwrap_or(head.path()),
-        |name| {
-            TransactionContext::new_with_details(
-                name,
-                span_context::OP_UNTIL_SENT,
-                trace.trace_id.into(),
-                Some(trace.span_id.into()),
-                trace.parent_span_id.map(Into::into),
-            )
-        },
-    );
+    // Named once, when the name is final: here for a template known now
+    // (built on the stack: sentry-core copies it); else when one is learned,
+    // or `METHOD /path` when the request ends without one. No raw-path name
+    // is built only to be replaced. Ids given up front: the builder would
+    // draw random ones, then replace them. The op is left empty here and
+    // written when the transaction is sent (`span_context`), like its origin
+    // and data.
+    let with_name = |name: &str| {
+        TransactionContext::new_with_details(
+            name,
+            span_context::OP_UNTIL_SENT,
+            trace.trace_id.into(),
+            Some(trace.span_id.into()),
+            trace.parent_span_id.map(Into::into),
+        )
+    };
+    let mut tx_ctx = match head.route() {
+        Some(route) => with_transaction_name(method.as_str(), route, with_name),
+        None => with_name(""),
+    };
     tx_ctx.set_sampled(Some(true));
     let hub = ctx.hub().cloned().unwrap_or_else(sentry_core::Hub::current);
     let transaction = hub.start_transaction(tx_ctx);

@@ -13,6 +13,7 @@ use super::request_info::RequestInfo;
 use super::{BodyEnd, Finished, ResponseHeaders};
 use crate::continuation::TraceOrigin;
 use crate::engine::Shared;
+use crate::engine::transaction_name;
 use crate::head::{HandlerError, ResponseHead};
 use crate::sessions::Ended;
 use crate::toolkit::route::{name_after_route, set_source};
@@ -211,12 +212,15 @@ impl Drop for InFlight {
 }
 
 impl InFlight {
-    /// No template named the transaction by its end: it keeps the raw path
-    /// it started with, source `url`.
+    /// No template named the transaction by its end: it is named after the
+    /// raw path now (it started unnamed), source `url`.
     fn name_after_url_unless_routed(&self) {
         if let Some(tx) = &self.transaction
             && self.ctx.route().is_none()
         {
+            if let Some(request) = &self.request {
+                tx.set_name(&transaction_name(self.method.as_str(), request.path()));
+            }
             set_source(tx, "url");
         }
     }

@@ -20,6 +20,7 @@
 //! | [`instrument_http`] + [`HttpRequestParts`] | the whole `call` of an `http` service middleware: begin or pass through, route learner, instrumented future |
 //! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
 //! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
+//! | [`PendingRoute`] | a template learned after routing, looked up earlier only when something inside the request needs it |
 //! | [`ReportedError`] | carries a handler's typed error to `finish` |
 //! | [`apply_headers`] | merges lookout's response headers into an `http::HeaderMap` |
 //! | [`CurrentRequest`] | the request as handlers see it: ids, trace, `identify` |
@@ -67,4 +68,4 @@ pub use http_responder::HttpResponder;
 pub use http_service::{HttpRequestParts, instrument_http};
 pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
 pub use report::ReportedError;
-pub use route::RouteLearner;
+pub use route::{PendingRoute, RouteLearner};

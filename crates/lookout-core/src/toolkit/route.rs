@@ -1,7 +1,14 @@
-//! [`RouteLearner`]: late route learning for a middleware outside routing.
+//! [`RouteLearner`]: late route learning for a middleware outside routing;
+//! [`PendingRoute`]: a template looked up only when something inside the
+//! request needs it before the adapter learns it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use lookout_scope::RequestContext;
 
+use crate::Engine;
 use crate::engine::with_transaction_name;
 
 /// Tells a middleware that began a request without its route template (it
@@ -75,6 +82,126 @@ impl RouteLearner {
     /// The context of the request that is learning.
     pub fn context(&self) -> &RequestContext {
         &self.ctx
+    }
+}
+
+/// A route template the adapter will learn after routing (from its
+/// framework's response, cheaply), and how to look it up before then.
+///
+/// Until the template is learned, anything inside the request that needs it
+/// (an event's `http.route` tag, the Dynamic Sampling Context frozen by an
+/// outgoing call, a log's `http.route`) looks it up through the pending
+/// route, which then learns it (as [`RouteLearner::learn`] does). The lookup
+/// is available on the thread polling the request's handler, while the
+/// adapter runs that poll inside [`during`](Self::during); a request that
+/// records nothing before its response pays for no lookup at all.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use lookout_core::toolkit::PendingRoute;
+/// use lookout_core::{Engine, RequestHead, ResponseHead};
+///
+/// let engine = Engine::builder().build();
+/// let in_flight = engine.begin(&RequestHead::new("GET", "/users/7", &HeaderMap::new()));
+/// let learner = in_flight.route_learner().expect("the route was not known");
+/// let pending = PendingRoute::new(learner, || Some("/users/{id}".to_owned()));
+/// // Inside the handler's poll, a look-up learns it.
+/// pending.during(|| assert_eq!(pending.resolve().as_deref(), Some("/users/{id}")));
+/// assert_eq!(in_flight.context().route().as_deref(), Some("/users/{id}"));
+/// in_flight.finish(&ResponseHead::new(StatusCode::OK)).body.complete();
+/// ```
+#[derive(Clone)]
+pub struct PendingRoute {
+    learner: RouteLearner,
+    look_up: Rc<dyn Fn() -> Option<String>>,
+}
+
+impl std::fmt::Debug for PendingRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRoute")
+            .field("learner", &self.learner)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// The pending route of the request whose handler this thread polls.
+    static PENDING: RefCell<Option<PendingRoute>> = const { RefCell::new(None) };
+}
+
+/// Puts the previous pending route back when a poll ends (or unwinds).
+struct Restore(Option<PendingRoute>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        PENDING.with(|pending| *pending.borrow_mut() = previous);
+    }
+}
+
+impl PendingRoute {
+    /// The pending route of `learner`'s request, looked up with `look_up`
+    /// (the framework's own matching of the path, before routing).
+    pub fn new(learner: RouteLearner, look_up: impl Fn() -> Option<String> + 'static) -> Self {
+        Self {
+            learner,
+            look_up: Rc::new(look_up),
+        }
+    }
+
+    /// Runs `f` (a poll of the request's handler) with this pending route
+    /// available to what `f` records.
+    pub fn during<R>(&self, f: impl FnOnce() -> R) -> R {
+        let previous = PENDING.with(|pending| pending.replace(Some(self.clone())));
+        let _restore = Restore(previous);
+        f()
+    }
+
+    /// The template: learned already, else looked up now and learned.
+    pub fn resolve(&self) -> Option<Arc<str>> {
+        if let Some(route) = self.learner.learned() {
+            return Some(route);
+        }
+        self.learner.learn((self.look_up)().as_deref());
+        self.learner.learned()
+    }
+
+    /// The learner this route is learned through.
+    pub fn learner(&self) -> &RouteLearner {
+        &self.learner
+    }
+}
+
+/// `ctx`'s route template: the one known, else (on the thread polling its
+/// handler) the one its [`PendingRoute`] looks up now.
+pub(crate) fn route_of(ctx: &RequestContext) -> Option<Arc<str>> {
+    if let Some(route) = ctx.route() {
+        return Some(route);
+    }
+    let pending = PENDING.with(|pending| {
+        pending
+            .borrow()
+            .as_ref()
+            .filter(|p| p.learner.context().same_request(ctx))
+            .cloned()
+    })?;
+    pending.resolve()
+}
+
+impl Engine {
+    /// Whether sampling a request on `path` needs its route template at
+    /// `begin` (a user sampler, or ignored routes that could tell the
+    /// template from the path). When false, an adapter whose template costs
+    /// a second match before routing may begin without it and learn it
+    /// after routing: the decision is the same.
+    ///
+    /// ```
+    /// let engine = lookout_core::Engine::builder().build();
+    /// assert!(!engine.samples_by_route("/users/7"));
+    /// ```
+    #[must_use]
+    pub fn samples_by_route(&self, path: &str) -> bool {
+        self.engine.sampling.may_depend_on_route(path)
     }
 }
 
@@ -174,6 +301,51 @@ mod tests {
                 ("GET /b".to_owned(), "url".to_owned()),
             ]
         );
+    }
+
+    /// Without the look-up, an event captured in the handler before the
+    /// adapter learned the route would have no `http.route`, and a DSC frozen
+    /// then no `transaction`; outside the handler's poll (another thread,
+    /// or after it) nothing is looked up.
+    #[test]
+    fn a_pending_route_is_looked_up_only_when_needed_inside_the_poll() {
+        let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
+        let in_flight =
+            test.engine()
+                .begin(&RequestHead::new("GET", "/users/7", &HeaderMap::new()));
+        let looked_up = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counter = std::rc::Rc::clone(&looked_up);
+        let pending = super::PendingRoute::new(in_flight.route_learner().unwrap(), move || {
+            counter.set(counter.get() + 1);
+            Some("/users/{id}".to_owned())
+        });
+        assert_eq!(super::route_of(in_flight.context()), None);
+        assert_eq!(looked_up.get(), 0, "nothing pending outside `during`");
+        pending.during(|| {
+            in_flight.context().enter(|| {
+                sentry_core::capture_message("inside", sentry_core::Level::Info);
+                sentry_core::capture_message("again", sentry_core::Level::Info);
+            });
+        });
+        assert_eq!(looked_up.get(), 1, "looked up once, then learned");
+        let dsc = crate::dsc::frozen(in_flight.context(), &test.engine().engine);
+        assert_eq!(dsc.transaction.as_deref(), Some("GET /users/{id}"));
+        in_flight
+            .finish(&ResponseHead::new(StatusCode::OK))
+            .body
+            .complete();
+        let routes: Vec<_> = test
+            .events()
+            .iter()
+            .map(|e| e.tags.get("http.route").cloned())
+            .collect();
+        assert_eq!(
+            routes,
+            [Some("/users/{id}".into()), Some("/users/{id}".into())]
+        );
+        let tx = &test.transactions()[0];
+        assert_eq!(tx.name.as_deref(), Some("GET /users/{id}"));
+        assert_eq!(tx.tags["transaction.source"], "route");
     }
 
     #[test]

@@ -109,6 +109,32 @@ impl Sampling {
             .any(|ignored| &ignored[..trimmed(ignored)] == route)
     }
 
+    /// Whether a decision for a request on `path` could come out otherwise
+    /// with its route template than with the path itself: a user sampler
+    /// sees the route, an ignored route may be a template (`{`, `*`, `:`),
+    /// or `path` is ignored (its template may not be). When false, an
+    /// adapter that learns the template only after routing may decide with
+    /// the path: no template can change the decision.
+    ///
+    /// ```
+    /// use lookout_policy::Sampling;
+    ///
+    /// let sampling = Sampling::new(0.1).ignored_routes(["/health"]);
+    /// assert!(!sampling.may_depend_on_route("/users/7"));
+    /// assert!(sampling.may_depend_on_route("/health"));
+    /// let sampling = Sampling::new(0.1).ignored_routes(["/internal/{name}"]);
+    /// assert!(sampling.may_depend_on_route("/users/7"));
+    /// ```
+    #[must_use]
+    pub fn may_depend_on_route(&self, path: &str) -> bool {
+        self.sampler.is_some()
+            || self.is_ignored_route(path)
+            || self
+                .ignored_routes
+                .iter()
+                .any(|ignored| ignored.contains(['{', '*', ':']))
+    }
+
     /// Decides whether the request's trace is sampled.
     ///
     /// Order: the user sampler (if it returns a rate); the caller's decision;
@@ -192,6 +218,22 @@ mod tests {
         assert!(s.is_ignored_route("/metrics"));
         assert!(!s.is_ignored_route("/healthy"));
         assert!(!s.is_ignored_route("/"));
+    }
+
+    /// A decision with the path stands for one with the template only when
+    /// neither a sampler nor an ignored route could tell them apart.
+    #[test]
+    fn route_dependence() {
+        let plain = Sampling::new(0.5).ignored_routes(["/health", "/metrics/"]);
+        assert!(!plain.may_depend_on_route("/users/7"));
+        assert!(plain.may_depend_on_route("/metrics"), "an ignored path");
+        assert!(!Sampling::new(0.5).may_depend_on_route("/health"));
+        for templated in ["/jobs/{id}", "/files/{*rest}", "/old/:id"] {
+            let s = Sampling::new(0.5).ignored_routes([templated]);
+            assert!(s.may_depend_on_route("/users/7"), "{templated}");
+        }
+        let sampler = Sampling::new(0.5).sampler(|_| None);
+        assert!(sampler.may_depend_on_route("/users/7"));
     }
 
     #[test]
