@@ -36,6 +36,26 @@ fn failing_request(lookout: &Engine) {
     finished.body.complete();
 }
 
+/// How many items of `category` the client reports the receiver got say
+/// were dropped as `queue_overflow`.
+fn queue_overflow_reported(receiver: &Receiver, category: &str) -> usize {
+    let mut overflow = 0;
+    for envelope in receiver.envelopes() {
+        for item in envelope.items() {
+            if let EnvelopeItem::ClientReport(report) = item {
+                let report = serde_json::to_value(report).unwrap();
+                for discarded in report["discarded_events"].as_array().unwrap() {
+                    if discarded["reason"] == "queue_overflow" && discarded["category"] == category
+                    {
+                        overflow += discarded["quantity"].as_u64().unwrap() as usize;
+                    }
+                }
+            }
+        }
+    }
+    overflow
+}
+
 async fn flush(client: &Arc<Client>) {
     let client = Arc::clone(client);
     let flushed = tokio::task::spawn_blocking(move || client.flush(Some(Duration::from_secs(60))))
@@ -74,21 +94,9 @@ async fn what_a_bounded_queue_drops_is_reported_as_queue_overflow() {
     // The next envelope carries the client report of what was dropped.
     failing_request(&lookout);
     flush(&client).await;
-    let mut overflow = 0;
-    for envelope in receiver.envelopes() {
-        for item in envelope.items() {
-            if let EnvelopeItem::ClientReport(report) = item {
-                let report = serde_json::to_value(report).unwrap();
-                for discarded in report["discarded_events"].as_array().unwrap() {
-                    if discarded["reason"] == "queue_overflow" && discarded["category"] == "error" {
-                        overflow += discarded["quantity"].as_u64().unwrap();
-                    }
-                }
-            }
-        }
-    }
+    let overflow = queue_overflow_reported(&receiver, "error");
     assert_eq!(
-        overflow as usize,
+        overflow,
         300 - delivered,
         "every dropped error is reported as queue_overflow"
     );
@@ -133,21 +141,7 @@ async fn a_sampled_request_while_the_queue_is_full_sheds_its_transaction() {
     // The next envelope carries the client report.
     failing_request(&lookout);
     flush(&client).await;
-    let mut overflow = 0;
-    for envelope in receiver.envelopes() {
-        for item in envelope.items() {
-            if let EnvelopeItem::ClientReport(report) = item {
-                let report = serde_json::to_value(report).unwrap();
-                for discarded in report["discarded_events"].as_array().unwrap() {
-                    if discarded["reason"] == "queue_overflow"
-                        && discarded["category"] == "transaction"
-                    {
-                        overflow += discarded["quantity"].as_u64().unwrap() as usize;
-                    }
-                }
-            }
-        }
-    }
+    let overflow = queue_overflow_reported(&receiver, "transaction");
     assert_eq!(
         delivered + overflow,
         REQUESTS,
