@@ -99,11 +99,15 @@ pub struct Continuation {
     pub parent_sample_rate: Option<f64>,
     /// The caller's `sentry-sample_rand`, if any.
     pub incoming_sample_rand: Option<f64>,
+    /// The frozen incoming DSC, owned, when the caller's decision is
+    /// sampled (its transaction will carry it). One of `dsc` and
+    /// [`dsc_members`](Self::dsc_members) is `Some` whenever a `sentry-trace`
+    /// was continued (empty when the caller sent no `sentry-*` baggage
+    /// members); [`incoming_dsc`](Self::incoming_dsc) reads either.
+    pub dsc: Option<DynamicSamplingContext>,
     /// The frozen incoming DSC as the caller's Sentry baggage members
-    /// ([`DscView::members`]): `Some` whenever a `sentry-trace` was continued
-    /// (empty when the caller sent no `sentry-*` baggage members). Kept as
-    /// received and made owned ([`dsc`](Self::dsc)) only when something is
-    /// sent.
+    /// ([`DscView::members`]) when its decision is not sampled: kept as
+    /// received and made owned only when something is sent.
     pub dsc_members: Option<String>,
     /// The W3C level-2 random-trace-id flag, as received.
     pub w3c_random: bool,
@@ -125,6 +129,7 @@ impl Continuation {
             parent_sampled: None,
             parent_sample_rate: None,
             incoming_sample_rand: None,
+            dsc: None,
             dsc_members: None,
             w3c_random: false,
             tracestate: None,
@@ -134,12 +139,14 @@ impl Continuation {
     }
 
     /// The frozen incoming DSC, owned: `Some` whenever a `sentry-trace` was
-    /// continued (see [`dsc_members`](Self::dsc_members)).
+    /// continued ([`dsc`](Self::dsc) or [`dsc_members`](Self::dsc_members)).
     #[must_use]
-    pub fn dsc(&self) -> Option<DynamicSamplingContext> {
-        self.dsc_members
-            .as_deref()
-            .map(|members| DscView::from_baggage([members]).to_owned())
+    pub fn incoming_dsc(&self) -> Option<DynamicSamplingContext> {
+        self.dsc.clone().or_else(|| {
+            self.dsc_members
+                .as_deref()
+                .map(|members| DscView::from_baggage([members]).to_owned())
+        })
     }
 
     fn rejected(rejection: Rejection) -> Self {
@@ -162,7 +169,7 @@ impl Continuation {
     /// assert_eq!(c.origin, TraceOrigin::SentryTrace);
     /// assert_eq!(c.parent_sampled, Some(true));
     /// assert_eq!(c.incoming_sample_rand, Some(0.25));
-    /// assert_eq!(c.dsc().unwrap().sample_rate, Some(0.5));
+    /// assert_eq!(c.incoming_dsc().unwrap().sample_rate, Some(0.5));
     /// ```
     pub fn from_headers<H: Headers + ?Sized>(headers: &H, org: &OrgCheck) -> Self {
         let mut sentry_values = headers.values_of(names::SENTRY_TRACE).peekable();
@@ -193,6 +200,9 @@ impl Continuation {
             };
         };
         let view = DscView::from_baggage(headers.values_of(names::BAGGAGE));
+        // A sampled caller's DSC goes on its transaction: owned at once. An
+        // unsampled one is needed only if something is sent.
+        let sampled = trace.sampled == Some(true);
         if !org.allows(view.org_id().as_deref()) {
             tracing::debug!(target: "lookout::trace", "incoming trace from another org, new trace");
             return Self::rejected(Rejection::OrgMismatch);
@@ -203,7 +213,8 @@ impl Continuation {
             parent_sampled: trace.sampled,
             parent_sample_rate: view.sample_rate(),
             incoming_sample_rand: view.sample_rand(),
-            dsc_members: Some(view.members()),
+            dsc: sampled.then(|| view.to_owned()),
+            dsc_members: (!sampled).then(|| view.members()),
             w3c_random: false,
             tracestate: None,
             origin: TraceOrigin::SentryTrace,
@@ -230,6 +241,7 @@ impl Continuation {
                     parent_sampled: Some(parent.sampled()),
                     parent_sample_rate: None,
                     incoming_sample_rand: None,
+                    dsc: None,
                     dsc_members: None,
                     w3c_random: parent.random_trace_id(),
                     tracestate: context.tracestate.map(|ts| ts.to_string()),

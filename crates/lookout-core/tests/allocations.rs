@@ -66,25 +66,44 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
 #[test]
 fn an_unsampled_continued_trace_costs_one_more_for_the_callers_dsc() {
     let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
+    let allocations = count(test.engine(), &browser_trace(false));
+    println!("client bound, unsampled, continued: {allocations} allocations per request");
+    assert!(allocations <= 5, "{allocations} allocations");
+}
+
+/// A browser's sampled trace continued: the caller's DSC is owned at once
+/// (its transaction carries it), never copied as members first (57 when it
+/// was).
+#[test]
+fn a_sampled_continued_trace_owns_the_callers_dsc_once() {
+    let test = TestLookout::new();
+    let allocations = count(test.engine(), &browser_trace(true));
+    println!("client bound, sampled, continued: {allocations} allocations per request");
+    assert!(allocations <= 56, "{allocations} allocations");
+}
+
+/// `sentry-trace` + an 8-member baggage as a browser SDK sends them.
+fn browser_trace(sampled: bool) -> HeaderMap {
+    let (flag, rate) = if sampled { ("1", "1.0") } else { ("0", "0.0") };
     let mut headers = HeaderMap::new();
     headers.insert(
         "sentry-trace",
-        "771a43a4192642f0b136d5159a501700-b7ad6b7169203331-0"
+        format!("771a43a4192642f0b136d5159a501700-b7ad6b7169203331-{flag}")
             .parse()
             .unwrap(),
     );
     headers.insert(
         "baggage",
-        "sentry-trace_id=771a43a4192642f0b136d5159a501700,\
-         sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate=0.0,\
-         sentry-sample_rand=0.4242,sentry-sampled=false,sentry-release=web%401.0.0,\
-         sentry-environment=production,sentry-transaction=%2Fusers%2F%3Aid"
-            .parse()
-            .unwrap(),
+        format!(
+            "sentry-trace_id=771a43a4192642f0b136d5159a501700,\
+             sentry-public_key=49d0f7386ad645858ae85020e393bef3,sentry-sample_rate={rate},\
+             sentry-sample_rand=0.4242,sentry-sampled={sampled},sentry-release=web%401.0.0,\
+             sentry-environment=production,sentry-transaction=%2Fusers%2F%3Aid"
+        )
+        .parse()
+        .unwrap(),
     );
-    let allocations = count(test.engine(), &headers);
-    println!("client bound, unsampled, continued: {allocations} allocations per request");
-    assert!(allocations <= 5, "{allocations} allocations");
+    headers
 }
 
 /// Request-mode sessions (a release set) add no allocation: a request adds

@@ -128,7 +128,9 @@ pub(crate) fn open_context(
     if let Some(hub) = &engine.hub {
         builder = builder.parent_hub(Arc::clone(hub));
     }
-    if let Some(members) = continuation.dsc_members {
+    if let Some(dsc) = continuation.dsc {
+        builder = builder.frozen_dsc(dsc);
+    } else if let Some(members) = continuation.dsc_members {
         builder = builder.incoming_dsc(members);
     }
     if let Some(tracestate) = continuation.tracestate {
