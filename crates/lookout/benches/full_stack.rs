@@ -73,7 +73,10 @@ fn router() -> Router {
 fn request(sampled: bool) -> Request<Body> {
     let (flag, rate) = if sampled { ("1", "1.0") } else { ("0", "0.0") };
     Request::get("/users/42")
-        .header("sentry-trace", format!("{TRACE_ID}-b7ad6b7169203331-{flag}"))
+        .header(
+            "sentry-trace",
+            format!("{TRACE_ID}-b7ad6b7169203331-{flag}"),
+        )
         .header(
             "baggage",
             format!(
