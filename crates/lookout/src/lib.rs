@@ -72,8 +72,9 @@
 //!
 //! - log lines (`tracing-subscriber`'s fmt layer), filtered by `RUST_LOG`
 //!   (default `info`), human-readable in development and JSON lines elsewhere
-//!   (`LOOKOUT_LOG_FORMAT`); lines inside a request show the request span's
-//!   `request_id` and `trace_id`;
+//!   (`LOOKOUT_LOG_FORMAT`); lines inside a request show the request's
+//!   `request_id`, `trace_id` and `method` (read from its context: no
+//!   `tracing` span per request);
 //! - `ERROR` events become Sentry events on the current request's Hub (with
 //!   its user, tags and trace), `WARN` and `INFO` events become breadcrumbs on
 //!   that request only, `DEBUG` and `TRACE` are ignored;
