@@ -3,14 +3,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use sentry_types::protocol::v7::Envelope;
 
 mod jobs;
+#[path = "../support/mod.rs"]
+mod support;
 
-const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
+use support::{DEMO, Server};
 
 /// The demo binary with no Sentry account and no Spotlight, whatever the
 /// environment of the test run says.
@@ -119,16 +121,6 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
     }
 }
 
-/// A `serve` process, killed if the test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn get(port: u16, path: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
@@ -154,32 +146,18 @@ fn serve_framework(framework: &str, args: &[&str]) -> (Server, u16) {
 
 /// `serve` on `framework` with extra arguments and environment variables.
 fn serve_framework_with(framework: &str, args: &[&str], vars: &[(&str, &str)]) -> (Server, u16) {
-    let mut child = demo()
-        .args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
+    let mut cmd = demo();
+    cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"])
         .args(args)
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let port = first
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .parse::<u16>()
-        .expect("a port");
-    assert_ne!(port, 0, "the real port, not 0");
+        .envs(vars.iter().copied());
+    let server = support::start(cmd, framework);
+    assert_ne!(server.port, 0, "the real port, not 0");
+    let port = server.port;
     (server, port)
 }
 
 fn terminate(mut server: Server) {
-    let pid = server.0.id().to_string();
+    let pid = server.child.id().to_string();
     let status = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -187,7 +165,7 @@ fn terminate(mut server: Server) {
     assert!(status.success());
     let started = Instant::now();
     loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
+        if let Some(status) = server.child.try_wait().unwrap() {
             assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
             return;
         }
