@@ -159,12 +159,27 @@ fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar(
             .map(str::to_owned)
     };
     let quoted = |line: &str| line.split('"').nth(1).map(str::to_owned);
-    let printed_transactions: Vec<(String, String)> = stdout
-        .lines()
-        .map(str::trim_start)
-        .filter(|line| line.starts_with("lookout transaction "))
-        .filter_map(|line| Some((quoted(line)?, field(line, "trace_id=")?)))
-        .collect();
+    // (quoted name or body, trace id) of the console lines starting `prefix`.
+    let printed = |prefix: &str| -> Vec<(String, String)> {
+        stdout
+            .lines()
+            .map(str::trim_start)
+            .filter(|line| line.starts_with(prefix))
+            .filter_map(|line| Some((quoted(line)?, field(line, "trace_id=")?)))
+            .collect()
+    };
+    // Whether Spotlight holds an item whose `key` is `value` on `trace_id`.
+    let holds = |items: &[serde_json::Value], key: &str, value: &str, trace_id: &str| {
+        items.iter().any(|item| {
+            item[key] == value
+                && item["trace_id"]
+                    .as_str()
+                    .map(|t| t.replace('-', ""))
+                    .as_deref()
+                    == Some(trace_id)
+        })
+    };
+    let printed_transactions = printed("lookout transaction ");
     assert!(
         !printed_transactions.is_empty(),
         "the tour delivers transactions:\n{stdout}"
@@ -172,21 +187,11 @@ fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar(
     let traces = in_spotlight(&bin, sidecar.port, "traces");
     for (name, trace_id) in &printed_transactions {
         assert!(
-            traces.iter().any(|t| t["transaction"] == name.as_str()
-                && t["trace_id"]
-                    .as_str()
-                    .map(|t| t.replace('-', ""))
-                    .as_deref()
-                    == Some(trace_id.as_str())),
+            holds(&traces, "transaction", name, trace_id),
             "transaction {name:?} on trace {trace_id} is not in Spotlight; it holds {traces:?}"
         );
     }
-    let printed_logs: Vec<(String, String)> = stdout
-        .lines()
-        .map(str::trim_start)
-        .filter(|line| line.starts_with("lookout log "))
-        .filter_map(|line| Some((quoted(line)?, field(line, "trace_id=")?)))
-        .collect();
+    let printed_logs = printed("lookout log ");
     assert!(
         printed_logs.iter().any(|(body, _)| body == "loading user"),
         "the tour delivers its handlers' logs:\n{stdout}"
@@ -194,12 +199,7 @@ fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar(
     let logs = in_spotlight(&bin, sidecar.port, "logs");
     for (body, trace_id) in &printed_logs {
         assert!(
-            logs.iter().any(|l| l["message"] == body.as_str()
-                && l["trace_id"]
-                    .as_str()
-                    .map(|t| t.replace('-', ""))
-                    .as_deref()
-                    == Some(trace_id.as_str())),
+            holds(&logs, "message", body, trace_id),
             "log {body:?} on trace {trace_id} is not in Spotlight; it holds {logs:?}"
         );
     }
