@@ -31,15 +31,6 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 /// carry the request from its context.
 pub(crate) const REQUEST_SPAN_TARGET: &str = "lookout::request";
 
-/// The request fields of a line, in the order the request span had them.
-fn request_fields(request: &RequestContext) -> [(&'static str, String); 3] {
-    [
-        ("request_id", request.request_id().to_owned()),
-        ("trace_id", request.trace().trace_id.to_string()),
-        ("method", request.method().to_owned()),
-    ]
-}
-
 fn is_request_span<S>(span: &SpanRef<'_, S>) -> bool
 where
     S: for<'a> LookupSpan<'a>,
@@ -116,12 +107,13 @@ where
         if let Some(request) = lookout_scope::current() {
             style.paint(&mut writer, BOLD, "request")?;
             style.paint(&mut writer, BOLD, "{")?;
-            for (i, (key, value)) in request_fields(&request).iter().enumerate() {
-                if i > 0 {
-                    writer.write_char(' ')?;
-                }
-                write!(writer, "{key}={value}")?;
-            }
+            write!(
+                writer,
+                "request_id={} trace_id={} method={}",
+                request.request_id(),
+                request.trace().trace_id,
+                request.method()
+            )?;
             style.paint(&mut writer, BOLD, "}")?;
             style.paint(&mut writer, DIMMED, ":")?;
             seen = true;
@@ -165,7 +157,8 @@ enum JsonSpan<'a, S>
 where
     S: for<'lookup> LookupSpan<'lookup>,
 {
-    Request(&'a [(&'static str, String); 3]),
+    /// The request, with the fields its span had, in its order.
+    Request(&'a RequestContext),
     Span(SpanRef<'a, S>),
 }
 
@@ -176,10 +169,10 @@ where
     fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         let mut map = serializer.serialize_map(None)?;
         match self {
-            Self::Request(fields) => {
-                for (key, value) in fields.iter() {
-                    map.serialize_entry(key, value)?;
-                }
+            Self::Request(request) => {
+                map.serialize_entry("request_id", request.request_id())?;
+                map.serialize_entry("trace_id", &format_args!("{}", request.trace().trace_id))?;
+                map.serialize_entry("method", request.method())?;
                 map.serialize_entry("name", "request")?;
             }
             Self::Span(span) => {
@@ -218,7 +211,7 @@ where
         self.timer.format_time(&mut Writer::new(&mut timestamp))?;
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        let request = lookout_scope::current().map(|request| request_fields(&request));
+        let request = lookout_scope::current();
         let spans: Vec<JsonSpan<'_, S>> = request
             .as_ref()
             .map(JsonSpan::Request)
