@@ -115,6 +115,11 @@ impl State {
         self.intake.len() + self.ready.len()
     }
 
+    /// Whether the count bound is reached: a pushed envelope is dropped.
+    fn count_full(&self, limits: &QueueLimits) -> bool {
+        self.waiting() >= limits.max_envelopes
+    }
+
     fn is_drained(&self) -> bool {
         self.intake.is_empty() && self.ready.is_empty() && self.in_flight == 0
     }
@@ -135,8 +140,7 @@ struct Shared {
 impl Shared {
     /// Publishes what waits now to the stats' gauges (under the lock).
     fn publish(&self, state: &State) {
-        let saturated =
-            state.waiting() >= self.limits.max_envelopes || state.bytes >= self.limits.max_bytes;
+        let saturated = state.count_full(&self.limits) || state.bytes >= self.limits.max_bytes;
         self.tally
             .counters
             .waiting_now(state.waiting(), state.bytes, saturated);
@@ -203,7 +207,7 @@ impl BoundedQueue {
     pub(crate) fn push(&self, envelope: Envelope) {
         self.shared.tally.accepted();
         let mut state = self.shared.lock();
-        if state.shutdown || state.waiting() >= self.shared.limits.max_envelopes {
+        if state.shutdown || state.count_full(&self.shared.limits) {
             self.shared.drop_envelope(&mut state, &envelope);
             return;
         }
