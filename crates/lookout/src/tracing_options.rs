@@ -216,22 +216,19 @@ impl TracingOptions {
     /// with the request span off unless a directive names it, since that
     /// layer writes the request's ids from its context.
     pub(crate) fn line_filter(&self) -> EnvFilter {
-        let directives = self.directives();
-        let mut extra = Vec::with_capacity(2);
-        if !mentions_lookout(&directives) {
-            extra.push(CONSOLE_DIRECTIVE);
-        }
+        let mut directives = self.directives();
         let names_request_span = directives
             .split(',')
             .any(|directive| directive_target(directive) == REQUEST_SPAN_TARGET);
+        if !mentions_lookout(&directives) {
+            directives.push(',');
+            directives.push_str(CONSOLE_DIRECTIVE);
+        }
         if !names_request_span {
-            extra.push(REQUEST_SPAN_OFF);
+            directives.push(',');
+            directives.push_str(REQUEST_SPAN_OFF);
         }
-        if extra.is_empty() {
-            parse_filter(directives)
-        } else {
-            parse_filter(format!("{directives},{}", extra.join(",")))
-        }
+        parse_filter(directives)
     }
 
     /// The log-line directives: [`filter`](Self::filter), else `RUST_LOG`,
