@@ -16,8 +16,6 @@
 //! a server; the scenario suite replays Python-made headers through each
 //! adapter. This suite is the real SDKs' own HTTP clients and servers.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -213,19 +211,15 @@ fn hop_to_a_python_callee(framework: &str) {
     let server = serve(framework, &receiver.dsn());
     let callee = lookout_tests::python::PythonCallee::start();
     let body = json!([{"url": format!("{}hop", callee.url), "arguments": []}]).to_string();
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /hop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = support::exchange(
+        server.port,
+        &format!(
+            "POST /hop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        Duration::from_secs(30),
+    );
     assert!(
         response.starts_with("HTTP/1.1 200"),
         "{framework}: {response}"

@@ -4,8 +4,6 @@
 //! `in_progress` / `ok` check-in pair with one id. On every framework the
 //! demo serves.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use lookout_tests::receiver::Receiver;
@@ -19,18 +17,13 @@ const TRACE: &str = "771a43a4192642f0b136d5159a501700";
 const FRAMEWORKS: &[&str] = &["axum", "actix", "warp"];
 
 fn post(port: u16, path: &str, headers: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    super::support::exchange(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        Duration::from_secs(10),
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    response
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! real ports.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -122,18 +121,11 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
 }
 
 fn get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    support::exchange(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        Duration::from_secs(10),
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    response
 }
 
 fn serve(args: &[&str]) -> (Server, u16) {
@@ -313,19 +305,15 @@ fn hop_calls_each_url_with_the_trace_headers() {
     let body = format!(
         r#"[{{"url": "http://127.0.0.1:{downstream_port}/a", "arguments": [1]}}, {{"url": "http://127.0.0.1:{downstream_port}/b", "arguments": [{{"url": "x", "arguments": []}}]}}]"#
     );
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /hop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\ncontent-type: application/json\r\n\
-         traceparent: 00-{trace_id}-b7ad6b7169203331-01\r\ntracestate: foo=bar\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = support::exchange(
+        port,
+        &format!(
+            "POST /hop HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\ncontent-type: application/json\r\n\
+             traceparent: 00-{trace_id}-b7ad6b7169203331-01\r\ntracestate: foo=bar\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        Duration::from_secs(10),
+    );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     let requests = recorder.join().unwrap();

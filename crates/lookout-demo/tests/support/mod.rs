@@ -1,8 +1,11 @@
 //! What the demo's process-level suites share: a `lookout-demo serve`
-//! process that is killed when dropped, and starting one.
+//! process that is killed when dropped, starting one, and one raw HTTP
+//! exchange with it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// The demo binary under test.
 pub(crate) const DEMO: &str = env!("CARGO_BIN_EXE_lookout-demo");
@@ -40,4 +43,20 @@ pub(crate) fn start(mut cmd: Command, framework: &str) -> Server {
         .parse()
         .expect("a port");
     Server { child, port }
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, `Connection: close`) to the
+/// server on `port` over a fresh connection and reads the whole answer,
+/// waiting at most `timeout` for each read.
+#[allow(
+    dead_code,
+    reason = "the hostile suite writes its requests byte by byte"
+)]
+pub(crate) fn exchange(port: u16, request: &str, timeout: Duration) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("a response");
+    String::from_utf8_lossy(&response).into_owned()
 }
