@@ -15,6 +15,7 @@ use sentry_core::{ClientOptions, Hub};
 use crate::continuation::OrgCheck;
 use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
 use crate::engine_builder::EngineBuilder;
+use crate::log_capture::{FastLogs, LogWriter};
 use crate::status::{Attached, Configured, Status};
 use crate::{events, logs};
 
@@ -167,11 +168,7 @@ impl Engine {
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
         let stats = delivery.stats();
-        // The first wired client is the one the engine reports on.
-        let _ = self.engine.attached.set(Attached {
-            stats: Arc::clone(&stats),
-            config: Configured::from_settings(settings),
-        });
+        let delivery_stats = Arc::clone(&stats);
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
         let delivery = match &self.engine.sessions {
@@ -210,14 +207,37 @@ impl Engine {
             Some(event)
         }));
         let scrub_log = options.before_send_log.take();
-        options.before_send_log = Some(Arc::new(move |log: Log| {
+        let before_send_log: sentry_core::BeforeCallback<Log> = Arc::new(move |log: Log| {
             let log = logs::apply_request(log);
             match &scrub_log {
                 Some(scrub) => scrub(log),
                 None => Some(log),
             }
-        }));
+        });
+        // lookout's own log path, where nothing of the application's must
+        // see each log as a `Log` (no `before_send_log` of its own) and no
+        // console prints each one.
+        #[allow(deprecated)] // the switch lookout's settings set
+        let fast_logs =
+            (options.enable_logs && settings.before_send_log.is_none() && !delivery.has_console())
+                .then(|| {
+                    FastLogs::new(
+                        &before_send_log,
+                        LogWriter::new(settings.scrubber(), &options),
+                    )
+                });
+        let delivery = match &fast_logs {
+            Some(fast) => delivery.with_batch(Arc::clone(&fast.batch) as _),
+            None => delivery,
+        };
+        options.before_send_log = Some(before_send_log);
         options.transport = Some(Arc::new(delivery));
+        // The first wired client is the one the engine reports on.
+        let _ = self.engine.attached.set(Attached {
+            stats: delivery_stats,
+            config: Configured::from_settings(settings),
+            logs: fast_logs,
+        });
         options
     }
 

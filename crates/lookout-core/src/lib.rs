@@ -86,6 +86,7 @@ pub mod events;
 pub mod head;
 pub mod job;
 mod lifecycle;
+pub mod log_capture;
 mod logs;
 pub mod monitor;
 mod propagation;

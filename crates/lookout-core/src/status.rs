@@ -162,6 +162,8 @@ pub struct DeliveryConfig {
 pub(crate) struct Attached {
     pub(crate) stats: Arc<DeliveryStats>,
     pub(crate) config: Configured,
+    /// lookout's own Sentry Logs path for that client, when it takes it.
+    pub(crate) logs: Option<crate::log_capture::FastLogs>,
 }
 
 /// The configuration part of a [`Status`], computed once.

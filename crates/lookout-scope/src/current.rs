@@ -115,7 +115,8 @@ pub fn set_anonymous() -> Result<Option<User>, NotInRequest> {
 }
 
 /// Adds the current request's data to `event` ([`RequestContext::apply_to`]);
-/// events captured outside a request pass unchanged.
+/// an event captured outside a request gets the breadcrumbs of the lines
+/// logged outside requests ([`record_process_breadcrumb`](crate::record_process_breadcrumb)).
 ///
 /// Install it as the client's `before_send` (lookout-core does, before the
 /// privacy scrubber), so every event captured inside a request carries its
@@ -132,8 +133,9 @@ pub fn set_anonymous() -> Result<Option<User>, NotInRequest> {
 pub fn apply_to_event(
     mut event: sentry_core::protocol::Event<'static>,
 ) -> Option<sentry_core::protocol::Event<'static>> {
-    if let Some(ctx) = current() {
-        ctx.apply_to(&mut event);
+    match current() {
+        Some(ctx) => ctx.apply_to(&mut event),
+        None => crate::context::apply_process_breadcrumbs(&mut event),
     }
     Some(event)
 }

@@ -63,7 +63,15 @@ const IN_FLIGHT: u64 = 32;
 const CPU_REQUESTS: u64 = 200_000;
 
 async fn user(Path(id): Path<u32>) -> String {
+    // The demo's route writes this line: a breadcrumb, and a Sentry Log
+    // under the defaults.
+    tracing::info!(user_id = %id, "loading user");
     format!("user {id}")
+}
+
+/// Whether Sentry Logs are on: the default, unless `FULL_STACK_LOGS=off`.
+fn logs_on() -> bool {
+    std::env::var("FULL_STACK_LOGS").map_or(true, |v| v != "off")
 }
 
 fn router() -> Router {
@@ -223,7 +231,10 @@ fn lookout_stack(port: u16) -> (Stack, lookout::Guard) {
                 ("SENTRY_ENVIRONMENT", "production"),
                 ("SENTRY_RELEASE", "bench@1.0.0"),
                 ("SENTRY_TRACES_SAMPLE_RATE", "0"),
-                ("SENTRY_ENABLE_LOGS", "false"),
+                (
+                    "SENTRY_ENABLE_LOGS",
+                    if logs_on() { "true" } else { "false" },
+                ),
             ])
             .tracing(lookout::TracingOptions::new().filter("warn"))
             .print_summary(false),
@@ -245,12 +256,14 @@ fn lookout_stack(port: u16) -> (Stack, lookout::Guard) {
 /// transactions (`SentryLayer` deriving each request's Hub from a Hub of
 /// its own, as `NewSentryLayer::new_from_top` does from the current one).
 fn sentry_tower_stack(port: u16) -> (Stack, Arc<sentry_core::Client>) {
+    #[allow(deprecated)] // `enable_logs` is the switch sentry-tracing's log layer reads.
     let options = sentry::apply_defaults(
         sentry_core::ClientOptions::new()
             .dsn(format!("http://{KEY}@127.0.0.1:{port}/2").as_str())
             .environment("production")
             .release("bench@1.0.0")
-            .traces_sample_rate(0.0),
+            .traces_sample_rate(0.0)
+            .enable_logs(logs_on()),
     );
     let client = Arc::new(sentry_core::Client::with_options(options));
     let hub = Arc::new(Hub::new(Some(Arc::clone(&client)), Arc::default()));
@@ -263,7 +276,10 @@ fn sentry_tower_stack(port: u16) -> (Stack, Arc<sentry_core::Client>) {
             )
             .with(sentry_tracing::SpanLayer::new().with_filter(LevelFilter::INFO))
             .with(sentry_tracing::BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
-            .with(sentry_tracing::ErrorLayer::new().with_filter(LevelFilter::ERROR)),
+            .with(sentry_tracing::ErrorLayer::new().with_filter(LevelFilter::ERROR))
+            .with(
+                logs_on().then(|| sentry_tracing::LogLayer::new().with_filter(LevelFilter::INFO)),
+            ),
     );
     let rt = runtime(move || {
         // For the thread's life: the runtime's threads are this stack's.
@@ -311,7 +327,7 @@ fn main() {
             "unsampled" => false,
             other => panic!("FULL_STACK_PROFILE={other}: expected unsampled or sampled"),
         };
-        let (port, _) = receiver();
+        let (port, receiver_tid) = receiver();
         let (lookout, guard) = lookout_stack(port);
         let start = Instant::now();
         let mut served = 0;
@@ -320,6 +336,12 @@ fn main() {
             served += 10_000;
         }
         println!("{served} {label} requests in {:?}", start.elapsed());
+        let (per_request, envelopes) =
+            cpu_per_request(&lookout.rt, &lookout.app, sampled, receiver_tid);
+        println!(
+            "CPU {per_request:.2} µs per request (logs {}), envelopes received per request {envelopes:.3}",
+            if logs_on() { "on" } else { "off" }
+        );
         black_box(guard.shutdown());
         return;
     }

@@ -18,8 +18,7 @@ use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::log_lines::{HumanLines, JsonLines};
-use crate::request_breadcrumbs::RequestBreadcrumbs;
-use crate::request_logs::RequestLogs;
+use crate::request_lines::RequestLines;
 use crate::request_spans::RequestSpans;
 use crate::tracing_options::TracingOptions;
 
@@ -113,31 +112,26 @@ where
     let is_event = move |m: &Metadata<'_>| {
         m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), event_level)
     };
-    // Installed before the error layer (sentry-tracing's advice), and never
-    // taking what became an event: no event carries itself as a breadcrumb.
-    let breadcrumbs = RequestBreadcrumbs::new().with_filter(ByMetadata::new(
-        move |m| {
-            m.is_event()
-                && !is_lookout_target(m.target())
-                && at_least(m.level(), breadcrumb_level)
-                && !at_least(m.level(), event_level)
-        },
-        hint(breadcrumb_level),
-    ));
+    // Installed before the error layer (sentry-tracing's advice). One layer
+    // for breadcrumbs and logs: a line that is both is recorded once.
+    let lines = RequestLines {
+        breadcrumb_level,
+        event_level,
+        log_level,
+    };
+    let lines_hint = std::cmp::max(hint(breadcrumb_level), hint(log_level));
+    let lines_filter = ByMetadata::new(
+        move |m| m.is_event() && !is_lookout_target(m.target()) && lines.wants(m.level()),
+        lines_hint,
+    );
+    let lines = lines.with_filter(lines_filter);
     let errors = ErrorLayer::new().with_filter(ByMetadata::new(is_event, hint(event_level)));
     let spans = RequestSpans::new(options.spans_outside_requests).with_filter(ByMetadata::new(
         move |m| m.is_span() && !is_lookout_target(m.target()) && at_least(m.level(), span_level),
         hint(span_level),
     ));
-    // Its own filter: what becomes a log is independent of what becomes a
-    // breadcrumb or an event (an ERROR line is both an event and a log).
-    let logs = RequestLogs::new().with_filter(ByMetadata::new(
-        move |m| m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), log_level),
-        hint(log_level),
-    ));
-    breadcrumbs
+    lines
         .and_then(errors)
-        .and_then(logs)
         .and_then(spans)
         .and_then(level_hint(sentry_hint(options)))
 }

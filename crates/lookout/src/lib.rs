@@ -171,10 +171,10 @@
 
 mod init;
 mod layers;
+mod line;
 mod log_lines;
 mod options;
-mod request_breadcrumbs;
-mod request_logs;
+mod request_lines;
 mod request_spans;
 mod tracing_options;
 

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use sentry_core::{Envelope, Transport, TransportFactory, TransportOptions};
 
+pub(crate) mod batch;
 mod console;
 mod http;
 mod queue;
@@ -74,6 +75,9 @@ pub struct Delivery {
     stats: Arc<DeliveryStats>,
     /// Request-mode session counts, sent on every flush and at shutdown.
     sessions: Option<Arc<crate::sessions::Sessions>>,
+    /// Batches of high-volume items (lookout's Sentry Logs) written by
+    /// their own thread and handed to this delivery.
+    batches: Vec<Arc<dyn batch::Flush>>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -187,6 +191,18 @@ impl Delivery {
         self
     }
 
+    /// Hands the envelopes of `batch` to this delivery (its thread starts
+    /// with the transport) and flushes it ahead of every flush.
+    pub(crate) fn with_batch(mut self, batch: Arc<dyn batch::Flush>) -> Self {
+        self.batches.push(batch);
+        self
+    }
+
+    /// Whether events and logs are printed as console lines.
+    pub(crate) fn has_console(&self) -> bool {
+        self.console.is_some()
+    }
+
     /// Whether anything is delivered at all.
     #[must_use]
     pub fn is_active(&self) -> bool {
@@ -238,14 +254,21 @@ impl TransportFactory for Delivery {
             *lock(&self.stats.queue) = Some(Arc::clone(&queue));
             queue
         });
-        Arc::new(DeliveryTransport {
+        let transport = Arc::new(DeliveryTransport {
             hook: self.hook.clone(),
             console: self.console.clone(),
             spotlight,
             queue,
             tally: Arc::clone(&self.stats.tally),
             sessions: self.sessions.clone(),
-        })
+            batches: self.batches.clone(),
+            recorder: self.stats.recorder.get().cloned(),
+        });
+        let forward: Arc<dyn batch::Forward> = transport.clone();
+        for batch in &self.batches {
+            Arc::clone(batch).attach(Arc::downgrade(&forward));
+        }
+        transport
     }
 }
 
@@ -256,6 +279,32 @@ struct DeliveryTransport {
     queue: Option<Arc<BoundedQueue>>,
     tally: Arc<Tally>,
     sessions: Option<Arc<crate::sessions::Sessions>>,
+    batches: Vec<Arc<dyn batch::Flush>>,
+    recorder: Option<sentry_core::client_report::Recorder>,
+}
+
+impl batch::Forward for DeliveryTransport {
+    /// A batch's envelope: no request's, so no hook (no DSC) and no
+    /// console line (batches are not made in console mode).
+    fn forward(&self, envelope: Envelope) {
+        if let Some(spotlight) = &self.spotlight {
+            spotlight.send(&envelope);
+        }
+        if let Some(queue) = &self.queue {
+            queue.push(envelope);
+        }
+    }
+
+    fn dropped(&self, n: u64) {
+        Counters::add(&self.tally.counters.dropped_queue_full, n);
+        if let Some(recorder) = &self.recorder {
+            // Client reports count logs by their envelope item.
+            let mut lost = Envelope::new();
+            let logs: Vec<sentry_core::protocol::Log> = (0..n).map(|_| batch::lost_log()).collect();
+            lost.add_item(logs);
+            recorder.record_lost_data(&lost, sentry_core::client_report::Reason::QueueOverflow);
+        }
+    }
 }
 
 impl DeliveryTransport {
@@ -299,6 +348,9 @@ impl Transport for DeliveryTransport {
         // One deadline for both: the Spotlight thread works on its own
         // meanwhile, so waiting for the queue first costs it nothing.
         let deadline = deadline_after(timeout);
+        for batch in &self.batches {
+            batch.flush();
+        }
         self.send_sessions();
         let queue = self.queue.as_ref().is_none_or(|q| q.flush(deadline));
         let spotlight = self.spotlight.as_ref().is_none_or(|s| s.flush(deadline));
@@ -307,6 +359,9 @@ impl Transport for DeliveryTransport {
 
     fn shutdown(&self, timeout: Duration) -> bool {
         let deadline = deadline_after(timeout);
+        for batch in &self.batches {
+            batch.shutdown();
+        }
         self.send_sessions();
         let queue = self.queue.as_ref().map(|q| q.shutdown(deadline));
         if let Some(sent) = queue {

@@ -183,14 +183,21 @@ impl RequestContextBuilder {
         let trace = self.trace.unwrap_or_else(RequestTrace::new_root);
         let parent = self.parent.unwrap_or_else(default_parent);
         let client = parent.client().filter(|client| client.is_enabled());
-        let (pii, hub, parent) = match client {
-            None => (self.pii.unwrap_or_default(), None, None),
+        let (pii, hub, parent, max_breadcrumbs) = match client {
+            None => (
+                self.pii.unwrap_or_default(),
+                None,
+                None,
+                super::breadcrumbs::DEFAULT_MAX_BREADCRUMBS,
+            ),
             Some(client) => {
-                let pii = self.pii.unwrap_or_else(|| {
-                    PiiPolicy::from_send_default_pii(client.options().send_default_pii)
-                });
+                let options = client.options();
+                let pii = self
+                    .pii
+                    .unwrap_or_else(|| PiiPolicy::from_send_default_pii(options.send_default_pii));
+                let max_breadcrumbs = options.max_breadcrumbs;
                 let hub = Arc::new(Hub::new_from_top(&parent));
-                (pii, Some(hub), Some(parent))
+                (pii, Some(hub), Some(parent), max_breadcrumbs)
             }
         };
         RequestContext {
@@ -212,6 +219,8 @@ impl RequestContextBuilder {
                 }),
                 extensions: Mutex::new(Vec::new()),
                 health: AtomicU8::new(0),
+                breadcrumbs: Mutex::new(super::breadcrumbs::Ring::new()),
+                max_breadcrumbs,
             }),
         }
     }

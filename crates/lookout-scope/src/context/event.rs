@@ -9,7 +9,8 @@ use lookout_classify::tags::{AUTHENTICATED, REQUEST_ID, USER_ROLE};
 impl RequestContext {
     /// Writes this request's data into `event`: the tags `request_id`,
     /// `authenticated` (and `user_role`), the identified user (filtered by the
-    /// [`PiiPolicy`](lookout_policy::PiiPolicy)), and the request's `trace`
+    /// [`PiiPolicy`](lookout_policy::PiiPolicy)), the request's breadcrumbs
+    /// (merged by time with the event's own), and the request's `trace`
     /// context when the event has none of this trace (a span of a sampled
     /// transaction keeps its own).
     ///
@@ -31,6 +32,7 @@ impl RequestContext {
         if let Some(user) = self.write_identity(&mut event.tags) {
             event.user = Some(user);
         }
+        self.apply_breadcrumbs(event);
         let trace = self.inner.trace;
         let ours = sentry_core::protocol::TraceId::from(trace.trace_id);
         let has_ours = matches!(

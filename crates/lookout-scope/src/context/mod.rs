@@ -10,10 +10,12 @@
 //! file each: building it (`builder`), the frozen Dynamic Sampling Context
 //! (`frozen_dsc`), the user (`identity`), the route and the response learned
 //! as the request runs (`route`, `response`), writing it into events
-//! (`event`) and into the request's Hub scope (`scope`), making it current
+//! (`event`) and into the request's Hub scope (`scope`), its breadcrumbs
+//! (`breadcrumbs`), making it current
 //! (`binding`), and typed slots for other crates' data (`extensions`).
 
 mod binding;
+mod breadcrumbs;
 mod builder;
 mod event;
 mod extensions;
@@ -25,6 +27,8 @@ mod response;
 mod route;
 mod scope;
 
+pub(crate) use breadcrumbs::apply_process_breadcrumbs;
+pub use breadcrumbs::{LazyBreadcrumb, record_process_breadcrumb, set_process_max_breadcrumbs};
 pub use builder::RequestContextBuilder;
 pub use health::EventHealth;
 pub use request_context::RequestContext;

@@ -71,6 +71,10 @@ pub(super) struct Inner {
     pub(super) extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
     /// What captured events mean for the request's session (`health.rs`).
     pub(super) health: AtomicU8,
+    /// The request's breadcrumbs (`breadcrumbs.rs`), at most `max_breadcrumbs`.
+    pub(super) breadcrumbs: Mutex<super::breadcrumbs::Ring>,
+    /// The client's `max_breadcrumbs` when the context was built.
+    pub(super) max_breadcrumbs: usize,
 }
 
 /// What the request learns while it runs.

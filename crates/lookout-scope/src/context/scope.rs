@@ -1,7 +1,5 @@
-//! Writing to the request's own Hub scope: tags and breadcrumbs (nothing
-//! without a client).
-
-use sentry_core::IntoBreadcrumbs;
+//! Writing to the request's own Hub scope: tags (nothing without a
+//! client). Breadcrumbs live in the context itself (`breadcrumbs.rs`).
 
 use super::request_context::RequestContext;
 
@@ -19,27 +17,6 @@ impl RequestContext {
         if let Some(hub) = &self.inner.hub {
             let _state = self.state();
             hub.configure_scope(|scope| scope.set_tag(key, value));
-        }
-    }
-
-    /// Records a breadcrumb on this request only. At most the client's
-    /// `max_breadcrumbs` are kept (the oldest go first); nothing is kept
-    /// without a client.
-    ///
-    /// ```
-    /// use lookout_headers::RequestId;
-    /// use lookout_scope::RequestContext;
-    /// use sentry_core::Breadcrumb;
-    ///
-    /// RequestContext::new(RequestId::parse("req-1")?).add_breadcrumb(Breadcrumb {
-    ///     message: Some("cache miss".into()),
-    ///     ..Default::default()
-    /// });
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn add_breadcrumb<B: IntoBreadcrumbs>(&self, breadcrumb: B) {
-        if let Some(hub) = &self.inner.hub {
-            hub.add_breadcrumb(breadcrumb);
         }
     }
 }

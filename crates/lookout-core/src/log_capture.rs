@@ -1,0 +1,459 @@
+//! Sentry Logs from lines an integration recorded, on lookout's own path.
+//!
+//! The `tracing` integration records a line once ([`LogLine`]: its callsite,
+//! time, message and typed fields) and hands it to [`capture_line`]. Inside
+//! a request whose client lookout wired (`Engine::client_options`) with no
+//! `before_send_log` of the application's, the line is queued as it is,
+//! with a reference to the request's context: no `Log`, no attribute map, no
+//! scope copy, no callback on the request's thread. The batch thread writes
+//! each queued line straight to the envelope's JSON with the same
+//! attributes and the same privacy rules as the general path
+//! ([`logs::apply_request`](crate::logs) then the scrubber): the line's
+//! fields (denylisted keys `[Filtered]`, credentials and secret query values
+//! in strings filtered), `code.*`, `sentry.origin`, the request's trace and
+//! parent span, `request_id`, `http.route`, `http.request.method`, the job,
+//! the user (email and name only with PII on), then the client's defaults
+//! (`sentry.environment`, `sentry.release`, `sentry.sdk.*`,
+//! `server.address`).
+//!
+//! Everywhere else (outside requests, with an application
+//! `before_send_log`, in console mode) the line becomes a
+//! `sentry_core::protocol::Log` captured on the current Hub, as sentry-tracing
+//! would capture it, and takes sentry-core's path.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lookout_classify::{severity_number, tags};
+use lookout_policy::Scrubber;
+use lookout_scope::RequestContext;
+use sentry_core::protocol::{Log, LogAttribute, LogLevel, Map, SpanId, Value};
+use sentry_core::{Client, Hub};
+
+use crate::delivery::batch::Batch;
+use crate::engine::Shared;
+
+/// One field of a recorded line, in its own type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogField {
+    /// Text (also what `Debug` and `Display` values become).
+    Str(String),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl LogField {
+    /// The field as a JSON value (breadcrumb data).
+    ///
+    /// ```
+    /// use lookout_core::log_capture::LogField;
+    /// assert_eq!(LogField::U64(7).to_json(), serde_json::json!(7));
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        match self {
+            LogField::Str(text) => Value::from(text.as_str()),
+            LogField::I64(n) => Value::from(*n),
+            LogField::U64(n) => Value::from(*n),
+            LogField::F64(n) => Value::from(*n),
+            LogField::Bool(b) => Value::from(*b),
+        }
+    }
+}
+
+/// A line recorded by an integration, kept as it was recorded until a
+/// Sentry Log is written from it.
+pub trait LogLine: Send + Sync + 'static {
+    /// When the line was written.
+    fn timestamp(&self) -> SystemTime;
+    /// Its level.
+    fn level(&self) -> LogLevel;
+    /// Its message (the log's body).
+    fn body(&self) -> &str;
+    /// Its fields, message left out, in the order written.
+    fn fields(&self) -> &[(&'static str, LogField)];
+    /// The module it was written in (`code.module.name`).
+    fn module_path(&self) -> Option<&'static str>;
+    /// The file (`code.file.path`).
+    fn file(&self) -> Option<&'static str>;
+    /// The line number (`code.line.number`).
+    fn line(&self) -> Option<u32>;
+}
+
+/// The attribute Sentry Logs name the parent span with.
+const PARENT_SPAN: &str = "sentry.trace.parent_span_id";
+/// What lines of the `tracing` integration carry as `sentry.origin`.
+const ORIGIN: &str = "auto.tracing";
+
+/// Captures `line` as a Sentry Log when the current client takes logs.
+/// `in_span` says whether the line was written inside a span of the
+/// application's (its parent span is then read from the Hub).
+///
+/// ```
+/// use std::sync::Arc;
+/// use lookout_core::log_capture::{LogField, LogLine, capture_line};
+/// use sentry_core::protocol::LogLevel;
+///
+/// struct Ready;
+/// impl LogLine for Ready {
+///     fn timestamp(&self) -> std::time::SystemTime { std::time::SystemTime::now() }
+///     fn level(&self) -> LogLevel { LogLevel::Info }
+///     fn body(&self) -> &str { "ready" }
+///     fn fields(&self) -> &[(&'static str, LogField)] { &[] }
+///     fn module_path(&self) -> Option<&'static str> { Some(module_path!()) }
+///     fn file(&self) -> Option<&'static str> { Some(file!()) }
+///     fn line(&self) -> Option<u32> { Some(line!()) }
+/// }
+/// // No client bound here: nothing is captured.
+/// capture_line(Arc::new(Ready), false);
+/// ```
+pub fn capture_line(line: Arc<dyn LogLine>, in_span: bool) {
+    let Some(client) = Hub::with_active(|hub| hub.client()) else {
+        return;
+    };
+    // Deprecated in sentry-core 0.49 only because manual captures ignore
+    // it; it is the switch lookout's settings set (`SENTRY_ENABLE_LOGS`).
+    #[allow(deprecated)]
+    let takes_logs = client.is_enabled() && client.options().enable_logs;
+    if !takes_logs {
+        return;
+    }
+    if let Some(ctx) = lookout_scope::current() {
+        let fast = ctx
+            .owner::<Shared>()
+            .and_then(|engine| engine.attached.get().and_then(|a| a.logs.clone()))
+            .filter(|logs| logs.wired_to(&client));
+        if let Some(logs) = fast {
+            let parent_span = (in_span && ctx.trace().sampled)
+                .then(current_span)
+                .flatten();
+            let route = crate::toolkit::route::route_of(&ctx);
+            logs.batch.push(PendingLog {
+                line,
+                ctx,
+                route,
+                parent_span,
+            });
+            return;
+        }
+    }
+    Hub::with_active(|hub| hub.capture_log(to_log(&*line)));
+}
+
+/// The span of the current Hub's scope (the application's span the line
+/// was written in), read without changing the scope.
+fn current_span() -> Option<SpanId> {
+    Hub::with_active(|hub| {
+        hub.configure_scope(|scope| {
+            scope.get_span().map(|span| match span {
+                sentry_core::TransactionOrSpan::Transaction(t) => t.get_trace_context().span_id,
+                sentry_core::TransactionOrSpan::Span(s) => s.get_span_id(),
+            })
+        })
+    })
+}
+
+/// `line` as sentry-tracing's `LogLayer` makes a log of it: the fields as
+/// typed attributes, `code.*`, `sentry.origin`.
+fn to_log(line: &dyn LogLine) -> Log {
+    let mut attributes: Map<String, LogAttribute> = line
+        .fields()
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), LogAttribute(value.to_json())))
+        .collect();
+    if let Some(module) = line.module_path() {
+        attributes.insert("code.module.name".to_owned(), module.into());
+    }
+    if let Some(file) = line.file() {
+        attributes.insert("code.file.path".to_owned(), file.into());
+    }
+    if let Some(number) = line.line() {
+        attributes.insert("code.line.number".to_owned(), i64::from(number).into());
+    }
+    attributes.insert("sentry.origin".to_owned(), ORIGIN.into());
+    Log {
+        level: line.level(),
+        body: line.body().to_owned(),
+        trace_id: None,
+        timestamp: line.timestamp(),
+        severity_number: None,
+        attributes,
+    }
+}
+
+/// A line waiting in the batch, with what it needs of its request.
+pub(crate) struct PendingLog {
+    line: Arc<dyn LogLine>,
+    ctx: RequestContext,
+    route: Option<Arc<str>>,
+    parent_span: Option<SpanId>,
+}
+
+/// lookout's own log path of one wired client.
+#[derive(Clone)]
+pub(crate) struct FastLogs {
+    pub(crate) batch: Arc<Batch<PendingLog>>,
+    /// The `before_send_log` lookout installed on that client: a client
+    /// whose options hold this very callback is the one wired.
+    hook: usize,
+}
+
+impl FastLogs {
+    /// lookout's path for the client whose `before_send_log` is `hook`,
+    /// writing with `writer`.
+    pub(crate) fn new(hook: &sentry_core::BeforeCallback<Log>, writer: LogWriter) -> Self {
+        let batch = Batch::new(
+            "log",
+            "application/vnd.sentry.items.log+json",
+            Box::new(move |item: &PendingLog, out: &mut Vec<u8>| writer.write(item, out)),
+        );
+        Self {
+            batch: Arc::new(batch),
+            hook: hook_address(hook),
+        }
+    }
+
+    fn wired_to(&self, client: &Client) -> bool {
+        client
+            .options()
+            .before_send_log
+            .as_ref()
+            .is_some_and(|hook| hook_address(hook) == self.hook)
+    }
+}
+
+impl std::fmt::Debug for FastLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastLogs").finish_non_exhaustive()
+    }
+}
+
+fn hook_address(hook: &sentry_core::BeforeCallback<Log>) -> usize {
+    Arc::as_ptr(hook).cast::<()>() as usize
+}
+
+/// How a queued line is written: the scrubber and the client's default
+/// attributes.
+pub(crate) struct LogWriter {
+    scrubber: Scrubber,
+    /// `sentry.environment`, `sentry.release`, `sentry.sdk.*`,
+    /// `server.address`: what sentry-core adds to every log.
+    defaults: Vec<(&'static str, String)>,
+}
+
+impl LogWriter {
+    pub(crate) fn new(scrubber: Scrubber, options: &sentry_core::ClientOptions) -> Self {
+        let mut defaults = Vec::new();
+        if let Some(environment) = &options.environment {
+            defaults.push(("sentry.environment", environment.to_string()));
+        }
+        if let Some(release) = &options.release {
+            defaults.push(("sentry.release", release.to_string()));
+        }
+        // sentry-core's default user agent is `sentry.rust/<its version>`,
+        // the name and version its client puts on every log.
+        let (name, version) = options
+            .user_agent
+            .split_once('/')
+            .unwrap_or(("sentry.rust", &options.user_agent));
+        defaults.push(("sentry.sdk.name", name.to_owned()));
+        defaults.push(("sentry.sdk.version", version.to_owned()));
+        if let Some(server) = &options.server_name {
+            defaults.push(("server.address", server.to_string()));
+        }
+        Self { scrubber, defaults }
+    }
+
+    /// One log's JSON object.
+    fn write(&self, item: &PendingLog, out: &mut Vec<u8>) {
+        let line = &*item.line;
+        let ctx = &item.ctx;
+        let trace = ctx.trace();
+        let mut attributes = Attributes::default();
+        for (name, value) in line.fields() {
+            attributes.insert(name, Attr::of(value));
+        }
+        if let Some(module) = line.module_path() {
+            attributes.insert("code.module.name", Attr::Str(Cow::Borrowed(module)));
+        }
+        if let Some(file) = line.file() {
+            attributes.insert("code.file.path", Attr::Str(Cow::Borrowed(file)));
+        }
+        if let Some(number) = line.line() {
+            attributes.insert("code.line.number", Attr::I64(i64::from(number)));
+        }
+        attributes.insert("sentry.origin", Attr::Str(Cow::Borrowed(ORIGIN)));
+        let parent: SpanId = item.parent_span.unwrap_or_else(|| trace.span_id.into());
+        attributes.insert_if_absent(PARENT_SPAN, Attr::Str(Cow::Owned(parent.to_string())));
+        attributes.insert(tags::REQUEST_ID, Attr::Str(Cow::Borrowed(ctx.request_id())));
+        if !ctx.method().is_empty() {
+            attributes.insert(tags::METHOD, Attr::Str(Cow::Borrowed(ctx.method())));
+        }
+        if let Some(route) = &item.route {
+            attributes.insert(tags::ROUTE, Attr::Str(Cow::Borrowed(route)));
+        }
+        let job = ctx.extension::<crate::job::JobName>();
+        if let Some(job) = &job {
+            attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
+        }
+        let user = ctx.user().map(|user| user.to_sentry_user(ctx.pii()));
+        if let Some(user) = &user {
+            let fields = [
+                ("user.id", &user.id),
+                ("user.email", &user.email),
+                ("user.name", &user.username),
+            ];
+            for (key, value) in fields {
+                if let Some(value) = value {
+                    attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
+                }
+            }
+        }
+        for (key, value) in &self.defaults {
+            attributes.insert_if_absent(key, Attr::Str(Cow::Borrowed(value)));
+        }
+
+        let level = line.level();
+        let _ = write!(out, "{{\"timestamp\":");
+        let seconds = line
+            .timestamp()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let _ = serde_json::to_writer(&mut *out, &seconds);
+        let trace_id: sentry_core::protocol::TraceId = trace.trace_id.into();
+        let _ = write!(out, ",\"trace_id\":\"{trace_id}\",\"level\":");
+        let _ = serde_json::to_writer(&mut *out, &level);
+        out.extend_from_slice(b",\"body\":");
+        let body = self.scrubber.scrub_log_body(line.body());
+        let _ = serde_json::to_writer(&mut *out, body.as_ref());
+        out.extend_from_slice(b",\"severity_number\":");
+        let _ = serde_json::to_writer(&mut *out, &severity_number(level));
+        out.extend_from_slice(b",\"attributes\":{");
+        let mut first = true;
+        for (key, value) in &attributes.0 {
+            let value = self.scrubbed(key, value);
+            let Some(value) = value else { continue };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let _ = serde_json::to_writer(&mut *out, key);
+            out.push(b':');
+            value.write(out);
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    /// `value` of `key` as the scrubber leaves it (`None`: removed).
+    fn scrubbed<'a>(&self, key: &str, value: &'a Attr<'a>) -> Option<Cow<'a, Attr<'a>>> {
+        if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
+            return None;
+        }
+        if self.scrubber.is_denylisted(key) {
+            return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
+                lookout_policy::FILTERED,
+            ))));
+        }
+        match value {
+            Attr::Str(text) => match self.scrubber.scrub_url(text) {
+                Cow::Borrowed(_) => Some(Cow::Borrowed(value)),
+                Cow::Owned(clean) => Some(Cow::Owned(Attr::Str(Cow::Owned(clean)))),
+            },
+            _ => Some(Cow::Borrowed(value)),
+        }
+    }
+}
+
+/// The user attributes that are personal data (the id is not), as the
+/// scrubber treats them.
+const PERSONAL_USER_ATTRIBUTES: [&str; 3] = ["user.email", "user.name", "user.ip_address"];
+
+/// One attribute's value, borrowed where it can be.
+#[derive(Clone, Debug)]
+enum Attr<'a> {
+    Str(Cow<'a, str>),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+}
+
+impl<'a> Attr<'a> {
+    fn of(field: &'a LogField) -> Self {
+        match field {
+            LogField::Str(text) => Attr::Str(Cow::Borrowed(text)),
+            LogField::I64(n) => Attr::I64(*n),
+            LogField::U64(n) => Attr::U64(*n),
+            LogField::F64(n) => Attr::F64(*n),
+            LogField::Bool(b) => Attr::Bool(*b),
+        }
+    }
+
+    /// `{"value":..,"type":..}` as `LogAttribute` serializes it.
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"value\":");
+        let kind = match self {
+            Attr::Str(text) => {
+                let _ = serde_json::to_writer(&mut *out, text.as_ref());
+                "string"
+            }
+            Attr::I64(n) => {
+                let _ = write!(out, "{n}");
+                "integer"
+            }
+            Attr::U64(n) => match i64::try_from(*n) {
+                Ok(n) => {
+                    let _ = write!(out, "{n}");
+                    "integer"
+                }
+                Err(_) => {
+                    let _ = write!(out, "\"{n}\"");
+                    "string"
+                }
+            },
+            Attr::F64(n) if n.is_finite() => {
+                let _ = serde_json::to_writer(&mut *out, n);
+                "double"
+            }
+            // serde_json writes a non-finite float as `null`: a string, as
+            // `LogAttribute` writes any other value.
+            Attr::F64(_) => {
+                out.extend_from_slice(b"\"null\"");
+                "string"
+            }
+            Attr::Bool(b) => {
+                let _ = write!(out, "{b}");
+                "boolean"
+            }
+        };
+        let _ = write!(out, ",\"type\":\"{kind}\"}}");
+    }
+}
+
+/// Attributes in the order first set, a later `insert` of a key replacing
+/// its value (a handful per log: a vector beats a map).
+#[derive(Default)]
+struct Attributes<'a>(Vec<(&'a str, Attr<'a>)>);
+
+impl<'a> Attributes<'a> {
+    fn insert(&mut self, key: &'a str, value: Attr<'a>) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    fn insert_if_absent(&mut self, key: &'a str, value: Attr<'a>) {
+        if !self.0.iter().any(|(k, _)| *k == key) {
+            self.0.push((key, value));
+        }
+    }
+}
