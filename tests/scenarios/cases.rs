@@ -912,3 +912,72 @@ pub async fn concurrent_jobs_with_different_users_never_mix<H: Harness>() {
         H::NAME
     );
 }
+
+/// SPEC-NOTES "Breadcrumbs": a request's events carry the lines logged
+/// inside that request, and none logged outside it (at start-up, by a
+/// background task); an event captured outside requests carries those.
+pub async fn a_requests_event_carries_only_its_own_breadcrumbs<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    // Outside any request, with the client's Hub current (as `lookout::init`
+    // binds it to the process): a start-up line and a background task's.
+    sentry_core::Hub::run(fx.hub.clone(), || {
+        tracing::info!(address = "127.0.0.1:8080", "listening on 127.0.0.1:8080");
+    });
+    let hub = fx.hub.clone();
+    tokio::spawn(async move {
+        sentry_core::Hub::run(hub, || {
+            tracing::info!(user = "mallory", "synced mallory's inbox")
+        });
+    })
+    .await
+    .unwrap();
+    // A failing request that logs two lines of its own.
+    let reply = fx.get("/identify/7", &[("x-request-id", b"lines-2")]).await;
+    assert_eq!(reply.status, 500);
+    sentry_core::Hub::run(fx.hub.clone(), || {
+        sentry_core::capture_message("outside any request", sentry_core::Level::Error);
+    });
+    fx.flush();
+    let events = fx.events();
+    let messages = |event: &sentry_core::protocol::Event<'_>| -> Vec<String> {
+        event
+            .breadcrumbs
+            .iter()
+            .filter_map(|crumb| crumb.message.clone())
+            .collect()
+    };
+    let request = events
+        .iter()
+        .find(|e| e.tags.get("request_id").map(String::as_str) == Some("lines-2"))
+        .unwrap_or_else(|| panic!("{}: no event of the failing request in {events:?}", H::NAME));
+    let inside = messages(request);
+    assert!(
+        inside.iter().any(|m| m == "line 0") && inside.iter().any(|m| m == "line 1"),
+        "{}: the request's own lines are its breadcrumbs: {inside:?}",
+        H::NAME
+    );
+    for foreign in ["listening on 127.0.0.1:8080", "synced mallory's inbox"] {
+        assert!(
+            !inside.iter().any(|m| m == foreign),
+            "{}: {foreign:?} was logged outside the request: {inside:?}",
+            H::NAME
+        );
+    }
+    let outside = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("outside any request"))
+        .expect("the event captured outside requests");
+    let outside = messages(outside);
+    for process in ["listening on 127.0.0.1:8080", "synced mallory's inbox"] {
+        assert!(
+            outside.iter().any(|m| m == process),
+            "{}: {process:?} is a breadcrumb of events outside requests: {outside:?}",
+            H::NAME
+        );
+    }
+    assert!(
+        !outside.iter().any(|m| m == "line 0"),
+        "{}: a request's line stays with the request: {outside:?}",
+        H::NAME
+    );
+}

@@ -22,6 +22,9 @@ pub struct Fixture {
     pub server: Server,
     pub http: reqwest_client::Client,
     client: Arc<Client>,
+    /// The Hub the client is bound to, as `lookout::init` binds it to the
+    /// process's Hub: code outside requests logs with it current.
+    pub hub: Arc<sentry_core::Hub>,
 }
 
 /// An answer from the app.
@@ -71,12 +74,14 @@ impl Fixture {
             )
         });
         let client = wired.client;
+        let hub = wired.hub;
         let server = H::serve(wired.engine, placement).await;
         Self {
             receiver,
             server,
             http: reqwest_client::Client::new(),
             client,
+            hub,
         }
     }
 

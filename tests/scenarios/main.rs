@@ -54,6 +54,7 @@ macro_rules! scenarios {
                 a_background_job_continues_the_request_trace_with_its_decision,
                 a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace,
                 concurrent_jobs_with_different_users_never_mix,
+                a_requests_event_carries_only_its_own_breadcrumbs,
             );
         }
     };

@@ -19,6 +19,8 @@ use crate::lifecycle::span_context::{self, Moment};
 /// Adds the current request's data to `event` (a `before_send` step).
 pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
     let Some(ctx) = lookout_scope::current() else {
+        // Outside requests: the lines logged outside requests.
+        lookout_scope::apply_process_breadcrumbs(&mut event);
         return event;
     };
     // The origin and data of the request's transaction, when the event was

@@ -126,24 +126,22 @@ pub fn capture_line(line: Arc<dyn LogLine>, in_span: bool) {
     if !takes_logs {
         return;
     }
-    if let Some(ctx) = lookout_scope::current() {
-        let fast = ctx
-            .owner::<Shared>()
-            .and_then(|engine| engine.attached.get().and_then(|a| a.logs.clone()))
-            .filter(|logs| logs.wired_to(&client));
-        if let Some(logs) = fast {
-            let parent_span = (in_span && ctx.trace().sampled)
-                .then(current_span)
-                .flatten();
-            let route = crate::toolkit::route::route_of(&ctx);
-            logs.batch.push(PendingLog {
-                line,
-                ctx,
-                route,
-                parent_span,
-            });
-            return;
-        }
+    if let Some(ctx) = lookout_scope::current()
+        && let Some(engine) = ctx.owner::<Shared>()
+        && let Some(logs) = engine.attached.get().and_then(|a| a.logs.as_ref())
+        && logs.wired_to(&client)
+    {
+        let parent_span = (in_span && ctx.trace().sampled)
+            .then(current_span)
+            .flatten();
+        let route = crate::toolkit::route::route_of(&ctx);
+        logs.batch.push(PendingLog {
+            line,
+            ctx,
+            route,
+            parent_span,
+        });
+        return;
     }
     Hub::with_active(|hub| hub.capture_log(to_log(&*line)));
 }
@@ -247,6 +245,10 @@ pub(crate) struct LogWriter {
     /// `sentry.environment`, `sentry.release`, `sentry.sdk.*`,
     /// `server.address`: what sentry-core adds to every log.
     defaults: Vec<(&'static str, String)>,
+    /// Whether a key is denylisted, per key: keys are callsites' field
+    /// names and lookout's own names, all `'static`, so a key is asked
+    /// about once, not once per log.
+    denied: std::sync::Mutex<std::collections::HashMap<(usize, usize), bool>>,
 }
 
 impl LogWriter {
@@ -269,7 +271,24 @@ impl LogWriter {
         if let Some(server) = &options.server_name {
             defaults.push(("server.address", server.to_string()));
         }
-        Self { scrubber, defaults }
+        for (_, value) in &mut defaults {
+            if let Cow::Owned(clean) = scrubber.scrub_url(value) {
+                *value = clean;
+            }
+        }
+        Self {
+            scrubber,
+            defaults,
+            denied: std::sync::Mutex::default(),
+        }
+    }
+
+    fn is_denylisted(&self, key: &'static str) -> bool {
+        let id = (key.as_ptr() as usize, key.len());
+        let mut denied = self.denied.lock().unwrap_or_else(|e| e.into_inner());
+        *denied
+            .entry(id)
+            .or_insert_with(|| self.scrubber.is_denylisted(key))
     }
 
     /// One log's JSON object.
@@ -282,23 +301,23 @@ impl LogWriter {
             attributes.insert(name, Attr::of(value));
         }
         if let Some(module) = line.module_path() {
-            attributes.insert("code.module.name", Attr::Str(Cow::Borrowed(module)));
+            attributes.insert("code.module.name", Attr::Own(Cow::Borrowed(module)));
         }
         if let Some(file) = line.file() {
-            attributes.insert("code.file.path", Attr::Str(Cow::Borrowed(file)));
+            attributes.insert("code.file.path", Attr::Own(Cow::Borrowed(file)));
         }
         if let Some(number) = line.line() {
             attributes.insert("code.line.number", Attr::I64(i64::from(number)));
         }
-        attributes.insert("sentry.origin", Attr::Str(Cow::Borrowed(ORIGIN)));
+        attributes.insert("sentry.origin", Attr::Own(Cow::Borrowed(ORIGIN)));
         let parent: SpanId = item.parent_span.unwrap_or_else(|| trace.span_id.into());
-        attributes.insert_if_absent(PARENT_SPAN, Attr::Str(Cow::Owned(parent.to_string())));
-        attributes.insert(tags::REQUEST_ID, Attr::Str(Cow::Borrowed(ctx.request_id())));
+        attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Owned(parent.to_string())));
+        attributes.insert(tags::REQUEST_ID, Attr::Own(Cow::Borrowed(ctx.request_id())));
         if !ctx.method().is_empty() {
-            attributes.insert(tags::METHOD, Attr::Str(Cow::Borrowed(ctx.method())));
+            attributes.insert(tags::METHOD, Attr::Own(Cow::Borrowed(ctx.method())));
         }
         if let Some(route) = &item.route {
-            attributes.insert(tags::ROUTE, Attr::Str(Cow::Borrowed(route)));
+            attributes.insert(tags::ROUTE, Attr::Own(Cow::Borrowed(route)));
         }
         let job = ctx.extension::<crate::job::JobName>();
         if let Some(job) = &job {
@@ -318,7 +337,7 @@ impl LogWriter {
             }
         }
         for (key, value) in &self.defaults {
-            attributes.insert_if_absent(key, Attr::Str(Cow::Borrowed(value)));
+            attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
         }
 
         let level = line.level();
@@ -353,16 +372,17 @@ impl LogWriter {
     }
 
     /// `value` of `key` as the scrubber leaves it (`None`: removed).
-    fn scrubbed<'a>(&self, key: &str, value: &'a Attr<'a>) -> Option<Cow<'a, Attr<'a>>> {
+    fn scrubbed<'a>(&self, key: &'static str, value: &'a Attr<'a>) -> Option<Cow<'a, Attr<'a>>> {
         if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
             return None;
         }
-        if self.scrubber.is_denylisted(key) {
+        if self.is_denylisted(key) {
             return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
                 lookout_policy::FILTERED,
             ))));
         }
         match value {
+            Attr::Own(_) => Some(Cow::Borrowed(value)),
             Attr::Str(text) => match self.scrubber.scrub_url(text) {
                 Cow::Borrowed(_) => Some(Cow::Borrowed(value)),
                 Cow::Owned(clean) => Some(Cow::Owned(Attr::Str(Cow::Owned(clean)))),
@@ -380,6 +400,9 @@ const PERSONAL_USER_ATTRIBUTES: [&str; 3] = ["user.email", "user.name", "user.ip
 #[derive(Clone, Debug)]
 enum Attr<'a> {
     Str(Cow<'a, str>),
+    /// lookout's own text (code location, ids, the route template, the
+    /// client's defaults, scrubbed once): no URL to scrub in it.
+    Own(Cow<'a, str>),
     I64(i64),
     U64(u64),
     F64(f64),
@@ -401,7 +424,7 @@ impl<'a> Attr<'a> {
     fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"value\":");
         let kind = match self {
-            Attr::Str(text) => {
+            Attr::Str(text) | Attr::Own(text) => {
                 let _ = serde_json::to_writer(&mut *out, text.as_ref());
                 "string"
             }
@@ -441,17 +464,17 @@ impl<'a> Attr<'a> {
 /// Attributes in the order first set, a later `insert` of a key replacing
 /// its value (a handful per log: a vector beats a map).
 #[derive(Default)]
-struct Attributes<'a>(Vec<(&'a str, Attr<'a>)>);
+struct Attributes<'a>(Vec<(&'static str, Attr<'a>)>);
 
 impl<'a> Attributes<'a> {
-    fn insert(&mut self, key: &'a str, value: Attr<'a>) {
+    fn insert(&mut self, key: &'static str, value: Attr<'a>) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
         }
     }
 
-    fn insert_if_absent(&mut self, key: &'a str, value: Attr<'a>) {
+    fn insert_if_absent(&mut self, key: &'static str, value: Attr<'a>) {
         if !self.0.iter().any(|(k, _)| *k == key) {
             self.0.push((key, value));
         }

@@ -12,6 +12,7 @@
 //! `{"type":"log","item_count":N,"content_type":"application/vnd.sentry.items.log+json"}`
 //! with the payload `{"items":[...]}`, as sentry-core's batcher writes it.
 
+use std::io::Write as _;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -127,27 +128,25 @@ impl<T: Send + 'static> Batch<T> {
         }
     }
 
-    /// One envelope of `items`, written straight to bytes.
+    /// One envelope of `items`, written straight to bytes: the envelope
+    /// header, the item header (a container's carries its count, no
+    /// length), the payload.
     fn envelope(&self, items: &[T]) -> Option<Envelope> {
-        let mut payload = Vec::with_capacity(64 + items.len() * 768);
-        payload.extend_from_slice(b"{\"items\":[");
-        for (n, item) in items.iter().enumerate() {
-            if n > 0 {
-                payload.push(b',');
-            }
-            (self.write)(item, &mut payload);
-        }
-        payload.extend_from_slice(b"]}");
-        let header = format!(
-            "{{}}\n{{\"type\":\"{}\",\"item_count\":{},\"content_type\":\"{}\"}}\n",
+        let mut bytes = Vec::with_capacity(160 + items.len() * 1024);
+        let _ = write!(
+            bytes,
+            "{{}}\n{{\"type\":\"{}\",\"item_count\":{},\"content_type\":\"{}\"}}\n{{\"items\":[",
             self.item_type,
             items.len(),
             self.content_type
         );
-        let mut bytes = Vec::with_capacity(header.len() + payload.len() + 1);
-        bytes.extend_from_slice(header.as_bytes());
-        bytes.extend_from_slice(&payload);
-        bytes.push(b'\n');
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                bytes.push(b',');
+            }
+            (self.write)(item, &mut bytes);
+        }
+        bytes.extend_from_slice(b"]}\n");
         Envelope::from_bytes_raw(bytes).ok()
     }
 

@@ -129,9 +129,18 @@ pub fn set_process_max_breadcrumbs(max: usize) {
     PROCESS_MAX.store(max, Ordering::Relaxed);
 }
 
-/// Writes the process ring's breadcrumbs into `event` (captured outside any
-/// request), merged with the ones it has by time, the newest `max` kept.
-pub(crate) fn apply_process_breadcrumbs(event: &mut Event<'_>) {
+/// Writes the process ring's breadcrumbs ([`record_process_breadcrumb`])
+/// into `event`, captured outside any request, merged with the ones it has
+/// by time, the newest `max` kept ([`apply_to_event`](crate::apply_to_event)
+/// does it for events outside requests).
+///
+/// ```
+/// use sentry_core::protocol::Event;
+///
+/// let mut event = Event::default();
+/// lookout_scope::apply_process_breadcrumbs(&mut event);
+/// ```
+pub fn apply_process_breadcrumbs(event: &mut Event<'_>) {
     let built = PROCESS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)

@@ -27,8 +27,10 @@ mod response;
 mod route;
 mod scope;
 
-pub(crate) use breadcrumbs::apply_process_breadcrumbs;
-pub use breadcrumbs::{LazyBreadcrumb, record_process_breadcrumb, set_process_max_breadcrumbs};
+pub use breadcrumbs::{
+    LazyBreadcrumb, apply_process_breadcrumbs, record_process_breadcrumb,
+    set_process_max_breadcrumbs,
+};
 pub use builder::RequestContextBuilder;
 pub use health::EventHealth;
 pub use request_context::RequestContext;
