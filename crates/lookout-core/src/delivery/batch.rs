@@ -163,7 +163,9 @@ impl<T: Send + 'static> Batch<T> {
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
-            let items = std::mem::take(&mut state.pending);
+            // The next batch's room is made here, on this thread, not by
+            // the requests that push into it.
+            let items = std::mem::replace(&mut state.pending, Vec::with_capacity(MAX_ITEMS));
             drop(state);
             self.write_out(items);
             state = lock(&self.state);

@@ -85,6 +85,10 @@ impl Ring {
         while self.crumbs.len() >= max {
             self.crumbs.pop_front();
         }
+        if self.crumbs.capacity() == 0 {
+            // Room for a request's usual lines at once, not four at a time.
+            self.crumbs.reserve_exact(max.min(32));
+        }
         self.crumbs.push_back(crumb);
     }
 

@@ -184,3 +184,46 @@ fn the_subscriber_enables_the_most_verbose_level_any_part_wants() {
     ));
     assert_eq!(alone.max_level_hint(), Some(LevelFilter::TRACE));
 }
+
+/// lookout's own log path (no `before_send_log` of the application's: the
+/// line is queued with a reference to its request and written as JSON on
+/// the batch thread) sends what sentry-core's path sends for the same line
+/// (an application callback that changes nothing puts the line on it):
+/// the same body, level, trace, severity and attributes, scrubbed alike.
+#[test]
+fn lookouts_log_path_writes_what_sentry_cores_path_writes() {
+    let log_of = |settings: lookout::policy::Settings| {
+        let test = TestLookout::with_settings(settings, |builder| builder);
+        log_every_level(&test);
+        let mut logs = test.logs();
+        assert_eq!(logs.len(), 3, "{logs:?}");
+        logs.remove(0)
+    };
+    let vars = [
+        ("SENTRY_ENVIRONMENT", "test"),
+        ("SENTRY_RELEASE", "app@1.2.3"),
+        ("SENTRY_DSN", lookout::testing::TEST_DSN),
+    ];
+    let lookouts = log_of(lookout::policy::Settings::from_vars(vars).unwrap());
+    let mut with_callback = lookout::policy::Settings::from_vars(vars).unwrap();
+    with_callback.before_send_log = Some(std::sync::Arc::new(Some));
+    let sentry_cores = log_of(with_callback);
+
+    assert_eq!(lookouts.body, sentry_cores.body);
+    assert_eq!(lookouts.level, sentry_cores.level);
+    assert_eq!(lookouts.severity_number, sentry_cores.severity_number);
+    let keys = |log: &Log| log.attributes.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&lookouts), keys(&sentry_cores));
+    for (key, value) in &sentry_cores.attributes {
+        // Per request and per line: ids and the line's place in this file.
+        if matches!(key.as_str(), "request_id" | "sentry.trace.parent_span_id") {
+            continue;
+        }
+        assert_eq!(lookouts.attributes[key], *value, "{key}");
+    }
+    assert_eq!(attribute(&lookouts, "password"), Some("[Filtered]".into()));
+    assert_eq!(
+        attribute(&lookouts, "sentry.release"),
+        Some("app@1.2.3".into())
+    );
+}
