@@ -15,8 +15,10 @@
 //!
 //! Every request carries `sentry-trace` + a browser SDK's `baggage`; the
 //! caller's decision is `-0` (unsampled) or `-1` (sampled, a transaction
-//! per request, posted to the receiver). Both stacks log at `warn`, as a
-//! production service does (`RUST_LOG=warn`).
+//! per request, posted to the receiver). The handler writes one `info`
+//! line, as the demo's route does: a breadcrumb and, with Sentry Logs on
+//! (the default), a Sentry Log on both stacks. Both stacks print lines
+//! from `warn` up, as a production service does (`RUST_LOG=warn`).
 //!
 //! Before criterion runs, each stack's CPU time per request is printed: the
 //! process's user + system time over 200,000 requests (from
@@ -34,7 +36,10 @@
 //!
 //! Reproduce with `cargo bench -p lookout-sentry --features axum --bench full_stack`.
 //! `FULL_STACK_PROFILE=unsampled` (or `sampled`) runs lookout's stack alone
-//! for 10 s without criterion, for `perf record`.
+//! for 10 s without criterion, for `perf record`; `FULL_STACK_CPU_ONLY=1`
+//! prints the CPU times without criterion's wall times;
+//! `FULL_STACK_LOGS=off` turns Sentry Logs off (on by default, as for
+//! users: the handler's `info` line is then a breadcrumb and a log).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -310,6 +315,9 @@ fn measure(c: &mut Criterion, stack: &Stack, receiver_tid: u32, cpu: &mut Vec<St
         );
         println!("{line}");
         cpu.push(line);
+        if std::env::var_os("FULL_STACK_CPU_ONLY").is_some() {
+            continue;
+        }
         let mut group = c.benchmark_group(format!("full_stack/{label}"));
         group.bench_function(stack.name, |b| {
             b.iter_custom(|iters| drive(&stack.rt, &stack.app, iters, sampled))

@@ -17,8 +17,8 @@ use sentry_core::{Client, Hub};
 use tracing_log::AsLog as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
-use crate::layers::tracing_layers;
 use crate::options::Options;
+use lookout_tracing::tracing_layers;
 
 /// Set by the first `init` that got past validating its settings.
 static INITIALIZED: AtomicBool = AtomicBool::new(false);

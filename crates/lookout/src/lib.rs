@@ -170,23 +170,16 @@
 //! `rust-version`).
 
 mod init;
-mod layers;
-mod line;
-mod log_lines;
 mod options;
-mod request_lines;
-mod request_spans;
-mod tracing_options;
 
 pub use init::{Guard, init, init_with};
+pub use lookout_tracing::TracingOptions;
 pub use options::Options;
-pub use tracing_options::TracingOptions;
 
 /// lookout's `tracing` layers, for a service that builds its own subscriber
 /// (`Options::install_subscriber(false)`).
 pub mod subscriber {
-    pub use crate::layers::{sentry_layer, tracing_layers};
-    pub use crate::tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES};
+    pub use lookout_tracing::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES, sentry_layer, tracing_layers};
 }
 
 pub use lookout_core::job;

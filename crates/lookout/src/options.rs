@@ -9,7 +9,7 @@ use lookout_classify::Classifiers;
 use lookout_core::delivery::ConsoleSink;
 use lookout_policy::{ConfigError, Settings};
 
-use crate::tracing_options::TracingOptions;
+use lookout_tracing::TracingOptions;
 
 /// Options for [`init_with`](crate::init_with).
 ///

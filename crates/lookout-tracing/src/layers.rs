@@ -36,18 +36,18 @@ use crate::tracing_options::TracingOptions;
 /// head of `spans` (and as `span` when no span of yours is open). The ids
 /// come from the request's context, bound around every poll of the handler
 /// and of the body, not from a `tracing` span: this layer's filter leaves
-/// the request span ([`InFlight::tracing_span`](crate::engine::InFlight::tracing_span))
+/// the request span ([`InFlight::tracing_span`](lookout_core::InFlight::tracing_span))
 /// off, so a request costs no span work, and a line is the only thing that
 /// reads them.
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
 ///
-/// let settings = lookout::policy::Settings::from_vars([("SENTRY_ENVIRONMENT", "production")])?;
+/// let settings = lookout_policy::Settings::from_vars([("SENTRY_ENVIRONMENT", "production")])?;
 /// let subscriber = tracing_subscriber::registry()
-///     .with(lookout::subscriber::tracing_layers(&settings, lookout::TracingOptions::new()));
+///     .with(lookout_tracing::tracing_layers(&settings, lookout_tracing::TracingOptions::new()));
 /// tracing::subscriber::with_default(subscriber, || tracing::info!("ready"));
-/// # Ok::<(), lookout::ConfigError>(())
+/// # Ok::<(), lookout_policy::ConfigError>(())
 /// ```
 pub fn tracing_layers<S>(
     settings: &Settings,
@@ -89,7 +89,7 @@ where
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
 ///
 /// Keep the request span enabled in your own filter
-/// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::subscriber::LOOKOUT_DIRECTIVES))
+/// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::LOOKOUT_DIRECTIVES))
 /// so your log lines carry `request_id` and `trace_id`.
 ///
 /// ```
@@ -97,7 +97,7 @@ where
 ///
 /// let subscriber = tracing_subscriber::registry()
 ///     .with(tracing_subscriber::fmt::layer())
-///     .with(lookout::subscriber::sentry_layer(&lookout::TracingOptions::new()));
+///     .with(lookout_tracing::sentry_layer(&lookout_tracing::TracingOptions::new()));
 /// # let _ = subscriber;
 /// ```
 pub fn sentry_layer<S>(options: &TracingOptions) -> impl Layer<S> + Send + Sync + use<S>

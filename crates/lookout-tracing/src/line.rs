@@ -115,7 +115,6 @@ impl lookout_scope::LazyBreadcrumb for Line {
             level: sentry_level(self.metadata.level()),
             message: self.message.clone(),
             data,
-            ..Breadcrumb::default()
         }
     }
 }

@@ -35,7 +35,7 @@ pub const LOOKOUT_DIRECTIVES: &str = "lookout::request=info,lookout::console=inf
 /// breadcrumbs, logs or spans.
 ///
 /// ```
-/// use lookout::TracingOptions;
+/// use lookout_tracing::TracingOptions;
 /// use tracing::Level;
 ///
 /// let options = TracingOptions::new()
@@ -96,7 +96,7 @@ impl TracingOptions {
     /// `ERROR`); `None`: no event is captured from `tracing`.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().event_level(None);
+    /// let options = lookout_tracing::TracingOptions::new().event_level(None);
     /// # let _ = options;
     /// ```
     pub fn event_level(mut self, level: impl Into<Option<Level>>) -> Self {
@@ -109,7 +109,7 @@ impl TracingOptions {
     /// no breadcrumbs from `tracing`.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().breadcrumb_level(tracing::Level::WARN);
+    /// let options = lookout_tracing::TracingOptions::new().breadcrumb_level(tracing::Level::WARN);
     /// # let _ = options;
     /// ```
     pub fn breadcrumb_level(mut self, level: impl Into<Option<Level>>) -> Self {
@@ -121,7 +121,7 @@ impl TracingOptions {
     /// `INFO`, the level of `#[instrument]`); `None`: no spans from `tracing`.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().span_level(tracing::Level::DEBUG);
+    /// let options = lookout_tracing::TracingOptions::new().span_level(tracing::Level::DEBUG);
     /// # let _ = options;
     /// ```
     pub fn span_level(mut self, level: impl Into<Option<Level>>) -> Self {
@@ -131,15 +131,15 @@ impl TracingOptions {
 
     /// Events at this level or more severe become Sentry Logs; `None`: no
     /// logs from `tracing`. Without this call,
-    /// [`tracing_layers`](crate::subscriber::tracing_layers) (what `init`
+    /// [`tracing_layers`](crate::tracing_layers) (what `init`
     /// installs) takes the level from the settings (`LOOKOUT_LOGS_LEVEL`,
     /// default `INFO`; none with `SENTRY_ENABLE_LOGS=false`), and
-    /// [`sentry_layer`](crate::subscriber::sentry_layer) uses `INFO`. Whatever
+    /// [`sentry_layer`](crate::sentry_layer) uses `INFO`. Whatever
     /// the level, a client with logs off sends none. Independent of the
     /// log-line filter.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().log_level(tracing::Level::WARN);
+    /// let options = lookout_tracing::TracingOptions::new().log_level(tracing::Level::WARN);
     /// # let _ = options;
     /// ```
     pub fn log_level(mut self, level: impl Into<Option<Level>>) -> Self {
@@ -155,7 +155,7 @@ impl TracingOptions {
     /// are recorded. Spans inside an *unsampled* request are never recorded.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().spans_outside_requests(true);
+    /// let options = lookout_tracing::TracingOptions::new().spans_outside_requests(true);
     /// # let _ = options;
     /// ```
     pub fn spans_outside_requests(mut self, on: bool) -> Self {
@@ -170,7 +170,7 @@ impl TracingOptions {
     /// with a message on standard error.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().filter("warn,my_app=info");
+    /// let options = lookout_tracing::TracingOptions::new().filter("warn,my_app=info");
     /// # let _ = options;
     /// ```
     pub fn filter(mut self, directives: impl Into<String>) -> Self {
@@ -182,7 +182,7 @@ impl TracingOptions {
     /// used only for a terminal on standard output.
     ///
     /// ```
-    /// let options = lookout::TracingOptions::new().writer(std::io::stderr);
+    /// let options = lookout_tracing::TracingOptions::new().writer(std::io::stderr);
     /// # let _ = options;
     /// ```
     pub fn writer<W>(mut self, writer: W) -> Self
@@ -199,7 +199,7 @@ impl TracingOptions {
     /// subscriber.
     ///
     /// ```
-    /// let filter = lookout::TracingOptions::new().filter("warn").env_filter();
+    /// let filter = lookout_tracing::TracingOptions::new().filter("warn").env_filter();
     /// assert!(filter.to_string().contains("lookout::request=info"));
     /// ```
     #[must_use]
