@@ -17,6 +17,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::db_spans::{SampledRequests, SqlxSpans, UnsampledVeto};
 use crate::log_lines::{HumanLines, JsonLines};
 use crate::request_breadcrumbs::RequestBreadcrumbs;
 use crate::request_logs::RequestLogs;
@@ -72,8 +73,11 @@ where
         sentry_hint(&options),
     );
     let sentry = sentry_layer(&options);
+    let veto = unsampled_veto(&options);
     let fmt = fmt_layer(settings.log_format.value, options).with_filter(filter);
-    fmt.and_then(sentry).and_then(level_hint(most_verbose))
+    fmt.and_then(sentry)
+        .and_then(veto)
+        .and_then(level_hint(most_verbose))
 }
 
 /// The Sentry part alone, for a subscriber that already has its own log
@@ -135,11 +139,37 @@ where
         move |m| m.is_event() && !is_lookout_target(m.target()) && at_least(m.level(), log_level),
         hint(log_level),
     ));
+    // sqlx's query events as `db` spans, whatever `RUST_LOG` says.
+    let queries = SqlxSpans.with_filter(SampledRequests::new(span_level.is_some()));
     breadcrumbs
         .and_then(errors)
         .and_then(logs)
         .and_then(spans)
+        .and_then(queries)
         .and_then(level_hint(sentry_hint(options)))
+}
+
+/// The veto that keeps an unsampled request's span and sqlx's formatting
+/// off (see [`UnsampledVeto`]), knowing what the other parts of
+/// [`tracing_layers`] want: the log-line filter's directives, and the
+/// Sentry levels for `sqlx::query` events (never for lookout's own span).
+fn unsampled_veto<S>(options: &TracingOptions) -> impl Layer<S> + Send + Sync + use<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let lines = options.line_filter();
+    let levels = [
+        options.event_level,
+        options.breadcrumb_level,
+        options.log_level,
+    ];
+    UnsampledVeto::new(move |metadata: &Metadata<'_>, ctx: Context<'_, S>| {
+        <tracing_subscriber::EnvFilter as Layer<S>>::enabled(&lines, metadata, ctx)
+            || (!is_lookout_target(metadata.target())
+                && levels
+                    .iter()
+                    .any(|level| at_least(metadata.level(), *level)))
+    })
 }
 
 /// The most verbose level any Sentry part of `options` wants.
@@ -152,6 +182,7 @@ fn sentry_hint(options: &TracingOptions) -> LevelFilter {
     ]
     .into_iter()
     .map(hint)
+    .chain([SampledRequests::hint(options.span_level.is_some())])
     .max()
     .unwrap_or(LevelFilter::OFF)
 }

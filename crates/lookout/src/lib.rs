@@ -169,6 +169,7 @@
 //! The minimum supported Rust version is 1.89 (the workspace's
 //! `rust-version`).
 
+mod db_spans;
 mod init;
 mod layers;
 mod log_lines;
