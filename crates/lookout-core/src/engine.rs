@@ -9,14 +9,14 @@ use std::sync::{Arc, OnceLock};
 
 use lookout_classify::Classifiers;
 use lookout_policy::{LogLevel, PiiPolicy, PropagationTargets, Sampling, Settings};
-use sentry_core::protocol::{Event, Log};
+use sentry_core::protocol::{Event, Log, Metric};
 use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
 use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
 use crate::engine_builder::EngineBuilder;
 use crate::status::{Attached, Configured, Status};
-use crate::{events, logs};
+use crate::{events, logs, metrics};
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds
 /// envelopes only when a DSN is set; lookout's transport never sends to it.
@@ -179,8 +179,8 @@ impl Engine {
             None => delivery,
         };
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
-            // A batch of logs belongs to no one request: no request's DSC.
-            if logs::carries_only_logs(&envelope) {
+            // A batch of logs or metrics belongs to no one request: no request's DSC.
+            if logs::carries_only_logs(&envelope) || metrics::carries_only_metrics(&envelope) {
                 return envelope;
             }
             crate::dsc::prepare(envelope, &engine, &scrubber)
@@ -215,6 +215,14 @@ impl Engine {
             match &scrub_log {
                 Some(scrub) => scrub(log),
                 None => Some(log),
+            }
+        }));
+        let scrub_metric = options.before_send_metric.take();
+        options.before_send_metric = Some(Arc::new(move |metric: Metric| {
+            let metric = metrics::apply_request(metric);
+            match &scrub_metric {
+                Some(scrub) => scrub(metric),
+                None => Some(metric),
             }
         }));
         options.transport = Some(Arc::new(delivery));

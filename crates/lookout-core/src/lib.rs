@@ -87,6 +87,7 @@ pub mod head;
 pub mod job;
 mod lifecycle;
 mod logs;
+mod metrics;
 pub mod monitor;
 mod propagation;
 mod sessions;

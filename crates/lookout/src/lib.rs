@@ -241,6 +241,20 @@ pub fn status() -> engine::Status {
     engine::Engine::global().status()
 }
 
+/// Trace metrics (sentry-core's `metrics`: counters, gauges,
+/// distributions). Captured inside a request, a metric carries the
+/// request's trace, span, `request_id`, `http.route`,
+/// `http.request.method` and user, goes through
+/// `Overrides::before_send_metric` and the scrubber, and is delivered like
+/// a log (batched; Spotlight copy; rate-limit category `trace_metric`).
+///
+/// ```
+/// lookout::metrics::counter("orders.lookup", 1)
+///     .attribute("order.status", "paid")
+///     .capture();
+/// ```
+pub use sentry_core::metrics;
+
 pub use lookout_classify as classify;
 /// The request lifecycle (`lookout-core`): the [`Engine`](engine::Engine),
 /// the adapter [`toolkit`](engine::toolkit), outgoing propagation
