@@ -15,6 +15,7 @@ mod app;
 #[cfg(feature = "axum")]
 mod axum_app;
 mod cases;
+mod database;
 mod fixture;
 mod harness;
 mod logs;
@@ -54,6 +55,8 @@ macro_rules! scenarios {
                 a_background_job_continues_the_request_trace_with_its_decision,
                 a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace,
                 concurrent_jobs_with_different_users_never_mix,
+                an_order_lookup_is_two_db_spans_and_a_metric_on_the_requests_trace,
+                an_unsampled_order_lookup_records_no_span_and_keeps_its_metric,
             );
         }
     };
