@@ -32,7 +32,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
 
-    let app = App::new(!args.plain, None);
+    let app = App::new(!args.plain, None).await?;
     if args.monitor && !args.plain {
         tokio::spawn(crate::routes::heartbeat_monitor());
     }
