@@ -90,7 +90,9 @@ where
 /// current client sends logs (inside a request: on its trace, with its ids
 /// and user), and spans
 /// become child spans of the traced request (see
-/// [`TracingOptions::spans_outside_requests`]). lookout's own targets
+/// [`TracingOptions::spans_outside_requests`]), as do the request's
+/// database queries (sqlx's `sqlx::query` events, spans with OpenTelemetry
+/// database fields; off with spans). lookout's own targets
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
 ///
 /// Keep the request span enabled in your own filter

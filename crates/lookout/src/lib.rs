@@ -85,7 +85,11 @@
 //!   denylisted keys `[Filtered]`, batched (100 logs or 5 seconds per
 //!   envelope) and flushed when the guard drops;
 //! - spans (e.g. from `#[instrument]`) inside a sampled request become child
-//!   spans of its transaction.
+//!   spans of its transaction, and so do its database queries: each sqlx
+//!   query (its `sqlx::query` event, taken whatever `RUST_LOG` says) is a
+//!   finished `db` span with the statement, and a span with OpenTelemetry
+//!   database fields (`db.system`, `db.statement`, ...) an op `db` span named
+//!   after its query.
 //!
 //! [`TracingOptions`] changes the levels and the filter. lookout's own
 //! targets (`lookout::*`: console lines, the request span) never become
