@@ -107,3 +107,33 @@ pub async fn an_unsampled_order_lookup_records_no_span_and_keeps_its_metric<H: H
         Some("/orders/{id}".into())
     );
 }
+
+/// Sentry answers a metrics envelope with 429 and `trace_metric` limited:
+/// later metrics are dropped (reported as `ratelimit_backoff`), errors
+/// still go.
+pub async fn a_429_for_trace_metrics_stops_metrics_but_not_errors<H: Harness>() {
+    // Unsampled: no transaction envelope comes between the metrics and events.
+    let fx = Fixture::start::<H>(&[("SENTRY_TRACES_SAMPLE_RATE", "0")]).await;
+    fx.receiver.rate_limit_next("60:trace_metric:organization");
+    assert_eq!(fx.get("/orders/7", &[]).await.status, 200);
+    fx.flush();
+    assert!(
+        fx.receiver.envelopes().is_empty(),
+        "{}: the metrics envelope was refused",
+        H::NAME
+    );
+    assert_eq!(fx.get("/orders/7", &[]).await.status, 200);
+    fx.flush();
+    // An event goes, with the client report of what was dropped.
+    assert_eq!(fx.get("/db", &[]).await.status, 503);
+    assert_eq!(fx.events().len(), 1, "{}: errors are not limited", H::NAME);
+    assert!(fx.receiver.metrics().is_empty(), "{}: metrics are", H::NAME);
+    let dropped: u64 = fx
+        .receiver
+        .discarded()
+        .into_iter()
+        .filter(|(reason, category, _)| reason == "ratelimit_backoff" && category == "trace_metric")
+        .map(|(_, _, quantity)| quantity)
+        .sum();
+    assert_eq!(dropped, 1, "{}: {:?}", H::NAME, fx.receiver.discarded());
+}

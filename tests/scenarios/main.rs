@@ -57,6 +57,7 @@ macro_rules! scenarios {
                 concurrent_jobs_with_different_users_never_mix,
                 an_order_lookup_is_two_db_spans_and_a_metric_on_the_requests_trace,
                 an_unsampled_order_lookup_records_no_span_and_keeps_its_metric,
+                a_429_for_trace_metrics_stops_metrics_but_not_errors,
             );
         }
     };
