@@ -174,6 +174,28 @@ where
     })
 }
 
+/// The most verbose level `log` records need under [`tracing_layers`]: what
+/// the log lines and the Sentry parts want, without the database spans'
+/// level (sqlx's query events are `tracing` events, not `log` records).
+pub(crate) fn log_records_level(settings: &Settings, options: &TracingOptions) -> LevelFilter {
+    let log_level = if options.log_level_set {
+        options.log_level
+    } else {
+        settings.logs().map(tracing_level)
+    };
+    [
+        options.event_level,
+        options.breadcrumb_level,
+        options.span_level,
+        log_level,
+    ]
+    .into_iter()
+    .map(hint)
+    .chain(options.line_filter().max_level_hint())
+    .max()
+    .unwrap_or(LevelFilter::OFF)
+}
+
 /// The most verbose level any Sentry part of `options` wants.
 fn sentry_hint(options: &TracingOptions) -> LevelFilter {
     [
