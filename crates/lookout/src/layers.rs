@@ -95,6 +95,13 @@ where
 /// database fields; off with spans). lookout's own targets
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
 ///
+/// Alone, this layer cannot know what the other layers of your subscriber
+/// want, so it leaves lookout's request span and sqlx's query events
+/// enabled in every request (tracing-subscriber cannot disable a callsite
+/// one per-layer filter finds "sometimes" interesting): sqlx then formats
+/// each query even in an unsampled request. [`tracing_layers`] knows its
+/// log lines and keeps both off there.
+///
 /// Keep the request span enabled in your own filter
 /// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::subscriber::LOOKOUT_DIRECTIVES))
 /// so your log lines carry `request_id` and `trace_id`.
