@@ -6,7 +6,9 @@
 //! start a second trace with its own sampling decision, and outside requests
 //! every background span would become a transaction at the traces sample
 //! rate. This wrapper decides per span whether `SpanLayer` sees it at all; it
-//! never changes what `SpanLayer` does with the spans it sees.
+//! changes what `SpanLayer` makes of a span it sees only for a span with
+//! OpenTelemetry database fields, which becomes an op `db` span named after
+//! its query (see `db_spans`).
 
 use std::sync::Arc;
 
