@@ -14,7 +14,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use sentry_types::protocol::v7::{Envelope, EnvelopeItem, Event, ItemContainer, Log, Transaction};
+use sentry_types::protocol::v7::{
+    Envelope, EnvelopeItem, Event, ItemContainer, Log, Metric, Transaction,
+};
 
 type Store = Arc<Mutex<Vec<Envelope>>>;
 
@@ -108,6 +110,21 @@ impl Receiver {
     /// Every Sentry Log received so far, in the order of their envelopes.
     pub fn logs(&self) -> Vec<Log> {
         self.log_batches().into_iter().flatten().collect()
+    }
+
+    /// Every trace metric received so far (`trace_metric` items).
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.envelopes()
+            .iter()
+            .flat_map(|e| e.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => {
+                    Some(metrics.clone())
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect()
     }
 
     /// The logs of each `log` item received so far: one entry per batch.

@@ -271,3 +271,36 @@ fn logs_are_copied_to_spotlight() {
     assert_eq!(copies.len(), 1, "and copied to Spotlight");
     assert_eq!(copies[0].body, "GET /items/{id} -> 404");
 }
+
+#[test]
+fn metrics_are_copied_to_spotlight() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sidecar = runtime.block_on(Receiver::start());
+    let dsn = sidecar.dsn();
+    let host = dsn
+        .strip_prefix("http://public@")
+        .and_then(|rest| rest.strip_suffix("/1"))
+        .expect("the receiver's DSN");
+    let url = format!("http://{host}/stream");
+    let test = lookout_core::testing::TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())])
+        .unwrap();
+    let headers = http::HeaderMap::new();
+    let in_flight = test.engine().begin(
+        &lookout_core::RequestHead::new("GET", "/orders/7", &headers).with_route("/orders/{id}"),
+    );
+    in_flight
+        .context()
+        .enter(|| sentry_core::metrics::counter("orders.lookup", 1).capture());
+    in_flight
+        .finish(&lookout_core::ResponseHead::new(http::StatusCode::OK))
+        .body
+        .complete();
+    assert_eq!(test.metrics().len(), 1, "sent");
+    let copies = sidecar.metrics();
+    assert_eq!(copies.len(), 1, "and copied to Spotlight");
+    assert_eq!(copies[0].name, "orders.lookup");
+}

@@ -137,6 +137,10 @@ async fn welcome(q: web::Query<HashMap<String, String>>) -> HttpResponse {
     HttpResponse::Accepted().body(id)
 }
 
+async fn order(id: web::Path<String>) -> String {
+    app::order(id.into_inner()).await
+}
+
 async fn call(q: web::Query<HashMap<String, String>>) -> String {
     app::call(q["url"].clone()).await
 }
@@ -160,6 +164,7 @@ fn routes(config: &mut web::ServiceConfig) {
             HttpResponse::NotFound().body(ProbeBody { done: false })
         }))
         .service(get("/db", db))
+        .service(get("/orders/{id}", order))
         .service(get("/panic", panics))
         .service(web::resource("/jobs/welcome").route(web::post().to(welcome)))
         .service(get("/call", call))
@@ -186,6 +191,7 @@ impl Harness for Actix {
     /// app's resource map), wherever it is registered, so there is no place
     /// where lookout would begin a request without its route.
     async fn serve(engine: lookout_core::Engine, _placement: Placement) -> Server {
+        app::seed_orders().await;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = HttpServer::new(move || {

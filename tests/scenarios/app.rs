@@ -252,3 +252,71 @@ impl Downstream {
         Self { addr, task }
     }
 }
+
+/// The orders database `GET /orders/{id}` reads: SQLite in memory, one
+/// connection for the whole suite (sqlx-sqlite's connection is a worker
+/// thread and channels, usable from every test's runtime).
+static ORDERS: tokio::sync::OnceCell<tokio::sync::Mutex<sqlx::SqliteConnection>> =
+    tokio::sync::OnceCell::const_new();
+
+/// The two queries of `GET /orders/{id}`, in order.
+pub const ORDER_QUERY: &str = "SELECT id, customer FROM orders WHERE id = ?";
+pub const LINES_QUERY: &str =
+    "SELECT sku, quantity FROM order_lines WHERE order_id = ? ORDER BY sku";
+
+/// Creates and seeds the orders database (order 7 of `ada` with two lines),
+/// once; every harness calls it before serving, outside any request.
+pub async fn seed_orders() {
+    ORDERS
+        .get_or_init(|| async {
+            use sqlx::Connection as _;
+            let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+                .await
+                .expect("an in-memory database");
+            for statement in [
+                "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL)",
+                "CREATE TABLE order_lines (order_id INTEGER NOT NULL, sku TEXT NOT NULL, quantity INTEGER NOT NULL)",
+                "INSERT INTO orders (id, customer) VALUES (7, 'ada')",
+                "INSERT INTO order_lines (order_id, sku, quantity) VALUES (7, 'tea', 2), (7, 'cup', 1)",
+            ] {
+                sqlx::query(statement).execute(&mut db).await.expect(statement);
+            }
+            tokio::sync::Mutex::new(db)
+        })
+        .await;
+}
+
+/// `GET /orders/{id}`: the order ([`ORDER_QUERY`]), then its lines
+/// ([`LINES_QUERY`]), as JSON; counts the metric `orders.lookup` (attribute
+/// `order.found`). An unknown order answers `null`.
+pub async fn order(id: String) -> String {
+    use sqlx::Row as _;
+    let id: i64 = id.parse().unwrap_or(-1);
+    let mut db = ORDERS.get().expect("seeded before serving").lock().await;
+    let order = sqlx::query(ORDER_QUERY)
+        .bind(id)
+        .fetch_optional(&mut *db)
+        .await
+        .expect("the order query");
+    let lines = sqlx::query(LINES_QUERY)
+        .bind(id)
+        .fetch_all(&mut *db)
+        .await
+        .expect("the lines query");
+    sentry_core::metrics::counter("orders.lookup", 1)
+        .attribute("order.found", order.is_some())
+        .capture();
+    let Some(order) = order else {
+        return "null".to_owned();
+    };
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|line| json!({"sku": line.get::<String, _>("sku"), "quantity": line.get::<i64, _>("quantity")}))
+        .collect();
+    json!({
+        "id": order.get::<i64, _>("id"),
+        "customer": order.get::<String, _>("customer"),
+        "lines": lines,
+    })
+    .to_string()
+}

@@ -134,6 +134,10 @@ fn routes() -> Router {
             "/db",
             get(|| async { Err::<(), _>(AppError(DbError::new())) }),
         )
+        .route(
+            "/orders/{id}",
+            get(|Path(id): Path<String>| async move { app::order(id).await }),
+        )
         .route("/panic", get(panics))
         .route(
             "/jobs/welcome",
@@ -186,6 +190,7 @@ impl Harness for Axum {
     const NAME: &'static str = "axum";
 
     async fn serve(engine: lookout_core::Engine, placement: Placement) -> Server {
+        app::seed_orders().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = app(engine, placement);

@@ -10,6 +10,7 @@ use crate::app::Downstream;
 use crate::fixture::{Fixture, Reply, reply, trace_of};
 use crate::harness::{Harness, Placement};
 // The Sentry Logs scenarios live in their own file.
+pub use crate::database::*;
 pub use crate::logs::*;
 // So do the scenarios at scale.
 pub use crate::scale::*;

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 /// | `GET /identify/{id}?role=R` | `app::identify(id, role).await`, answered 500 with that body |
 /// | `GET /missing/{id}` | 404 whose streamed body calls `app::probe()` when first polled |
 /// | `GET /db` | fails with `app::DbError` through the framework's typed-error path, 503 |
+/// | `GET /orders/{id}` | 200, body `app::order(id).await`: two sqlx queries on the suite's in-memory SQLite database (seeded by `app::seed_orders()` before serving) and an `orders.lookup` metric |
 /// | `GET /panic` | panics |
 /// | `GET /call?url=U` | 200, body `app::call(U).await` |
 /// | `GET /stream` | 200 whose body streams `app::STREAM_CHUNKS` chunks, chunk `i` being `app::chunk(i)`, each produced when polled |

@@ -15,6 +15,7 @@ mod app;
 #[cfg(feature = "axum")]
 mod axum_app;
 mod cases;
+mod database;
 mod fixture;
 mod harness;
 mod logs;
@@ -55,6 +56,9 @@ macro_rules! scenarios {
                 a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace,
                 concurrent_jobs_with_different_users_never_mix,
                 a_requests_event_carries_only_its_own_breadcrumbs,
+                an_order_lookup_is_two_db_spans_and_a_metric_on_the_requests_trace,
+                an_unsampled_order_lookup_records_no_span_and_keeps_its_metric,
+                a_429_for_trace_metrics_stops_metrics_but_not_errors,
             );
         }
     };

@@ -125,6 +125,10 @@ fn routes()
                 StatusCode::INTERNAL_SERVER_ERROR,
             ))
         });
+    let orders = warp::path!("orders" / String)
+        .and(warp::get())
+        .and(route("/orders/{id}"))
+        .then(app::order);
     let missing = warp::path!("missing" / String)
         .and(warp::get())
         .and(route("/missing/{id}"))
@@ -189,6 +193,7 @@ fn routes()
         .or(identify)
         .or(missing)
         .or(db)
+        .or(orders)
         .or(panics)
         .or(jobs)
         .or(call)
@@ -208,6 +213,7 @@ impl Harness for Warp {
     const NAME: &'static str = "warp";
 
     async fn serve(engine: lookout_core::Engine, _placement: Placement) -> Server {
+        app::seed_orders().await;
         let (listener, addr) = bind().await;
         let app = LookoutLayer::new(engine).wrap(routes());
         let task = tokio::spawn(warp::serve(app).incoming(listener).run());
@@ -223,6 +229,7 @@ impl Harness for WarpServe {
     const NAME: &'static str = "warp";
 
     async fn serve(engine: lookout_core::Engine, _placement: Placement) -> Server {
+        app::seed_orders().await;
         let (listener, addr) = bind().await;
         let server = LookoutLayer::new(engine).serve(routes());
         let task = tokio::spawn(server.run_incoming(listener));

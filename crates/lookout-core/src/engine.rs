@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use lookout_classify::Classifiers;
 use lookout_policy::{LogLevel, PiiPolicy, PropagationTargets, Sampling, Settings};
-use sentry_core::protocol::{Event, Log};
+use sentry_core::protocol::{Event, Log, Metric};
 use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
@@ -17,7 +17,7 @@ use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
 use crate::engine_builder::EngineBuilder;
 use crate::log_capture::{FastLogs, LogWriter};
 use crate::status::{Attached, Configured, Status};
-use crate::{events, logs};
+use crate::{events, logs, metrics};
 
 /// A local DSN for console and Spotlight-only delivery: sentry-core builds
 /// envelopes only when a DSN is set; lookout's transport never sends to it.
@@ -176,8 +176,8 @@ impl Engine {
             None => delivery,
         };
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
-            // A batch of logs belongs to no one request: no request's DSC.
-            if logs::carries_only_logs(&envelope) {
+            // A batch of logs or metrics belongs to no one request: no request's DSC.
+            if logs::carries_only_logs(&envelope) || metrics::carries_only_metrics(&envelope) {
                 return envelope;
             }
             crate::dsc::prepare(envelope, &engine, &scrubber)
@@ -231,6 +231,14 @@ impl Engine {
             None => delivery,
         };
         options.before_send_log = Some(before_send_log);
+        let scrub_metric = options.before_send_metric.take();
+        options.before_send_metric = Some(Arc::new(move |metric: Metric| {
+            let metric = metrics::apply_request(metric);
+            match &scrub_metric {
+                Some(scrub) => scrub(metric),
+                None => Some(metric),
+            }
+        }));
         options.transport = Some(Arc::new(delivery));
         // The first wired client is the one the engine reports on.
         let _ = self.engine.attached.set(Attached {

@@ -88,6 +88,7 @@ pub mod job;
 mod lifecycle;
 pub mod log_capture;
 mod logs;
+mod metrics;
 pub mod monitor;
 mod propagation;
 mod sessions;

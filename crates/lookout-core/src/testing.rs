@@ -16,9 +16,9 @@
 //! lookout-core = { version = "0.1", features = ["test"] }
 //! ```
 //!
-//! Events, transactions and Sentry Logs each have an accessor
-//! ([`TestLookout::events`], [`TestLookout::transactions`],
-//! [`TestLookout::logs`]).
+//! Events, transactions, Sentry Logs and trace metrics each have an
+//! accessor ([`TestLookout::events`], [`TestLookout::transactions`],
+//! [`TestLookout::logs`], [`TestLookout::metrics`]).
 //!
 //! ```
 //! use http::{HeaderMap, StatusCode};
@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lookout_policy::{ConfigError, Settings};
-use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Log, Transaction};
+use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Log, Metric, Transaction};
 use sentry_core::{Client, Envelope, Hub, Transport, TransportFactory, TransportOptions};
 
 use crate::delivery::Delivery;
@@ -116,6 +116,22 @@ impl Capture {
             .flat_map(|envelope| envelope.items())
             .filter_map(|item| match item {
                 EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => Some(logs.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Every trace metric received so far, in the order they were batched.
+    #[must_use]
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.lock()
+            .iter()
+            .flat_map(|envelope| envelope.items())
+            .filter_map(|item| match item {
+                EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => {
+                    Some(metrics.clone())
+                }
                 _ => None,
             })
             .flatten()
@@ -386,6 +402,35 @@ impl TestLookout {
     pub fn logs(&self) -> Vec<Log> {
         self.flush();
         self.capture.logs()
+    }
+
+    /// The captured trace metrics (after a flush, which also sends the
+    /// metrics sentry-core still batches). Inside a request a metric
+    /// carries the request's trace, span, ids and user.
+    ///
+    /// ```
+    /// use http::{HeaderMap, StatusCode};
+    /// use lookout_core::testing::TestLookout;
+    /// use lookout_core::{RequestHead, ResponseHead};
+    ///
+    /// let test = TestLookout::new();
+    /// let headers = HeaderMap::new();
+    /// let head = RequestHead::new("GET", "/orders/7", &headers).with_route("/orders/{id}");
+    /// let in_flight = test.engine().begin(&head);
+    /// in_flight.context().enter(|| {
+    ///     sentry_core::metrics::counter("orders.lookup", 1).capture();
+    /// });
+    /// in_flight.finish(&ResponseHead::new(StatusCode::OK)).body.complete();
+    ///
+    /// let metrics = test.metrics();
+    /// assert_eq!(metrics.len(), 1);
+    /// assert_eq!(metrics[0].name, "orders.lookup");
+    /// assert_eq!(metrics[0].attributes["http.route"].0, "/orders/{id}");
+    /// ```
+    #[must_use]
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.flush();
+        self.capture.metrics()
     }
 
     /// The captured cron check-ins (after a flush).

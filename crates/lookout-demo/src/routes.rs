@@ -7,6 +7,7 @@
 //! | `GET /health` | 200 `ok` |
 //! | `GET /users/{id}` | 200 JSON; logs `info` "loading user" (`user_id`) |
 //! | `GET /items/{id}` | 404 from [`NotFound`] |
+//! | `GET /orders/{id}` | 200 JSON: the order, then its lines, two sqlx queries on the in-memory SQLite database seeded at start ([`Orders`]); counts the metric `orders.lookup`; 404 from [`NotFound`] for an unknown order |
 //! | `GET /fail` | 500 from [`ServiceError`] (`error_type=app_service`), any query |
 //! | `GET /upstream` | 502 from [`UpstreamError`] (`error_type=upstream`) |
 //! | `GET /panic` | the handler panics; 500 |
@@ -15,6 +16,7 @@
 //! | `GET /lookout/status` | 200 JSON: lookout's status (environment and where it came from, release, DSN host and project id, sample rates, delivery mode, delivery counters; never the DSN's keys); 404 with `--plain` |
 //! | `POST /jobs/welcome[?fail=1]` | 202; a background job on the request's trace, failing on purpose with `fail=1` |
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -39,6 +41,85 @@ pub(crate) fn user(id: &str, signed_in: Option<&str>) -> Value {
 /// `GET /items/{id}`: no item exists.
 pub(crate) fn item(id: &str) -> Result<Value, NotFound> {
     Err(NotFound { id: id.to_owned() })
+}
+
+/// The demo's orders: an in-memory SQLite database (sqlx), seeded at start,
+/// one connection shared by the requests. lookout records each query as a
+/// `db` span of the request's transaction from sqlx's own `tracing` events:
+/// nothing here mentions lookout except the metric.
+#[derive(Clone, Debug)]
+pub(crate) struct Orders {
+    db: Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+}
+
+/// The two queries of `GET /orders/{id}`, in order.
+pub(crate) const ORDER_QUERY: &str = "SELECT id, customer, total_cents FROM orders WHERE id = ?";
+pub(crate) const LINES_QUERY: &str =
+    "SELECT sku, quantity FROM order_lines WHERE order_id = ? ORDER BY sku";
+
+impl Orders {
+    /// A new in-memory database with orders 17 (ada: two lines) and 42
+    /// (bob: one line).
+    pub(crate) async fn seeded() -> Result<Self, String> {
+        use sqlx::Connection as _;
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .map_err(|e| format!("the orders database: {e}"))?;
+        for statement in [
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total_cents INTEGER NOT NULL)",
+            "CREATE TABLE order_lines (order_id INTEGER NOT NULL, sku TEXT NOT NULL, quantity INTEGER NOT NULL)",
+            "INSERT INTO orders (id, customer, total_cents) VALUES (17, 'ada', 1250), (42, 'bob', 300)",
+            "INSERT INTO order_lines (order_id, sku, quantity) VALUES (17, 'tea', 2), (17, 'cup', 1), (42, 'tea', 1)",
+        ] {
+            sqlx::query(statement)
+                .execute(&mut db)
+                .await
+                .map_err(|e| format!("seeding the orders database: {e}"))?;
+        }
+        Ok(Self {
+            db: Arc::new(tokio::sync::Mutex::new(db)),
+        })
+    }
+
+    /// `GET /orders/{id}`: the order ([`ORDER_QUERY`]), then its lines
+    /// ([`LINES_QUERY`]). Counts `orders.lookup` (attribute `order.found`):
+    /// inside a request the metric carries its trace, ids and user.
+    pub(crate) async fn lookup(&self, id: &str) -> Result<Value, NotFound> {
+        use sqlx::Row as _;
+        let not_found = || NotFound { id: id.to_owned() };
+        let key: i64 = id.parse().map_err(|_| not_found())?;
+        let mut db = self.db.lock().await;
+        let order = sqlx::query(ORDER_QUERY)
+            .bind(key)
+            .fetch_optional(&mut *db)
+            .await
+            .ok()
+            .flatten();
+        lookout::metrics::counter("orders.lookup", 1)
+            .attribute("order.found", order.is_some())
+            .capture();
+        let order = order.ok_or_else(not_found)?;
+        let lines = sqlx::query(LINES_QUERY)
+            .bind(key)
+            .fetch_all(&mut *db)
+            .await
+            .map_err(|_| not_found())?;
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|line| {
+                json!({
+                    "sku": line.get::<String, _>("sku"),
+                    "quantity": line.get::<i64, _>("quantity"),
+                })
+            })
+            .collect();
+        Ok(json!({
+            "id": order.get::<i64, _>("id"),
+            "customer": order.get::<String, _>("customer"),
+            "total_cents": order.get::<i64, _>("total_cents"),
+            "lines": lines,
+        }))
+    }
 }
 
 /// `GET /fail`: the service fails.

@@ -28,11 +28,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     // Before the line that tells tools we are up: a SIGTERM sent right after
     // it must shut down cleanly, not kill the process with lookout's queue.
     let shutdown = shutdown_signal()?;
+    // Ready to answer (the orders database seeded) before we say so.
+    let app = App::new(!args.plain, None).await?;
     // The first line on stdout: tools wait for it to learn the port.
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
 
-    let app = App::new(!args.plain, None);
     if args.monitor && !args.plain {
         tokio::spawn(crate::routes::heartbeat_monitor());
     }

@@ -4,7 +4,8 @@
 //! loopback ports; the tour sends the requests a real service meets and then
 //! prints, per request, what lookout made of it (from the service's journal
 //! and the console lines delivery printed: events and Sentry Logs), followed
-//! by those lines.
+//! by those lines, with the `db` spans of the order lookup's transaction and
+//! its `orders.lookup` metric.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -85,7 +86,11 @@ pub(crate) fn script(base: &str, second: &str) -> Vec<Step> {
         "/jobs/welcome",
         202,
     );
-    vec![front, signed_in, missing, typed, upstream, panic, hop, job]
+    // Two sqlx queries (`db` spans of its transaction) and a metric.
+    let order = step("order lookup", "GET", "/orders/17", "/orders/{id}", 200);
+    vec![
+        front, signed_in, missing, typed, upstream, panic, hop, job, order,
+    ]
 }
 
 /// One line of the table.
@@ -489,7 +494,7 @@ impl Instance {
             .map_err(|e| format!("cannot listen on a loopback port: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = App::new(true, Some(journal.clone()));
+        let app = App::new(true, Some(journal.clone())).await?;
         let task = tokio::spawn(frameworks::serve(framework, listener, app, async {
             let _ = stopped.await;
         }));
@@ -546,7 +551,7 @@ mod tests {
     #[test]
     fn rows_say_continued_user_verdict_and_follow_the_hop() {
         let steps = script("http://a", "http://b");
-        assert_eq!(steps.len(), 8);
+        assert_eq!(steps.len(), 9);
         let sent = steps[0].sent_trace.clone().unwrap();
         let entry = |rid: &str, path: &str, trace: &str, user: Option<&str>| Entry {
             request_id: rid.into(),
@@ -580,15 +585,16 @@ mod tests {
                 log("warn", "GET /items/{id} -> 404", "r3"),
             ],
         };
-        let ids: Vec<String> = (1..=8).map(|n| format!("r{n}")).collect();
+        let ids: Vec<String> = (1..=9).map(|n| format!("r{n}")).collect();
         let rows = rows(
             &steps,
-            &[200, 200, 404, 500, 502, 500, 200, 202],
+            &[200, 200, 404, 500, 502, 500, 200, 202, 200],
             &entries,
             &delivered,
             &ids,
         );
-        assert_eq!(rows.len(), 9);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows[9].route, "GET /orders/{id}");
         assert_eq!(rows[0].trace, "continued");
         assert_eq!(rows[1].trace, "new");
         assert_eq!(rows[1].user, "admin-ada (admin)");

@@ -136,6 +136,8 @@ fn requests() -> Vec<Request> {
         ("POST", "/jobs/welcome", vec![], ""),
         ("POST", "/jobs/welcome?fail=1", vec![], ""),
         ("POST", "/health", vec![], ""),
+        ("GET", "/orders/17", vec![], ""),
+        ("GET", "/orders/99", vec![], ""),
         ("GET", "/no/such/route", vec![], ""),
     ]
 }
@@ -170,6 +172,20 @@ fn answers_every_route_as_on_axum(framework: &str) {
         assert!(
             other[7].status.starts_with("HTTP/1.1 200"),
             "{framework}: and the next request is served"
+        );
+        // The order, then its lines, from the in-memory database.
+        let order = &other[15];
+        assert!(
+            order.status.starts_with("HTTP/1.1 200")
+                && order.content_type.as_deref() == Some("application/json")
+                && order.body.contains("\"customer\":\"ada\"")
+                && order.body.contains("\"sku\":\"cup\""),
+            "{framework} (plain: {plain}): {order:?}"
+        );
+        assert!(
+            other[16].status.starts_with("HTTP/1.1 404"),
+            "{:?}",
+            other[16]
         );
     }
 }

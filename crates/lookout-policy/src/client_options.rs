@@ -32,7 +32,7 @@ impl Settings {
     ///   the user sampler, deterministic `sample_rand`) to a transaction
     ///   named `METHOD /route`; a decision already on the context (the
     ///   parent's, or lookout-core's) is kept.
-    /// - `before_send` / `before_breadcrumb` / `before_send_log` run the
+    /// - `before_send` / `before_breadcrumb` / `before_send_log` / `before_send_metric` run the
     ///   application's callbacks, then the [`Scrubber`].
     /// - `enable_logs` is [`enable_logs`](Settings::enable_logs) (the `tracing`
     ///   integration and lookout's own request logs honour it).
@@ -85,6 +85,8 @@ impl Settings {
         options.before_breadcrumb =
             Some(scrubber.before_breadcrumb(self.before_breadcrumb.clone()));
         options.before_send_log = Some(scrubber.before_send_log(self.before_send_log.clone()));
+        options.before_send_metric =
+            Some(scrubber.before_send_metric(self.before_send_metric.clone()));
         // Deprecated in sentry-core 0.49 because manual `capture_log` calls
         // ignore it; lookout's own log capture (the tracing layer, the
         // request log) reads it, so it is the switch.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric};
 
 use crate::environment::Detection;
 use crate::sampling::{SamplerContext, TracesSampler};
@@ -66,6 +66,7 @@ pub struct Overrides {
     pub(crate) before_send: Option<BeforeCallback<Event<'static>>>,
     pub(crate) before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
     pub(crate) before_send_log: Option<BeforeCallback<Log>>,
+    pub(crate) before_send_metric: Option<BeforeCallback<Metric>>,
     pub(crate) detection: Option<Detection>,
 }
 
@@ -245,6 +246,22 @@ impl Overrides {
         F: Fn(Log) -> Option<Log> + Send + Sync + 'static,
     {
         self.before_send_log = Some(Arc::new(callback));
+        self
+    }
+
+    /// The application's own `before_send_metric`; lookout's scrubber runs
+    /// after it (and lookout-core adds the request's trace and attributes
+    /// before it). `None` drops the metric.
+    ///
+    /// ```
+    /// let options = lookout_policy::Overrides::new()
+    ///     .before_send_metric(|metric| (!metric.name.starts_with("debug.")).then_some(metric));
+    /// ```
+    pub fn before_send_metric<F>(mut self, callback: F) -> Self
+    where
+        F: Fn(Metric) -> Option<Metric> + Send + Sync + 'static,
+    {
+        self.before_send_metric = Some(Arc::new(callback));
         self
     }
 

@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric};
 use sentry_core::types::Dsn;
 
 use crate::delivery::DeliveryMode;
@@ -116,6 +116,8 @@ pub struct Settings {
     pub before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
     /// The application's `before_send_log`, if set in code (the scrubber runs after it).
     pub before_send_log: Option<BeforeCallback<Log>>,
+    /// The application's `before_send_metric`, if set in code (the scrubber runs after it).
+    pub before_send_metric: Option<BeforeCallback<Metric>>,
 }
 
 impl fmt::Debug for Settings {

@@ -17,6 +17,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::db_spans::{SampledRequests, SqlxSpans, UnsampledVeto};
 use crate::log_lines::{HumanLines, JsonLines};
 use crate::request_lines::RequestLines;
 use crate::request_spans::RequestSpans;
@@ -71,8 +72,11 @@ where
         sentry_hint(&options),
     );
     let sentry = sentry_layer(&options);
+    let veto = unsampled_veto(&options);
     let fmt = fmt_layer(settings.log_format.value, options).with_filter(filter);
-    fmt.and_then(sentry).and_then(level_hint(most_verbose))
+    fmt.and_then(sentry)
+        .and_then(veto)
+        .and_then(level_hint(most_verbose))
 }
 
 /// The Sentry part alone, for a subscriber that already has its own log
@@ -85,8 +89,17 @@ where
 /// current client sends logs (inside a request: on its trace, with its ids
 /// and user), and spans
 /// become child spans of the traced request (see
-/// [`TracingOptions::spans_outside_requests`]). lookout's own targets
+/// [`TracingOptions::spans_outside_requests`]), as do the request's
+/// database queries (sqlx's `sqlx::query` events, spans with OpenTelemetry
+/// database fields; off with spans). lookout's own targets
 /// (`lookout::*`, e.g. console lines and the request span) are left out.
+///
+/// Alone, this layer cannot know what the other layers of your subscriber
+/// want, so it leaves lookout's request span and sqlx's query events
+/// enabled in every request (tracing-subscriber cannot disable a callsite
+/// one per-layer filter finds "sometimes" interesting): sqlx then formats
+/// each query even in an unsampled request. [`tracing_layers`] knows its
+/// log lines and keeps both off there.
 ///
 /// Keep the request span enabled in your own filter
 /// (`lookout::request=info`, see [`LOOKOUT_DIRECTIVES`](crate::LOOKOUT_DIRECTIVES))
@@ -130,10 +143,66 @@ where
         move |m| m.is_span() && !is_lookout_target(m.target()) && at_least(m.level(), span_level),
         hint(span_level),
     ));
+    // sqlx's query events as `db` spans, whatever `RUST_LOG` says.
+    let queries = SqlxSpans.with_filter(SampledRequests::new(span_level.is_some()));
     lines
         .and_then(errors)
         .and_then(spans)
+        .and_then(queries)
         .and_then(level_hint(sentry_hint(options)))
+}
+
+/// The veto that keeps an unsampled request's span and sqlx's formatting
+/// off (see [`UnsampledVeto`]), knowing what the other parts of
+/// [`tracing_layers`] want: the log-line filter's directives, and the
+/// Sentry levels for `sqlx::query` events (never for lookout's own span).
+fn unsampled_veto<S>(options: &TracingOptions) -> impl Layer<S> + Send + Sync + use<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let lines = options.line_filter();
+    let levels = [
+        options.event_level,
+        options.breadcrumb_level,
+        options.log_level,
+    ];
+    UnsampledVeto::new(move |metadata: &Metadata<'_>, ctx: Context<'_, S>| {
+        <tracing_subscriber::EnvFilter as Layer<S>>::enabled(&lines, metadata, ctx)
+            || (!is_lookout_target(metadata.target())
+                && levels
+                    .iter()
+                    .any(|level| at_least(metadata.level(), *level)))
+    })
+}
+
+/// The most verbose level `log` records need under [`tracing_layers`]: what
+/// the log lines and the Sentry parts want, without the database spans'
+/// level (sqlx's query events are `tracing` events, not `log` records).
+/// `lookout::init` bridges `log` records down to it.
+///
+/// ```
+/// let settings = lookout_policy::Settings::from_vars([("SENTRY_ENVIRONMENT", "production")])?;
+/// let level = lookout_tracing::log_records_level(&settings, &lookout_tracing::TracingOptions::new());
+/// assert!(level >= tracing_subscriber::filter::LevelFilter::INFO);
+/// # Ok::<(), lookout_policy::ConfigError>(())
+/// ```
+pub fn log_records_level(settings: &Settings, options: &TracingOptions) -> LevelFilter {
+    let log_level = if options.log_level_set {
+        options.log_level
+    } else {
+        settings.logs().map(tracing_level)
+    };
+    [
+        options.event_level,
+        options.breadcrumb_level,
+        options.span_level,
+        log_level,
+    ]
+    .into_iter()
+    .map(hint)
+    .chain(options.line_filter().max_level_hint())
+    .max()
+    .unwrap_or(LevelFilter::OFF)
 }
 
 /// The most verbose level any Sentry part of `options` wants.
@@ -146,6 +215,7 @@ fn sentry_hint(options: &TracingOptions) -> LevelFilter {
     ]
     .into_iter()
     .map(hint)
+    .chain([SampledRequests::hint(options.span_level.is_some())])
     .max()
     .unwrap_or(LevelFilter::OFF)
 }

@@ -29,6 +29,7 @@
 //! The facade re-exports it as `lookout::subscriber` and
 //! `lookout_tracing::TracingOptions`.
 
+mod db_spans;
 mod layers;
 mod line;
 mod log_lines;
@@ -36,5 +37,5 @@ mod request_lines;
 mod request_spans;
 mod tracing_options;
 
-pub use layers::{sentry_layer, tracing_layers};
+pub use layers::{log_records_level, sentry_layer, tracing_layers};
 pub use tracing_options::{DEFAULT_FILTER, LOOKOUT_DIRECTIVES, TracingOptions};

@@ -6,13 +6,19 @@
 //! start a second trace with its own sampling decision, and outside requests
 //! every background span would become a transaction at the traces sample
 //! rate. This wrapper decides per span whether `SpanLayer` sees it at all; it
-//! never changes what `SpanLayer` does with the spans it sees.
+//! changes what `SpanLayer` makes of a span it sees only for a span with
+//! OpenTelemetry database fields, which becomes an op `db` span named after
+//! its query (see `db_spans`).
 
-use sentry_core::Hub;
+use std::sync::Arc;
+
+use sentry_core::{Hub, TransactionOrSpan};
 use sentry_tracing::SpanLayer;
 use tracing::{Subscriber, span};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::db_spans::{OtelDbFields, apply_otel_fields};
 
 /// `SpanLayer`, restricted to spans that can become child spans.
 pub(crate) struct RequestSpans {
@@ -46,13 +52,43 @@ impl RequestSpans {
     }
 }
 
+impl RequestSpans {
+    /// Runs `f` on the Sentry span `SpanLayer` made of span `id`, if it made
+    /// one. sentry-tracing keeps that span to itself; entering the span
+    /// through `SpanLayer` (and leaving it at once) puts it on the current
+    /// Hub, where it can be read. Nothing else is entered: the registry's
+    /// current span does not change.
+    fn with_sentry_span<S>(
+        &self,
+        id: &span::Id,
+        ctx: Context<'_, S>,
+        f: impl FnOnce(&TransactionOrSpan),
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let before = Hub::current();
+        self.inner.on_enter(id, ctx.clone());
+        let entered = Hub::current();
+        // A span `SpanLayer` never saw leaves the current Hub as it was.
+        if !Arc::ptr_eq(&before, &entered)
+            && let Some(span) = entered.configure_scope(|scope| scope.get_span())
+        {
+            f(&span);
+        }
+        self.inner.on_exit(id, ctx);
+    }
+}
+
 impl<S> Layer<S> for RequestSpans
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if self.wanted() {
-            self.inner.on_new_span(attrs, id, ctx);
+            self.inner.on_new_span(attrs, id, ctx.clone());
+            if let Some(fields) = OtelDbFields::of(|visitor| attrs.record(visitor)) {
+                self.with_sentry_span(id, ctx, |span| apply_otel_fields(span, &fields));
+            }
         }
     }
 
@@ -71,6 +107,9 @@ where
     }
 
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        self.inner.on_record(id, values, ctx);
+        self.inner.on_record(id, values, ctx.clone());
+        if let Some(fields) = OtelDbFields::of(|visitor| values.record(visitor)) {
+            self.with_sentry_span(id, ctx, |span| apply_otel_fields(span, &fields));
+        }
     }
 }

@@ -118,7 +118,9 @@ impl TracingOptions {
     }
 
     /// Spans at this level or more severe become Sentry spans (default
-    /// `INFO`, the level of `#[instrument]`); `None`: no spans from `tracing`.
+    /// `INFO`, the level of `#[instrument]`); `None`: no spans from `tracing`,
+    /// database spans included (sqlx's query events, whatever their level,
+    /// become `db` spans while spans are on).
     ///
     /// ```
     /// let options = lookout_tracing::TracingOptions::new().span_level(tracing::Level::DEBUG);

@@ -142,13 +142,17 @@ pub fn init_with(options: impl Into<Options>) -> Result<Guard, ConfigError> {
 /// routes `log` records into it (unless another `log` logger is set, which
 /// does not undo the subscriber). Returns whether the subscriber was set.
 fn install_global_subscriber(settings: &Settings, options: crate::TracingOptions) -> bool {
+    // What `log` records need: the database spans' DEBUG (sqlx logs through
+    // `tracing`) would otherwise let every `log::debug!` of a dependency
+    // through the bridge.
+    let records = lookout_tracing::log_records_level(settings, &options);
     let subscriber = tracing_subscriber::registry().with(tracing_layers(settings, options));
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         return false;
     }
     // After the subscriber, so `log` gets its max level.
     let _bridged = tracing_log::LogTracer::builder()
-        .with_max_level(tracing::level_filters::LevelFilter::current().as_log())
+        .with_max_level(records.as_log())
         .init();
     true
 }

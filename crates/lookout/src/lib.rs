@@ -85,7 +85,11 @@
 //!   denylisted keys `[Filtered]`, batched (100 logs or 5 seconds per
 //!   envelope) and flushed when the guard drops;
 //! - spans (e.g. from `#[instrument]`) inside a sampled request become child
-//!   spans of its transaction.
+//!   spans of its transaction, and so do its database queries: each sqlx
+//!   query (its `sqlx::query` event, taken whatever `RUST_LOG` says) is a
+//!   finished `db` span with the statement, and a span with OpenTelemetry
+//!   database fields (`db.system`, `db.statement`, ...) an op `db` span named
+//!   after its query.
 //!
 //! [`TracingOptions`] changes the levels and the filter. lookout's own
 //! targets (`lookout::*`: console lines, the request span) never become
@@ -232,6 +236,20 @@ pub fn stats() -> engine::delivery::DeliverySnapshot {
 pub fn status() -> engine::Status {
     engine::Engine::global().status()
 }
+
+/// Trace metrics (sentry-core's `metrics`: counters, gauges,
+/// distributions). Captured inside a request, a metric carries the
+/// request's trace, span, `request_id`, `http.route`,
+/// `http.request.method` and user, goes through
+/// `Overrides::before_send_metric` and the scrubber, and is delivered like
+/// a log (batched; Spotlight copy; rate-limit category `trace_metric`).
+///
+/// ```
+/// lookout::metrics::counter("orders.lookup", 1)
+///     .attribute("order.status", "paid")
+///     .capture();
+/// ```
+pub use sentry_core::metrics;
 
 pub use lookout_classify as classify;
 /// The request lifecycle (`lookout-core`): the [`Engine`](engine::Engine),

@@ -35,6 +35,13 @@ fn init_wires_everything_once_and_a_second_init_is_a_harmless_no_op() {
         guard.summary()
     );
 
+    // `log` records are bridged down to what the lines and Sentry want
+    // (INFO breadcrumbs), not to the database spans' DEBUG.
+    assert_eq!(
+        tracing_log::log::max_level(),
+        tracing_log::log::LevelFilter::Info
+    );
+
     // A request through the global engine: an ERROR log inside it reaches the
     // console sink through the process Hub's client and the global subscriber.
     let headers = HeaderMap::new();

@@ -1,4 +1,5 @@
-//! Console delivery: one readable line per event and per Sentry Log, for
+//! Console delivery: one readable line per event, per Sentry Log, per
+//! metric, per transaction and per database span of a transaction, for
 //! development.
 //!
 //! The line carries what a developer scans for (level, `error_type`, title
@@ -10,7 +11,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use sentry_core::Envelope;
-use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Log, LogLevel};
+use sentry_core::protocol::{
+    EnvelopeItem, Event, ItemContainer, Log, LogLevel, Metric, MetricType,
+};
 
 /// Where console lines go.
 pub type ConsoleSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -37,8 +40,18 @@ pub(crate) fn print(envelope: &Envelope, sink: &ConsoleSink) {
                     sink(&log_line(log));
                 }
             }
+            EnvelopeItem::ItemContainer(ItemContainer::Metrics(metrics)) => {
+                for metric in metrics {
+                    sink(&metric_line(metric));
+                }
+            }
             EnvelopeItem::MonitorCheckIn(check_in) => sink(&check_in_line(check_in)),
-            EnvelopeItem::Transaction(transaction) => sink(&transaction_line(transaction)),
+            EnvelopeItem::Transaction(transaction) => {
+                sink(&transaction_line(transaction));
+                for span in transaction.spans.iter().filter(|span| is_db(span)) {
+                    sink(&db_span_line(transaction, span));
+                }
+            }
             _ => {}
         }
     }
@@ -64,6 +77,77 @@ fn transaction_line(transaction: &sentry_core::protocol::Transaction<'_>) -> Str
     format!(
         "lookout transaction {:?} op={op} status={status} request_id={request_id} trace_id={trace_id}",
         transaction.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// Whether `span` is a database query (op `db` or `db.*`, what Sentry's
+/// Queries view reads).
+fn is_db(span: &sentry_core::protocol::Span) -> bool {
+    span.op
+        .as_deref()
+        .is_some_and(|op| op == "db" || op.starts_with("db."))
+}
+
+/// The console line of a database span of `transaction`: `lookout span db
+/// "QUERY" db.system=S request_id=R trace_id=T`.
+fn db_span_line(
+    transaction: &sentry_core::protocol::Transaction<'_>,
+    span: &sentry_core::protocol::Span,
+) -> String {
+    let system = span
+        .data
+        .get("db.system")
+        .and_then(|v| v.as_str())
+        .unwrap_or("-");
+    let request_id = transaction
+        .tags
+        .get("request_id")
+        .map_or("-", String::as_str);
+    format!(
+        "lookout span {} {:?} db.system={system} request_id={request_id} trace_id={}",
+        span.op.as_deref().unwrap_or_default(),
+        span.description.as_deref().unwrap_or_default(),
+        span.trace_id
+    )
+}
+
+/// The console line of one trace metric: `lookout metric TYPE NAME VALUE
+/// request_id=R trace_id=T` (a metric outside a request has `request_id=-`).
+///
+/// ```
+/// use sentry_core::protocol::{Metric, MetricType, TraceId};
+///
+/// let mut metric = Metric {
+///     r#type: MetricType::Counter,
+///     name: "orders.lookup".into(),
+///     value: 1.0,
+///     timestamp: std::time::SystemTime::now(),
+///     trace_id: "771a43a4192642f0b136d5159a501700".parse().unwrap(),
+///     span_id: None,
+///     unit: None,
+///     attributes: Default::default(),
+/// };
+/// metric.attributes.insert("request_id".into(), "req-1".into());
+/// let line = lookout_core::delivery::console_metric_line(&metric);
+/// assert_eq!(
+///     line,
+///     "lookout metric counter orders.lookup 1 request_id=req-1 trace_id=771a43a4192642f0b136d5159a501700"
+/// );
+/// ```
+pub fn metric_line(metric: &Metric) -> String {
+    let kind = match metric.r#type {
+        MetricType::Counter => "counter",
+        MetricType::Gauge => "gauge",
+        MetricType::Distribution => "distribution",
+    };
+    let request_id = metric
+        .attributes
+        .get("request_id")
+        .and_then(|a| a.0.as_str())
+        .unwrap_or("-");
+    format!(
+        "lookout metric {kind} {} {} request_id={request_id} trace_id={}",
+        metric.name, metric.value, metric.trace_id
     )
 }
 

@@ -37,7 +37,10 @@ mod report;
 mod spotlight;
 mod stats;
 
-pub use console::{ConsoleSink, line as console_line, log_line as console_log_line, tracing_sink};
+pub use console::{
+    ConsoleSink, line as console_line, log_line as console_log_line,
+    metric_line as console_metric_line, tracing_sink,
+};
 pub use queue::QueueLimits;
 pub use report::ShutdownReport;
 pub use spotlight::SpotlightStats;

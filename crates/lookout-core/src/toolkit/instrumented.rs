@@ -167,7 +167,9 @@ impl<F, R> Instrumented<F, R> {
         } else {
             Ok(ctx.enter(call))
         };
-        let span = in_flight.tracing_span();
+        // Made inside the request: a filter deciding on the current request
+        // (lookout's database spans want it only when sampled) sees it.
+        let span = ctx.enter(|| in_flight.tracing_span());
         let request = Request {
             in_flight,
             span,

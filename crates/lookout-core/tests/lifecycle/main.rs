@@ -3,6 +3,7 @@
 //! with sentry-types.
 
 mod logs;
+mod metrics;
 mod span_context;
 mod support;
 

@@ -62,9 +62,11 @@ fn application(
     actix_web::App::new()
         .app_data(web::Data::new(app.client.clone()))
         .app_data(web::Data::new(journal))
+        .app_data(web::Data::new(app.orders.clone()))
         .service(web::resource("/health").get(health))
         .service(web::resource("/users/{id}").get(user))
         .service(web::resource("/items/{id}").get(item))
+        .service(web::resource("/orders/{id}").get(order))
         .service(web::resource("/fail").get(fail))
         .service(web::resource("/upstream").get(upstream))
         .service(web::resource("/panic").get(panic))
@@ -192,6 +194,13 @@ async fn user(request: HttpRequest, id: web::Path<String>) -> Json<Value> {
     let extensions = request.extensions();
     let viewer = extensions.get::<SignedIn>().map(|SignedIn(id)| id.as_str());
     Json(routes::user(&id, viewer))
+}
+
+async fn order(
+    orders: web::Data<routes::Orders>,
+    id: web::Path<String>,
+) -> Result<Json<Value>, Reported<NotFound>> {
+    Ok(orders.lookup(&id).await.map(Json)?)
 }
 
 async fn item(id: web::Path<String>) -> Result<Json<Value>, Reported<NotFound>> {

@@ -44,6 +44,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/health", get(health))
         .route("/users/{id}", get(user))
         .route("/items/{id}", get(item))
+        .route("/orders/{id}", get(order).with_state(app.orders.clone()))
         .route("/fail", get(fail))
         .route("/upstream", get(upstream))
         .route("/panic", get(panic))
@@ -153,6 +154,17 @@ async fn user(Path(id): Path<String>, signed_in: Option<Extension<SignedIn>>) ->
 
 async fn item(Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     routes::item(&id).map(Json).map_err(AppError::NotFound)
+}
+
+async fn order(
+    State(orders): State<routes::Orders>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    orders
+        .lookup(&id)
+        .await
+        .map(Json)
+        .map_err(AppError::NotFound)
 }
 
 async fn fail() -> Result<Json<Value>, AppError> {

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::Framework;
 use crate::journal::Journal;
+use crate::routes::Orders;
 
 pub(crate) mod actix;
 pub(crate) mod axum;
@@ -25,15 +26,18 @@ pub(crate) struct App {
     pub(crate) journal: Option<Journal>,
     /// The HTTP client `/hop` calls other services with.
     pub(crate) client: reqwest_middleware::ClientWithMiddleware,
+    /// `GET /orders/{id}`'s database, seeded when the instance starts.
+    pub(crate) orders: Orders,
 }
 
 impl App {
-    pub(crate) fn new(lookout: bool, journal: Option<Journal>) -> Self {
-        Self {
+    pub(crate) async fn new(lookout: bool, journal: Option<Journal>) -> Result<Self, String> {
+        Ok(Self {
             lookout,
             journal,
             client: outgoing_client(lookout),
-        }
+            orders: Orders::seeded().await?,
+        })
     }
 }
 

@@ -74,6 +74,20 @@ fn routes(
                 .map(|item| warp::reply::json(&item))
                 .map_err(|e| Reported::new(e).reject())
         });
+    let orders = app.orders.clone();
+    let order = warp::path!("orders" / String)
+        .and(warp::get())
+        .and(route("/orders/{id}"))
+        .and_then(move |id: String| {
+            let orders = orders.clone();
+            async move {
+                orders
+                    .lookup(&id)
+                    .await
+                    .map(|order| warp::reply::json(&order))
+                    .map_err(|e| Reported::new(e).reject())
+            }
+        });
     let fail = warp::path!("fail")
         .and(warp::get())
         .and(route("/fail"))
@@ -132,6 +146,7 @@ fn routes(
         .or(status)
         .or(user)
         .or(item)
+        .or(order)
         .or(fail)
         .or(upstream)
         .or(panic)

@@ -97,6 +97,27 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
     );
     let panic = row(&stdout, "panic");
     assert!(panic.contains("500") && panic.contains("panic"), "{panic}");
+    let order = row(&stdout, "order lookup");
+    assert!(
+        order.contains("GET /orders/{id}") && order.contains("200"),
+        "{order}"
+    );
+    // Its two queries as `db` spans of its transaction, and its metric.
+    for query in [
+        "SELECT id, customer, total_cents FROM orders WHERE id = ?",
+        "SELECT sku, quantity FROM order_lines WHERE order_id = ? ORDER BY sku",
+    ] {
+        assert!(
+            stdout.contains(&format!(
+                "lookout span db {query:?} db.system=sqlite request_id=tour-axum-9"
+            )),
+            "{query}: {stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("lookout metric counter orders.lookup 1 request_id=tour-axum-9"),
+        "{stdout}"
+    );
     let hop = row(&stdout, "calls another service");
     assert!(hop.contains("POST /hop") && hop.contains("200"), "{hop}");
     let second = row(&stdout, "-> second instance");

@@ -1,11 +1,11 @@
 //! The scrubber as the client's `before_send`, `before_breadcrumb` and
-//! `before_send_log`,
+//! `before_send_log`, `before_send_metric`,
 //! running after the application's own callbacks so nothing they add
 //! escapes it.
 
 use std::sync::Arc;
 
-use sentry_core::protocol::{Breadcrumb, Event, Log};
+use sentry_core::protocol::{Breadcrumb, Event, Log, Metric};
 
 use super::scrubber::Scrubber;
 use crate::options::BeforeCallback;
@@ -77,6 +77,44 @@ impl Scrubber {
             };
             scrubber.scrub_log(&mut log);
             Some(log)
+        })
+    }
+
+    /// A `before_send_metric` that runs the application's own callback
+    /// first (if any) and then this scrubber ([`Scrubber::scrub_metric`]).
+    ///
+    /// ```
+    /// use lookout_policy::{PiiPolicy, Scrubber};
+    /// use sentry_core::protocol::{Metric, MetricType, TraceId};
+    ///
+    /// let before_send_metric = Scrubber::new(PiiPolicy::Off).before_send_metric(None);
+    /// let mut metric = Metric {
+    ///     r#type: MetricType::Counter,
+    ///     name: "orders.lookup".into(),
+    ///     value: 1.0,
+    ///     timestamp: std::time::SystemTime::now(),
+    ///     trace_id: TraceId::default(),
+    ///     span_id: None,
+    ///     unit: None,
+    ///     attributes: Default::default(),
+    /// };
+    /// metric.attributes.insert("token".into(), "abc".into());
+    /// let metric = before_send_metric(metric).unwrap();
+    /// assert_eq!(metric.attributes["token"].0, "[Filtered]");
+    /// ```
+    #[must_use]
+    pub fn before_send_metric(
+        &self,
+        user: Option<BeforeCallback<Metric>>,
+    ) -> BeforeCallback<Metric> {
+        let scrubber = self.clone();
+        Arc::new(move |metric| {
+            let mut metric = match &user {
+                Some(callback) => callback(metric)?,
+                None => metric,
+            };
+            scrubber.scrub_metric(&mut metric);
+            Some(metric)
         })
     }
 }

@@ -10,7 +10,8 @@ use super::scrubber::Scrubber;
 use super::url::redact_url_credentials;
 
 /// The user attributes Sentry Logs carry that are personal data (the id is not).
-const PERSONAL_USER_ATTRIBUTES: [&str; 3] = ["user.email", "user.name", "user.ip_address"];
+pub(super) const PERSONAL_USER_ATTRIBUTES: [&str; 3] =
+    ["user.email", "user.name", "user.ip_address"];
 
 impl Scrubber {
     /// Scrubs a log before it leaves the process: the value of every
@@ -46,15 +47,7 @@ impl Scrubber {
             }
         }
         for (key, attribute) in &mut log.attributes {
-            if self.is_denylisted(key) {
-                *attribute = LogAttribute(Value::String(FILTERED.to_owned()));
-            } else if let Value::String(text) = &mut attribute.0 {
-                if let Cow::Owned(clean) = self.scrub_url(text) {
-                    *text = clean;
-                }
-            } else {
-                self.scrub_value(&mut attribute.0);
-            }
+            self.scrub_attribute(key, attribute);
         }
         if let Cow::Owned(clean) = self.scrub_log_body(&log.body) {
             log.body = clean;
@@ -75,5 +68,19 @@ impl Scrubber {
     #[must_use]
     pub fn scrub_log_body<'a>(&self, body: &'a str) -> Cow<'a, str> {
         redact_url_credentials(body)
+    }
+
+    /// One typed attribute of a log or a metric: `[Filtered]` for a
+    /// denylisted key, URLs scrubbed in text, nested values by key.
+    pub(super) fn scrub_attribute(&self, key: &str, attribute: &mut LogAttribute) {
+        if self.is_denylisted(key) {
+            *attribute = LogAttribute(Value::String(FILTERED.to_owned()));
+        } else if let Value::String(text) = &mut attribute.0 {
+            if let Cow::Owned(clean) = self.scrub_url(text) {
+                *text = clean;
+            }
+        } else {
+            self.scrub_value(&mut attribute.0);
+        }
     }
 }

@@ -22,6 +22,7 @@ mod callbacks;
 mod denylist;
 mod event;
 mod log;
+mod metric;
 mod query;
 mod request;
 mod scrubber;

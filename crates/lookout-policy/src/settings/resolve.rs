@@ -325,6 +325,7 @@ impl Overrides {
             before_send: self.before_send,
             before_breadcrumb: self.before_breadcrumb,
             before_send_log: self.before_send_log,
+            before_send_metric: self.before_send_metric,
         })
     }
 }

@@ -177,8 +177,11 @@ fn the_subscriber_enables_the_most_verbose_level_any_part_wants() {
         ),
         Some(LevelFilter::TRACE)
     );
-    // RUST_LOG=warn keeps the INFO breadcrumbs and logs.
-    assert_eq!(hint_of(&[], quiet()), Some(LevelFilter::INFO));
+    // RUST_LOG=warn keeps the INFO breadcrumbs and logs, and sqlx's DEBUG
+    // query events (database spans).
+    assert_eq!(hint_of(&[], quiet()), Some(LevelFilter::DEBUG));
+    let no_spans = || quiet().span_level(None);
+    assert_eq!(hint_of(&[], no_spans()), Some(LevelFilter::INFO));
     let alone = tracing_subscriber::registry().with(lookout::subscriber::sentry_layer(
         &TracingOptions::new().log_level(tracing::Level::TRACE),
     ));

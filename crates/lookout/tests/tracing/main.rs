@@ -5,6 +5,7 @@
 
 mod axum;
 mod buffer;
+mod db;
 mod logs;
 mod support;
 
@@ -315,18 +316,32 @@ fn log_lines_carry_the_request_from_its_context_without_any_span() {
     }
 }
 
-/// Under lookout's own subscriber the request span is never created, so a
+/// Under lookout's own subscriber the request span is created only for a
+/// sampled request (its database spans find it through it), so an unsampled
 /// request pays no span registry, filter or field formatting for it.
 #[test]
-fn lookouts_subscriber_leaves_the_request_span_off() {
-    let test = TestLookout::new();
-    let (subscriber, _logs) = subscriber(&test);
+fn lookouts_subscriber_leaves_the_request_span_off_unless_sampled() {
+    let unsampled = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0")]).unwrap();
+    let (quiet, _logs) = subscriber(&unsampled);
     let headers = http::HeaderMap::new();
+    let in_flight = unsampled
+        .engine()
+        .begin(&lookout::engine::RequestHead::new("GET", "/", &headers));
+    tracing::subscriber::with_default(quiet, || {
+        assert!(in_flight.tracing_span().is_disabled());
+        let ctx = in_flight.context().clone();
+        assert!(ctx.enter(|| in_flight.tracing_span()).is_disabled());
+    });
+    let test = TestLookout::new();
+    let (sampling, _logs) = subscriber(&test);
     let in_flight = test
         .engine()
         .begin(&lookout::engine::RequestHead::new("GET", "/", &headers));
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::subscriber::with_default(sampling, || {
+        // Outside its request (no request at hand) it stays off.
         assert!(in_flight.tracing_span().is_disabled());
+        let ctx = in_flight.context().clone();
+        assert!(!ctx.enter(|| in_flight.tracing_span()).is_disabled());
     });
     // A subscriber of the application's own that enables the target still
     // gets it, for its own fmt layer.

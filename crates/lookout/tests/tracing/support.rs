@@ -24,7 +24,8 @@ pub(crate) fn subscriber(test: &TestLookout) -> (impl Subscriber + Send + Sync, 
 }
 
 /// Runs `handler` as an adapter does: the request's context bound to it
-/// (and the request span, which lookout's own subscriber leaves off), then
+/// (and the request span, which lookout's own subscriber leaves off unless
+/// the request is sampled: its database spans need it), then
 /// `finish` with `status` and the body completed. Returns the request id,
 /// the trace and the handler's output.
 pub(crate) async fn serve<F, T>(
@@ -41,7 +42,8 @@ where
         .engine()
         .begin(&RequestHead::new("GET", path, &headers).with_route(path));
     let ctx = in_flight.context().clone();
-    let span = in_flight.tracing_span();
+    // Made inside the request, as the adapters' toolkit makes it.
+    let span = ctx.enter(|| in_flight.tracing_span());
     let output = ctx.bind(handler.instrument(span)).await;
     in_flight.finish(&ResponseHead::new(status)).body.complete();
     (ctx.request_id().to_owned(), ctx.trace(), output)
