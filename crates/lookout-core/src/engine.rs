@@ -178,12 +178,14 @@ impl Engine {
             Some(sessions) => delivery.with_sessions(Arc::clone(sessions)),
             None => delivery,
         };
+        let filter =
+            crate::transaction_filter::TransactionFilter::new(settings, Arc::clone(&stats));
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
             // A batch of logs belongs to no one request: no request's DSC.
             if logs::carries_only_logs(&envelope) {
                 return envelope;
             }
-            crate::dsc::prepare(envelope, &engine, &scrubber)
+            crate::dsc::prepare(envelope, &engine, &scrubber, &filter)
         }));
         if options.dsn.is_none() && delivery.is_active() {
             options.dsn = LOCAL_DSN.parse().ok();

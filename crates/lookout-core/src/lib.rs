@@ -94,6 +94,7 @@ pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;
 pub mod toolkit;
+mod transaction_filter;
 
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::{Engine, collecting_console};

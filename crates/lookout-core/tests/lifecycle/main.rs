@@ -5,6 +5,7 @@
 mod logs;
 mod span_context;
 mod support;
+mod transaction_filters;
 
 use http::{HeaderMap, StatusCode};
 use lookout_core::testing::TestLookout;
