@@ -298,6 +298,7 @@ fn the_status_route_reports_lookout_without_the_dsn_key_on_every_framework() {
             "http_error",
             "sampled_out",
             "shutdown",
+            "event_processor",
         ] {
             assert!(
                 stats["dropped"][reason].is_u64(),
