@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: Option<Arc<crate::sessions::Sessions>>,
     /// The lowest level sent as a Sentry Log; `None` when logs are off.
     pub(crate) logs: Option<LogLevel>,
+    /// The most bytes of a request's body its events carry; `None`: never.
+    pub(crate) request_body_limit: Option<usize>,
     /// The delivery's counters and the configuration, once a client is
     /// wired ([`Engine::client_options`]); shared by every copy of the
     /// engine (`for_adapter`, `with_origin`).

@@ -296,6 +296,9 @@ impl Transport for DeliveryTransport {
         if let Some(sink) = &self.console {
             console::print(&envelope, sink);
         }
+        // Past the console (which reads events as typed): a request body left
+        // out gets its `_meta` note in the serialized event.
+        let envelope = crate::request_body::annotate(envelope);
         if let Some(spotlight) = &self.spotlight {
             spotlight.send(&envelope);
         }

@@ -3,6 +3,7 @@
 //! with sentry-types.
 
 mod logs;
+mod request_bodies;
 mod span_context;
 mod support;
 mod transaction_filters;
