@@ -54,6 +54,10 @@ macro_rules! scenarios {
                 a_background_job_continues_the_request_trace_with_its_decision,
                 a_failing_job_is_captured_with_its_type_and_tags_on_the_request_trace,
                 concurrent_jobs_with_different_users_never_mix,
+                a_failing_json_post_carries_its_body_with_secrets_filtered,
+                a_large_body_is_left_out_with_relays_note,
+                a_body_the_handler_never_reads_is_not_recorded,
+                a_request_answered_with_an_ignored_status_sends_no_transaction,
             );
         }
     };
