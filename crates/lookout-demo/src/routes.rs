@@ -8,6 +8,7 @@
 //! | `GET /users/{id}` | 200 JSON; logs `info` "loading user" (`user_id`) |
 //! | `GET /items/{id}` | 404 from [`NotFound`] |
 //! | `GET /fail` | 500 from [`ServiceError`] (`error_type=app_service`), any query |
+//! | `POST /fail` | reads the body the client sent (JSON or form), then fails as `GET /fail` does; the event carries the body (`request.data`, secrets filtered) |
 //! | `GET /upstream` | 502 from [`UpstreamError`] (`error_type=upstream`) |
 //! | `GET /panic` | the handler panics; 500 |
 //! | `GET /slow?ms=N` | waits N ms (at most 10000), then 200 |
@@ -44,6 +45,14 @@ pub(crate) fn item(id: &str) -> Result<Value, NotFound> {
 /// `GET /fail`: the service fails.
 pub(crate) fn fail() -> Result<Value, ServiceError> {
     Err(ServiceError::database_down())
+}
+
+/// `POST /fail`: the handler reads the body the client sent (a JSON order
+/// or a form; lookout records what it read for the event, secrets
+/// filtered), then the service fails as [`fail`] does.
+pub(crate) fn fail_posted(body: &[u8]) -> Result<Value, ServiceError> {
+    tracing::debug!(bytes = body.len(), "order received");
+    fail()
 }
 
 /// `GET /upstream`: a dependency fails.
@@ -178,6 +187,12 @@ mod tests {
     fn typed_routes_fail_with_their_types() {
         assert!(item("7").is_err());
         assert!(fail().unwrap_err().to_string().contains("order"));
+        assert!(
+            fail_posted(b"{}")
+                .unwrap_err()
+                .to_string()
+                .contains("order")
+        );
         assert_eq!(upstream().unwrap_err().service, "inventory");
         assert_eq!(user("7", None)["id"], "7");
     }

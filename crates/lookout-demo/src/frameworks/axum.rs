@@ -44,7 +44,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/health", get(health))
         .route("/users/{id}", get(user))
         .route("/items/{id}", get(item))
-        .route("/fail", get(fail))
+        .route("/fail", get(fail).post(fail_posted))
         .route("/upstream", get(upstream))
         .route("/panic", get(panic))
         .route("/slow", get(slow))
@@ -157,6 +157,12 @@ async fn item(Path(id): Path<String>) -> Result<Json<Value>, AppError> {
 
 async fn fail() -> Result<Json<Value>, AppError> {
     routes::fail().map(Json).map_err(AppError::Service)
+}
+
+async fn fail_posted(body: Bytes) -> Result<Json<Value>, AppError> {
+    routes::fail_posted(&body)
+        .map(Json)
+        .map_err(AppError::Service)
 }
 
 async fn upstream() -> Result<Json<Value>, AppError> {
