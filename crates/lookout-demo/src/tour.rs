@@ -328,7 +328,7 @@ fn shortened(text: &str, max: usize) -> String {
 /// The rows as an aligned text table.
 pub(crate) fn render(rows: &[Row]) -> String {
     let header = [
-        "step", "route", "status", "trace", "user", "verdict", "logs", "event id", "body",
+        "step", "route", "status", "trace", "user", "verdict", "body", "logs", "event id",
     ];
     let cells: Vec<[&str; 9]> = rows
         .iter()
@@ -340,9 +340,9 @@ pub(crate) fn render(rows: &[Row]) -> String {
                 &*r.trace,
                 &*r.user,
                 &*r.verdict,
+                &*r.body,
                 &*r.logs,
                 &*r.event_id,
-                &*r.body,
             ]
         })
         .collect();

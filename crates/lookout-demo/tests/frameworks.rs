@@ -135,6 +135,18 @@ fn requests() -> Vec<Request> {
         ("POST", "/hop", vec![], "not json"),
         ("POST", "/jobs/welcome", vec![], ""),
         ("POST", "/jobs/welcome?fail=1", vec![], ""),
+        (
+            "POST",
+            "/fail",
+            vec![("content-type", "application/json")],
+            r#"{"order":17,"password":"hunter2"}"#,
+        ),
+        (
+            "POST",
+            "/fail",
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            "order=17&password=hunter2",
+        ),
         ("POST", "/health", vec![], ""),
         ("GET", "/no/such/route", vec![], ""),
     ]
@@ -171,6 +183,11 @@ fn answers_every_route_as_on_axum(framework: &str) {
             other[7].status.starts_with("HTTP/1.1 200"),
             "{framework}: and the next request is served"
         );
+        // `POST /fail` fails as `GET /fail` does, whatever body it read.
+        for posted in &other[14..16] {
+            assert_eq!(posted.status, other[4].status, "{framework}");
+            assert_eq!(posted.body, other[4].body, "{framework}");
+        }
     }
 }
 
@@ -220,7 +237,7 @@ fn the_tour_plays_on_actix_and_warp_with_the_rows_of_axum() {
     for framework in ["actix", "warp"] {
         assert_eq!(axum, table(&stdout, framework), "{framework}");
         assert!(
-            stdout.contains(&format!("request_id=tour-{framework}-6")),
+            stdout.contains(&format!("request_id=tour-{framework}-7")),
             "the {framework} panic's console line: {stdout}"
         );
     }
