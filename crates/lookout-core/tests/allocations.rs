@@ -160,10 +160,11 @@ fn one_post(lookout: &Engine, read: bool) {
     let ctx = in_flight.context().clone();
     ctx.enter(|| {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        while read {
-            match std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
-                std::task::Poll::Ready(Some(frame)) => drop(std::hint::black_box(frame)),
-                _ => break,
+        if read {
+            while let std::task::Poll::Ready(Some(frame)) =
+                std::pin::Pin::new(&mut body).poll_frame(&mut cx)
+            {
+                drop(std::hint::black_box(frame));
             }
         }
     });

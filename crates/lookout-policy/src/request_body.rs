@@ -10,6 +10,8 @@ use std::fmt;
 
 use crate::error::ConfigError;
 
+type Name = Cow<'static, str>;
+
 /// The words `LOOKOUT_MAX_REQUEST_BODY_SIZE` accepts.
 pub(crate) const REQUEST_BODY_ACCEPTED: &str =
     "never, small (1,000 bytes), medium (10,000 bytes) or always (up to 1 MB)";
@@ -74,7 +76,7 @@ impl fmt::Display for RequestBodySize {
 
 /// Parses `LOOKOUT_MAX_REQUEST_BODY_SIZE`.
 pub(crate) fn parse_request_body_size(
-    name: &Cow<'static, str>,
+    name: &Name,
     raw: &str,
 ) -> Result<RequestBodySize, ConfigError> {
     match raw.trim().to_ascii_lowercase().as_str() {

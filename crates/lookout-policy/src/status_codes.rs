@@ -10,6 +10,8 @@ use std::ops::RangeInclusive;
 
 use crate::error::ConfigError;
 
+type Name = Cow<'static, str>;
+
 /// The words `LOOKOUT_TRACE_IGNORE_STATUS_CODES` accepts.
 pub(crate) const STATUS_CODES_ACCEPTED: &str = "comma-separated status codes (100 to 599) and ranges such as 401-404; an empty value keeps every transaction";
 
@@ -44,7 +46,7 @@ impl StatusCodes {
     /// ```
     /// let codes = lookout_policy::StatusCodes::ranges([404..=404, 301..=303]).unwrap();
     /// assert!(codes.contains(302));
-    /// assert!(lookout_policy::StatusCodes::ranges([404..=401]).is_err());
+    /// assert!(lookout_policy::StatusCodes::ranges([600..=700]).is_err());
     /// ```
     pub fn ranges(
         ranges: impl IntoIterator<Item = RangeInclusive<u16>>,
@@ -94,10 +96,7 @@ fn valid(range: &RangeInclusive<u16>) -> bool {
 }
 
 /// Parses `LOOKOUT_TRACE_IGNORE_STATUS_CODES` (an empty value is no code).
-pub(crate) fn parse_status_codes(
-    name: &Cow<'static, str>,
-    raw: &str,
-) -> Result<StatusCodes, ConfigError> {
+pub(crate) fn parse_status_codes(name: &Name, raw: &str) -> Result<StatusCodes, ConfigError> {
     let refuse = || ConfigError::invalid(name.clone(), raw, STATUS_CODES_ACCEPTED);
     let mut ranges = Vec::new();
     for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {

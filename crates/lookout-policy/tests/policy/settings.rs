@@ -713,7 +713,7 @@ fn trace_ignore_status_codes_refuse_what_is_not_a_code() {
         );
     }
     let err = lookout_policy::Overrides::new()
-        .trace_ignore_status_codes(vec![404..=401])
+        .trace_ignore_status_codes(vec![600..=700])
         .resolve(Vec::<(String, String)>::new())
         .unwrap_err();
     assert_eq!(err.variable(), "Overrides::trace_ignore_status_codes");
