@@ -358,12 +358,7 @@ pub(crate) fn apply(ctx: &RequestContext, event: &mut Event<'static>) {
 /// written into the serialized event: sentry-types' `Event` has no `_meta`.
 /// Other envelopes are returned as they are.
 pub(crate) fn annotate(envelope: Envelope) -> Envelope {
-    let Some(rule) = lookout_scope::current()
-        .and_then(|ctx| ctx.extension::<RecordedBody>())
-        .and_then(|record| record.note.get().copied())
-    else {
-        return envelope;
-    };
+    // Most envelopes (transactions, logs) stop at this look at their items.
     let left_out = envelope.items().any(|item| match item {
         EnvelopeItem::Event(event) => event.request.as_ref().is_some_and(|r| r.data.is_none()),
         _ => false,
@@ -371,6 +366,12 @@ pub(crate) fn annotate(envelope: Envelope) -> Envelope {
     if !left_out {
         return envelope;
     }
+    let Some(rule) = lookout_scope::current()
+        .and_then(|ctx| ctx.extension::<RecordedBody>())
+        .and_then(|record| record.note.get().copied())
+    else {
+        return envelope;
+    };
     match with_meta(&envelope, rule).and_then(|bytes| Envelope::from_bytes_raw(bytes).ok()) {
         Some(annotated) => annotated,
         None => envelope,
