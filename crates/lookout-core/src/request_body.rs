@@ -10,13 +10,13 @@
 //! never read costs nothing but the recorder itself.
 //!
 //! Only when an event is captured is the body turned into `request.data`
-//! ([`apply`]): JSON as its (compact) JSON text, a form
+//! (`apply`): JSON as its (compact) JSON text, a form
 //! (`application/x-www-form-urlencoded`) as a JSON object of its fields,
 //! other text as it is; the scrubber then filters denylisted keys in both,
 //! recursively. Binary bodies, multipart bodies (file uploads) and bodies
 //! over the limit are left out, with the note Relay reads from `_meta`
 //! (`!raw`, `!config`), which sentry-types' `Event` cannot carry: the
-//! delivery adds it to the serialized event ([`annotate`]). Transactions
+//! delivery adds it to the serialized event (`annotate`). Transactions
 //! never carry the body.
 
 use std::sync::atomic::{AtomicBool, Ordering};
