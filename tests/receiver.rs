@@ -25,6 +25,9 @@ type Store = Arc<Mutex<Vec<Envelope>>>;
 #[derive(Clone, Default)]
 struct Shared {
     envelopes: Store,
+    /// Every accepted envelope as it arrived (what sentry-types drops on
+    /// parsing, such as an event's `_meta`, is still there).
+    raw: Arc<Mutex<Vec<Bytes>>>,
     next_limit: Arc<Mutex<Option<String>>>,
 }
 
@@ -66,6 +69,7 @@ async fn accept(
             .into_response();
     }
     shared.envelopes.lock().unwrap().push(envelope);
+    shared.raw.lock().unwrap().push(body);
     "{}".into_response()
 }
 
@@ -165,6 +169,39 @@ impl Receiver {
                 )
             })
             .collect()
+    }
+
+    /// Every error event received so far, as the JSON that arrived
+    /// (including what sentry-types does not model, such as `_meta`).
+    pub fn raw_events(&self) -> Vec<serde_json::Value> {
+        let raw = self.shared.raw.lock().unwrap().clone();
+        let mut events = Vec::new();
+        for body in raw {
+            let mut rest: &[u8] = &body;
+            let line = |rest: &mut &[u8]| {
+                let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+                let (head, tail) = rest.split_at(end);
+                *rest = tail.strip_prefix(b"\n").unwrap_or(tail);
+                head.to_vec()
+            };
+            line(&mut rest); // the envelope header
+            while !rest.is_empty() {
+                let header: serde_json::Value =
+                    serde_json::from_slice(&line(&mut rest)).expect("an item header");
+                let payload = match header["length"].as_u64() {
+                    Some(length) => {
+                        let (payload, tail) = rest.split_at(length as usize);
+                        rest = tail.strip_prefix(b"\n").unwrap_or(tail);
+                        payload.to_vec()
+                    }
+                    None => line(&mut rest),
+                };
+                if header["type"] == "event" {
+                    events.push(serde_json::from_slice(&payload).expect("an event"));
+                }
+            }
+        }
+        events
     }
 
     /// Every error event received so far.

@@ -180,7 +180,19 @@ fn routes(config: &mut web::ServiceConfig) {
                 stall: true,
             })
         }))
-        .service(get("/me", me).wrap(from_fn(authenticate)));
+        .service(get("/me", me).wrap(from_fn(authenticate)))
+        .service(
+            web::resource("/submit").route(web::post().to(|body: web::Bytes| async move {
+                HttpResponse::InternalServerError().body(app::submitted(Some(&body)))
+            })),
+        )
+        .service(
+            web::resource("/submit/unread").route(
+                web::post().to(|| async {
+                    HttpResponse::InternalServerError().body(app::submitted(None))
+                }),
+            ),
+        );
 }
 
 impl Harness for Actix {

@@ -156,6 +156,15 @@ pub async fn enqueue_welcome(user: Option<String>, fail: bool) -> String {
     job_id
 }
 
+/// `POST /submit` (the handler read `body`) and `POST /submit/unread` (it
+/// read nothing, `None`): both fail, answered 500 with this text.
+pub fn submitted(body: Option<&[u8]>) -> String {
+    match body {
+        Some(body) => format!("read {} bytes, then failed", body.len()),
+        None => "failed without reading the body".to_owned(),
+    }
+}
+
 /// How many chunks `GET /stream` sends.
 pub const STREAM_CHUNKS: usize = 3;
 

@@ -175,6 +175,21 @@ fn routes() -> Router {
             "/me",
             get(me).route_layer(middleware::from_fn(authenticate)),
         )
+        .route(
+            "/submit",
+            axum::routing::post(|body: Bytes| async move {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    app::submitted(Some(&body)),
+                )
+            }),
+        )
+        .route(
+            "/submit/unread",
+            axum::routing::post(|| async {
+                (StatusCode::INTERNAL_SERVER_ERROR, app::submitted(None))
+            }),
+        )
 }
 
 fn app(engine: lookout_core::Engine, placement: Placement) -> Router {

@@ -982,3 +982,165 @@ pub async fn a_requests_event_carries_only_its_own_breadcrumbs<H: Harness>() {
         H::NAME
     );
 }
+/// The one error event of `POST {path}`, as it arrived (JSON, with `_meta`).
+fn event_of_post(fx: &Fixture, path: &str) -> Value {
+    let name = format!("POST {path}");
+    let events: Vec<Value> = fx
+        .raw_events()
+        .into_iter()
+        .filter(|event| event["transaction"] == name.as_str())
+        .collect();
+    assert_eq!(events.len(), 1, "one event for {name}: {events:?}");
+    events.into_iter().next().unwrap()
+}
+
+/// A JSON POST whose handler read the body and failed: the event carries
+/// the body as `request.data`, its secret fields `[Filtered]`; the
+/// transaction carries no body.
+pub async fn a_failing_json_post_carries_its_body_with_secrets_filtered<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let body =
+        json!({"item": "book", "quantity": 2, "card": {"password": "hunter2"}, "api_key": "k-123"});
+    let reply = fx
+        .post_body("/submit", "application/json", body.to_string().into_bytes())
+        .await;
+    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
+    let event = event_of_post(&fx, "/submit");
+    let data: Value = serde_json::from_str(
+        event["request"]["data"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
+    )
+    .unwrap();
+    assert_eq!(
+        data,
+        json!({"item": "book", "quantity": 2, "card": {"password": "[Filtered]"}, "api_key": "[Filtered]"}),
+        "{}",
+        H::NAME
+    );
+    let raw = event.to_string();
+    assert!(!raw.contains("hunter2") && !raw.contains("k-123"), "{raw}");
+    for (tx, _) in fx.transactions() {
+        assert!(
+            tx.request.as_ref().is_none_or(|r| r.data.is_none()),
+            "{}: a transaction carries no body",
+            H::NAME
+        );
+    }
+    // A form body is a map of its fields, scrubbed the same way.
+    let reply = fx
+        .post_body(
+            "/submit",
+            "application/x-www-form-urlencoded",
+            b"user=ada&password=hunter2".to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, 500);
+    let events: Vec<Value> = fx
+        .raw_events()
+        .into_iter()
+        .filter(|e| e["transaction"] == "POST /submit")
+        .collect();
+    let form: Value = serde_json::from_str(events[1]["request"]["data"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        form,
+        json!({"user": "ada", "password": "[Filtered]"}),
+        "{}",
+        H::NAME
+    );
+}
+
+/// A body over `LOOKOUT_MAX_REQUEST_BODY_SIZE` (medium: 10,000 bytes) is
+/// left out, with Relay's `_meta` note saying why.
+pub async fn a_large_body_is_left_out_with_relays_note<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .post_body("/submit", "text/plain", vec![b'a'; 20_000])
+        .await;
+    assert_eq!(reply.status, 500, "{}", H::NAME);
+    assert_eq!(reply.body, "read 20000 bytes, then failed");
+    let event = event_of_post(&fx, "/submit");
+    assert!(
+        event["request"].get("data").is_none(),
+        "{}: {event}",
+        H::NAME
+    );
+    assert_eq!(
+        event["_meta"],
+        json!({"request": {"data": {"": {"rem": [["!config", "x"]]}}}}),
+        "{}",
+        H::NAME
+    );
+}
+
+/// A body the handler never reads is not recorded: no `request.data`, no note.
+pub async fn a_body_the_handler_never_reads_is_not_recorded<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .post_body(
+            "/submit/unread",
+            "application/json",
+            br#"{"password":"hunter2"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, 500, "{}", H::NAME);
+    let event = event_of_post(&fx, "/submit/unread");
+    assert!(
+        event["request"].get("data").is_none() && event.get("_meta").is_none(),
+        "{}: {event}",
+        H::NAME
+    );
+}
+
+/// `LOOKOUT_TRACE_IGNORE_STATUS_CODES` (default `401-404, 301-303,
+/// 305-399`): a scanner's 404 sends no transaction; Sentry hears of it as an
+/// `event_processor` discard; the request stays sampled (its event's DSC
+/// says so). `""` keeps them all.
+pub async fn a_request_answered_with_an_ignored_status_sends_no_transaction<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx.get("/missing/wp-login.php", &[]).await;
+    assert_eq!(reply.status, 404, "{}", H::NAME);
+    // A later envelope carries the client report.
+    assert_eq!(fx.get("/echo", &[]).await.status, 200);
+    let names: Vec<_> = fx
+        .transactions()
+        .into_iter()
+        .filter_map(|(tx, _)| tx.name)
+        .collect();
+    assert_eq!(names, ["GET /echo"], "{}", H::NAME);
+    // The 404's body captured an event: its trace is still sampled.
+    let probe = fx
+        .receiver
+        .envelopes()
+        .into_iter()
+        .find(|e| {
+            e.event().is_some_and(|ev| {
+                ev.message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("probe"))
+            })
+        })
+        .expect("the probe event");
+    let dsc = serde_json::to_value(probe.headers()).unwrap()["trace"].clone();
+    assert_eq!(dsc["sampled"], "true", "{}: {dsc}", H::NAME);
+    fx.shut_down(std::time::Duration::from_secs(5));
+    let discarded = fx.receiver.discarded();
+    let count = |category: &str| {
+        discarded
+            .iter()
+            .filter(|(reason, c, _)| reason == "event_processor" && c == category)
+            .map(|(_, _, n)| n)
+            .sum::<u64>()
+    };
+    assert_eq!(count("transaction"), 1, "{}: {discarded:?}", H::NAME);
+    assert!(count("span") >= 1, "{}: {discarded:?}", H::NAME);
+
+    let fx = Fixture::start::<H>(&[("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")]).await;
+    assert_eq!(fx.get("/missing/wp-login.php", &[]).await.status, 404);
+    let names: Vec<_> = fx
+        .transactions()
+        .into_iter()
+        .filter_map(|(tx, _)| tx.name)
+        .collect();
+    assert_eq!(names, ["GET /missing/{id}"], "{}", H::NAME);
+}

@@ -106,6 +106,23 @@ impl Fixture {
         reply(request.send().await.expect("the app answers")).await
     }
 
+    /// `POST path` with this body and `content-type`.
+    pub async fn post_body(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        reply(request.send().await.expect("the app answers")).await
+    }
+
+    /// Every error event that reached the receiver, as the JSON that
+    /// arrived (with `_meta`).
+    pub fn raw_events(&self) -> Vec<Value> {
+        self.flush();
+        self.receiver.raw_events()
+    }
+
     /// `GET path` with these headers, the response as it starts (its body
     /// not read yet).
     pub async fn send(&self, path: &str, headers: &[(&str, &[u8])]) -> reqwest_client::Response {

@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 /// | `GET /stall` | 200 whose body sends `app::chunk(0)`, then never ends |
 /// | `GET /me?status=S` | behind an authentication middleware calling `app::authenticate(&current, authorization header)` with the framework's `CurrentRequest`; the handler extracts `CurrentRequest` too and answers `app::me(&current)` with status `S` (default 200) |
 /// | `POST /jobs/welcome?user=U&fail=1` | 202, body `app::enqueue_welcome(U, fail).await` (identifies `U`, then enqueues a background job on a tokio task; it fails with `app::MailError` when `fail=1`) |
+/// | `POST /submit` | reads the whole body (the framework's bytes extractor), answers 500 with `app::submitted(Some(body))` |
+/// | `POST /submit/unread` | reads no body, answers 500 with `app::submitted(None)` |
 /// | anything else | the framework's own 404 |
 ///
 /// With [`Placement::OutsideRouting`] the adapter's middleware wraps the

@@ -59,6 +59,10 @@ macro_rules! scenarios {
                 an_order_lookup_is_two_db_spans_and_a_metric_on_the_requests_trace,
                 an_unsampled_order_lookup_records_no_span_and_keeps_its_metric,
                 a_429_for_trace_metrics_stops_metrics_but_not_errors,
+                a_failing_json_post_carries_its_body_with_secrets_filtered,
+                a_large_body_is_left_out_with_relays_note,
+                a_body_the_handler_never_reads_is_not_recorded,
+                a_request_answered_with_an_ignored_status_sends_no_transaction,
             );
         }
     };

@@ -189,6 +189,20 @@ fn routes()
         .map(|current: CurrentRequest, q: HashMap<String, String>| {
             warp::reply::with_status(app::me(&current), status_of(&q))
         });
+    let submit = warp::path!("submit")
+        .and(warp::post())
+        .and(route("/submit"))
+        .and(warp::body::bytes())
+        .map(|body: axum::body::Bytes| {
+            warp::reply::with_status(
+                app::submitted(Some(&body)),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
+        });
+    let unread = warp::path!("submit" / "unread")
+        .and(warp::post())
+        .and(route("/submit/unread"))
+        .map(|| warp::reply::with_status(app::submitted(None), StatusCode::INTERNAL_SERVER_ERROR));
     echo.or(users)
         .or(identify)
         .or(missing)
@@ -200,6 +214,8 @@ fn routes()
         .or(stream)
         .or(stall)
         .or(me)
+        .or(submit)
+        .or(unread)
         .recover(recover)
 }
 

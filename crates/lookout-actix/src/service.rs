@@ -9,6 +9,7 @@ use actix_web::dev::{ResourceMap, Service, ServiceRequest, ServiceResponse, forw
 use lookout_core::RequestHead;
 use lookout_core::toolkit::{self, EngineHandle, Instrumented, PendingRoute};
 
+use crate::RequestPayload;
 use crate::headers::ActixHeaders;
 use crate::responder::ActixResponder;
 use crate::{InnerFuture, ResponseBody, ResponseFuture};
@@ -81,7 +82,7 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let engine = self.engine.get();
         let in_flight = {
             let headers = ActixHeaders(req.headers());
@@ -107,6 +108,8 @@ where
                 ActixResponder::new(None),
             );
         };
+        // What the handler reads of the body rides on its events.
+        RequestPayload::wrap(engine, &mut req);
         let pending = in_flight.route_learner().map(|learner| {
             let routes = Rc::clone(
                 self.routes

@@ -1,9 +1,12 @@
 //! [`Lookout`]: the tower middleware service.
 
+use std::any::Any;
 use std::task::{Context, Poll};
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, OriginalUri};
 use http::{Request, Response};
+use lookout_core::request_body::BodyRecording;
 use lookout_core::toolkit::{self, EngineHandle, HttpRequestParts};
 use tower_service::Service;
 
@@ -69,6 +72,7 @@ impl<S> Lookout<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Lookout<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ReqBody: 'static,
     ResBody: http_body::Body,
 {
     type Response = Response<lookout_core::toolkit::ResponseBody<ResBody>>;
@@ -79,14 +83,31 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let inner = &mut self.inner;
-        toolkit::instrument_http::<Axum, _, _, _, _>(
-            self.engine.get(),
-            self.catch_panics,
-            req,
-            |req| inner.call(req),
-        )
+        let engine = self.engine.get();
+        record_body(engine, &mut req);
+        toolkit::instrument_http::<Axum, _, _, _, _>(engine, self.catch_panics, req, |req| {
+            inner.call(req)
+        })
+    }
+}
+
+/// Wraps an axum request body in lookout's [`RequestBody`](toolkit::RequestBody),
+/// which records what the handler reads of it for the request's events
+/// (`LOOKOUT_MAX_REQUEST_BODY_SIZE`). Only axum's own `Body` is wrapped (the
+/// wrapped body is an axum `Body` again, as routes expect); other body types
+/// pass through unrecorded.
+fn record_body<B: 'static>(engine: &lookout_core::Engine, request: &mut Request<B>) {
+    if !(request.body() as &dyn Any).is::<Body>() {
+        return;
+    }
+    let Some(plan) = BodyRecording::for_http(engine, request) else {
+        return;
+    };
+    if let Some(body) = (request.body_mut() as &mut dyn Any).downcast_mut::<Body>() {
+        let inner = std::mem::take(body);
+        *body = Body::new(toolkit::RequestBody::new(inner, Some(plan)));
     }
 }
 

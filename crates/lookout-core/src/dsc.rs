@@ -43,8 +43,11 @@ fn head_of_trace(ctx: &RequestContext, engine: &Shared) -> DynamicSamplingContex
 /// The delivery hook: puts the current request's frozen DSC on `envelope`,
 /// gives its transactions the request's scope (identity, tags: see
 /// [`apply_request_to_transaction`](crate::events::apply_request_to_transaction))
-/// and runs the privacy scrubber over them (events were scrubbed by
-/// `before_send` already; sentry-core has no such hook for transactions).
+/// runs the transaction filters ([`TransactionFilter`](crate::transaction_filter::TransactionFilter):
+/// ignored status codes, `before_send_transaction`; a dropped transaction
+/// leaves the envelope) and then the privacy scrubber over them (events were
+/// scrubbed by `before_send` already; sentry-core has no such hook for
+/// transactions).
 ///
 /// Envelopes captured outside a request, or belonging to another trace than
 /// the current request's, keep the `trace` header sentry-core wrote. The
@@ -53,6 +56,7 @@ pub(crate) fn prepare(
     envelope: Envelope,
     engine: &Shared,
     scrubber: &lookout_policy::Scrubber,
+    filter: &crate::transaction_filter::TransactionFilter,
 ) -> Envelope {
     let ctx = request_of(&envelope);
     let dsc = ctx.as_ref().map(|ctx| frozen(ctx, engine));
@@ -76,6 +80,10 @@ pub(crate) fn prepare(
                 if let Some(ctx) = &ctx {
                     crate::events::apply_request_to_transaction(ctx, &mut transaction);
                 }
+                // Filled, not yet scrubbed: what `before_send_transaction` sees.
+                let Some(mut transaction) = filter.apply(ctx.as_ref(), transaction) else {
+                    continue;
+                };
                 scrubber.scrub_transaction(&mut transaction);
                 scrubbed.add_item(EnvelopeItem::Transaction(transaction));
             }

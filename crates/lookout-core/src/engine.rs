@@ -69,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: Option<Arc<crate::sessions::Sessions>>,
     /// The lowest level sent as a Sentry Log; `None` when logs are off.
     pub(crate) logs: Option<LogLevel>,
+    /// The most bytes of a request's body its events carry; `None`: never.
+    pub(crate) request_body_limit: Option<usize>,
     /// The delivery's counters and the configuration, once a client is
     /// wired ([`Engine::client_options`]); shared by every copy of the
     /// engine (`for_adapter`, `with_origin`).
@@ -175,12 +177,14 @@ impl Engine {
             Some(sessions) => delivery.with_sessions(Arc::clone(sessions)),
             None => delivery,
         };
+        let filter =
+            crate::transaction_filter::TransactionFilter::new(settings, Arc::clone(&stats));
         let delivery = delivery.with_hook(Arc::new(move |envelope| {
             // A batch of logs or metrics belongs to no one request: no request's DSC.
             if logs::carries_only_logs(&envelope) || metrics::carries_only_metrics(&envelope) {
                 return envelope;
             }
-            crate::dsc::prepare(envelope, &engine, &scrubber)
+            crate::dsc::prepare(envelope, &engine, &scrubber, &filter)
         }));
         if options.dsn.is_none() && delivery.is_active() {
             options.dsn = LOCAL_DSN.parse().ok();

@@ -28,6 +28,7 @@ pub struct EngineBuilder {
     environment: Option<String>,
     sessions: bool,
     logs: Option<Option<LogLevel>>,
+    request_body_size: Option<lookout_policy::RequestBodySize>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -66,6 +67,21 @@ impl EngineBuilder {
         self.environment = Some(settings.environment.value.as_str().to_owned());
         self.sessions = settings.sessions_enabled();
         self.logs = Some(settings.logs());
+        self.request_body_size = Some(settings.max_request_body_size.value);
+        self
+    }
+
+    /// How much of a request's body its captured events carry (default:
+    /// [`RequestBodySize::Medium`](lookout_policy::RequestBodySize::Medium),
+    /// 10,000 bytes).
+    ///
+    /// ```
+    /// use lookout_policy::RequestBodySize;
+    /// let lookout = lookout_core::Engine::builder().request_body_size(RequestBodySize::Never).build();
+    /// # let _ = lookout;
+    /// ```
+    pub fn request_body_size(mut self, size: lookout_policy::RequestBodySize) -> Self {
+        self.request_body_size = Some(size);
         self
     }
 
@@ -227,6 +243,7 @@ impl EngineBuilder {
                 environment: self.environment,
                 sessions,
                 logs: self.logs.unwrap_or(Some(LogLevel::Info)),
+                request_body_limit: self.request_body_size.unwrap_or_default().limit(),
                 attached: Arc::default(),
             }),
         }

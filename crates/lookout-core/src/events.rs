@@ -46,6 +46,8 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
             event.transaction = Some(transaction_name(method, route));
         }
     }
+    // What the handler read of the request's body, as `request.data`.
+    crate::request_body::apply(&ctx, &mut event);
     if let Some(response) = ctx.response() {
         event
             .breadcrumbs

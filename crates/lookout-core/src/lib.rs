@@ -58,6 +58,7 @@
 //!   typed-error carrier, response headers, the engine handle,
 //!   [`CurrentRequest`](toolkit::CurrentRequest)).
 //! - [`events`]: request data applied to every event at capture time.
+//! - [`request_body`]: what the handler read of a request's body, on its events.
 //! - [`OutgoingCall`] / [`inject_headers`]: a span per call to another service, and the headers that carry the trace.
 //! - [`delivery`]: console lines, the Spotlight copy, the bounded send queue.
 //! - `testing` (feature `test`): capture what would be sent, for your own tests.
@@ -91,11 +92,13 @@ mod logs;
 mod metrics;
 pub mod monitor;
 mod propagation;
+pub mod request_body;
 mod sessions;
 pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;
 pub mod toolkit;
+mod transaction_filter;
 
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::{Engine, collecting_console};

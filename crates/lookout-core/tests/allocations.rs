@@ -144,3 +144,89 @@ fn a_sampled_request_costs_at_most_fifty_and_the_counter_sees_them() {
     // Guards the budgets above against a counter that counts nothing.
     assert!(allocations > 4, "{allocations} allocations");
 }
+
+/// One unsampled POST whose handler reads its 2-chunk JSON body (`read`)
+/// or not, through the toolkit's recording body, then answers 200.
+fn one_post(lookout: &Engine, read: bool) {
+    use http_body::Body;
+    let request = http::Request::post("/orders")
+        .header("content-type", "application/json")
+        .header("content-length", "13")
+        .body(TwoChunks(0))
+        .unwrap();
+    let in_flight = lookout
+        .begin(&RequestHead::new("POST", "/orders", request.headers()).with_route("/orders"));
+    let mut body = lookout_core::toolkit::RequestBody::wrap_request(lookout, request).into_body();
+    let ctx = in_flight.context().clone();
+    ctx.enter(|| {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if read {
+            while let std::task::Poll::Ready(Some(frame)) =
+                std::pin::Pin::new(&mut body).poll_frame(&mut cx)
+            {
+                drop(std::hint::black_box(frame));
+            }
+        }
+    });
+    drop(ctx);
+    let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
+    finished.body.complete();
+}
+
+/// A body of two static chunks (no allocation of its own).
+struct TwoChunks(u8);
+
+impl http_body::Body for TwoChunks {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        self.0 += 1;
+        let chunk: &'static [u8] = match self.0 {
+            1 => b"{\"item\":",
+            2 => b"\"a\"}",
+            _ => return std::task::Poll::Ready(None),
+        };
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes::Bytes::from_static(
+            chunk,
+        )))))
+    }
+}
+
+fn count_posts(lookout: &Engine, read: bool) -> u64 {
+    for _ in 0..3 {
+        one_post(lookout, read);
+    }
+    allocation_counter::measure(|| one_post(lookout, read)).count_total
+}
+
+/// Request bodies (`LOOKOUT_MAX_REQUEST_BODY_SIZE`): a request that captures
+/// no event pays for recording what its handler read at most three
+/// allocations (the record on its context, the context's extension slot,
+/// the list of chunk references; the chunks are shared, not copied), and
+/// nothing when the handler reads no body.
+#[test]
+fn recording_a_read_body_costs_at_most_three_allocations_an_unread_one_none() {
+    let vars = |size| {
+        TestLookout::from_vars([
+            ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
+            ("LOOKOUT_MAX_REQUEST_BODY_SIZE", size),
+        ])
+        .unwrap()
+    };
+    let never = vars("never");
+    let medium = vars("medium");
+    let baseline = count_posts(never.engine(), true);
+    let recorded = count_posts(medium.engine(), true);
+    let unread = count_posts(medium.engine(), false);
+    let unread_baseline = count_posts(never.engine(), false);
+    println!(
+        "POST read: {baseline} without recording, {recorded} with; unread: {unread_baseline} / {unread}"
+    );
+    assert!(recorded > baseline, "the counter sees the recording");
+    assert!(recorded - baseline <= 3, "{recorded} vs {baseline}");
+    assert_eq!(unread, unread_baseline);
+}

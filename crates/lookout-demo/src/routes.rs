@@ -9,6 +9,7 @@
 //! | `GET /items/{id}` | 404 from [`NotFound`] |
 //! | `GET /orders/{id}` | 200 JSON: the order, then its lines, two sqlx queries on the in-memory SQLite database seeded at start ([`Orders`]); counts the metric `orders.lookup`; 404 from [`NotFound`] for an unknown order |
 //! | `GET /fail` | 500 from [`ServiceError`] (`error_type=app_service`), any query |
+//! | `POST /fail` | reads the body the client sent (JSON or form), then fails as `GET /fail` does; the event carries the body (`request.data`, secrets filtered) |
 //! | `GET /upstream` | 502 from [`UpstreamError`] (`error_type=upstream`) |
 //! | `GET /panic` | the handler panics; 500 |
 //! | `GET /slow?ms=N` | waits N ms (at most 10000), then 200 |
@@ -125,6 +126,14 @@ impl Orders {
 /// `GET /fail`: the service fails.
 pub(crate) fn fail() -> Result<Value, ServiceError> {
     Err(ServiceError::database_down())
+}
+
+/// `POST /fail`: the handler reads the body the client sent (a JSON order
+/// or a form; lookout records what it read for the event, secrets
+/// filtered), then the service fails as [`fail`] does.
+pub(crate) fn fail_posted(body: &[u8]) -> Result<Value, ServiceError> {
+    tracing::debug!(bytes = body.len(), "order received");
+    fail()
 }
 
 /// `GET /upstream`: a dependency fails.
@@ -259,6 +268,12 @@ mod tests {
     fn typed_routes_fail_with_their_types() {
         assert!(item("7").is_err());
         assert!(fail().unwrap_err().to_string().contains("order"));
+        assert!(
+            fail_posted(b"{}")
+                .unwrap_err()
+                .to_string()
+                .contains("order")
+        );
         assert_eq!(upstream().unwrap_err().service, "inventory");
         assert_eq!(user("7", None)["id"], "7");
     }

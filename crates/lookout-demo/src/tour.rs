@@ -73,6 +73,11 @@ pub(crate) fn script(base: &str, second: &str) -> Vec<Step> {
     let missing = step("missing item", "GET", "/items/404", "/items/{id}", 404);
     let mut typed = step("typed 5xx", "GET", "/fail?order=17", "/fail", 500);
     typed.headers = vec![("authorization", "Bearer demo-bob".into())];
+    // The handler reads the order, then fails: the event carries the body,
+    // its secret filtered.
+    let mut posted = step("failing POST, body", "POST", "/fail", "/fail", 500);
+    posted.headers = vec![("content-type", "application/json".into())];
+    posted.body = Some(r#"{"order":17,"item":"book","password":"hunter2"}"#.into());
     let upstream = step("upstream failure", "GET", "/upstream", "/upstream", 502);
     let panic = step("panic", "GET", "/panic", "/panic", 500);
     let mut hop = step("calls another service", "POST", "/hop", "/hop", 200);
@@ -89,7 +94,7 @@ pub(crate) fn script(base: &str, second: &str) -> Vec<Step> {
     // Two sqlx queries (`db` spans of its transaction) and a metric.
     let order = step("order lookup", "GET", "/orders/17", "/orders/{id}", 200);
     vec![
-        front, signed_in, missing, typed, upstream, panic, hop, job, order,
+        front, signed_in, missing, typed, posted, upstream, panic, hop, job, order,
     ]
 }
 
@@ -105,6 +110,8 @@ pub(crate) struct Row {
     /// How many Sentry Logs the request produced.
     pub(crate) logs: String,
     pub(crate) event_id: String,
+    /// The request body the event carried (`request.data`), if any.
+    pub(crate) body: String,
 }
 
 /// An event as its console line tells it.
@@ -114,6 +121,8 @@ pub(crate) struct ConsoleEvent {
     pub(crate) error_type: Option<String>,
     pub(crate) request_id: String,
     pub(crate) event_id: String,
+    /// The request body the event carried, as the line shows it.
+    pub(crate) body: Option<String>,
 }
 
 /// A Sentry Log as its console line tells it.
@@ -146,8 +155,19 @@ pub(crate) fn parse_console_log_line(line: &str) -> Option<ConsoleLog> {
 }
 
 /// Reads a console line (`lookout event LEVEL [error_type=T] "TITLE"
-/// request_id=R trace_id=T event_id=E`).
+/// request_id=R trace_id=T event_id=E [body="DATA"]`).
 pub(crate) fn parse_console_line(line: &str) -> Option<ConsoleEvent> {
+    // The quoted body comes last; an unescaped `"` cannot be inside it.
+    let (line, body) = match line.rfind(" body=\"") {
+        Some(at) if line.ends_with('"') => {
+            let quoted = &line[at + " body=".len()..];
+            let body = quoted[1..quoted.len() - 1]
+                .replace("\\\"", "\"")
+                .replace("\\\\", "\\");
+            (&line[..at], Some(body))
+        }
+        _ => (line, None),
+    };
     let rest = line.strip_prefix("lookout event ")?;
     let (level, rest) = rest.split_once(' ')?;
     let error_type = rest
@@ -164,6 +184,7 @@ pub(crate) fn parse_console_line(line: &str) -> Option<ConsoleEvent> {
         error_type,
         request_id: field("request_id")?,
         event_id: field("event_id")?,
+        body,
     })
 }
 
@@ -290,15 +311,29 @@ fn row(
         verdict,
         logs: logs.len().to_string(),
         event_id: event.map_or_else(|| "-".to_owned(), |e| e.event_id.clone()),
+        body: event
+            .and_then(|e| e.body.as_deref())
+            .map_or_else(|| "-".to_owned(), |body| shortened(body, BODY_COLUMN)),
+    }
+}
+
+/// The most characters of a body the table shows.
+const BODY_COLUMN: usize = 60;
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 
 /// The rows as an aligned text table.
 pub(crate) fn render(rows: &[Row]) -> String {
     let header = [
-        "step", "route", "status", "trace", "user", "verdict", "logs", "event id",
+        "step", "route", "status", "trace", "user", "verdict", "body", "logs", "event id",
     ];
-    let cells: Vec<[&str; 8]> = rows
+    let cells: Vec<[&str; 9]> = rows
         .iter()
         .map(|r| {
             [
@@ -308,6 +343,7 @@ pub(crate) fn render(rows: &[Row]) -> String {
                 &*r.trace,
                 &*r.user,
                 &*r.verdict,
+                &*r.body,
                 &*r.logs,
                 &*r.event_id,
             ]
@@ -320,7 +356,7 @@ pub(crate) fn render(rows: &[Row]) -> String {
         }
     }
     let mut out = String::new();
-    let line = |out: &mut String, row: &[&str; 8]| {
+    let line = |out: &mut String, row: &[&str; 9]| {
         let mut text = String::from("  ");
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             if i + 1 == row.len() {
@@ -525,7 +561,20 @@ mod tests {
                 error_type: Some("app_service".into()),
                 request_id: "tour-axum-4".into(),
                 event_id: "0123abcd".into(),
+                body: None,
             })
+        );
+        // A body comes last, quoted: the fixed fields are read before it.
+        let with_body = format!(
+            "{line} body={:?}",
+            r#"{"note":"x request_id=fake event_id=fake","password":"[Filtered]"}"#
+        );
+        let parsed = parse_console_line(&with_body).unwrap();
+        assert_eq!(parsed.request_id, "tour-axum-4");
+        assert_eq!(parsed.event_id, "0123abcd");
+        assert_eq!(
+            parsed.body.as_deref(),
+            Some(r#"{"note":"x request_id=fake event_id=fake","password":"[Filtered]"}"#)
         );
         let plain =
             parse_console_line("lookout event fatal \"boom\" request_id=r trace_id=t event_id=e")
@@ -564,8 +613,8 @@ mod tests {
         let entries = vec![
             entry("r1", "/users/7", &sent, None),
             entry("r2", "/users/7", "t2", Some("admin-ada (admin)")),
-            entry("r7", "/hop", "t7", None),
-            entry("generated", "/hop", "t7", None),
+            entry("r8", "/hop", "t8", None),
+            entry("generated", "/hop", "t8", None),
         ];
         let log = |level: &str, body: &str, rid: &str| ConsoleLog {
             level: level.into(),
@@ -573,28 +622,38 @@ mod tests {
             request_id: rid.into(),
         };
         let delivered = Delivered {
-            events: vec![ConsoleEvent {
-                level: "error".into(),
-                error_type: Some("upstream".into()),
-                request_id: "r5".into(),
-                event_id: "e5".into(),
-            }],
+            events: vec![
+                ConsoleEvent {
+                    level: "error".into(),
+                    error_type: Some("app_service".into()),
+                    request_id: "r5".into(),
+                    event_id: "e5".into(),
+                    body: Some(r#"{"item":"book","password":"[Filtered]"}"#.into()),
+                },
+                ConsoleEvent {
+                    level: "error".into(),
+                    error_type: Some("upstream".into()),
+                    request_id: "r6".into(),
+                    event_id: "e6".into(),
+                    body: None,
+                },
+            ],
             logs: vec![
                 log("info", "loading user", "r1"),
                 log("info", "loading user", "r2"),
                 log("warn", "GET /items/{id} -> 404", "r3"),
             ],
         };
-        let ids: Vec<String> = (1..=9).map(|n| format!("r{n}")).collect();
+        let ids: Vec<String> = (1..=10).map(|n| format!("r{n}")).collect();
         let rows = rows(
             &steps,
-            &[200, 200, 404, 500, 502, 500, 200, 202, 200],
+            &[200, 200, 404, 500, 500, 502, 500, 200, 202, 200],
             &entries,
             &delivered,
             &ids,
         );
-        assert_eq!(rows.len(), 10);
-        assert_eq!(rows[9].route, "GET /orders/{id}");
+        assert_eq!(rows.len(), 11);
+        assert_eq!(rows[10].route, "GET /orders/{id}");
         assert_eq!(rows[0].trace, "continued");
         assert_eq!(rows[1].trace, "new");
         assert_eq!(rows[1].user, "admin-ada (admin)");
@@ -606,10 +665,14 @@ mod tests {
             ("-", "1")
         );
         assert_eq!(rows[3].logs, "0");
-        assert_eq!(rows[4].verdict, "event error upstream");
-        assert_eq!(rows[4].event_id, "e5");
-        assert_eq!(rows[7].trace, "continued");
-        assert_eq!(rows[7].route, "POST /hop");
+        // The failing POST's row shows the body its event carried.
+        assert_eq!(rows[4].route, "POST /fail");
+        assert_eq!(rows[4].body, r#"{"item":"book","password":"[Filtered]"}"#);
+        assert_eq!(rows[3].body, "-");
+        assert_eq!(rows[5].verdict, "event error upstream");
+        assert_eq!(rows[5].event_id, "e6");
+        assert_eq!(rows[8].trace, "continued");
+        assert_eq!(rows[8].route, "POST /hop");
         let table = render(&rows);
         assert!(
             table

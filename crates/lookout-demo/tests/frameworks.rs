@@ -135,6 +135,18 @@ fn requests() -> Vec<Request> {
         ("POST", "/hop", vec![], "not json"),
         ("POST", "/jobs/welcome", vec![], ""),
         ("POST", "/jobs/welcome?fail=1", vec![], ""),
+        (
+            "POST",
+            "/fail",
+            vec![("content-type", "application/json")],
+            r#"{"order":17,"password":"hunter2"}"#,
+        ),
+        (
+            "POST",
+            "/fail",
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            "order=17&password=hunter2",
+        ),
         ("POST", "/health", vec![], ""),
         ("GET", "/orders/17", vec![], ""),
         ("GET", "/orders/99", vec![], ""),
@@ -174,7 +186,7 @@ fn answers_every_route_as_on_axum(framework: &str) {
             "{framework}: and the next request is served"
         );
         // The order, then its lines, from the in-memory database.
-        let order = &other[15];
+        let order = &other[17];
         assert!(
             order.status.starts_with("HTTP/1.1 200")
                 && order.content_type.as_deref() == Some("application/json")
@@ -183,10 +195,15 @@ fn answers_every_route_as_on_axum(framework: &str) {
             "{framework} (plain: {plain}): {order:?}"
         );
         assert!(
-            other[16].status.starts_with("HTTP/1.1 404"),
+            other[18].status.starts_with("HTTP/1.1 404"),
             "{:?}",
-            other[16]
+            other[18]
         );
+        // `POST /fail` fails as `GET /fail` does, whatever body it read.
+        for posted in &other[14..16] {
+            assert_eq!(posted.status, other[4].status, "{framework}");
+            assert_eq!(posted.body, other[4].body, "{framework}");
+        }
     }
 }
 
@@ -236,7 +253,7 @@ fn the_tour_plays_on_actix_and_warp_with_the_rows_of_axum() {
     for framework in ["actix", "warp"] {
         assert_eq!(axum, table(&stdout, framework), "{framework}");
         assert!(
-            stdout.contains(&format!("request_id=tour-{framework}-6")),
+            stdout.contains(&format!("request_id=tour-{framework}-7")),
             "the {framework} panic's console line: {stdout}"
         );
     }
@@ -314,6 +331,7 @@ fn the_status_route_reports_lookout_without_the_dsn_key_on_every_framework() {
             "http_error",
             "sampled_out",
             "shutdown",
+            "event_processor",
         ] {
             assert!(
                 stats["dropped"][reason].is_u64(),

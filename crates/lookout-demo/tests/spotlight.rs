@@ -127,14 +127,16 @@ fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar(
         .lines()
         .filter(|line| line.trim_start().starts_with("lookout event "))
         .filter_map(|line| line.split("event_id=").nth(1))
+        // A `body="..."` may follow the id.
+        .filter_map(|rest| rest.split(' ').next())
         .collect();
     // The tour plays once per available framework.
     let frameworks = stdout.matches("  (service http://").count();
     assert!(frameworks >= 1, "{stdout}");
     assert_eq!(
         printed.len(),
-        4 * frameworks,
-        "app_service, upstream, panic and the background job's mail error on each framework:\n{stdout}"
+        5 * frameworks,
+        "app_service (GET and POST /fail), upstream, panic and the background job's mail error on each framework:\n{stdout}"
     );
 
     let errors = in_spotlight(&bin, sidecar.port, "errors");

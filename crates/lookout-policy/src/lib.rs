@@ -65,9 +65,11 @@ mod error;
 mod options;
 mod pii;
 mod provenance;
+mod request_body;
 mod sampling;
 mod scrub;
 mod settings;
+mod status_codes;
 mod table;
 mod targets;
 mod value;
@@ -78,12 +80,14 @@ pub use error::ConfigError;
 pub use options::{BeforeCallback, Overrides};
 pub use pii::PiiPolicy;
 pub use provenance::{Detected, Resolved, Source};
+pub use request_body::RequestBodySize;
 pub use sampling::{
     DecisionReason, SampleRand, SamplerContext, Sampling, SamplingDecision, SamplingRequest,
     TracesSampler,
 };
 pub use scrub::{FILTERED, Scrubber};
 pub use settings::Settings;
+pub use status_codes::StatusCodes;
 pub use table::{SETTINGS, SettingKind, SettingSpec, setting};
 pub use targets::PropagationTargets;
 pub use value::{LogFormat, SPOTLIGHT_DEFAULT_URL};

@@ -8,9 +8,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric, Transaction};
 
 use crate::environment::Detection;
+use crate::request_body::RequestBodySize;
 use crate::sampling::{SamplerContext, TracesSampler};
 use crate::value::LogFormat;
 
@@ -53,6 +54,8 @@ pub struct Overrides {
     pub(crate) send_in_development: Option<bool>,
     pub(crate) trace_propagation_targets: Option<Vec<String>>,
     pub(crate) ignored_routes: Option<Vec<String>>,
+    pub(crate) trace_ignore_status_codes: Option<Vec<std::ops::RangeInclusive<u16>>>,
+    pub(crate) max_request_body_size: Option<RequestBodySize>,
     pub(crate) queue_max_envelopes: Option<usize>,
     pub(crate) queue_max_bytes: Option<u64>,
     pub(crate) server_timing: Option<bool>,
@@ -67,6 +70,7 @@ pub struct Overrides {
     pub(crate) before_breadcrumb: Option<BeforeCallback<Breadcrumb>>,
     pub(crate) before_send_log: Option<BeforeCallback<Log>>,
     pub(crate) before_send_metric: Option<BeforeCallback<Metric>>,
+    pub(crate) before_send_transaction: Option<BeforeCallback<Transaction<'static>>>,
     pub(crate) detection: Option<Detection>,
 }
 
@@ -167,6 +171,14 @@ impl Overrides {
         ignored_routes: Vec<String> = "vec![\"/health\".into()]"
     );
     setter!(
+        /// Status codes whose requests send no transaction (an empty list: every transaction is sent).
+        trace_ignore_status_codes: Vec<std::ops::RangeInclusive<u16>> = "vec![401..=404, 301..=303, 305..=399]"
+    );
+    setter!(
+        /// How much of a request's body a captured event carries.
+        max_request_body_size: RequestBodySize = "lookout_policy::RequestBodySize::Small"
+    );
+    setter!(
         /// Bound of the outgoing queue, by count.
         queue_max_envelopes: usize = "10_000"
     );
@@ -262,6 +274,25 @@ impl Overrides {
         F: Fn(Metric) -> Option<Metric> + Send + Sync + 'static,
     {
         self.before_send_metric = Some(Arc::new(callback));
+        self
+    }
+
+    /// The application's own `before_send_transaction`: it sees each
+    /// finished transaction after lookout filled it (the request's user,
+    /// tags and trace data) and before the scrubber, and may change it or
+    /// drop it (`None`). A dropped transaction is counted as an
+    /// `event_processor` discard.
+    ///
+    /// ```
+    /// let options = lookout_policy::Overrides::new().before_send_transaction(|tx| {
+    ///     (tx.name.as_deref() != Some("GET /internal/poll")).then_some(tx)
+    /// });
+    /// ```
+    pub fn before_send_transaction<F>(mut self, callback: F) -> Self
+    where
+        F: Fn(Transaction<'static>) -> Option<Transaction<'static>> + Send + Sync + 'static,
+    {
+        self.before_send_transaction = Some(Arc::new(callback));
         self
     }
 

@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric};
+use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric, Transaction};
 use sentry_core::types::Dsn;
 
 use crate::delivery::DeliveryMode;
@@ -23,7 +23,9 @@ use crate::error::ConfigError;
 use crate::options::{BeforeCallback, Overrides};
 use crate::pii::PiiPolicy;
 use crate::provenance::Resolved;
+use crate::request_body::RequestBodySize;
 use crate::sampling::{Sampling, TracesSampler};
+use crate::status_codes::StatusCodes;
 use crate::targets::PropagationTargets;
 use crate::value::LogFormat;
 
@@ -87,6 +89,11 @@ pub struct Settings {
     pub trace_propagation_targets: Resolved<PropagationTargets>,
     /// `LOOKOUT_IGNORED_ROUTES`.
     pub ignored_routes: Resolved<Vec<String>>,
+    /// `LOOKOUT_TRACE_IGNORE_STATUS_CODES`: requests answered with these
+    /// send no transaction.
+    pub trace_ignore_status_codes: Resolved<StatusCodes>,
+    /// `LOOKOUT_MAX_REQUEST_BODY_SIZE`.
+    pub max_request_body_size: Resolved<RequestBodySize>,
     /// `LOOKOUT_QUEUE_MAX_ENVELOPES`.
     pub queue_max_envelopes: Resolved<usize>,
     /// `LOOKOUT_QUEUE_MAX_BYTES`.
@@ -118,6 +125,9 @@ pub struct Settings {
     pub before_send_log: Option<BeforeCallback<Log>>,
     /// The application's `before_send_metric`, if set in code (the scrubber runs after it).
     pub before_send_metric: Option<BeforeCallback<Metric>>,
+    /// The application's `before_send_transaction`, if set in code (lookout
+    /// fills the transaction before it, the scrubber runs after it).
+    pub before_send_transaction: Option<BeforeCallback<Transaction<'static>>>,
 }
 
 impl fmt::Debug for Settings {

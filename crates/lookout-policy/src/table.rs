@@ -31,6 +31,8 @@ pub enum SettingKind {
     RouteList,
     /// One of a fixed set of words.
     Choice,
+    /// Comma-separated HTTP status codes and ranges (`401-404`).
+    StatusCodeList,
 }
 
 impl SettingKind {
@@ -47,6 +49,7 @@ impl SettingKind {
             Self::RegexList => "regex list",
             Self::RouteList => "route list",
             Self::Choice => "choice",
+            Self::StatusCodeList => "status code list",
         }
     }
 }
@@ -282,6 +285,26 @@ pub static SETTINGS: &[SettingSpec] = &[
         default_note: "",
         accepted: "comma-separated paths starting with /",
         description: "Routes never sampled for tracing unless the caller's trace was sampled.",
+    },
+    SettingSpec {
+        name: "trace_ignore_status_codes",
+        env_var: "LOOKOUT_TRACE_IGNORE_STATUS_CODES",
+        kind: SettingKind::StatusCodeList,
+        default: Some("401-404, 301-303, 305-399"),
+        profile_defaults: &[],
+        default_note: "",
+        accepted: crate::status_codes::STATUS_CODES_ACCEPTED,
+        description: "Requests answered with these status codes send no transaction (scanners' 404s and redirects cost no quota); the request keeps its sampling decision for propagation, and the dropped transaction is counted as an event_processor discard. Set it empty to keep every transaction.",
+    },
+    SettingSpec {
+        name: "max_request_body_size",
+        env_var: "LOOKOUT_MAX_REQUEST_BODY_SIZE",
+        kind: SettingKind::Choice,
+        default: Some("medium"),
+        profile_defaults: &[],
+        default_note: "",
+        accepted: crate::request_body::REQUEST_BODY_ACCEPTED,
+        description: "How much of a request's body a captured error event carries as request.data (what the handler read, never more): JSON and form bodies parsed and scrubbed, other text as is; binary bodies, file uploads and bodies over the limit are left out with a note.",
     },
     SettingSpec {
         name: "queue_max_envelopes",

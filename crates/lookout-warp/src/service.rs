@@ -10,7 +10,10 @@ use tower_service::Service;
 use crate::ResponseFuture;
 
 /// The lookout middleware around the service `S` (in practice
-/// `warp::service(filter)`); made by [`LookoutLayer`](crate::LookoutLayer).
+/// `warp::service(filter)`, which takes any body: `S` gets the request's
+/// body as a [`RequestBody`](lookout_core::toolkit::RequestBody), which
+/// records what the filters read of it for the request's events); made by
+/// [`LookoutLayer`](crate::LookoutLayer).
 ///
 /// Each request: [`begin`](lookout_core::Engine::begin) (request id, trace
 /// continuation, sampling) before any filter runs, so the route template
@@ -70,7 +73,7 @@ impl<S> Lookout<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Lookout<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<toolkit::RequestBody<ReqBody>>, Response = Response<ResBody>>,
     ResBody: http_body::Body,
 {
     type Response = Response<toolkit::ResponseBody<ResBody>>;
@@ -83,13 +86,14 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let inner = &mut self.inner;
+        let engine = self.engine.get();
+        // What the filters read of the body is recorded for the request's
+        // events (`LOOKOUT_MAX_REQUEST_BODY_SIZE`); warp takes any body.
+        let req = toolkit::RequestBody::wrap_request(engine, req);
         // warp has no route templates: `lookout_warp::route` filters learn it.
-        toolkit::instrument_http::<Warp, _, _, _, _>(
-            self.engine.get(),
-            self.catch_panics,
-            req,
-            |req| inner.call(req),
-        )
+        toolkit::instrument_http::<Warp, _, _, _, _>(engine, self.catch_panics, req, |req| {
+            inner.call(req)
+        })
     }
 }
 

@@ -23,7 +23,12 @@ fn run<F: Future>(future: F) -> F::Output {
 }
 
 fn test_lookout() -> TestLookout {
-    let settings = TestLookout::new().settings().clone();
+    // Every transaction is kept, the 401s and 404s whose names and
+    // statuses these tests check included.
+    let settings = TestLookout::from_vars([("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")])
+        .unwrap()
+        .settings()
+        .clone();
     TestLookout::with_settings(settings, |builder| {
         builder.classifiers(Classifiers::default().with(by_type::<DbError>("database")))
     })

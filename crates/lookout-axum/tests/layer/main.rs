@@ -22,7 +22,11 @@ use tower::ServiceExt;
 use tower_layer::Layer;
 
 fn test_lookout() -> TestLookout {
-    let settings = TestLookout::new().settings().clone();
+    // Every transaction is kept, the 404s whose names these tests check included.
+    let settings = TestLookout::from_vars([("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")])
+        .unwrap()
+        .settings()
+        .clone();
     TestLookout::with_settings(settings, |builder| {
         builder
             .origin(lookout_axum::ORIGIN)

@@ -213,7 +213,9 @@ pub fn log_line(log: &Log) -> String {
     out
 }
 
-/// The console line of one event.
+/// The console line of one event: `lookout event LEVEL [error_type=T]
+/// "TITLE" request_id=R trace_id=T event_id=E [body="DATA"]`, the body
+/// (the event's `request.data`, scrubbed, at most 200 characters) last.
 ///
 /// ```
 /// use sentry_core::protocol::{Event, Level};
@@ -240,7 +242,22 @@ pub fn line(event: &Event<'_>) -> String {
         _ => out.push_str(" trace_id=-"),
     }
     let _ = write!(out, " event_id={}", event.event_id.simple());
+    // The request body the event carries (scrubbed), last and quoted.
+    if let Some(data) = event.request.as_ref().and_then(|r| r.data.as_deref()) {
+        let _ = write!(out, " body={:?}", shortened(data, BODY_CHARS));
+    }
     out
+}
+
+/// The most characters of a request body a console line shows.
+const BODY_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn shortened(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
 }
 
 /// What Sentry would show as the issue title.
@@ -314,6 +331,26 @@ mod tests {
         assert!(lines[0].starts_with("lookout log info \"loading user\" request_id=- trace_id="));
         assert!(lines[1].contains("\"user loaded\""));
         assert!(lines[2].starts_with("lookout event"));
+    }
+
+    #[test]
+    fn a_request_body_comes_last_quoted_and_shortened() {
+        let mut event = Event {
+            message: Some("boom".into()),
+            ..Default::default()
+        };
+        event.request = Some(sentry_core::protocol::Request {
+            data: Some(r#"{"password":"[Filtered]"}"#.into()),
+            ..Default::default()
+        });
+        let line = line(&event);
+        assert!(
+            line.ends_with(r#" body="{\"password\":\"[Filtered]\"}""#),
+            "{line}"
+        );
+        event.request.as_mut().unwrap().data = Some("é".repeat(300));
+        let line = super::line(&event);
+        assert!(line.ends_with(&format!("{}…\"", "é".repeat(200))), "{line}");
     }
 
     #[test]

@@ -51,7 +51,8 @@ use report::Tally;
 use spotlight::Spotlight;
 use stats::Counters;
 
-/// A function that may rewrite an envelope before it is delivered.
+/// A function that may rewrite an envelope before it is delivered. An
+/// envelope it empties of every item is not delivered.
 pub type EnvelopeHook = Arc<dyn Fn(Envelope) -> Envelope + Send + Sync>;
 
 /// How envelopes are delivered.
@@ -333,12 +334,23 @@ impl Transport for DeliveryTransport {
             Counters::add(&self.tally.counters.events_arrived, 1);
         }
         let envelope = match &self.hook {
-            Some(hook) => hook(envelope),
+            Some(hook) => {
+                let had_items = envelope.items().next().is_some();
+                let envelope = hook(envelope);
+                // The hook dropped everything in it (a filtered transaction).
+                if had_items && envelope.items().next().is_none() {
+                    return;
+                }
+                envelope
+            }
             None => envelope,
         };
         if let Some(sink) = &self.console {
             console::print(&envelope, sink);
         }
+        // Past the console (which reads events as typed): a request body left
+        // out gets its `_meta` note in the serialized event.
+        let envelope = crate::request_body::annotate(envelope);
         if let Some(spotlight) = &self.spotlight {
             spotlight.send(&envelope);
         }

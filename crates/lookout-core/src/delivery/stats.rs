@@ -93,6 +93,26 @@ impl DeliveryStats {
         }
     }
 
+    /// A finished transaction a filter dropped before it was sent
+    /// (`LOOKOUT_TRACE_IGNORE_STATUS_CODES`, `before_send_transaction`):
+    /// counted in [`Dropped::event_processor`] and, when sending, reported
+    /// to Sentry as an `event_processor` discard of one `transaction` and
+    /// its spans (`span_count`: its child spans plus its root span).
+    pub(crate) fn transaction_filtered(&self, span_count: u64) {
+        use sentry_core::protocol::ClientReport;
+        use sentry_core::protocol::client_report::{Category, Item, Reason};
+        Counters::add(&self.tally.counters.dropped_event_processor, 1);
+        if let Some(recorder) = self.recorder.get() {
+            // The transport-facing recorder knows only transport reasons; a
+            // report's own items keep theirs (`event_processor`).
+            let report = ClientReport::new([
+                Item::new(Category::Transaction, Reason::EventProcessor, 1),
+                Item::new(Category::Span, Reason::EventProcessor, span_count),
+            ]);
+            recorder.record_lost_data(&report, TransportLossReason::InternalError);
+        }
+    }
+
     /// One more error event passed every `before_send`.
     pub(crate) fn event_prepared(&self) {
         Counters::add(&self.tally.counters.events_prepared, 1);
@@ -126,6 +146,7 @@ impl DeliveryStats {
                 http_error: load(&c.dropped_http_error),
                 sampled_out: prepared.saturating_sub(arrived),
                 shutdown: load(&c.dropped_shutdown),
+                event_processor: load(&c.dropped_event_processor),
             },
             last_error: lock(&c.last_error).clone(),
             spotlight: spotlight.map(|s| SpotlightSnapshot {
@@ -212,6 +233,11 @@ pub struct Dropped {
     pub sampled_out: u64,
     /// Still waiting when the shutdown deadline passed.
     pub shutdown: u64,
+    /// Transactions a filter dropped before delivery: the request's status
+    /// is in `LOOKOUT_TRACE_IGNORE_STATUS_CODES`, or the application's
+    /// `before_send_transaction` returned `None`. Reported to Sentry as
+    /// `event_processor` discards (categories `transaction` and `span`).
+    pub event_processor: u64,
 }
 
 impl Dropped {
@@ -224,6 +250,7 @@ impl Dropped {
             + self.http_error
             + self.sampled_out
             + self.shutdown
+            + self.event_processor
     }
 }
 
@@ -276,6 +303,8 @@ pub(crate) struct Counters {
     pub(crate) dropped_network_error: AtomicU64,
     pub(crate) dropped_http_error: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
+    /// Transactions dropped by a filter before delivery.
+    pub(crate) dropped_event_processor: AtomicU64,
     /// Error events that passed every `before_send` (sampling comes next).
     pub(crate) events_prepared: AtomicU64,
     /// Error events that reached the transport.

@@ -19,6 +19,7 @@
 //! | [`HttpResponder`] | [`Respond`] for `http::Response` results (tower, hyper, warp) |
 //! | [`instrument_http`] + [`HttpRequestParts`] | the whole `call` of an `http` service middleware: begin or pass through, route learner, instrumented future |
 //! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
+//! | [`RequestBody`] | records what the handler reads of the request's body, for its events |
 //! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
 //! | [`PendingRoute`] | a template learned after routing, looked up earlier only when something inside the request needs it |
 //! | [`ReportedError`] | carries a handler's typed error to `finish` |
@@ -58,6 +59,7 @@ mod http_responder;
 mod http_service;
 mod instrumented;
 mod report;
+mod request_body;
 pub(crate) mod route;
 
 pub use body::{BodyProgress, ResponseBody};
@@ -68,4 +70,5 @@ pub use http_responder::HttpResponder;
 pub use http_service::{HttpRequestParts, instrument_http};
 pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
 pub use report::ReportedError;
+pub use request_body::RequestBody;
 pub use route::{PendingRoute, RouteLearner};

@@ -4,8 +4,10 @@
 
 mod logs;
 mod metrics;
+mod request_bodies;
 mod span_context;
 mod support;
+mod transaction_filters;
 
 use http::{HeaderMap, StatusCode};
 use lookout_core::testing::TestLookout;

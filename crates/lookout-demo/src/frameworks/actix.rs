@@ -67,7 +67,7 @@ fn application(
         .service(web::resource("/users/{id}").get(user))
         .service(web::resource("/items/{id}").get(item))
         .service(web::resource("/orders/{id}").get(order))
-        .service(web::resource("/fail").get(fail))
+        .service(web::resource("/fail").get(fail).post(fail_posted))
         .service(web::resource("/upstream").get(upstream))
         .service(web::resource("/panic").get(panic))
         .service(web::resource("/slow").get(slow))
@@ -209,6 +209,10 @@ async fn item(id: web::Path<String>) -> Result<Json<Value>, Reported<NotFound>> 
 
 async fn fail() -> Result<Json<Value>, Reported<ServiceError>> {
     Ok(routes::fail().map(Json)?)
+}
+
+async fn fail_posted(body: Bytes) -> Result<Json<Value>, Reported<ServiceError>> {
+    Ok(routes::fail_posted(&body).map(Json)?)
 }
 
 async fn upstream() -> Result<Json<Value>, Reported<UpstreamError>> {

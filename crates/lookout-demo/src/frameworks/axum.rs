@@ -45,7 +45,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/users/{id}", get(user))
         .route("/items/{id}", get(item))
         .route("/orders/{id}", get(order).with_state(app.orders.clone()))
-        .route("/fail", get(fail))
+        .route("/fail", get(fail).post(fail_posted))
         .route("/upstream", get(upstream))
         .route("/panic", get(panic))
         .route("/slow", get(slow))
@@ -169,6 +169,12 @@ async fn order(
 
 async fn fail() -> Result<Json<Value>, AppError> {
     routes::fail().map(Json).map_err(AppError::Service)
+}
+
+async fn fail_posted(body: Bytes) -> Result<Json<Value>, AppError> {
+    routes::fail_posted(&body)
+        .map(Json)
+        .map_err(AppError::Service)
 }
 
 async fn upstream() -> Result<Json<Value>, AppError> {

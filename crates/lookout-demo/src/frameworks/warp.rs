@@ -96,6 +96,15 @@ fn routes(
                 .map(|v| warp::reply::json(&v))
                 .map_err(|e| Reported::new(e).reject())
         });
+    let fail_posted = warp::path!("fail")
+        .and(warp::post())
+        .and(route("/fail"))
+        .and(warp::body::bytes())
+        .and_then(|body: Bytes| async move {
+            routes::fail_posted(&body)
+                .map(|v| warp::reply::json(&v))
+                .map_err(|e| Reported::new(e).reject())
+        });
     let upstream = warp::path!("upstream")
         .and(warp::get())
         .and(route("/upstream"))
@@ -148,6 +157,7 @@ fn routes(
         .or(item)
         .or(order)
         .or(fail)
+        .or(fail_posted)
         .or(upstream)
         .or(panic)
         .or(slow)

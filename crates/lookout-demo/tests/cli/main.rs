@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sentry_types::protocol::v7::Envelope;
 
 mod jobs;
+mod request_bodies;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -59,7 +60,7 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
         "the tour plays on warp too: {stdout}"
     );
     for column in [
-        "step", "route", "status", "trace", "user", "verdict", "logs", "event id",
+        "step", "route", "status", "trace", "user", "verdict", "body", "logs", "event id",
     ] {
         assert!(row(&stdout, "step").contains(column), "{stdout}");
     }
@@ -90,6 +91,16 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
         typed.contains("500") && typed.contains("app_service") && typed.contains("bob (user)"),
         "{typed}"
     );
+    // `POST /fail` read its JSON order, then failed: its event carries the
+    // body, the password filtered.
+    let posted = row(&stdout, "failing POST, body");
+    assert!(
+        posted.contains("POST /fail")
+            && posted.contains("event error app_service")
+            && posted.contains(r#"{"item":"book","order":17,"password":"[Filtered]"}"#),
+        "{posted}"
+    );
+    assert!(!stdout.contains("hunter2"), "{stdout}");
     let upstream = row(&stdout, "upstream failure");
     assert!(
         upstream.contains("502") && upstream.contains("event error upstream"),
@@ -131,7 +142,7 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
         .split("delivered (console):")
         .nth(1)
         .expect("console section");
-    for line in [typed, upstream, panic] {
+    for line in [typed, posted, upstream, panic] {
         let event_id = line.split_whitespace().last().unwrap();
         assert_eq!(event_id.len(), 32, "{line}");
         assert!(

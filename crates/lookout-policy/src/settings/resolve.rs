@@ -219,6 +219,35 @@ impl Overrides {
             same,
             value::parse_routes,
         )?;
+        let code_status_codes = self
+            .trace_ignore_status_codes
+            .map(crate::status_codes::StatusCodes::ranges)
+            .transpose()?;
+        // Unlike other variables, set but empty is a value here: no code.
+        let trace_ignore_status_codes = if code_status_codes.is_none()
+            && vars.get("LOOKOUT_TRACE_IGNORE_STATUS_CODES").is_none()
+            && vars.is_set("LOOKOUT_TRACE_IGNORE_STATUS_CODES")
+        {
+            Resolved::new(
+                crate::status_codes::StatusCodes::none(),
+                Source::Variable("LOOKOUT_TRACE_IGNORE_STATUS_CODES"),
+            )
+        } else {
+            r.required(
+                "LOOKOUT_TRACE_IGNORE_STATUS_CODES",
+                "trace_ignore_status_codes",
+                code_status_codes,
+                same,
+                crate::status_codes::parse_status_codes,
+            )?
+        };
+        let max_request_body_size = r.required(
+            "LOOKOUT_MAX_REQUEST_BODY_SIZE",
+            "max_request_body_size",
+            self.max_request_body_size,
+            same,
+            crate::request_body::parse_request_body_size,
+        )?;
         let queue_max_envelopes = to_usize(
             r.required(
                 "LOOKOUT_QUEUE_MAX_ENVELOPES",
@@ -311,6 +340,8 @@ impl Overrides {
             send_in_development,
             trace_propagation_targets,
             ignored_routes,
+            trace_ignore_status_codes,
+            max_request_body_size,
             queue_max_envelopes,
             queue_max_bytes,
             server_timing,
@@ -326,6 +357,7 @@ impl Overrides {
             before_breadcrumb: self.before_breadcrumb,
             before_send_log: self.before_send_log,
             before_send_metric: self.before_send_metric,
+            before_send_transaction: self.before_send_transaction,
         })
     }
 }
@@ -353,6 +385,7 @@ mod tests {
             SettingKind::BoolOrUrl => "false",
             SettingKind::RegexList => "^https://api\\.example\\.com/",
             SettingKind::RouteList => "/health",
+            SettingKind::StatusCodeList => "404",
         }
     }
 

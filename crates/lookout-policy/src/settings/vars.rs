@@ -45,6 +45,14 @@ impl Vars {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// Whether `name` is set, to an empty value included (for the settings
+    /// where empty means "none", not "unset").
+    pub(super) fn is_set(&self, name: &'static str) -> bool {
+        #[cfg(test)]
+        self.asked.borrow_mut().push(name);
+        self.values.contains_key(name)
+    }
+
     /// The names asked for so far, in order.
     #[cfg(test)]
     pub(super) fn asked(&self) -> Vec<&'static str> {

@@ -574,6 +574,8 @@ fn the_table_lists_every_variable_once() {
         "LOOKOUT_SEND_IN_DEVELOPMENT",
         "LOOKOUT_TRACE_PROPAGATION_TARGETS",
         "LOOKOUT_IGNORED_ROUTES",
+        "LOOKOUT_TRACE_IGNORE_STATUS_CODES",
+        "LOOKOUT_MAX_REQUEST_BODY_SIZE",
         "LOOKOUT_QUEUE_MAX_ENVELOPES",
         "LOOKOUT_QUEUE_MAX_BYTES",
         "LOOKOUT_SERVER_TIMING",
@@ -664,4 +666,82 @@ fn code_sampler_is_mentioned_in_the_summary() {
         .resolve([("", ""); 0])
         .unwrap();
     assert!(s.summary().contains(" sampler=code "), "{}", s.summary());
+}
+
+#[test]
+fn trace_ignore_status_codes_default_to_javascripts_and_empty_keeps_all() {
+    let s = resolve(&[]).unwrap();
+    let codes = &s.trace_ignore_status_codes;
+    assert_eq!(codes.source, Source::Default);
+    assert_eq!(codes.value.to_string(), "401-404, 301-303, 305-399");
+    for ignored in [401, 403, 404, 301, 303, 305, 399] {
+        assert!(codes.value.contains(ignored), "{ignored}");
+    }
+    for kept in [200, 304, 400, 405, 500] {
+        assert!(!codes.value.contains(kept), "{kept}");
+    }
+
+    let empty = resolve(&[("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")]).unwrap();
+    assert!(empty.trace_ignore_status_codes.value.is_empty());
+    assert_eq!(
+        empty.trace_ignore_status_codes.source,
+        Source::Variable("LOOKOUT_TRACE_IGNORE_STATUS_CODES")
+    );
+
+    let custom = resolve(&[("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "404,500-502")]).unwrap();
+    assert!(custom.trace_ignore_status_codes.value.contains(501));
+    assert!(!custom.trace_ignore_status_codes.value.contains(401));
+
+    let code = lookout_policy::Overrides::new()
+        .trace_ignore_status_codes(vec![418..=418])
+        .resolve([("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")])
+        .unwrap();
+    assert_eq!(code.trace_ignore_status_codes.source, Source::Code);
+    assert!(code.trace_ignore_status_codes.value.contains(418));
+}
+
+#[test]
+fn trace_ignore_status_codes_refuse_what_is_not_a_code() {
+    let accepted = lookout_policy::setting("LOOKOUT_TRACE_IGNORE_STATUS_CODES")
+        .unwrap()
+        .accepted;
+    for raw in ["404-", "abc", "700", "404-401", "4o4"] {
+        let err = resolve(&[("LOOKOUT_TRACE_IGNORE_STATUS_CODES", raw)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("LOOKOUT_TRACE_IGNORE_STATUS_CODES=\"{raw}\": expected {accepted}")
+        );
+    }
+    let err = lookout_policy::Overrides::new()
+        .trace_ignore_status_codes(vec![600..=700])
+        .resolve(Vec::<(String, String)>::new())
+        .unwrap_err();
+    assert_eq!(err.variable(), "Overrides::trace_ignore_status_codes");
+}
+
+#[test]
+fn max_request_body_size_words_limits_and_refusal() {
+    use lookout_policy::RequestBodySize;
+    let s = resolve(&[]).unwrap();
+    assert_eq!(s.max_request_body_size.value, RequestBodySize::Medium);
+    assert_eq!(s.max_request_body_size.source, Source::Default);
+    for (raw, size, limit) in [
+        ("never", RequestBodySize::Never, None),
+        ("small", RequestBodySize::Small, Some(1_000)),
+        ("Medium", RequestBodySize::Medium, Some(10_000)),
+        ("always", RequestBodySize::Always, Some(1 << 20)),
+    ] {
+        let s = resolve(&[("LOOKOUT_MAX_REQUEST_BODY_SIZE", raw)]).unwrap();
+        assert_eq!(s.max_request_body_size.value, size, "{raw}");
+        assert_eq!(
+            s.max_request_body_size.source,
+            Source::Variable("LOOKOUT_MAX_REQUEST_BODY_SIZE")
+        );
+        assert_eq!(size.limit(), limit, "{raw}");
+    }
+    let err = resolve(&[("LOOKOUT_MAX_REQUEST_BODY_SIZE", "huge")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "LOOKOUT_MAX_REQUEST_BODY_SIZE=\"huge\": expected never, small (1,000 bytes), medium (10,000 bytes) or always (up to 1 MB)"
+    );
 }
