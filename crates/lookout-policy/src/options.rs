@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
 
+use crate::compression::Compression;
 use crate::environment::Detection;
 use crate::sampling::{SamplerContext, TracesSampler};
 use crate::value::LogFormat;
@@ -55,6 +56,7 @@ pub struct Overrides {
     pub(crate) ignored_routes: Option<Vec<String>>,
     pub(crate) queue_max_envelopes: Option<usize>,
     pub(crate) queue_max_bytes: Option<u64>,
+    pub(crate) compression: Option<Compression>,
     pub(crate) server_timing: Option<bool>,
     pub(crate) propagate_traceparent: Option<bool>,
     pub(crate) log_format: Option<LogFormat>,
@@ -172,6 +174,10 @@ impl Overrides {
     setter!(
         /// Bound of the outgoing queue, in bytes.
         queue_max_bytes: u64 = "64 << 20"
+    );
+    setter!(
+        /// How envelopes sent to Sentry are compressed (`LOOKOUT_COMPRESSION`).
+        compression: Compression = "lookout_policy::Compression::Gzip"
     );
     setter!(
         /// `server-timing` response header with the trace.

@@ -119,6 +119,7 @@ impl DeliveryStats {
             peak_waiting_bytes: load(&c.peak_waiting_bytes),
             sent: self.tally.delivered_count(),
             sent_bytes: load(&c.sent_bytes),
+            sent_wire_bytes: load(&c.sent_wire_bytes),
             dropped: Dropped {
                 queue_full: load(&c.dropped_queue_full),
                 rate_limited: load(&c.dropped_rate_limited),
@@ -174,8 +175,13 @@ pub struct DeliverySnapshot {
     pub peak_waiting_bytes: u64,
     /// Envelopes Sentry confirmed with a 2xx answer.
     pub sent: u64,
-    /// The bytes of the envelopes Sentry confirmed.
+    /// The bytes of the envelopes Sentry confirmed, serialized, before
+    /// compression.
     pub sent_bytes: u64,
+    /// The bytes of the envelopes Sentry confirmed as they went on the wire
+    /// (compressed, `LOOKOUT_COMPRESSION`); the same as `sent_bytes` when
+    /// nothing is compressed.
+    pub sent_wire_bytes: u64,
     /// What was dropped, by reason.
     pub dropped: Dropped,
     /// The most recent failure to deliver, if any.
@@ -271,6 +277,7 @@ pub(crate) struct Counters {
     pub(crate) peak_waiting: AtomicU64,
     pub(crate) peak_waiting_bytes: AtomicU64,
     pub(crate) sent_bytes: AtomicU64,
+    pub(crate) sent_wire_bytes: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
     pub(crate) dropped_rate_limited: AtomicU64,
     pub(crate) dropped_network_error: AtomicU64,
