@@ -150,6 +150,7 @@ async fn a_sampled_request_while_the_queue_is_full_sheds_its_transaction() {
     assert!(overflow >= shed, "each shed transaction is reported");
     let stats = lookout.stats();
     assert_eq!(stats.dropped.queue_full as usize, overflow, "{stats:?}");
+    assert_eq!(stats.dropped.transactions_shed as usize, shed, "{stats:?}");
 }
 
 /// One failing request through `test`'s engine.
