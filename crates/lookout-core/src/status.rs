@@ -263,3 +263,29 @@ impl Configured {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_shows_the_compression_in_force_and_where_it_came_from() {
+        let dsn = ("SENTRY_DSN", "https://public@o1.ingest.sentry.io/42");
+        let status = |vars: &[(&str, &str)]| {
+            let settings = Settings::from_vars(vars.iter().copied()).unwrap();
+            let json = serde_json::to_value(
+                Configured::from_settings(&settings).status(DeliverySnapshot::default()),
+            )
+            .unwrap();
+            json["delivery"]["compression"].clone()
+        };
+        assert_eq!(
+            status(&[dsn]),
+            serde_json::json!({"value": "zstd", "source": "default"})
+        );
+        assert_eq!(
+            status(&[dsn, ("LOOKOUT_COMPRESSION", "off")]),
+            serde_json::json!({"value": "off", "source": "LOOKOUT_COMPRESSION"})
+        );
+    }
+}
