@@ -178,8 +178,20 @@ async fn serve(failure: Failure, listener: tokio::net::TcpListener, seen: Arc<Se
     }
 }
 
-async fn slow_accept(State(seen): State<Arc<Seen>>, body: Bytes) -> &'static str {
-    let envelope = Envelope::from_slice(&body)
+/// The body decoded from its `content-encoding`, as Sentry reads it.
+fn decoded(headers: &axum::http::HeaderMap, body: &[u8]) -> Vec<u8> {
+    let encoding = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok());
+    crate::receiver::decode_body(encoding, body)
+}
+
+async fn slow_accept(
+    State(seen): State<Arc<Seen>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> &'static str {
+    let envelope = Envelope::from_slice(&decoded(&headers, &body))
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
     seen.envelopes.lock().unwrap().push(envelope);
     tokio::time::sleep(SLOW_ANSWER).await;
@@ -190,10 +202,11 @@ async fn slow_accept(State(seen): State<Arc<Seen>>, body: Bytes) -> &'static str
 /// Keeps the envelope (parsed, as Sentry would) and answers with the error.
 async fn refuse(
     State((failure, seen)): State<(Failure, Arc<Seen>)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
-    let envelope = Envelope::from_slice(&body)
+    let envelope = Envelope::from_slice(&decoded(&headers, &body))
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
     seen.envelopes.lock().unwrap().push(envelope);
     seen.answered.fetch_add(1, Ordering::SeqCst);

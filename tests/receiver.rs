@@ -2,7 +2,10 @@
 //! envelopes as the real `sentry` transport sends them
 //! (`POST /api/{project}/envelope/`) and as SDKs copy them to Spotlight
 //! (`POST /stream`), and parses each with `sentry-types`. The one receiver
-//! every suite of the workspace uses. It can also answer like a Sentry that
+//! every suite of the workspace uses. Like Relay it honours the
+//! `content-encoding` lookout compresses with (`zstd`, `gzip`), and it
+//! refuses a compressed copy on the Spotlight endpoint (the sidecar reads
+//! envelopes as they are). It can also answer like a Sentry that
 //! rate-limits ([`Receiver::rate_limit_next`]).
 
 use std::net::SocketAddr;
@@ -25,10 +28,36 @@ type Store = Arc<Mutex<Vec<Envelope>>>;
 #[derive(Clone, Default)]
 struct Shared {
     envelopes: Store,
-    /// Every accepted envelope as it arrived (what sentry-types drops on
-    /// parsing, such as an event's `_meta`, is still there).
+    /// Every accepted envelope as it arrived, decoded (what sentry-types
+    /// drops on parsing, such as an event's `_meta`, is still there).
     raw: Arc<Mutex<Vec<Bytes>>>,
+    /// The `content-encoding` of each envelope in `envelopes`.
+    encodings: Arc<Mutex<Vec<Option<String>>>>,
     next_limit: Arc<Mutex<Option<String>>>,
+}
+
+/// A request body decoded from its `content-encoding` (`None`, `identity`:
+/// as it is; `zstd`, `gzip`, `deflate`: decompressed), as Relay decodes it.
+///
+/// # Panics
+/// On an encoding Relay would not accept from lookout, or a body that does
+/// not decode: either is a bug in what was sent.
+pub fn decode_body(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    let result = match encoding.map(str::trim) {
+        None | Some("identity") => return body.to_vec(),
+        Some("zstd") => {
+            zstd::stream::read::Decoder::new(body).and_then(|mut d| d.read_to_end(&mut out))
+        }
+        Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut out),
+        Some(other) => {
+            panic!("an envelope with content-encoding {other:?}, which lookout never sends")
+        }
+    };
+    result.unwrap_or_else(|e| panic!("a body that does not decode as {encoding:?}: {e}"));
+    out
 }
 
 /// The receiver; stops when dropped.
@@ -44,10 +73,29 @@ impl Drop for Receiver {
     }
 }
 
-async fn accept(
+/// `POST /api/{project}/envelope/`: Sentry's endpoint.
+async fn accept_sentry(
     State(shared): State<Shared>,
     headers: axum::http::HeaderMap,
     body: Bytes,
+) -> Response {
+    accept(&shared, &headers, &body, false)
+}
+
+/// `POST /stream`: the Spotlight sidecar's endpoint.
+async fn accept_spotlight(
+    State(shared): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    accept(&shared, &headers, &body, true)
+}
+
+fn accept(
+    shared: &Shared,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    spotlight: bool,
 ) -> Response {
     let content_type = headers
         .get("content-type")
@@ -57,6 +105,14 @@ async fn accept(
         content_type, "application/x-sentry-envelope",
         "envelopes are sent with the envelope content type"
     );
+    let encoding = headers
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
+    assert!(
+        !(spotlight && encoding.is_some()),
+        "Spotlight gets envelopes uncompressed, not {encoding:?}"
+    );
+    let body = decode_body(encoding.as_deref(), body);
     let envelope = Envelope::from_slice(&body)
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
     if let Some(limits) = shared.next_limit.lock().unwrap().take() {
@@ -68,8 +124,12 @@ async fn accept(
         )
             .into_response();
     }
-    shared.envelopes.lock().unwrap().push(envelope);
-    shared.raw.lock().unwrap().push(body);
+    // One lock for the lists, so they stay in step.
+    let mut envelopes = shared.envelopes.lock().unwrap();
+    envelopes.push(envelope);
+    shared.encodings.lock().unwrap().push(encoding);
+    shared.raw.lock().unwrap().push(Bytes::from(body));
+    drop(envelopes);
     "{}".into_response()
 }
 
@@ -83,8 +143,8 @@ impl Receiver {
     pub async fn start_on(addr: SocketAddr) -> Self {
         let shared = Shared::default();
         let app = Router::new()
-            .route("/api/{project}/envelope/", post(accept))
-            .route("/stream", post(accept))
+            .route("/api/{project}/envelope/", post(accept_sentry))
+            .route("/stream", post(accept_spotlight))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -109,6 +169,13 @@ impl Receiver {
     /// Every envelope received so far.
     pub fn envelopes(&self) -> Vec<Envelope> {
         self.shared.envelopes.lock().unwrap().clone()
+    }
+
+    /// The `content-encoding` each envelope came with (`None`: as it is), in
+    /// the order of [`Receiver::envelopes`].
+    pub fn content_encodings(&self) -> Vec<Option<String>> {
+        let _in_step = self.shared.envelopes.lock().unwrap();
+        self.shared.encodings.lock().unwrap().clone()
     }
 
     /// Every Sentry Log received so far, in the order of their envelopes.

@@ -150,6 +150,7 @@ async fn a_sampled_request_while_the_queue_is_full_sheds_its_transaction() {
     assert!(overflow >= shed, "each shed transaction is reported");
     let stats = lookout.stats();
     assert_eq!(stats.dropped.queue_full as usize, overflow, "{stats:?}");
+    assert_eq!(stats.dropped.transactions_shed as usize, shed, "{stats:?}");
 }
 
 /// One failing request through `test`'s engine.
@@ -270,6 +271,142 @@ fn logs_are_copied_to_spotlight() {
     let copies = sidecar.logs();
     assert_eq!(copies.len(), 1, "and copied to Spotlight");
     assert_eq!(copies[0].body, "GET /items/{id} -> 404");
+}
+
+/// Whether an envelope carries an event, a transaction or logs (not only
+/// sessions or a client report, which may be too small to compress).
+fn carries_telemetry(envelope: &sentry_types::protocol::v7::Envelope) -> bool {
+    envelope.items().any(|item| {
+        matches!(
+            item,
+            EnvelopeItem::Event(_)
+                | EnvelopeItem::Transaction(_)
+                | EnvelopeItem::ItemContainer(sentry_core::protocol::ItemContainer::Logs(_))
+        )
+    })
+}
+
+/// In send mode every envelope goes compressed (zstd by default) and the
+/// receiver, decoding it as Relay does, parses it with sentry-types: logs,
+/// events and transactions arrive whole, and a batch of logs is at most an
+/// eighth of its size on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelopes_reach_sentry_compressed_and_whole() {
+    let receiver = Receiver::start().await;
+    let (lookout, client) = engine(&receiver, &[]);
+    // 300 logs: three batches of 100 (and nothing else: unsampled).
+    for _ in 0..300 {
+        not_found(&lookout);
+    }
+    flush(&client).await;
+    let logs = lookout.stats();
+    for _ in 0..5 {
+        failing_request(&lookout);
+    }
+    flush(&client).await;
+    // Transactions, from an engine sampling every request.
+    let (sampled, sampled_client) = engine(&receiver, &[("SENTRY_TRACES_SAMPLE_RATE", "1.0")]);
+    for _ in 0..5 {
+        let headers = HeaderMap::new();
+        sampled
+            .begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"))
+            .finish(&ResponseHead::new(StatusCode::OK))
+            .body
+            .complete();
+    }
+    flush(&sampled_client).await;
+    assert_eq!(receiver.logs().len(), 300, "every log arrived");
+    assert!(
+        receiver
+            .logs()
+            .iter()
+            .all(|l| l.body == "GET /items/{id} -> 404")
+    );
+    assert_eq!(receiver.events().len(), 5, "every event arrived");
+    let transactions = receiver.transactions();
+    assert_eq!(transactions.len(), 5, "every transaction arrived");
+    assert!(
+        transactions
+            .iter()
+            .all(|(tx, _)| tx.name.as_deref() == Some("GET /users/{id}"))
+    );
+    let envelopes = receiver.envelopes();
+    let encodings = receiver.content_encodings();
+    assert_eq!(envelopes.len(), encodings.len());
+    for (envelope, encoding) in envelopes.iter().zip(&encodings) {
+        if carries_telemetry(envelope) {
+            assert_eq!(encoding.as_deref(), Some("zstd"), "{envelope:?}");
+        }
+    }
+    assert!(
+        logs.sent_wire_bytes * 8 <= logs.sent_bytes,
+        "batches of logs: {} bytes on the wire for {} serialized",
+        logs.sent_wire_bytes,
+        logs.sent_bytes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookout_compression_chooses_the_encoding_or_none() {
+    for (setting, expected) in [("gzip", Some("gzip")), ("off", None)] {
+        let receiver = Receiver::start().await;
+        let (lookout, client) = engine(&receiver, &[("LOOKOUT_COMPRESSION", setting)]);
+        for _ in 0..100 {
+            not_found(&lookout);
+        }
+        failing_request(&lookout);
+        flush(&client).await;
+        assert_eq!(receiver.logs().len(), 100, "{setting}");
+        assert_eq!(receiver.events().len(), 1, "{setting}");
+        let encodings = receiver.content_encodings();
+        for (envelope, encoding) in receiver.envelopes().iter().zip(&encodings) {
+            if carries_telemetry(envelope) {
+                assert_eq!(encoding.as_deref(), expected, "{setting}: {envelope:?}");
+            }
+        }
+        let stats = lookout.stats();
+        if expected.is_none() {
+            assert_eq!(stats.sent_wire_bytes, stats.sent_bytes, "{stats:?}");
+        } else {
+            assert!(stats.sent_wire_bytes < stats.sent_bytes, "{stats:?}");
+        }
+    }
+}
+
+/// The Spotlight copy of a service that sends compressed envelopes is
+/// uncompressed (the receiver's `/stream` refuses a `content-encoding`, so a
+/// compressed copy would never be kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spotlight_copies_stay_uncompressed_while_sentry_gets_zstd() {
+    let sentry = Receiver::start().await;
+    let sidecar = Receiver::start().await;
+    let dsn = sidecar.dsn();
+    let host = dsn
+        .strip_prefix("http://public@")
+        .and_then(|rest| rest.strip_suffix("/1"))
+        .expect("the receiver's DSN");
+    let url = format!("http://{host}/stream");
+    let (lookout, client) = engine(&sentry, &[("SENTRY_SPOTLIGHT", url.as_str())]);
+    for _ in 0..100 {
+        not_found(&lookout);
+    }
+    failing_request(&lookout);
+    flush(&client).await;
+    assert_eq!(sentry.logs().len(), 100);
+    assert_eq!(sentry.events().len(), 1);
+    assert!(
+        sentry
+            .content_encodings()
+            .contains(&Some("zstd".to_owned())),
+        "Sentry gets compressed envelopes"
+    );
+    assert_eq!(sidecar.logs().len(), 100, "every log copied to Spotlight");
+    assert_eq!(sidecar.events().len(), 1, "the event copied to Spotlight");
+    assert!(
+        sidecar.content_encodings().iter().all(Option::is_none),
+        "{:?}",
+        sidecar.content_encodings()
+    );
 }
 
 #[test]

@@ -28,6 +28,7 @@ commands:
                             dry run by default: bump, changelog, publish order,
                             cargo publish --dry-run, in a temporary worktree
   loadtest [--quick] [--duration S] [--connections N] [--rounds N] [--frameworks ..] [--scenarios ..]
+           [--set NAME=VALUE]...
                             the demo under load (wrk or oha), with and without lookout:
                             requests/s, p50/p99, CPU per request, same-run ratios
   python-env                create the Python virtualenv with sentry-sdk under target/

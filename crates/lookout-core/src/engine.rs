@@ -309,12 +309,14 @@ impl Engine {
 }
 
 /// The parts of delivery the settings decide whatever the mode: the send
-/// queue's bounds and the Spotlight copy.
+/// queue's bounds, compression and the Spotlight copy.
 pub(crate) fn with_settings(delivery: Delivery, settings: &Settings) -> Delivery {
-    let delivery = delivery.with_queue_limits(QueueLimits {
-        max_envelopes: settings.queue_max_envelopes.value,
-        max_bytes: usize::try_from(settings.queue_max_bytes.value).unwrap_or(usize::MAX),
-    });
+    let delivery = delivery
+        .with_queue_limits(QueueLimits {
+            max_envelopes: settings.queue_max_envelopes.value,
+            max_bytes: usize::try_from(settings.queue_max_bytes.value).unwrap_or(usize::MAX),
+        })
+        .with_compression(settings.compression.value);
     match &settings.spotlight.value {
         Some(url) => delivery.with_spotlight(url.clone()),
         None => delivery,

@@ -35,6 +35,8 @@ pub const STATUS_PATH: &str = "/lookout/status";
 /// assert_eq!(status.environment.value, "production");
 /// assert_eq!(status.environment.source, "SENTRY_ENVIRONMENT");
 /// assert_eq!(status.dsn.as_ref().map(|d| d.project_id.as_str()), Some("42"));
+/// assert_eq!(status.delivery.compression.value, "zstd");
+/// assert_eq!(status.delivery.compression.source, "default");
 /// let json = status.to_json();
 /// assert!(!json.contains("public") && !json.contains("secret"));
 /// # Ok::<(), lookout_policy::ConfigError>(())
@@ -94,7 +96,7 @@ pub const STATUS_CONTENT_TYPE: &str = "application/json";
 
 /// A configured value and where it came from: `code`, a variable's name
 /// (`SENTRY_ENVIRONMENT`), `profile production`, `host name`, `default`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Sourced<T> {
     /// The value in force.
@@ -154,6 +156,9 @@ pub struct DeliveryConfig {
     pub queue_max_bytes: u64,
     /// `LOOKOUT_SHUTDOWN_TIMEOUT_MS`.
     pub shutdown_timeout_ms: u64,
+    /// `LOOKOUT_COMPRESSION` (`zstd`, `gzip` or `off`) and where it came
+    /// from: how envelopes sent to Sentry are compressed.
+    pub compression: Sourced<String>,
 }
 
 /// What an engine learns when its client is wired
@@ -205,6 +210,10 @@ impl Configured {
                 queue_max_bytes: settings.queue_max_bytes.value,
                 shutdown_timeout_ms: u64::try_from(settings.shutdown_timeout.value.as_millis())
                     .unwrap_or(u64::MAX),
+                compression: Sourced {
+                    value: settings.compression.value.as_str().to_owned(),
+                    source: settings.compression.source.to_string(),
+                },
             },
         }
     }
@@ -233,6 +242,7 @@ impl Configured {
                 queue_max_envelopes: 0,
                 queue_max_bytes: 0,
                 shutdown_timeout_ms: 0,
+                compression: code("off".to_owned()),
             },
         }
     }
@@ -253,5 +263,31 @@ impl Configured {
             delivery,
             stats,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_shows_the_compression_in_force_and_where_it_came_from() {
+        let dsn = ("SENTRY_DSN", "https://public@o1.ingest.sentry.io/42");
+        let status = |vars: &[(&str, &str)]| {
+            let settings = Settings::from_vars(vars.iter().copied()).unwrap();
+            let json = serde_json::to_value(
+                Configured::from_settings(&settings).status(DeliverySnapshot::default()),
+            )
+            .unwrap();
+            json["delivery"]["compression"].clone()
+        };
+        assert_eq!(
+            status(&[dsn]),
+            serde_json::json!({"value": "zstd", "source": "default"})
+        );
+        assert_eq!(
+            status(&[dsn, ("LOOKOUT_COMPRESSION", "off")]),
+            serde_json::json!({"value": "off", "source": "LOOKOUT_COMPRESSION"})
+        );
     }
 }

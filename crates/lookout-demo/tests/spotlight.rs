@@ -108,12 +108,18 @@ fn in_spotlight(bin: &Path, port: u16, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The tour also sends to a Sentry (the workspace's receiver), which gets
+/// every envelope compressed (zstd, the default) while the sidecar gets its
+/// copies as they are: a compressed copy would not parse in Spotlight, and
+/// the checks below would find nothing.
 #[test]
 fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar() {
     let bin = spotlight_bin();
     let sidecar = start_sidecar(&bin);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the receiver");
+    let sentry = runtime.block_on(lookout_tests::receiver::Receiver::start());
     let output = Command::new(DEMO)
-        .env_remove("SENTRY_DSN")
+        .env("SENTRY_DSN", sentry.dsn())
         .env(
             "SENTRY_SPOTLIGHT",
             format!("http://127.0.0.1:{}/stream", sidecar.port),
@@ -139,15 +145,33 @@ fn the_tours_errors_transactions_and_logs_appear_in_a_running_spotlight_sidecar(
         "app_service (GET and POST /fail), upstream, panic and the background job's mail error on each framework:\n{stdout}"
     );
 
+    // Sentry got the same events, compressed.
+    let sent: Vec<String> = sentry
+        .events()
+        .iter()
+        .map(|e| e.event_id.simple().to_string())
+        .collect();
+    for id in &printed {
+        assert!(
+            sent.iter().any(|s| s == *id),
+            "event {id} was not sent; Sentry got {sent:?}"
+        );
+    }
+    let encodings = sentry.content_encodings();
+    assert!(
+        encodings.iter().any(|e| e.as_deref() == Some("zstd")),
+        "Sentry gets compressed envelopes: {encodings:?}"
+    );
+
     let errors = in_spotlight(&bin, sidecar.port, "errors");
     let seen: Vec<String> = errors
         .iter()
         .filter_map(|e| e["event_id"].as_str())
         .map(|id| id.replace('-', ""))
         .collect();
-    for id in printed {
+    for id in &printed {
         assert!(
-            seen.iter().any(|s| s == id),
+            seen.iter().any(|s| s == *id),
             "event {id} is not in Spotlight; it holds {seen:?}"
         );
     }

@@ -59,6 +59,7 @@
 //! `rust-version`).
 
 mod client_options;
+mod compression;
 mod delivery;
 mod environment;
 mod error;
@@ -74,6 +75,7 @@ mod table;
 mod targets;
 mod value;
 
+pub use compression::Compression;
 pub use delivery::DeliveryMode;
 pub use environment::{Detection, Environment, Profile};
 pub use error::ConfigError;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric, Transaction};
 
+use crate::compression::Compression;
 use crate::environment::Detection;
 use crate::request_body::RequestBodySize;
 use crate::sampling::{SamplerContext, TracesSampler};
@@ -58,6 +59,7 @@ pub struct Overrides {
     pub(crate) max_request_body_size: Option<RequestBodySize>,
     pub(crate) queue_max_envelopes: Option<usize>,
     pub(crate) queue_max_bytes: Option<u64>,
+    pub(crate) compression: Option<Compression>,
     pub(crate) server_timing: Option<bool>,
     pub(crate) propagate_traceparent: Option<bool>,
     pub(crate) log_format: Option<LogFormat>,
@@ -185,6 +187,10 @@ impl Overrides {
     setter!(
         /// Bound of the outgoing queue, in bytes.
         queue_max_bytes: u64 = "64 << 20"
+    );
+    setter!(
+        /// How envelopes sent to Sentry are compressed (`LOOKOUT_COMPRESSION`).
+        compression: Compression = "lookout_policy::Compression::Gzip"
     );
     setter!(
         /// `server-timing` response header with the trace.

@@ -17,6 +17,7 @@ use std::time::Duration;
 use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel, Metric, Transaction};
 use sentry_core::types::Dsn;
 
+use crate::compression::Compression;
 use crate::delivery::DeliveryMode;
 use crate::environment::{Environment, Profile};
 use crate::error::ConfigError;
@@ -98,6 +99,8 @@ pub struct Settings {
     pub queue_max_envelopes: Resolved<usize>,
     /// `LOOKOUT_QUEUE_MAX_BYTES`.
     pub queue_max_bytes: Resolved<u64>,
+    /// `LOOKOUT_COMPRESSION`: how envelopes sent to Sentry are compressed.
+    pub compression: Resolved<Compression>,
     /// `LOOKOUT_SERVER_TIMING`.
     pub server_timing: Resolved<bool>,
     /// `LOOKOUT_PROPAGATE_TRACEPARENT`.

@@ -327,6 +327,16 @@ pub static SETTINGS: &[SettingSpec] = &[
         description: "Bound of the outgoing envelope queue, by size (64 MiB by default).",
     },
     SettingSpec {
+        name: "compression",
+        env_var: "LOOKOUT_COMPRESSION",
+        kind: SettingKind::Choice,
+        default: Some("zstd"),
+        profile_defaults: &[],
+        default_note: "",
+        accepted: crate::compression::COMPRESSION_ACCEPTED,
+        description: "How envelopes sent to Sentry are compressed (content-encoding): zstd at level 1, gzip at level 6, or off. The console and Spotlight always get them uncompressed.",
+    },
+    SettingSpec {
         name: "server_timing",
         env_var: "LOOKOUT_SERVER_TIMING",
         kind: SettingKind::Bool,

@@ -8,11 +8,18 @@
 //! requests/s, p50/p99 latency and the service's CPU time per request
 //! (user + system time from `/proc/<pid>/stat` before and after the load,
 //! divided by the responses): the plain and lookout figures side by side
-//! with their ratios. Writes nothing into the repository.
+//! with their ratios. The headline rows are lookout's defaults, as users
+//! run it (Sentry Logs on, sessions on, compression on, unsampled, the
+//! route's one `info` line per request); beside them Logs off, traces rate
+//! 0.1 and every request sampled. A second table says what reached the
+//! receiver: transactions delivered, shed (the service's status route) and
+//! dropped (its client reports), logs delivered and dropped, events, and the
+//! bytes each item took on the wire. Writes nothing into the repository.
 
 mod generator;
 pub(crate) mod sink;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,8 +30,10 @@ use generator::{Generator, Load, Run};
 pub(crate) const USAGE: &str = "\
 usage: cargo xtask loadtest [--quick] [--duration SECS] [--connections N] [--rounds N]
                             [--frameworks axum,actix,warp]
-                            [--scenarios unsampled,sampled,erroring,logs]
-  --quick: one round of 1 s per case (a smoke run)";
+                            [--scenarios defaults,logs-off,traces-0.1,sampled,erroring]
+                            [--set NAME=VALUE]...
+  --quick: one round of 1 s per case (a smoke run)
+  --set: one more setting for every lookout run (e.g. LOOKOUT_COMPRESSION=off)";
 
 const FRAMEWORKS: [&str; 3] = ["axum", "actix", "warp"];
 
@@ -34,30 +43,38 @@ const TRACE_ID: &str = "771a43a4192642f0b136d5159a501700";
 /// What the load is and how lookout is configured for it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Scenario {
-    /// Traces rate 0, the caller's decision `sampled=false`.
-    Unsampled,
-    /// Traces rate 1, the caller's decision `sampled=true`: a transaction per request.
+    /// lookout's defaults (Sentry Logs on: the route's `info` line is a
+    /// log; sessions; compression), traces rate 0 and the caller's decision
+    /// `sampled=false`: what users run.
+    Defaults,
+    /// As the defaults with `SENTRY_ENABLE_LOGS=false`.
+    LogsOff,
+    /// The defaults with traces rate 0.1 (the staging default) and no
+    /// caller's trace: each request starts its own, one in ten sampled.
+    Traces01,
+    /// The defaults with traces rate 1 and the caller's decision
+    /// `sampled=true`: a transaction per request.
     Sampled,
-    /// `GET /fail`: a 500 and a captured event per request.
+    /// The defaults on `GET /fail`: a 500 and a captured event per request.
     Erroring,
-    /// As unsampled, with Sentry Logs on: the route's `info` line is a log.
-    Logs,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 4] = [
-        Scenario::Unsampled,
+    const ALL: [Scenario; 5] = [
+        Scenario::Defaults,
+        Scenario::LogsOff,
+        Scenario::Traces01,
         Scenario::Sampled,
         Scenario::Erroring,
-        Scenario::Logs,
     ];
 
     fn name(self) -> &'static str {
         match self {
-            Scenario::Unsampled => "unsampled",
+            Scenario::Defaults => "defaults",
+            Scenario::LogsOff => "logs-off",
+            Scenario::Traces01 => "traces-0.1",
             Scenario::Sampled => "sampled",
             Scenario::Erroring => "erroring",
-            Scenario::Logs => "logs",
         }
     }
 
@@ -66,7 +83,9 @@ impl Scenario {
             .into_iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| {
-                format!("unknown scenario `{name}`: expected unsampled, sampled, erroring or logs")
+                format!(
+                    "unknown scenario `{name}`: expected defaults, logs-off, traces-0.1, sampled or erroring"
+                )
             })
     }
 
@@ -77,26 +96,26 @@ impl Scenario {
         }
     }
 
-    fn sampled(self) -> bool {
-        self == Scenario::Sampled
-    }
-
-    /// The item each response should have made, counted at the receiver:
-    /// an event per erroring request, a transaction per sampled one.
-    fn delivered_item(self) -> Option<&'static str> {
+    fn traces_rate(self) -> &'static str {
         match self {
-            Scenario::Erroring => Some("event"),
-            Scenario::Sampled => Some("transaction"),
-            Scenario::Unsampled | Scenario::Logs => None,
+            Scenario::Sampled => "1",
+            Scenario::Traces01 => "0.1",
+            _ => "0",
         }
     }
 
-    /// The caller's headers: `sentry-trace` + a browser SDK's `baggage`.
+    /// Whether the route's `info` line is a Sentry Log.
+    fn logs(self) -> bool {
+        self != Scenario::LogsOff
+    }
+
+    /// The caller's headers: `sentry-trace` + a browser SDK's `baggage`
+    /// (none for traces 0.1: a caller's decision would be inherited).
     fn headers(self) -> Vec<(&'static str, String)> {
-        let (flag, rate, sampled) = if self.sampled() {
-            ("1", "1.0", "true")
-        } else {
-            ("0", "0.0", "false")
+        let (flag, rate, sampled) = match self {
+            Scenario::Traces01 => return Vec::new(),
+            Scenario::Sampled => ("1", "1.0", "true"),
+            _ => ("0", "0.0", "false"),
         };
         vec![
             (
@@ -115,30 +134,26 @@ impl Scenario {
         ]
     }
 
-    /// lookout's settings for this scenario (the plain service ignores them).
-    fn env(self, dsn: &str) -> Vec<(&'static str, String)> {
-        vec![
+    /// lookout's settings for this scenario (the plain service ignores
+    /// them); what is not set here is lookout's default.
+    fn env(self, dsn: &str) -> Vec<(String, String)> {
+        let mut env = vec![
             ("SENTRY_DSN", dsn.to_owned()),
             ("SENTRY_ENVIRONMENT", "production".to_owned()),
+            // Release health needs a release.
             ("SENTRY_RELEASE", "lookout-demo@loadtest".to_owned()),
-            (
-                "SENTRY_TRACES_SAMPLE_RATE",
-                if self.sampled() { "1" } else { "0" }.to_owned(),
-            ),
-            (
-                "SENTRY_ENABLE_LOGS",
-                if self == Scenario::Logs {
-                    "true"
-                } else {
-                    "false"
-                }
-                .to_owned(),
-            ),
+            ("SENTRY_TRACES_SAMPLE_RATE", self.traces_rate().to_owned()),
             // What the terminal shows; Sentry Logs have their own level.
             ("RUST_LOG", "warn".to_owned()),
             // Room for the queue to drain at the end of an erroring run.
             ("LOOKOUT_SHUTDOWN_TIMEOUT_MS", "20000".to_owned()),
-        ]
+        ];
+        if !self.logs() {
+            env.push(("SENTRY_ENABLE_LOGS", "false".to_owned()));
+        }
+        env.into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
     }
 }
 
@@ -149,6 +164,8 @@ struct Config {
     rounds: usize,
     frameworks: Vec<String>,
     scenarios: Vec<Scenario>,
+    /// `--set NAME=VALUE`: more settings for every lookout run.
+    settings: Vec<(String, String)>,
 }
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
@@ -159,6 +176,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         rounds: 3,
         frameworks: FRAMEWORKS.iter().map(|f| (*f).to_owned()).collect(),
         scenarios: Scenario::ALL.to_vec(),
+        settings: Vec::new(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -204,6 +222,14 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                     .map(Scenario::parse)
                     .collect::<Result<_, _>>()?;
             }
+            "--set" => {
+                let setting = value("NAME=VALUE")?;
+                let (name, value) = setting
+                    .split_once('=')
+                    .filter(|(name, _)| !name.is_empty())
+                    .ok_or_else(|| format!("--set {setting}: expected NAME=VALUE"))?;
+                config.settings.push((name.to_owned(), value.to_owned()));
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
@@ -226,6 +252,8 @@ struct Measured {
     load: Load,
     /// The service's CPU time per response, microseconds.
     cpu_us: f64,
+    /// Every response the service answered, the warm-up's included.
+    responses: u64,
 }
 
 pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
@@ -256,12 +284,22 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
         config.warmup.as_secs(),
         config.rounds
     );
+    if !config.settings.is_empty() {
+        let list: Vec<String> = config
+            .settings
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        println!("xtask: lookout runs also set {}", list.join(" "));
+    }
     let mut rows = Vec::new();
     for framework in &config.frameworks {
         for &scenario in &config.scenarios {
             let mut plain = Vec::new();
             let mut lookout = Vec::new();
-            let mut delivered = None;
+            let mut delivered = Delivered::default();
+            let mut env = scenario.env(&sink.dsn());
+            env.extend(config.settings.iter().cloned());
             for round in 0..config.rounds {
                 // Alternate which goes first, so drift in the machine's
                 // load hits both sides alike.
@@ -272,23 +310,26 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
                 };
                 for is_plain in order {
                     let before = sink.counts()?;
-                    let service =
-                        Service::start(&demo, framework, is_plain, &scenario.env(&sink.dsn()))?;
+                    let service = Service::start(&demo, framework, is_plain, &env)?;
                     let measured = service.measure(&generator, &config, scenario, ticks)?;
+                    // The shed transactions, from the service's status route
+                    // (the plain service has none: 0).
+                    let shed = if is_plain {
+                        0
+                    } else {
+                        service.transactions_shed()?
+                    };
                     service.stop()?;
                     if is_plain {
                         plain.push(measured);
                     } else {
-                        if let Some(item) = scenario.delivered_item() {
-                            let after = sink.counts()?;
-                            let items = after.item(item) - before.item(item);
-                            let (seen, answered) = delivered.unwrap_or((0, 0));
-                            delivered = Some((seen + items, answered + measured.load.requests));
-                        }
+                        // After the stop: its shutdown delivered what was queued.
+                        let after = sink.counts()?;
+                        delivered.add(&before, &after, measured.responses, shed);
                         lookout.push(measured);
                     }
                     println!(
-                        "xtask:   {framework:<5} {:<9} {:<7} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  cpu {:>5.2} µs/req",
+                        "xtask:   {framework:<5} {:<10} {:<7} {:>9.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  cpu {:>5.2} µs/req",
                         scenario.name(),
                         if is_plain { "plain" } else { "lookout" },
                         measured.load.rps,
@@ -309,6 +350,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     }
     sink.stop();
     print_table(&rows);
+    print_delivery(&rows);
     Ok(())
 }
 
@@ -317,8 +359,69 @@ struct Row {
     scenario: Scenario,
     plain: Measured,
     lookout: Measured,
-    /// Erroring only: events the receiver got, responses answered.
-    delivered: Option<(u64, u64)>,
+    /// What the receiver got from the lookout runs, over every round.
+    delivered: Delivered,
+}
+
+/// What reached the receiver from a scenario's lookout runs, summed over
+/// the rounds (warm-ups included: the receiver cannot tell them apart).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Delivered {
+    /// Responses the services answered (warm-ups included).
+    responses: u64,
+    transactions: u64,
+    /// Sampled transactions never recorded: the queue was full.
+    shed: u64,
+    /// Transactions the client reports say were lost otherwise.
+    transactions_dropped: u64,
+    logs: u64,
+    /// Logs the client reports say were lost.
+    logs_dropped: u64,
+    events: u64,
+    /// Events the client reports say were lost.
+    events_dropped: u64,
+    /// By item type: (bytes on the wire, bytes decoded, items).
+    bytes: BTreeMap<&'static str, (f64, f64, u64)>,
+}
+
+/// The item types whose bytes the report shows, with their wire names.
+const SIZED: [&str; 3] = ["log", "transaction", "event"];
+
+impl Delivered {
+    /// One lookout run: the receiver's totals `before` and `after` it.
+    fn add(&mut self, before: &Counts, after: &Counts, responses: u64, shed: u64) {
+        let items = |kind: &str| after.item(kind).saturating_sub(before.item(kind));
+        let lost = |category: &str| {
+            after
+                .discarded(category)
+                .saturating_sub(before.discarded(category))
+        };
+        self.responses += responses;
+        self.transactions += items("transaction");
+        self.shed += shed;
+        // A shed transaction is reported lost too (`queue_overflow`).
+        self.transactions_dropped += lost("transaction").saturating_sub(shed);
+        self.logs += items("log");
+        self.logs_dropped += lost("log_item");
+        self.events += items("event");
+        self.events_dropped += lost("error");
+        for kind in SIZED {
+            let entry = self.bytes.entry(kind).or_default();
+            entry.0 += after.wire(kind) - before.wire(kind);
+            entry.1 += after.plain(kind) - before.plain(kind);
+            entry.2 += items(kind);
+        }
+    }
+
+    /// `wire (decoded)` bytes per item of `kind`, or empty without any.
+    fn per_item(&self, kind: &str) -> String {
+        match self.bytes.get(kind) {
+            Some(&(wire, plain, count)) if count > 0 => {
+                format!("{:.0} ({:.0})", wire / count as f64, plain / count as f64)
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// The median of each figure over the rounds.
@@ -336,19 +439,20 @@ fn median(runs: &[Measured]) -> Measured {
             p99_us: pick(|m| m.load.p99_us),
         },
         cpu_us: pick(|m| m.cpu_us),
+        responses: runs.iter().map(|m| m.responses).sum::<u64>() / runs.len() as u64,
     }
 }
 
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "| framework | scenario | plain req/s | lookout req/s | throughput | p50 plain / lookout µs | p99 plain / lookout µs | p99 | CPU plain / lookout µs/req | CPU added | delivered (events or transactions) of responses |"
+        "| framework | scenario | plain req/s | lookout req/s | throughput | p50 plain / lookout µs | p99 plain / lookout µs | p99 | CPU plain / lookout µs/req | CPU added |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let (p, l) = (&row.plain, &row.lookout);
         println!(
-            "| {} | {} | {:.0} | {:.0} | **{:.2}** | {:.0} / {:.0} | {:.0} / {:.0} | {:+.0}% | {:.2} / {:.2} | **{:+.2}** | {} |",
+            "| {} | {} | {:.0} | {:.0} | **{:.2}** | {:.0} / {:.0} | {:.0} / {:.0} | {:+.0}% | {:.2} / {:.2} | **{:+.2}** |",
             row.framework,
             row.scenario.name(),
             p.load.rps,
@@ -362,10 +466,35 @@ fn print_table(rows: &[Row]) {
             p.cpu_us,
             l.cpu_us,
             l.cpu_us - p.cpu_us,
-            match row.delivered {
-                Some((events, answered)) => format!("{events} of {answered}"),
-                None => "".to_owned(),
-            }
+        );
+    }
+}
+
+/// What the receiver got from the lookout runs (every round, warm-ups
+/// included), and the bytes per item on the wire (decoded in parentheses).
+fn print_delivery(rows: &[Row]) {
+    println!();
+    println!(
+        "| framework | scenario | responses | transactions delivered / shed / dropped | logs delivered / dropped | events delivered / dropped | bytes per log | per transaction | per event |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let d = &row.delivered;
+        println!(
+            "| {} | {} | {} | {} / {} / {} | {} / {} | {} / {} | {} | {} | {} |",
+            row.framework,
+            row.scenario.name(),
+            d.responses,
+            d.transactions,
+            d.shed,
+            d.transactions_dropped,
+            d.logs,
+            d.logs_dropped,
+            d.events,
+            d.events_dropped,
+            d.per_item("log"),
+            d.per_item("transaction"),
+            d.per_item("event"),
         );
     }
 }
@@ -444,9 +573,49 @@ struct Sink {
 struct Counts(serde_json::Value);
 
 impl Counts {
+    /// Items of `kind` (logs one by one).
     fn item(&self, kind: &str) -> u64 {
         self.0["items"][kind].as_u64().unwrap_or(0)
     }
+
+    /// Bytes on the wire of the items of `kind`.
+    fn wire(&self, kind: &str) -> f64 {
+        self.0["wire_bytes"][kind].as_f64().unwrap_or(0.0)
+    }
+
+    /// Their bytes decoded.
+    fn plain(&self, kind: &str) -> f64 {
+        self.0["plain_bytes"][kind].as_f64().unwrap_or(0.0)
+    }
+
+    /// What the client reports say was lost of `category`, for any reason.
+    fn discarded(&self, category: &str) -> u64 {
+        let suffix = format!(":{category}");
+        self.0["discarded"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| key.ends_with(&suffix))
+            .filter_map(|(_, quantity)| quantity.as_u64())
+            .sum()
+    }
+}
+
+/// `GET path` on `addr` with a fresh connection; the answer's body as JSON.
+fn get_json(addr: &str, path: &str, what: &str) -> Result<serde_json::Value, String> {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(addr).map_err(|e| format!("{what}: {e}"))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("{what}: {e}"))?;
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| format!("{what}: {e}"))?;
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(body).map_err(|e| format!("{what} answered {answer:?}: {e}"))
 }
 
 impl Sink {
@@ -465,22 +634,7 @@ impl Sink {
     }
 
     fn counts(&self) -> Result<Counts, String> {
-        use std::io::Write as _;
-        let mut stream =
-            std::net::TcpStream::connect(&self.addr).map_err(|e| format!("receiver: {e}"))?;
-        write!(
-            stream,
-            "GET /counts HTTP/1.1\r\nhost: sink\r\nconnection: close\r\n\r\n"
-        )
-        .map_err(|e| format!("receiver: {e}"))?;
-        let mut answer = String::new();
-        stream
-            .read_to_string(&mut answer)
-            .map_err(|e| format!("receiver: {e}"))?;
-        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        serde_json::from_str(body)
-            .map(Counts)
-            .map_err(|e| format!("receiver answered {answer:?}: {e}"))
+        get_json(&self.addr, "/counts", "receiver").map(Counts)
     }
 
     fn stop(mut self) {
@@ -500,7 +654,7 @@ impl Service {
         demo: &Path,
         framework: &str,
         plain: bool,
-        env: &[(&str, String)],
+        env: &[(String, String)],
     ) -> Result<Service, String> {
         let mut cmd = Command::new(demo);
         cmd.args(["serve", "--framework", framework, "--addr", "127.0.0.1:0"]);
@@ -528,13 +682,16 @@ impl Service {
     ) -> Result<Measured, String> {
         let url = format!("http://{}{}", self.addr, scenario.path());
         let headers = scenario.headers();
+        let mut warmup = 0;
         if !config.warmup.is_zero() {
-            generator.run(&Run {
-                url: &url,
-                headers: &headers,
-                connections: config.connections,
-                duration: config.warmup,
-            })?;
+            warmup = generator
+                .run(&Run {
+                    url: &url,
+                    headers: &headers,
+                    connections: config.connections,
+                    duration: config.warmup,
+                })?
+                .requests;
         }
         let before = cpu_ticks(self.child.id())?;
         let load = generator.run(&Run {
@@ -545,7 +702,20 @@ impl Service {
         })?;
         let after = cpu_ticks(self.child.id())?;
         let cpu_us = (after - before) as f64 / ticks * 1e6 / load.requests as f64;
-        Ok(Measured { load, cpu_us })
+        Ok(Measured {
+            load,
+            cpu_us,
+            responses: warmup + load.requests,
+        })
+    }
+
+    /// Transactions the service shed so far (its status route's
+    /// `stats.dropped.transactions_shed`).
+    fn transactions_shed(&self) -> Result<u64, String> {
+        let status = get_json(&self.addr, "/lookout/status", "the status route")?;
+        Ok(status["stats"]["dropped"]["transactions_shed"]
+            .as_u64()
+            .unwrap_or(0))
     }
 
     /// SIGTERM, then waits for the process to finish its shutdown (the
@@ -619,6 +789,73 @@ mod tests {
         let headers = Scenario::Sampled.headers();
         assert!(headers[0].1.ends_with("-1"));
         assert!(headers[1].1.contains("sentry-sampled=true"));
-        assert!(Scenario::Unsampled.headers()[0].1.ends_with("-0"));
+        assert!(Scenario::Defaults.headers()[0].1.ends_with("-0"));
+        assert!(Scenario::LogsOff.headers()[0].1.ends_with("-0"));
+        assert!(
+            Scenario::Traces01.headers().is_empty(),
+            "a caller's decision would be inherited"
+        );
+    }
+
+    #[test]
+    fn the_defaults_leave_lookouts_settings_alone_and_the_others_name_theirs() {
+        let env = |scenario: Scenario| -> Vec<String> {
+            scenario
+                .env("http://k@127.0.0.1:1/1")
+                .into_iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect()
+        };
+        let defaults = env(Scenario::Defaults);
+        assert!(defaults.contains(&"SENTRY_TRACES_SAMPLE_RATE=0".to_owned()));
+        assert!(
+            !defaults.iter().any(
+                |v| v.starts_with("SENTRY_ENABLE_LOGS") || v.starts_with("LOOKOUT_COMPRESSION")
+            ),
+            "{defaults:?}"
+        );
+        assert!(env(Scenario::LogsOff).contains(&"SENTRY_ENABLE_LOGS=false".to_owned()));
+        assert!(env(Scenario::Traces01).contains(&"SENTRY_TRACES_SAMPLE_RATE=0.1".to_owned()));
+        assert!(env(Scenario::Sampled).contains(&"SENTRY_TRACES_SAMPLE_RATE=1".to_owned()));
+    }
+
+    #[test]
+    fn set_adds_settings_and_refuses_what_is_not_name_value() {
+        let config = parse_args(&args(&["--set", "LOOKOUT_COMPRESSION=off"])).unwrap();
+        assert_eq!(
+            config.settings,
+            [("LOOKOUT_COMPRESSION".to_owned(), "off".to_owned())]
+        );
+        let err = parse_args(&args(&["--set", "=off"])).err().unwrap();
+        assert!(err.contains("NAME=VALUE"), "{err}");
+    }
+
+    fn counts(json: serde_json::Value) -> Counts {
+        Counts(json)
+    }
+
+    #[test]
+    fn delivered_subtracts_the_shed_from_the_reported_losses() {
+        let before = counts(serde_json::json!({}));
+        let after = counts(serde_json::json!({
+            "items": {"transaction": 40, "log": 300, "event": 2},
+            "wire_bytes": {"transaction": 30000.0, "log": 13000.0},
+            "plain_bytes": {"transaction": 60000.0, "log": 290000.0},
+            "discarded": {"queue_overflow:transaction": 50, "queue_overflow:log_item": 100, "queue_overflow:span": 50},
+        }));
+        let mut delivered = Delivered::default();
+        delivered.add(&before, &after, 400, 45);
+        assert_eq!(
+            (
+                delivered.transactions,
+                delivered.shed,
+                delivered.transactions_dropped,
+                delivered.logs,
+                delivered.logs_dropped,
+            ),
+            (40, 45, 5, 300, 100)
+        );
+        assert_eq!(delivered.per_item("transaction"), "750 (1500)");
+        assert_eq!(delivered.per_item("event"), "0 (0)");
     }
 }

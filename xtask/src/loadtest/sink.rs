@@ -1,8 +1,11 @@
 //! The load test's envelope receiver: a small HTTP/1.1 server in its own
-//! process that reads each envelope, counts its items by type and answers
-//! `200`, so that the figures measure the service and not the receiver.
-//! `GET /counts` answers the running totals as JSON. `LOOKOUT_SINK_DELAY_MS`
-//! answers each envelope after that long (a distant Sentry).
+//! process that reads each envelope, decodes its `content-encoding` (zstd,
+//! gzip, deflate) as Relay does, counts its items by type (a `log` item's
+//! logs one by one) and the bytes each type took on the wire and before
+//! compression, reads the client reports' discards, and answers `200`, so
+//! that the figures measure the service and not the receiver. `GET /counts`
+//! answers the running totals as JSON. `LOOKOUT_SINK_DELAY_MS` answers each
+//! envelope after that long (a distant Sentry).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,8 +16,19 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct Counts {
     envelopes: u64,
+    /// Bytes received (as sent: compressed or not).
     bytes: u64,
+    /// Items by type; a `log` or `trace_metric` item counts its records.
     items: BTreeMap<String, u64>,
+    /// Bytes on the wire by item type (an envelope's bytes shared among its
+    /// items in proportion to their decoded size).
+    wire_bytes: BTreeMap<String, f64>,
+    /// The same, decoded (before compression).
+    plain_bytes: BTreeMap<String, f64>,
+    /// Envelopes by `content-encoding` (`identity` for none).
+    encodings: BTreeMap<String, u64>,
+    /// Client reports' discarded quantities, by `reason:category`.
+    discarded: BTreeMap<String, u64>,
 }
 
 /// `xtask loadtest-sink`: binds `127.0.0.1:0`, prints `listening on ADDR`
@@ -58,6 +72,7 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
         let mut length = 0usize;
         let mut chunked = false;
         let mut close = false;
+        let mut encoding = None;
         loop {
             line.clear();
             if reader.read_line(&mut line)? == 0 {
@@ -75,6 +90,8 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
                     chunked = value.eq_ignore_ascii_case("chunked");
                 } else if name.eq_ignore_ascii_case("connection") {
                     close = value.eq_ignore_ascii_case("close");
+                } else if name.eq_ignore_ascii_case("content-encoding") {
+                    encoding = Some(value.to_ascii_lowercase());
                 }
             }
         }
@@ -88,11 +105,14 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
         let answer = if request_line.starts_with("GET /counts") {
             counts_json(&counts.lock().unwrap_or_else(|e| e.into_inner()))
         } else {
+            // Decoded outside the lock: the receiver's threads decode in parallel.
+            let plain = decode(encoding.as_deref(), &body)?;
+            let items = items(&plain);
+            let discarded = discarded(&plain, &items);
             let mut totals = counts.lock().unwrap_or_else(|e| e.into_inner());
-            totals.envelopes += 1;
-            totals.bytes += body.len() as u64;
-            for kind in item_types(&body) {
-                *totals.items.entry(kind).or_default() += 1;
+            totals.add(encoding.as_deref(), body.len(), plain.len(), &items);
+            for (key, quantity) in discarded {
+                *totals.discarded.entry(key).or_default() += quantity;
             }
             drop(totals);
             if let Some(delay) = delay {
@@ -136,36 +156,115 @@ fn read_chunked(reader: &mut impl BufRead, body: &mut Vec<u8>) -> std::io::Resul
     }
 }
 
-/// The `type` of every item of an envelope: the envelope header line, then
-/// per item a JSON header line and a payload of `length` bytes (or up to
-/// the next newline without one).
-fn item_types(envelope: &[u8]) -> Vec<String> {
-    let mut types = Vec::new();
-    let Some(first) = envelope.iter().position(|&b| b == b'\n') else {
-        return types;
+impl Counts {
+    /// One envelope: `wire` bytes received, `plain` decoded, `items` in it.
+    fn add(&mut self, encoding: Option<&str>, wire: usize, plain: usize, items: &[Item]) {
+        self.envelopes += 1;
+        self.bytes += wire as u64;
+        *self
+            .encodings
+            .entry(encoding.unwrap_or("identity").to_owned())
+            .or_default() += 1;
+        let sized: usize = items.iter().map(|item| item.len).sum();
+        for item in items {
+            *self.items.entry(item.kind.clone()).or_default() += item.count;
+            let share = item.len as f64 / sized.max(1) as f64;
+            *self.wire_bytes.entry(item.kind.clone()).or_default() += wire as f64 * share;
+            *self.plain_bytes.entry(item.kind.clone()).or_default() += plain as f64 * share;
+        }
+    }
+}
+
+/// A body decoded from its `content-encoding`, as Relay decodes it.
+fn decode(encoding: Option<&str>, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() * 4);
+    match encoding {
+        None | Some("identity") => return Ok(body.to_vec()),
+        Some("zstd") => zstd::stream::read::Decoder::new(body)?.read_to_end(&mut out)?,
+        Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut out)?,
+        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut out)?,
+        Some(other) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("content-encoding {other}: Relay would refuse it"),
+            ));
+        }
     };
-    let mut rest = &envelope[first + 1..];
-    while !rest.is_empty() {
+    Ok(out)
+}
+
+/// One item of an envelope.
+#[derive(Debug, PartialEq)]
+struct Item {
+    /// Its `type`.
+    kind: String,
+    /// How many records it holds: `item_count` for a container (logs,
+    /// metrics), else 1.
+    count: u64,
+    /// Its header line and payload, in bytes.
+    len: usize,
+    /// Where its payload starts and ends in the envelope.
+    payload: (usize, usize),
+}
+
+/// Every item of an envelope: the envelope header line, then per item a
+/// JSON header line and a payload of `length` bytes (or up to the next
+/// newline without one).
+fn items(envelope: &[u8]) -> Vec<Item> {
+    let mut items = Vec::new();
+    let Some(first) = envelope.iter().position(|&b| b == b'\n') else {
+        return items;
+    };
+    let mut at = first + 1;
+    while at < envelope.len() {
+        let rest = &envelope[at..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let Ok(header) = serde_json::from_slice::<serde_json::Value>(&rest[..end]) else {
             break;
         };
-        rest = rest.get(end + 1..).unwrap_or_default();
-        if let Some(kind) = header.get("type").and_then(|t| t.as_str()) {
-            types.push(kind.to_owned());
-        }
+        let start = (at + end + 1).min(envelope.len());
+        let rest = &envelope[start..];
         let payload = match header.get("length").and_then(serde_json::Value::as_u64) {
             Some(length) => usize::try_from(length)
                 .unwrap_or(usize::MAX)
                 .min(rest.len()),
             None => rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()),
         };
-        rest = &rest[payload..];
-        if rest.first() == Some(&b'\n') {
-            rest = &rest[1..];
+        if let Some(kind) = header.get("type").and_then(|t| t.as_str()) {
+            items.push(Item {
+                kind: kind.to_owned(),
+                count: header
+                    .get("item_count")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(1),
+                len: end + 1 + payload,
+                payload: (start, start + payload),
+            });
+        }
+        at = start + payload;
+        if envelope.get(at) == Some(&b'\n') {
+            at += 1;
         }
     }
-    types
+    items
+}
+
+/// The discards the client reports of an envelope announce: quantity by
+/// `reason:category` (`queue_overflow:transaction`).
+fn discarded(envelope: &[u8], items: &[Item]) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for item in items.iter().filter(|item| item.kind == "client_report") {
+        let (start, end) = item.payload;
+        let Ok(report) = serde_json::from_slice::<serde_json::Value>(&envelope[start..end]) else {
+            continue;
+        };
+        for entry in report["discarded_events"].as_array().into_iter().flatten() {
+            let text = |key: &str| entry[key].as_str().unwrap_or("?").to_owned();
+            let quantity = entry["quantity"].as_u64().unwrap_or(0);
+            out.push((format!("{}:{}", text("reason"), text("category")), quantity));
+        }
+    }
+    out
 }
 
 fn counts_json(counts: &Counts) -> String {
@@ -173,23 +272,71 @@ fn counts_json(counts: &Counts) -> String {
         "envelopes": counts.envelopes,
         "bytes": counts.bytes,
         "items": counts.items,
+        "wire_bytes": counts.wire_bytes,
+        "plain_bytes": counts.plain_bytes,
+        "encodings": counts.encodings,
+        "discarded": counts.discarded,
     })
     .to_string()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::item_types;
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn kinds(envelope: &[u8]) -> Vec<(String, u64)> {
+        items(envelope)
+            .into_iter()
+            .map(|item| (item.kind, item.count))
+            .collect()
+    }
 
     #[test]
     fn items_are_counted_with_and_without_length() {
         let envelope = b"{\"event_id\":\"x\"}\n{\"type\":\"event\",\"length\":7}\n{\"a\":1}\n{\"type\":\"session\"}\n{\"sid\":1}\n";
-        assert_eq!(item_types(envelope), ["event", "session"]);
+        assert_eq!(
+            kinds(envelope),
+            [("event".to_owned(), 1), ("session".to_owned(), 1)]
+        );
     }
 
     #[test]
-    fn a_payload_holding_newlines_is_skipped_by_its_length() {
-        let envelope = b"{}\n{\"type\":\"transaction\",\"length\":3}\n{\n}\n{\"type\":\"log\",\"length\":2}\n{}";
-        assert_eq!(item_types(envelope), ["transaction", "log"]);
+    fn a_payload_holding_newlines_is_skipped_by_its_length_and_logs_count_one_by_one() {
+        let envelope = b"{}\n{\"type\":\"transaction\",\"length\":3}\n{\n}\n{\"type\":\"log\",\"item_count\":100,\"length\":2}\n{}";
+        assert_eq!(
+            kinds(envelope),
+            [("transaction".to_owned(), 1), ("log".to_owned(), 100)]
+        );
+    }
+
+    #[test]
+    fn compressed_bodies_are_decoded_and_bytes_shared_by_item_type() {
+        let envelope: &[u8] = b"{}\n{\"type\":\"event\",\"length\":2}\n{}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[{\"reason\":\"queue_overflow\",\"category\":\"transaction\",\"quantity\":3}]}\n";
+        let zstd = zstd::bulk::compress(envelope, 1).unwrap();
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(envelope).unwrap();
+        let gzip = gzip.finish().unwrap();
+        for (encoding, body) in [
+            (Some("zstd"), zstd),
+            (Some("gzip"), gzip),
+            (None, envelope.to_vec()),
+        ] {
+            let plain = decode(encoding, &body).unwrap();
+            assert_eq!(plain, envelope, "{encoding:?}");
+            let items = items(&plain);
+            assert_eq!(
+                discarded(&plain, &items),
+                [("queue_overflow:transaction".to_owned(), 3)]
+            );
+            let mut counts = Counts::default();
+            counts.add(encoding, body.len(), plain.len(), &items);
+            let wire: f64 = counts.wire_bytes.values().sum();
+            assert!((wire - body.len() as f64).abs() < 1e-6, "{encoding:?}");
+            assert!(counts.wire_bytes["client_report"] > counts.wire_bytes["event"]);
+            assert_eq!(counts.encodings[encoding.unwrap_or("identity")], 1);
+        }
+        assert!(decode(Some("br"), b"x").is_err(), "lookout never sends br");
     }
 }

@@ -11,8 +11,9 @@
 //! 4. the send queue (when sending): bounded by count and bytes, in front of
 //!    lookout's HTTP transport (reqwest with rustls on the `sentry` crate's
 //!    transport thread), which keeps the envelope headers and honours 429,
-//!    `Retry-After` and per-category `X-Sentry-Rate-Limits`. Drops past the
-//!    bound become `queue_overflow` client reports.
+//!    `Retry-After` and per-category `X-Sentry-Rate-Limits`, and compresses
+//!    each body on its own threads (zstd by default, `LOOKOUT_COMPRESSION`).
+//!    Drops past the bound become `queue_overflow` client reports.
 //!
 //! Flush and shutdown share one deadline across the stages (the queue, the
 //! HTTP transport, the Spotlight copy), never one timeout each. At the
@@ -36,6 +37,9 @@ mod queue;
 mod report;
 mod spotlight;
 mod stats;
+
+/// How envelopes sent to Sentry are compressed (`LOOKOUT_COMPRESSION`).
+pub use lookout_policy::Compression;
 
 pub use console::{
     ConsoleSink, line as console_line, log_line as console_log_line,
@@ -74,6 +78,7 @@ pub struct Delivery {
     console: Option<ConsoleSink>,
     spotlight: Option<String>,
     limits: QueueLimits,
+    compression: Compression,
     inner: Option<Arc<dyn TransportFactory>>,
     hook: Option<EnvelopeHook>,
     stats: Arc<DeliveryStats>,
@@ -91,6 +96,7 @@ impl std::fmt::Debug for Delivery {
             .field("console", &self.console.is_some())
             .field("spotlight", &self.spotlight)
             .field("limits", &self.limits)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +167,29 @@ impl Delivery {
     pub fn with_queue_limits(mut self, limits: QueueLimits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Sets how the HTTP transport compresses what it sends (zstd by
+    /// default; `LOOKOUT_COMPRESSION`). Compression happens on the
+    /// transport's own threads; the console and the Spotlight copy always
+    /// get envelopes uncompressed, and a transport set with
+    /// [`Delivery::with_transport`] gets them as they are.
+    ///
+    /// ```
+    /// use lookout_core::delivery::{Compression, Delivery};
+    /// let delivery = Delivery::send().with_compression(Compression::Gzip);
+    /// assert_eq!(delivery.compression(), Compression::Gzip);
+    /// assert_eq!(Delivery::send().compression(), Compression::Zstd);
+    /// ```
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// How the HTTP transport compresses what it sends.
+    #[must_use]
+    pub fn compression(&self) -> Compression {
+        self.compression
     }
 
     /// Replaces the HTTP transport behind the send queue (tests use an
@@ -244,7 +273,11 @@ impl TransportFactory for Delivery {
                     Confirmation::ByFlush,
                 ),
                 None => (
-                    Arc::new(http::HttpTransport::new(options, Arc::clone(&tally))),
+                    Arc::new(http::HttpTransport::new(
+                        options,
+                        Arc::clone(&tally),
+                        self.compression,
+                    )),
                     Confirmation::ByTransport,
                 ),
             };

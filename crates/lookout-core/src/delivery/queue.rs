@@ -423,6 +423,11 @@ fn confirm(
     if sent && shared.confirmation == Confirmation::ByFlush {
         shared.tally.delivered(*unconfirmed as u64);
         Counters::add(&shared.tally.counters.sent_bytes, *unconfirmed_bytes as u64);
+        // Another transport takes the bytes as they are.
+        Counters::add(
+            &shared.tally.counters.sent_wire_bytes,
+            *unconfirmed_bytes as u64,
+        );
     }
     *unconfirmed = 0;
     *unconfirmed_bytes = 0;

@@ -85,6 +85,7 @@ impl DeliveryStats {
     pub(crate) fn transaction_shed(&self) {
         self.tally.accepted();
         Counters::add(&self.tally.counters.dropped_queue_full, 1);
+        Counters::add(&self.tally.counters.transactions_shed, 1);
         if let Some(recorder) = self.recorder.get() {
             recorder.record_lost_data(
                 &sentry_core::protocol::Transaction::default(),
@@ -139,8 +140,10 @@ impl DeliveryStats {
             peak_waiting_bytes: load(&c.peak_waiting_bytes),
             sent: self.tally.delivered_count(),
             sent_bytes: load(&c.sent_bytes),
+            sent_wire_bytes: load(&c.sent_wire_bytes),
             dropped: Dropped {
                 queue_full: load(&c.dropped_queue_full),
+                transactions_shed: load(&c.transactions_shed),
                 rate_limited: load(&c.dropped_rate_limited),
                 network_error: load(&c.dropped_network_error),
                 http_error: load(&c.dropped_http_error),
@@ -195,8 +198,13 @@ pub struct DeliverySnapshot {
     pub peak_waiting_bytes: u64,
     /// Envelopes Sentry confirmed with a 2xx answer.
     pub sent: u64,
-    /// The bytes of the envelopes Sentry confirmed.
+    /// The bytes of the envelopes Sentry confirmed, serialized, before
+    /// compression.
     pub sent_bytes: u64,
+    /// The bytes of the envelopes Sentry confirmed as they went on the wire
+    /// (compressed, `LOOKOUT_COMPRESSION`); the same as `sent_bytes` when
+    /// nothing is compressed.
+    pub sent_wire_bytes: u64,
     /// What was dropped, by reason.
     pub dropped: Dropped,
     /// The most recent failure to deliver, if any.
@@ -217,6 +225,9 @@ pub struct Dropped {
     /// The send queue was full (its count or byte bound); reported to Sentry
     /// as `queue_overflow`.
     pub queue_full: u64,
+    /// Of `queue_full`: sampled transactions never recorded because the
+    /// queue was full when their request began (shed, not built).
+    pub transactions_shed: u64,
     /// Held back whole while Sentry's rate limit (429, `Retry-After`,
     /// `X-Sentry-Rate-Limits`) covered everything in them, or answered `429`.
     /// An envelope sent with part of its items counts as sent.
@@ -298,7 +309,9 @@ pub(crate) struct Counters {
     pub(crate) peak_waiting: AtomicU64,
     pub(crate) peak_waiting_bytes: AtomicU64,
     pub(crate) sent_bytes: AtomicU64,
+    pub(crate) sent_wire_bytes: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) transactions_shed: AtomicU64,
     pub(crate) dropped_rate_limited: AtomicU64,
     pub(crate) dropped_network_error: AtomicU64,
     pub(crate) dropped_http_error: AtomicU64,

@@ -468,13 +468,19 @@ impl Collector {
 }
 
 /// How many envelopes posted to `path` carry an event tagged `error_type`
-/// (each body parsed with sentry-types, as Sentry or Spotlight would).
+/// (each body decoded from its `content-encoding` and parsed with
+/// sentry-types, as Sentry or Spotlight would).
 fn envelopes_with(requests: &[Recorded], path: &str, error_type: &str) -> usize {
     requests
         .iter()
         .filter(|(head, _)| head.starts_with(&format!("post {path} ")))
-        .filter_map(|(_, body)| {
-            let envelope = Envelope::from_slice(body)
+        .filter_map(|(head, body)| {
+            let encoding = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-encoding:"))
+                .map(str::trim);
+            let body = lookout_tests::receiver::decode_body(encoding, body);
+            let envelope = Envelope::from_slice(&body)
                 .unwrap_or_else(|e| panic!("the demo posted an unparsable envelope: {e}"));
             envelope.event().cloned()
         })
@@ -492,10 +498,10 @@ fn with_spotlight_the_tour_posts_envelopes_to_the_sidecar() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let requests = sidecar.requests();
     assert!(
-        requests
-            .iter()
-            .all(|(head, _)| head.contains("content-type: application/x-sentry-envelope")),
-        "{requests:?}"
+        requests.iter().all(|(head, _)| head
+            .contains("content-type: application/x-sentry-envelope")
+            && !head.contains("content-encoding")),
+        "Spotlight gets envelopes uncompressed: {requests:?}"
     );
     for error_type in ["app_service", "upstream", "panic"] {
         assert!(

@@ -265,6 +265,13 @@ impl Overrides {
             int_check(1024, 4 << 30),
             int_var(1024, 4 << 30),
         )?;
+        let compression = r.required(
+            "LOOKOUT_COMPRESSION",
+            "compression",
+            self.compression,
+            same,
+            crate::compression::parse_compression,
+        )?;
         let server_timing = r.required(
             "LOOKOUT_SERVER_TIMING",
             "server_timing",
@@ -344,6 +351,7 @@ impl Overrides {
             max_request_body_size,
             queue_max_envelopes,
             queue_max_bytes,
+            compression,
             server_timing,
             propagate_traceparent,
             log_format,

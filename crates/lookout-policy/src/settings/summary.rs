@@ -47,6 +47,13 @@ impl Settings {
             (DeliveryMode::Off, _) => s.push_str(" (no DSN)"),
             _ => {}
         }
+        if self.delivery == DeliveryMode::Send && self.compression.is_explicit() {
+            let _ = write!(
+                s,
+                " compression={} ({})",
+                self.compression.value, self.compression.source
+            );
+        }
         if let Some(url) = &self.spotlight.value {
             let _ = write!(s, " spotlight={url}");
         }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lookout_policy::{
-    Environment, LogFormat, LogLevel, Overrides, PropagationTargets, SETTINGS,
+    Compression, Environment, LogFormat, LogLevel, Overrides, PropagationTargets, SETTINGS,
     SPOTLIGHT_DEFAULT_URL, Source,
 };
 
@@ -405,6 +405,59 @@ fn log_format() {
 }
 
 #[test]
+fn compression_is_zstd_by_default_and_takes_the_documented_words() {
+    let settings = resolve(&[]).unwrap();
+    assert_eq!(settings.compression.value, Compression::Zstd);
+    assert_eq!(settings.compression.source, Source::Default);
+    for (raw, expected) in [
+        ("zstd", Compression::Zstd),
+        ("gzip", Compression::Gzip),
+        ("off", Compression::Off),
+        (" GZIP ", Compression::Gzip),
+    ] {
+        let settings = resolve(&[("LOOKOUT_COMPRESSION", raw)]).unwrap();
+        assert_eq!(settings.compression.value, expected, "{raw}");
+        assert_eq!(
+            settings.compression.source,
+            Source::Variable("LOOKOUT_COMPRESSION")
+        );
+    }
+    let settings = Overrides::new()
+        .detection(server())
+        .compression(Compression::Off)
+        .resolve([("LOOKOUT_COMPRESSION", "gzip")])
+        .unwrap();
+    assert_eq!(
+        (settings.compression.value, settings.compression.source),
+        (Compression::Off, Source::Code)
+    );
+}
+
+#[test]
+fn an_unknown_compression_is_refused_with_the_accepted_words() {
+    // Relay accepts br and deflate too, but lookout does not send them; and
+    // `false`/`none` are not `off`: an operator typo never silently changes
+    // what goes on the wire.
+    for raw in ["br", "deflate", "lz4", "none", "false", "zstd:3"] {
+        let err = resolve(&[("LOOKOUT_COMPRESSION", raw)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("LOOKOUT_COMPRESSION=\"{raw}\": expected zstd, gzip or off"),
+        );
+        assert_eq!(err.variable(), "LOOKOUT_COMPRESSION");
+        assert_eq!(err.value(), raw);
+        assert_eq!(err.expected(), "zstd, gzip or off");
+    }
+    // Refused even when code overrides it.
+    let err = Overrides::new()
+        .detection(server())
+        .compression(Compression::Zstd)
+        .resolve([("LOOKOUT_COMPRESSION", "brotli")])
+        .unwrap_err();
+    assert_eq!(err.variable(), "LOOKOUT_COMPRESSION");
+}
+
+#[test]
 fn logs_level() {
     for (raw, level) in [
         ("trace", LogLevel::Trace),
@@ -578,6 +631,7 @@ fn the_table_lists_every_variable_once() {
         "LOOKOUT_MAX_REQUEST_BODY_SIZE",
         "LOOKOUT_QUEUE_MAX_ENVELOPES",
         "LOOKOUT_QUEUE_MAX_BYTES",
+        "LOOKOUT_COMPRESSION",
         "LOOKOUT_SERVER_TIMING",
         "LOOKOUT_PROPAGATE_TRACEPARENT",
         "LOOKOUT_LOG_FORMAT",

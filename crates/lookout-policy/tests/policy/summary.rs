@@ -57,3 +57,21 @@ fn summary_shows_explicit_choices_and_modes() {
          errors=100% delivery=console (development) pii=off sessions=off (SENTRY_AUTO_SESSION_TRACKING)"
     );
 }
+
+#[test]
+fn summary_names_a_chosen_compression_when_sending() {
+    let dsn = ("SENTRY_DSN", crate::DSN);
+    let s = resolve(&[dsn, ("LOOKOUT_COMPRESSION", "off")]).unwrap();
+    assert!(
+        s.summary()
+            .contains(" compression=off (LOOKOUT_COMPRESSION) "),
+        "{}",
+        s.summary()
+    );
+    // The default says nothing (the line lists what was chosen), and without
+    // sending there is nothing to compress.
+    let s = resolve(&[dsn]).unwrap();
+    assert!(!s.summary().contains("compression"), "{}", s.summary());
+    let s = resolve(&[("LOOKOUT_COMPRESSION", "gzip")]).unwrap();
+    assert!(!s.summary().contains("compression"), "{}", s.summary());
+}

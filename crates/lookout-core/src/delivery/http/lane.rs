@@ -1,0 +1,218 @@
+//! One lane's work on its own transport thread: an envelope kept within
+//! the rate limits, compressed, posted to Sentry, and the answer read
+//! (the limits it announces, the delivery counted or the loss recorded).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use lookout_policy::Compression;
+use sentry::transports::RateLimiter;
+use sentry_core::Envelope;
+use sentry_core::client_report::{Reason as LossReason, Recorder};
+use tokio::sync::watch;
+
+use super::compression::{Body, Encoder};
+use super::rate_limits::{Backoff, MonitorLimit, within_limits};
+use super::transport::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use crate::delivery::lock;
+use crate::delivery::report::Tally;
+use crate::delivery::stats::Counters;
+
+/// What every lane shares.
+pub(super) struct Shared {
+    /// The DSN's envelope endpoint.
+    pub(super) url: String,
+    /// The `X-Sentry-Auth` header value.
+    pub(super) auth: String,
+    /// The DSN's host, for error messages (never the URL: no key in them).
+    pub(super) host: String,
+    pub(super) recorder: Recorder,
+    pub(super) monitor_limit: MonitorLimit,
+    /// One limiter for every lane: what Sentry limits on one connection is
+    /// limited on all (each thread's own limiter is never updated, so it
+    /// never drops anything itself).
+    pub(super) limits: Mutex<RateLimiter>,
+    pub(super) backoff: Backoff,
+    pub(super) tally: Arc<Tally>,
+    /// Turns true at the shutdown deadline: requests in flight stop, none start.
+    pub(super) abandoned: watch::Receiver<bool>,
+    pub(super) compression: Compression,
+}
+
+/// One lane: its own connection (a reqwest client's connections belong to
+/// the runtime that opened them) and its own compressor.
+pub(super) struct Lane {
+    shared: Arc<Shared>,
+    client: reqwest::Client,
+    encoder: Encoder,
+}
+
+impl Lane {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        // reqwest builds its rustls configuration here; failing that, the
+        // client without TLS still reaches plain-HTTP endpoints (local relays).
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        let encoder = Encoder::new(shared.compression);
+        Self {
+            shared,
+            client,
+            encoder,
+        }
+    }
+
+    /// The transport thread's send function: runs on the lane's thread,
+    /// where the body is filtered and compressed (off every request's path),
+    /// and returns the request's future, which the thread awaits.
+    pub(super) fn send(
+        &mut self,
+        envelope: Envelope,
+        lane_limits: RateLimiter,
+    ) -> impl Future<Output = RateLimiter> + Send + use<> {
+        let shared = Arc::clone(&self.shared);
+        let mut abandoned = shared.abandoned.clone();
+        // After the deadline nothing is sent (and nothing recorded: no
+        // envelope will carry a client report any more).
+        let gone = *abandoned.borrow();
+        let request = if gone {
+            None
+        } else {
+            let body = within_limits(
+                &envelope,
+                &lock(&shared.limits),
+                &shared.monitor_limit,
+                &shared.recorder,
+            );
+            if body.is_none() {
+                // Every item of it is rate limited.
+                Counters::add(&shared.tally.counters.dropped_rate_limited, 1);
+            }
+            body.map(|body| self.request(body))
+        };
+        async move {
+            let Some((request, body)) = request else {
+                return lane_limits;
+            };
+            let result = tokio::select! {
+                biased;
+                () = until_abandoned(&mut abandoned) => return lane_limits,
+                result = request => result,
+            };
+            shared.answered(result, &body);
+            lane_limits
+        }
+    }
+
+    /// The request posting `envelope` (serialized), compressed as the
+    /// setting says, and its body.
+    fn request(
+        &mut self,
+        envelope: Vec<u8>,
+    ) -> (
+        impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + use<>,
+        Body,
+    ) {
+        let body = self.encoder.encode(envelope);
+        let mut request = self
+            .client
+            .post(&self.shared.url)
+            .header("X-Sentry-Auth", &self.shared.auth)
+            .header("Content-Type", "application/x-sentry-envelope");
+        if let Some(encoding) = body.encoding {
+            request = request.header("Content-Encoding", encoding);
+        }
+        (request.body(body.bytes.clone()).send(), body)
+    }
+}
+
+impl Shared {
+    /// Reads Sentry's answer to `body`: the rate limits it announces, then
+    /// the envelope counted delivered or lost.
+    fn answered(&self, result: Result<reqwest::Response, reqwest::Error>, body: &Body) {
+        let host = &self.host;
+        let counters = &self.tally.counters;
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                record_lost(&self.recorder, body, LossReason::NetworkError);
+                Counters::add(&counters.dropped_network_error, 1);
+                counters.failed(network_error(host, &error));
+                return;
+            }
+        };
+        let headers = response.headers();
+        let mut limits = lock(&self.limits);
+        if let Some(value) = header(headers, "x-sentry-rate-limits") {
+            limits.update_from_sentry_header(value);
+            self.monitor_limit.update_from_sentry_header(value);
+        } else if let Some(value) = header(headers, "retry-after") {
+            limits.update_from_retry_after(value);
+        } else if response.status().as_u16() == 429 {
+            limits.update_from_429();
+        }
+        self.backoff.update(&limits);
+        drop(limits);
+        let status = response.status();
+        if status.is_success() {
+            self.tally.delivered(1);
+            Counters::add(&counters.sent_bytes, body.plain_len as u64);
+            Counters::add(&counters.sent_wire_bytes, body.bytes.len() as u64);
+        } else if status.as_u16() == 429 {
+            // Relay records rate-limited data itself.
+            Counters::add(&counters.dropped_rate_limited, 1);
+            counters.failed(format!("Sentry at {host} answered {status}: rate limited"));
+        } else if status.is_client_error() || status.is_server_error() {
+            record_lost(&self.recorder, body, LossReason::SendError);
+            Counters::add(&counters.dropped_http_error, 1);
+            counters.failed(format!("Sentry at {host} answered {status}"));
+        }
+    }
+}
+
+/// What the last delivery error says about a failed request: what failed
+/// (refused, timed out, ...) and where, without the URL (the host is enough;
+/// the DSN's key is never in it, it travels in a header).
+fn network_error(host: &str, error: &reqwest::Error) -> String {
+    let mut message = if error.is_timeout() {
+        format!(
+            "no answer from Sentry at {host} within {} s",
+            REQUEST_TIMEOUT.as_secs()
+        )
+    } else if error.is_connect() {
+        format!("cannot connect to Sentry at {host}")
+    } else {
+        format!("request to Sentry at {host} failed")
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// Completes when `abandoned` turns true (never, if its sender is gone).
+async fn until_abandoned(abandoned: &mut watch::Receiver<bool>) {
+    if abandoned.wait_for(|gone| *gone).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Records the items of a sent body as lost (decompressed and parsed back
+/// only on failure).
+fn record_lost(recorder: &Recorder, body: &Body, reason: LossReason) {
+    let envelope = body
+        .envelope_bytes()
+        .and_then(|bytes| Envelope::from_slice(&bytes).ok());
+    if let Some(envelope) = envelope {
+        recorder.record_lost_data(&envelope, reason);
+    }
+}

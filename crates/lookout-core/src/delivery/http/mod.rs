@@ -1,0 +1,34 @@
+//! The HTTP transport: envelopes to Sentry over reqwest (rustls), with their
+//! headers intact, compressed, and every rate limit honoured.
+//!
+//! The `sentry` crate's own HTTP transport (0.49) applies per-category rate
+//! limits with `Envelope::filter`, which rebuilds the envelope from its items
+//! and drops the envelope headers: the `trace` header (the frozen DSC),
+//! `event_id` and `sent_at` would never reach Sentry. This transport runs on
+//! the same `sentry` transport threads (bounded channel, 429 / `Retry-After` /
+//! `X-Sentry-Rate-Limits` bookkeeping in `RateLimiter`) but hands them the
+//! envelope as raw bytes, and applies the per-category limits itself while
+//! keeping the headers.
+//!
+//! Every request is bounded (`CONNECT_TIMEOUT`, [`REQUEST_TIMEOUT`]), and
+//! shutdown is bounded by its deadline: an endpoint that accepts connections
+//! and never answers cannot hold the process (see [`HttpTransport`]).
+//!
+//! One concept per file:
+//! - `transport`: [`HttpTransport`], the `Transport` the send queue hands
+//!   envelopes to: which lane takes each, flush, the bounded shutdown;
+//! - `lane`: what one lane does with an envelope on its own thread: keep it
+//!   within the rate limits, compress it, post it, read the answer;
+//! - `lanes`: how many lanes there are, which one a check-in takes, flushing
+//!   them within one deadline and letting them go;
+//! - `rate_limits`: per-category limits that keep the envelope headers, the
+//!   `monitor` category sentry 0.49 does not know, the all-categories backoff;
+//! - `compression`: the body's `content-encoding` (`LOOKOUT_COMPRESSION`).
+
+mod compression;
+mod lane;
+mod lanes;
+mod rate_limits;
+mod transport;
+
+pub(crate) use transport::{HttpTransport, REQUEST_TIMEOUT};

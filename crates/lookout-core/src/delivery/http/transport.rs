@@ -1,0 +1,352 @@
+//! [`HttpTransport`]: the `Transport` the send queue hands envelopes to.
+//! It spreads them over the lanes, drops them while Sentry asked for no
+//! envelope at all, flushes, and shuts down within its deadline.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lookout_policy::Compression;
+use sentry::transports::{RateLimiter, TokioTransportThread, TokioTransportThreadOptions};
+use sentry_core::client_report::{Reason as LossReason, Recorder};
+use sentry_core::{Envelope, Transport, TransportOptions};
+use tokio::sync::watch;
+
+use super::lane::{Lane, Shared};
+use super::lanes::{LANES, carries_check_in, drop_in_background, flush_within};
+use super::rate_limits::{Backoff, MonitorLimit};
+use crate::delivery::lock;
+use crate::delivery::report::Tally;
+use crate::delivery::stats::Counters;
+
+/// How long a connection to Sentry may take to open. Short: an endpoint that
+/// does not accept within it is down, and the queue keeps what waits.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long one envelope request may take in all (connect, upload, answer).
+/// Envelopes are small; a request that takes longer is stuck, and its
+/// envelope is lost (`network_error`) rather than holding up the rest.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends envelopes to the DSN's envelope endpoint from a background thread.
+///
+/// Shutdown never waits past its deadline: what is still in flight or
+/// waiting on the transport thread then is abandoned (the request future is
+/// dropped, later envelopes are not sent), and the thread is let go rather
+/// than joined, so it cannot keep the process alive.
+pub(crate) struct HttpTransport {
+    /// The lanes: [`LANES`] transport threads, each with its own connection,
+    /// taking envelopes in turn; `None` once shut down. `Arc`s so that no
+    /// lock is held while a flush waits, and so that whoever lets go of them
+    /// last pays for their join.
+    threads: Mutex<Option<Vec<Arc<TokioTransportThread>>>>,
+    /// The lane the next envelope goes to.
+    next: AtomicUsize,
+    /// Set at the shutdown deadline: requests in flight stop, none start.
+    abandon: watch::Sender<bool>,
+    /// Until when Sentry asked for no envelope at all (mirrors the transport
+    /// thread's limiter, which skips such envelopes without telling us).
+    backoff: Backoff,
+    recorder: Recorder,
+    tally: Arc<Tally>,
+}
+
+impl HttpTransport {
+    /// The transport for `options`, compressing what it sends as
+    /// `compression` says; every envelope Sentry confirms (2xx) is counted
+    /// in `tally`.
+    pub(crate) fn new(
+        options: TransportOptions,
+        tally: Arc<Tally>,
+        compression: Compression,
+    ) -> Self {
+        let TransportOptions {
+            dsn,
+            user_agent,
+            client_report_recorder,
+            transport_channel_capacity,
+            ..
+        } = options;
+        let backoff = Backoff::default();
+        let (abandon, abandoned) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            url: dsn.envelope_api_url().to_string(),
+            auth: dsn.to_auth(Some(&user_agent)).to_string(),
+            host: dsn.host().to_owned(),
+            recorder: client_report_recorder.clone(),
+            monitor_limit: MonitorLimit::default(),
+            limits: Mutex::new(RateLimiter::new()),
+            backoff: backoff.clone(),
+            tally: Arc::clone(&tally),
+            abandoned,
+            compression,
+        });
+        let threads = (0..LANES)
+            .map(|_| {
+                let mut lane = Lane::new(Arc::clone(&shared));
+                let mut thread = TokioTransportThreadOptions::new(move |envelope, limits| {
+                    lane.send(envelope, limits)
+                })
+                .with_client_report_recorder(client_report_recorder.clone());
+                if let Some(capacity) = transport_channel_capacity {
+                    thread = thread.with_channel_capacity(capacity.get());
+                }
+                Arc::new(thread.spawn_thread())
+            })
+            .collect();
+        Self {
+            threads: Mutex::new(Some(threads)),
+            next: AtomicUsize::new(0),
+            abandon,
+            backoff,
+            recorder: client_report_recorder,
+            tally,
+        }
+    }
+
+    /// The lane for the next envelope: in turn, except that check-ins all
+    /// take the first lane, so that a monitor's `in_progress` reaches Sentry
+    /// before its `ok` (each lane sends in order).
+    fn thread(&self, ordered: bool) -> Option<Arc<TokioTransportThread>> {
+        let threads = lock(&self.threads);
+        let threads = threads.as_ref()?;
+        let lane = if ordered {
+            0
+        } else {
+            self.next.fetch_add(1, Ordering::Relaxed) % threads.len()
+        };
+        threads.get(lane).cloned()
+    }
+
+    fn threads(&self) -> Vec<Arc<TokioTransportThread>> {
+        lock(&self.threads).clone().unwrap_or_default()
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send_envelope(&self, envelope: Envelope) {
+        // After shutdown the envelope is dropped; the tally counts it lost.
+        if lock(&self.threads).is_none() {
+            return;
+        }
+        if self.backoff.in_force() {
+            // The transport thread would skip it (all categories limited):
+            // drop it here, where it can be counted.
+            self.recorder
+                .record_lost_data(&envelope, LossReason::RatelimitBackoff);
+            Counters::add(&self.tally.counters.dropped_rate_limited, 1);
+            return;
+        }
+        // Raw, so the transport thread's own filter passes it on whole (the
+        // send queue already hands over raw envelopes: writing one out is a
+        // copy of its bytes).
+        let mut bytes = Vec::new();
+        if envelope.to_writer(&mut bytes).is_err() {
+            return;
+        }
+        let Some(thread) = self.thread(carries_check_in(&bytes)) else {
+            return;
+        };
+        if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
+            thread.send(raw);
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        // The transport thread's flush queues a marker with a blocking send;
+        // the send queue hands over at most `FORWARD_BATCH` envelopes before
+        // it flushes, so the channel always has room for it.
+        let deadline = std::time::Instant::now() + timeout;
+        self.threads().iter().all(|thread| {
+            thread.flush(deadline.saturating_duration_since(std::time::Instant::now()))
+        })
+    }
+
+    /// Waits for what the thread holds until `timeout`, then abandons the
+    /// rest and lets the thread go without joining it.
+    fn shutdown(&self, timeout: Duration) -> bool {
+        let Some(threads) = lock(&self.threads).take() else {
+            return true;
+        };
+        let sent = !timeout.is_zero() && flush_within(&threads, timeout);
+        // Whatever is still in flight or queued stops now (also when all was
+        // sent: nothing may start after shutdown).
+        self.abandon.send_replace(true);
+        // Dropping a thread joins it, which waits for its runtime to wind
+        // down (a DNS lookup on a blocking thread, say): never on our caller.
+        drop_in_background(threads);
+        sent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Transaction};
+
+    fn mixed() -> Envelope {
+        let trace =
+            sentry_core::protocol::DynamicSamplingContext::new().with_release("api@1".into());
+        let mut envelope = Envelope::new()
+            .with_headers(sentry_core::protocol::EnvelopeHeaders::new().with_trace(trace));
+        envelope.add_item(Event::default());
+        envelope.add_item(Transaction::default());
+        envelope
+    }
+
+    /// A Sentry that accepts connections and never answers.
+    fn black_hole() -> (std::net::TcpListener, sentry_core::types::Dsn) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dsn = format!("http://public@{}/1", listener.local_addr().unwrap());
+        (listener, dsn.parse().unwrap())
+    }
+
+    fn transport_to(dsn: sentry_core::types::Dsn, tally: &Arc<Tally>) -> HttpTransport {
+        transport_with(dsn, tally, Compression::default())
+    }
+
+    fn transport_with(
+        dsn: sentry_core::types::Dsn,
+        tally: &Arc<Tally>,
+        compression: Compression,
+    ) -> HttpTransport {
+        let mut options = sentry_core::ClientOptions::default();
+        options.dsn = Some(dsn);
+        let options = TransportOptions::try_from_client_options(&options).unwrap();
+        HttpTransport::new(options, Arc::clone(tally), compression)
+    }
+
+    #[test]
+    fn a_request_in_flight_at_the_shutdown_deadline_is_abandoned_not_awaited() {
+        use std::io::Read as _;
+        let (listener, dsn) = black_hole();
+        let tally = Arc::new(Tally::default());
+        let transport = transport_to(dsn, &tally);
+        tally.accepted(); // as the send queue does
+        transport.send_envelope(mixed());
+        let (mut connection, _) = listener.accept().expect("the transport connects");
+        assert!(
+            !transport.shutdown(Duration::from_millis(200)),
+            "nothing was answered"
+        );
+        // Abandoned: the request future is dropped and its connection closed
+        // at once, well before the request timeout would have ended it.
+        connection
+            .set_read_timeout(Some(REQUEST_TIMEOUT / 2))
+            .unwrap();
+        let mut rest = Vec::new();
+        let closed = connection.read_to_end(&mut rest);
+        assert!(
+            closed.is_ok(),
+            "the connection was still open after the deadline: {closed:?}"
+        );
+        let report = tally.close(true);
+        assert_eq!((report.delivered, report.lost), (0, 1));
+        // Nothing starts after shutdown.
+        transport.send_envelope(mixed());
+        assert!(transport.flush(Duration::from_millis(10)));
+    }
+
+    /// Sends `envelope` to a one-shot Sentry that answers 200, and returns
+    /// the request's head (lowercase) and body as they came.
+    fn send_one(
+        compression: Compression,
+        envelope: Envelope,
+        tally: &Arc<Tally>,
+    ) -> (String, Vec<u8>) {
+        use std::io::{Read as _, Write as _};
+        let (listener, dsn) = black_hole();
+        let transport = transport_with(dsn, tally, compression);
+        tally.accepted(); // as the send queue does
+        transport.send_envelope(envelope);
+        let (mut connection, _) = listener.accept().unwrap();
+        // Read the request head and its body, then answer 200.
+        let mut request = Vec::new();
+        let mut buf = [0; 4096];
+        let body_start = loop {
+            let n = connection.read(&mut buf).unwrap();
+            assert!(n > 0, "request ended early");
+            request.extend_from_slice(&buf[..n]);
+            if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a content-length");
+        while request.len() < body_start + length {
+            let n = connection.read(&mut buf).unwrap();
+            request.extend_from_slice(&buf[..n]);
+        }
+        connection
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+            .unwrap();
+        assert!(transport.shutdown(Duration::from_secs(10)));
+        (head, request.split_off(body_start))
+    }
+
+    #[test]
+    fn a_confirmed_envelope_is_counted_delivered() {
+        let tally = Arc::new(Tally::default());
+        let (_, body) = send_one(Compression::Off, mixed(), &tally);
+        let envelope = Envelope::from_slice(&body).expect("an envelope");
+        assert_eq!(envelope.items().count(), 2);
+        assert_eq!(tally.close(false).delivered, 1);
+    }
+
+    /// A batch of 100 logs, as the log batcher sends them.
+    fn log_batch() -> Envelope {
+        let logs: Vec<_> = (0..100)
+            .map(|i| sentry_core::protocol::Log {
+                level: sentry_core::protocol::LogLevel::Info,
+                body: "loading user".into(),
+                trace_id: None,
+                timestamp: std::time::SystemTime::now(),
+                severity_number: None,
+                attributes: [(
+                    "request_id".to_owned(),
+                    sentry_core::protocol::LogAttribute::from(format!("request-{i:04}")),
+                )]
+                .into_iter()
+                .collect(),
+            })
+            .collect();
+        let mut envelope = Envelope::new();
+        envelope.add_item(logs);
+        envelope
+    }
+
+    #[test]
+    fn envelopes_go_compressed_and_say_how() {
+        for (compression, encoding) in [
+            (Compression::Zstd, Some("zstd")),
+            (Compression::Gzip, Some("gzip")),
+            (Compression::Off, None),
+        ] {
+            let tally = Arc::new(Tally::default());
+            let (head, body) = send_one(compression, log_batch(), &tally);
+            let said = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-encoding:"))
+                .map(str::trim);
+            assert_eq!(said, encoding, "{compression}: {head}");
+            let plain = super::super::compression::decode(encoding, &body).unwrap();
+            let envelope = Envelope::from_slice(&plain).expect("an envelope");
+            let logs = envelope.items().map(|item| match item {
+                EnvelopeItem::ItemContainer(ItemContainer::Logs(logs)) => logs.len(),
+                _ => 0,
+            });
+            assert_eq!(logs.sum::<usize>(), 100, "{compression}");
+            let counters = &tally.counters;
+            let sent = counters.sent_bytes.load(Ordering::Relaxed);
+            let wire = counters.sent_wire_bytes.load(Ordering::Relaxed);
+            assert_eq!((sent, wire), (plain.len() as u64, body.len() as u64));
+            if encoding.is_some() {
+                assert!(wire * 8 < sent, "{compression}: {wire} of {sent} bytes");
+            }
+        }
+    }
+}
