@@ -665,3 +665,18 @@ fn code_sampler_is_mentioned_in_the_summary() {
         .unwrap();
     assert!(s.summary().contains(" sampler=code "), "{}", s.summary());
 }
+
+/// `main() -> Result<(), Box<dyn Error>>` with `?` prints the error with
+/// `Debug`: it must read as the message, not as the enum's fields.
+#[test]
+fn config_error_debug_reads_as_its_message() {
+    let err =
+        lookout_policy::Settings::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "2")]).unwrap_err();
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    let printed = format!("Error: {boxed:?}");
+    assert_eq!(
+        printed,
+        r#"Error: SENTRY_TRACES_SAMPLE_RATE="2": expected a number from 0 to 1"#
+    );
+    assert!(!printed.contains("Invalid {"), "{printed}");
+}
