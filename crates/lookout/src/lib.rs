@@ -116,7 +116,8 @@
 //!
 //! The root holds what a service meets first: [`init()`], [`init!`],
 //! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
-//! [`ConfigError`], [`User`], [`identify`], [`current`], [`stats()`] and
+//! [`ConfigError`], [`User`], [`identify`], [`current`], [`shutdown_signal`]
+//! (for the server's graceful shutdown), [`stats()`] and
 //! [`status()`] (is delivery working?), and for work outside
 //! requests [`job`] (background jobs on the request's trace) and
 //! [`monitor()`] (cron check-ins). The rest lives in modules: [`subscriber`] (lookout's `tracing` layers, for your own
@@ -176,10 +177,12 @@ mod options;
 mod request_breadcrumbs;
 mod request_logs;
 mod request_spans;
+mod shutdown;
 mod tracing_options;
 
 pub use init::{Guard, init, init_with};
 pub use options::Options;
+pub use shutdown::shutdown_signal;
 pub use tracing_options::TracingOptions;
 
 /// lookout's `tracing` layers, for a service that builds its own subscriber
