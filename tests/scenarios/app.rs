@@ -35,6 +35,10 @@ impl std::error::Error for DbError {
 /// The request id that makes [`echo`] log lines: `lines-N`.
 pub const LINES_REQUEST_ID: &str = "lines-";
 
+/// A request whose id is this logs one `tracing` ERROR (an event with the
+/// capture site's frames) before answering.
+pub const ERROR_LINE_REQUEST_ID: &str = "error-line";
+
 /// `GET /echo`, `GET /users/{id}`: what the handler sees of its request.
 ///
 /// A request whose id is `lines-N` (`x-request-id: lines-100`) first logs N
@@ -51,6 +55,9 @@ pub fn echo() -> String {
             tracing::info!(line, "line {line}");
         }
     }
+    if ctx.request_id() == ERROR_LINE_REQUEST_ID {
+        log_an_error();
+    }
     let trace = ctx.trace();
     json!({
         "request_id": ctx.request_id(),
@@ -60,6 +67,13 @@ pub fn echo() -> String {
         "user": ctx.user().and_then(|u| u.id),
     })
     .to_string()
+}
+
+/// The application's own function the error line is logged from (its frame
+/// is the newest in-app one of the event).
+#[inline(never)]
+fn log_an_error() {
+    tracing::error!(order = 7, "payment declined");
 }
 
 /// `GET /identify/{id}?role=R`: identifies the user, lets other requests

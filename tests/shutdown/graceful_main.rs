@@ -74,7 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "actix" => actix_web::rt::System::new().block_on(actix_service())?,
         "warp" => runtime.block_on(warp_service())?,
         other => {
-            return Err(format!("unknown framework {other:?}: expected axum, actix or warp").into());
+            return Err(
+                format!("unknown framework {other:?}: expected axum, actix or warp").into(),
+            );
         }
     }
     println!("stopped");

@@ -166,6 +166,7 @@ impl Engine {
     /// a local DSN when console or Spotlight delivery has none.
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
+        let processor = crate::stacktrace::EventProcessor::new(&options);
         let stats = delivery.stats();
         // The first wired client is the one the engine reports on.
         let _ = self.engine.attached.set(Attached {
@@ -193,6 +194,8 @@ impl Engine {
         }
         let scrub = options.before_send.take();
         options.before_send = Some(Arc::new(move |event: Event<'static>| {
+            // Frames, in-app marking, runtime contexts; then the request's data.
+            let event = processor.process(event)?;
             let event = events::apply_request(event);
             let event = match &scrub {
                 Some(scrub) => scrub(event),

@@ -90,6 +90,7 @@ mod logs;
 pub mod monitor;
 mod propagation;
 mod sessions;
+mod stacktrace;
 pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;
