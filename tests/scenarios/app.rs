@@ -35,6 +35,10 @@ impl std::error::Error for DbError {
 /// The request id that makes [`echo`] log lines: `lines-N`.
 pub const LINES_REQUEST_ID: &str = "lines-";
 
+/// A request whose id is this does by hand what a Sentry user does inside a
+/// request: identify, a tag, a context, a handled error, a message.
+pub const BY_HAND_REQUEST_ID: &str = "by-hand";
+
 /// A request whose id is this logs one `tracing` ERROR (an event with the
 /// capture site's frames) before answering.
 pub const ERROR_LINE_REQUEST_ID: &str = "error-line";
@@ -58,6 +62,9 @@ pub fn echo() -> String {
     if ctx.request_id() == ERROR_LINE_REQUEST_ID {
         log_an_error();
     }
+    if ctx.request_id() == BY_HAND_REQUEST_ID {
+        by_hand();
+    }
     let trace = ctx.trace();
     json!({
         "request_id": ctx.request_id(),
@@ -67,6 +74,22 @@ pub fn echo() -> String {
         "user": ctx.user().and_then(|u| u.id),
     })
     .to_string()
+}
+
+/// The per-request API, as every framework's `CurrentRequest` has it (they
+/// all dereference to the toolkit's, which `lookout::current()` returns).
+#[inline(never)]
+fn by_hand() {
+    let current = lookout_core::toolkit::CurrentRequest::get().expect("inside the request");
+    current.identify(lookout_scope::User::id("u-hand").email("hand@example.com"));
+    current.set_tag("tenant", "acme");
+    current.set_context("order", [("id", json!(7)), ("password", json!("hunter2"))]);
+    current
+        .capture_error(&DbError::new())
+        .expect("a client is bound");
+    current
+        .capture_message("payment retried", sentry_core::Level::Warning)
+        .expect("a client is bound");
 }
 
 /// The application's own function the error line is logged from (its frame

@@ -265,7 +265,7 @@ fn assert_frames<H: Harness>(frames: &[(String, bool)], site: &str, what: &str) 
         .collect();
     assert!(
         in_app.last().is_some_and(|f| f.contains(site)),
-        "{}: {what}: the newest in-app frame is {site}: {in_app:?}",
+        "{}: {what}: the newest in-app frame is {site}: {in_app:?} of {frames:?}",
         H::NAME
     );
     for function in &in_app {
@@ -350,6 +350,71 @@ pub async fn a_logged_error_has_its_capture_sites_frames_and_the_runtime_context
         "the error line",
     );
     assert_runtime_contexts::<H>(event);
+}
+
+pub async fn tags_contexts_errors_and_messages_by_hand_go_through_the_request<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .get(
+            "/echo",
+            &[("x-request-id", crate::app::BY_HAND_REQUEST_ID.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let events = fx.events();
+    assert_eq!(
+        events.len(),
+        2,
+        "{}: the error and the message: {events:?}",
+        H::NAME
+    );
+    for event in &events {
+        assert_eq!(event.tags["tenant"], "acme", "{}", H::NAME);
+        assert_eq!(event.tags["request_id"], crate::app::BY_HAND_REQUEST_ID);
+        assert_eq!(event.tags["authenticated"], "true");
+        let user = event.user.as_ref().expect("the request's user");
+        assert_eq!(user.id.as_deref(), Some("u-hand"));
+        assert_eq!(user.email, None, "{}: PII off: no email", H::NAME);
+        let order = serde_json::to_value(&event.contexts["order"]).unwrap();
+        assert_eq!(order["id"], 7, "{order}");
+        assert_eq!(
+            order["password"],
+            "[Filtered]",
+            "{}: scrubbed: {order}",
+            H::NAME
+        );
+    }
+    let error = events
+        .iter()
+        .find(|e| !e.exception.is_empty())
+        .unwrap_or_else(|| panic!("{}: no handled error", H::NAME));
+    assert_eq!(
+        error.tags["error_type"],
+        "database",
+        "{}: the classifiers' error type",
+        H::NAME
+    );
+    let main = error.exception.values.last().unwrap();
+    assert_eq!(main.ty, "DbError");
+    assert_eq!(main.mechanism.as_ref().and_then(|m| m.handled), Some(true));
+    assert_frames::<H>(
+        &frames(main.stacktrace.as_ref()),
+        "by_hand",
+        "the handled error",
+    );
+    let message = events.iter().find(|e| e.exception.is_empty()).unwrap();
+    assert_eq!(message.level, sentry_types::protocol::v7::Level::Warning);
+    let thread = message
+        .threads
+        .values
+        .iter()
+        .find(|t| t.stacktrace.is_some())
+        .expect("frames");
+    assert_frames::<H>(
+        &frames(thread.stacktrace.as_ref()),
+        "by_hand",
+        "the message",
+    );
 }
 
 pub async fn typed_server_errors_are_captured_with_their_error_type<H: Harness>() {

@@ -80,13 +80,12 @@ const CAPTURE_MACHINERY: &[&str] = &[
     "lookout_actix::",
     "lookout_warp::",
     "actix_web::error::",
-    "core::convert::",
     "<T as core::convert::",
-    "std::panicking::",
-    "core::panicking::",
-    "std::panic::",
-    "std::sys::backtrace::",
-    "std::backtrace_rs::",
+    // The standard library's glue between them (`Option::and_then`,
+    // closures called through `Box<dyn Fn>`, conversions, the panic hook).
+    "core::",
+    "alloc::",
+    "std::",
     "rust_begin_unwind",
     "__rustc::",
     "<unknown>",
@@ -134,11 +133,14 @@ pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
     let function = |f: &sentry_core::protocol::Frame| f.function.clone().unwrap_or_default();
     // The capture's own frames, down to the first that is not (or that is
     // lookout's instrumentation: an event lookout captured itself when the
-    // request finished has no frames of the application's).
+    // request finished has no frames of the application's). A request's
+    // context entered for the capture (`RequestContext::enter`) is part of
+    // the capture at the top; further down it is instrumentation.
     while frames.last().is_some_and(|f| {
         let function = function(f);
         starts_with_any(&function, CAPTURE_MACHINERY)
-            && !starts_with_any(&function, INSTRUMENTATION)
+            && (function.contains("lookout_scope::")
+                || !starts_with_any(&function, INSTRUMENTATION))
     }) {
         frames.pop();
     }

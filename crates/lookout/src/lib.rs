@@ -277,7 +277,27 @@ pub use lookout_reqwest as reqwest;
 pub use lookout_core::testing;
 
 pub use lookout_policy::{ConfigError, LogFormat};
-pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};
+pub use lookout_scope::{NotInRequest, User, identify, set_anonymous};
+
+/// The request being handled, from anywhere inside it (a handler, a
+/// middleware, a task spawned with `spawn_in_request`); `None` outside a
+/// request. The same [`CurrentRequest`](engine::toolkit::CurrentRequest)
+/// every adapter's extractor gives: ids, trace, `identify`, and by hand
+/// `set_tag`, `set_context`, `capture_error`, `capture_message`; the
+/// request's [`RequestContext`](scope::RequestContext) methods too.
+///
+/// ```
+/// assert!(lookout::current().is_none(), "outside a request");
+/// // Inside one:
+/// if let Some(current) = lookout::current() {
+///     current.set_tag("tenant", "acme");
+///     let _ = current.capture_message("cache cold", lookout::classify::Level::Info);
+/// }
+/// ```
+#[must_use]
+pub fn current() -> Option<engine::toolkit::CurrentRequest> {
+    engine::toolkit::CurrentRequest::get()
+}
 
 /// The README's quick start, compiled as a doctest so it never drifts.
 #[cfg(all(doctest, feature = "axum"))]
