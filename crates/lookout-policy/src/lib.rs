@@ -83,7 +83,7 @@ pub use sampling::{
     TracesSampler,
 };
 pub use scrub::{FILTERED, Scrubber};
-pub use settings::Settings;
+pub use settings::{Settings, dsn_address};
 pub use table::{SETTINGS, SettingKind, SettingSpec, setting};
 pub use targets::PropagationTargets;
 pub use value::{LogFormat, SPOTLIGHT_DEFAULT_URL};

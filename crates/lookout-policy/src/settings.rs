@@ -31,6 +31,7 @@ mod release;
 mod resolve;
 mod resolver;
 mod summary;
+pub use summary::dsn_address;
 mod vars;
 
 /// Every setting lookout uses, resolved and validated, each with its

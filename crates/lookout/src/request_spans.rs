@@ -5,14 +5,25 @@
 //! that has no Sentry span above it. Inside an unsampled request that would
 //! start a second trace with its own sampling decision, and outside requests
 //! every background span would become a transaction at the traces sample
-//! rate. This wrapper decides per span whether `SpanLayer` sees it at all; it
-//! never changes what `SpanLayer` does with the spans it sees.
+//! rate. This wrapper decides per span whether `SpanLayer` sees it at all.
+//! It changes one thing `SpanLayer` does with the spans it sees: a span
+//! without a `sentry.op` field (an `#[instrument]`ed function) gets the op
+//! `function`, with its name as the description, as sentry-python's
+//! `@trace` does, instead of sentry-tracing's `target::name`.
 
 use sentry_core::Hub;
 use sentry_tracing::SpanLayer;
 use tracing::{Subscriber, span};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
+
+/// The op of a span that names none, as sentry-python's `@trace` gives it.
+const FUNCTION_OP: &str = "function";
+
+/// On a span `SpanLayer` recorded without a `sentry.op` field: its op is
+/// still to be made [`FUNCTION_OP`] (when it is first entered, the Sentry
+/// span is the scope's current span).
+struct FunctionOp;
 
 /// `SpanLayer`, restricted to spans that can become child spans.
 pub(crate) struct RequestSpans {
@@ -52,14 +63,26 @@ where
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if self.wanted() {
-            self.inner.on_new_span(attrs, id, ctx);
+            let names_op = attrs.metadata().fields().field("sentry.op").is_some();
+            self.inner.on_new_span(attrs, id, ctx.clone());
+            if !names_op && let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(FunctionOp);
+            }
         }
     }
 
     // The callbacks below act only on spans `on_new_span` handed over (they
     // look for sentry-tracing's data in the span's extensions).
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_enter(id, ctx);
+        self.inner.on_enter(id, ctx.clone());
+        let pending = ctx
+            .span(id)
+            .is_some_and(|span| span.extensions_mut().remove::<FunctionOp>().is_some());
+        if pending
+            && let Some(sentry_span) = Hub::current().configure_scope(|scope| scope.get_span())
+        {
+            sentry_span.set_op(FUNCTION_OP);
+        }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {

@@ -79,7 +79,7 @@ impl HttpTransport {
         } = options;
         let auth = dsn.to_auth(Some(&user_agent)).to_string();
         let url = dsn.envelope_api_url().to_string();
-        let host = dsn.host().to_owned();
+        let host = lookout_policy::dsn_address(&dsn);
         let recorder = client_report_recorder.clone();
         let client_report_recorder_for_backoff = client_report_recorder.clone();
         let monitor_limit = MonitorLimit::default();
