@@ -72,6 +72,8 @@ pub struct Settings {
     pub sample_rate: Resolved<f64>,
     /// `SENTRY_DEBUG`.
     pub debug: Resolved<bool>,
+    /// `SENTRY_ATTACH_STACKTRACE`.
+    pub attach_stacktrace: Resolved<bool>,
     /// `SENTRY_SEND_DEFAULT_PII`.
     pub send_default_pii: Resolved<bool>,
     /// `SENTRY_SPOTLIGHT`: the sidecar URL when on.

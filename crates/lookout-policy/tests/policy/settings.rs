@@ -11,6 +11,7 @@ use crate::{DSN, SECRET_DSN, resolve, server};
 
 const BOOL_VARS: &[&str] = &[
     "SENTRY_DEBUG",
+    "SENTRY_ATTACH_STACKTRACE",
     "SENTRY_SEND_DEFAULT_PII",
     "SENTRY_STRICT_TRACE_CONTINUATION",
     "LOOKOUT_SEND_IN_DEVELOPMENT",
@@ -23,6 +24,7 @@ const BOOL_VARS: &[&str] = &[
 fn bool_of(settings: &lookout_policy::Settings, var: &str) -> (bool, Source) {
     let r = match var {
         "SENTRY_DEBUG" => &settings.debug,
+        "SENTRY_ATTACH_STACKTRACE" => &settings.attach_stacktrace,
         "SENTRY_SEND_DEFAULT_PII" => &settings.send_default_pii,
         "SENTRY_STRICT_TRACE_CONTINUATION" => &settings.strict_trace_continuation,
         "LOOKOUT_SEND_IN_DEVELOPMENT" => &settings.send_in_development,
@@ -566,6 +568,7 @@ fn the_table_lists_every_variable_once() {
         "SENTRY_TRACES_SAMPLE_RATE",
         "SENTRY_SAMPLE_RATE",
         "SENTRY_DEBUG",
+        "SENTRY_ATTACH_STACKTRACE",
         "SENTRY_SEND_DEFAULT_PII",
         "SENTRY_SPOTLIGHT",
         "SENTRY_ORG_ID",
