@@ -239,6 +239,24 @@ pub(crate) fn take_reported(error: &dyn crate::TypedError) -> Option<Stacktrace>
         .and_then(resolve)
 }
 
+thread_local! {
+    /// Set while lookout captures the event of a finished request: its
+    /// frames (if any) are the panic's or the typed error's, never the
+    /// capture site's (lookout's own).
+    static OWN_CAPTURE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `capture` (lookout capturing a finished request's event) so that
+/// no capture-site frames are attached to it: a status-only 5xx has no
+/// frames of the application's, and walking and symbolicating a stack for
+/// each would cost every erroring request.
+pub(crate) fn own_capture<R>(capture: impl FnOnce() -> R) -> R {
+    OWN_CAPTURE.with(|own| own.set(true));
+    let result = capture();
+    OWN_CAPTURE.with(|own| own.set(false));
+    result
+}
+
 /// Puts `stacktrace` on the event's main exception (the last one, as
 /// Sentry reads them), unless it has one.
 pub(crate) fn attach_to_exception(event: &mut Event<'static>, stacktrace: Option<Stacktrace>) {
@@ -299,6 +317,7 @@ impl EventProcessor {
             || event.threads.iter().any(|t| t.stacktrace.is_some())
             || event.exception.iter().any(|e| e.stacktrace.is_some());
         if self.options.attach_stacktrace
+            && !OWN_CAPTURE.with(std::cell::Cell::get)
             && event.exception.is_empty()
             && !has_frames
             && let Some(stacktrace) = resolve(backtrace::Backtrace::new_unresolved())

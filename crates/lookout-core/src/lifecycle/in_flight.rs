@@ -167,7 +167,9 @@ impl InFlight {
                     _ => None,
                 };
                 crate::stacktrace::attach_to_exception(&mut event, frames);
-                event_id = Some(self.ctx.enter(|| hub.capture_event(event)));
+                event_id = Some(crate::stacktrace::own_capture(|| {
+                    self.ctx.enter(|| hub.capture_event(event))
+                }));
             }
             if decided.is_log() {
                 crate::logs::record_outcome(&self.engine, &self.ctx, hub, &outcome, &decided);
