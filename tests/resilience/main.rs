@@ -180,6 +180,13 @@ async fn serves_while_sentry_fails<H: Harness>(failure: Failure) {
             let error = stats.last_error.as_ref().expect("the last error");
             assert!(error.message.contains("cannot connect"), "{error:?}");
             assert!(!error.message.contains("public@"), "no DSN key: {error:?}");
+            // Host and port: the port is often what is wrong.
+            let address = sentry
+                .dsn()
+                .trim_start_matches("http://public@")
+                .trim_end_matches("/1")
+                .to_owned();
+            assert!(error.message.contains(&address), "{address} in {error:?}");
         }
         Failure::ServerError => {
             assert!(stats.dropped.http_error >= 1, "{stats:?}");

@@ -35,6 +35,14 @@ impl std::error::Error for DbError {
 /// The request id that makes [`echo`] log lines: `lines-N`.
 pub const LINES_REQUEST_ID: &str = "lines-";
 
+/// A request whose id is this does by hand what a Sentry user does inside a
+/// request: identify, a tag, a context, a handled error, a message.
+pub const BY_HAND_REQUEST_ID: &str = "by-hand";
+
+/// A request whose id is this logs one `tracing` ERROR (an event with the
+/// capture site's frames) before answering.
+pub const ERROR_LINE_REQUEST_ID: &str = "error-line";
+
 /// `GET /echo`, `GET /users/{id}`: what the handler sees of its request.
 ///
 /// A request whose id is `lines-N` (`x-request-id: lines-100`) first logs N
@@ -51,6 +59,12 @@ pub fn echo() -> String {
             tracing::info!(line, "line {line}");
         }
     }
+    if ctx.request_id() == ERROR_LINE_REQUEST_ID {
+        log_an_error();
+    }
+    if ctx.request_id() == BY_HAND_REQUEST_ID {
+        by_hand();
+    }
     let trace = ctx.trace();
     json!({
         "request_id": ctx.request_id(),
@@ -60,6 +74,29 @@ pub fn echo() -> String {
         "user": ctx.user().and_then(|u| u.id),
     })
     .to_string()
+}
+
+/// The per-request API, as every framework's `CurrentRequest` has it (they
+/// all dereference to the toolkit's, which `lookout::current()` returns).
+#[inline(never)]
+fn by_hand() {
+    let current = lookout_core::toolkit::CurrentRequest::get().expect("inside the request");
+    current.identify(lookout_scope::User::id("u-hand").email("hand@example.com"));
+    current.set_tag("tenant", "acme");
+    current.set_context("order", [("id", json!(7)), ("password", json!("hunter2"))]);
+    current
+        .capture_error(&DbError::new())
+        .expect("a client is bound");
+    current
+        .capture_message("payment retried", sentry_core::Level::Warning)
+        .expect("a client is bound");
+}
+
+/// The application's own function the error line is logged from (its frame
+/// is the newest in-app one of the event).
+#[inline(never)]
+fn log_an_error() {
+    tracing::error!(order = 7, "payment declined");
 }
 
 /// `GET /identify/{id}?role=R`: identifies the user, lets other requests

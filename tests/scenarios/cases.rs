@@ -237,6 +237,187 @@ pub async fn identified_user_and_role_reach_the_event<H: Harness>() {
     assert_eq!(event.tags["http.route"], "/identify/{id}");
 }
 
+/// The frames of a stack trace as `(function, in_app)`, oldest first.
+fn frames(stacktrace: Option<&sentry_types::protocol::v7::Stacktrace>) -> Vec<(String, bool)> {
+    stacktrace
+        .map(|s| {
+            s.frames
+                .iter()
+                .map(|f| {
+                    (
+                        f.function.clone().unwrap_or_default(),
+                        f.in_app == Some(true),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A stack trace as Sentry shows it: the application's frames in-app, the
+/// newest in-app one matching `site`; lookout's, the runtime's and the
+/// framework's frames not in-app; nothing above lookout's instrumentation.
+fn assert_frames<H: Harness>(frames: &[(String, bool)], site: &str, what: &str) {
+    assert!(!frames.is_empty(), "{}: {what} has no frames", H::NAME);
+    let in_app: Vec<&str> = frames
+        .iter()
+        .filter(|f| f.1)
+        .map(|f| f.0.as_str())
+        .collect();
+    assert!(
+        in_app.last().is_some_and(|f| f.contains(site)),
+        "{}: {what}: the newest in-app frame is {site}: {in_app:?} of {frames:?}",
+        H::NAME
+    );
+    for function in &in_app {
+        let crate_name = function
+            .trim_start_matches('<')
+            .split("::")
+            .next()
+            .unwrap_or_default();
+        assert!(
+            !crate_name.starts_with("lookout")
+                && ![
+                    "tokio",
+                    "axum",
+                    "actix_web",
+                    "actix_http",
+                    "warp",
+                    "hyper",
+                    "tower",
+                    "std",
+                    "core"
+                ]
+                .contains(&crate_name),
+            "{}: {what}: {function} is marked in-app",
+            H::NAME
+        );
+    }
+    assert!(
+        !frames.iter().any(|f| f.0.contains("tokio::runtime")),
+        "{}: {what}: the runtime's frames above the handler are trimmed: {frames:?}",
+        H::NAME
+    );
+}
+
+/// The runtime contexts and `server_name` every event carries.
+fn assert_runtime_contexts<H: Harness>(event: &sentry_types::protocol::v7::Event<'_>) {
+    for context in ["os", "rust", "app"] {
+        assert!(
+            event.contexts.contains_key(context),
+            "{}: no {context} context: {:?}",
+            H::NAME,
+            event.contexts.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        event.server_name.as_deref().is_some_and(|s| !s.is_empty()),
+        "{}: server_name",
+        H::NAME
+    );
+    let app = serde_json::to_value(&event.contexts["app"]).unwrap();
+    assert!(app["app_start_time"].is_string(), "{app}");
+    assert!(app["build_type"].is_string(), "{app}");
+}
+
+pub async fn a_logged_error_has_its_capture_sites_frames_and_the_runtime_contexts<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .get(
+            "/echo",
+            &[("x-request-id", crate::app::ERROR_LINE_REQUEST_ID.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let events = fx.events();
+    let event = events
+        .iter()
+        .find(|e| {
+            e.message.as_deref() == Some("payment declined")
+                || e.logentry
+                    .as_ref()
+                    .is_some_and(|l| l.message == "payment declined")
+        })
+        .unwrap_or_else(|| panic!("{}: no event for the error line: {events:?}", H::NAME));
+    let thread = event
+        .threads
+        .values
+        .iter()
+        .find(|t| t.stacktrace.is_some())
+        .unwrap_or_else(|| panic!("{}: the error line's event has no thread stack", H::NAME));
+    assert_frames::<H>(
+        &frames(thread.stacktrace.as_ref()),
+        "log_an_error",
+        "the error line",
+    );
+    assert_runtime_contexts::<H>(event);
+}
+
+pub async fn tags_contexts_errors_and_messages_by_hand_go_through_the_request<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let reply = fx
+        .get(
+            "/echo",
+            &[("x-request-id", crate::app::BY_HAND_REQUEST_ID.as_bytes())],
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let events = fx.events();
+    assert_eq!(
+        events.len(),
+        2,
+        "{}: the error and the message: {events:?}",
+        H::NAME
+    );
+    for event in &events {
+        assert_eq!(event.tags["tenant"], "acme", "{}", H::NAME);
+        assert_eq!(event.tags["request_id"], crate::app::BY_HAND_REQUEST_ID);
+        assert_eq!(event.tags["authenticated"], "true");
+        let user = event.user.as_ref().expect("the request's user");
+        assert_eq!(user.id.as_deref(), Some("u-hand"));
+        assert_eq!(user.email, None, "{}: PII off: no email", H::NAME);
+        let order = serde_json::to_value(&event.contexts["order"]).unwrap();
+        assert_eq!(order["id"], 7, "{order}");
+        assert_eq!(
+            order["password"],
+            "[Filtered]",
+            "{}: scrubbed: {order}",
+            H::NAME
+        );
+    }
+    let error = events
+        .iter()
+        .find(|e| !e.exception.is_empty())
+        .unwrap_or_else(|| panic!("{}: no handled error", H::NAME));
+    assert_eq!(
+        error.tags["error_type"],
+        "database",
+        "{}: the classifiers' error type",
+        H::NAME
+    );
+    let main = error.exception.values.last().unwrap();
+    assert_eq!(main.ty, "DbError");
+    assert_eq!(main.mechanism.as_ref().and_then(|m| m.handled), Some(true));
+    assert_frames::<H>(
+        &frames(main.stacktrace.as_ref()),
+        "by_hand",
+        "the handled error",
+    );
+    let message = events.iter().find(|e| e.exception.is_empty()).unwrap();
+    assert_eq!(message.level, sentry_types::protocol::v7::Level::Warning);
+    let thread = message
+        .threads
+        .values
+        .iter()
+        .find(|t| t.stacktrace.is_some())
+        .expect("frames");
+    assert_frames::<H>(
+        &frames(thread.stacktrace.as_ref()),
+        "by_hand",
+        "the message",
+    );
+}
+
 pub async fn typed_server_errors_are_captured_with_their_error_type<H: Harness>() {
     let fx = Fixture::start::<H>(&[]).await;
     let reply = fx.get("/db", &[]).await;
@@ -254,6 +435,19 @@ pub async fn typed_server_errors_are_captured_with_their_error_type<H: Harness>(
         .map(|e| e.ty.as_str())
         .collect();
     assert!(types.contains(&"DbError"), "{types:?}");
+    // Frames of where the error became the 503 (the app's error hook), on
+    // the main exception.
+    let main = event.exception.values.last().unwrap();
+    let frames = frames(main.stacktrace.as_ref());
+    if H::NAME == "actix" {
+        // actix-web turns the handler's `Err` into its error after the
+        // handler returned: the frames are actix's own, none in-app.
+        assert!(!frames.is_empty(), "actix: the typed error has frames");
+        assert!(frames.iter().all(|f| !f.1), "actix: {frames:?}");
+    } else {
+        assert_frames::<H>(&frames, "_app::", "the typed error");
+    }
+    assert_runtime_contexts::<H>(event);
 }
 
 pub async fn a_panic_is_captured_and_the_server_keeps_serving<H: Harness>() {
@@ -267,10 +461,10 @@ pub async fn a_panic_is_captured_and_the_server_keeps_serving<H: Harness>() {
     let events = fx.events();
     assert_eq!(events.len(), 1, "{}", H::NAME);
     assert_eq!(events[0].tags["error_type"], "panic");
-    assert_eq!(
-        events[0].exception.values.last().unwrap().value.as_deref(),
-        Some("scenario handler panicked")
-    );
+    let main = events[0].exception.values.last().unwrap();
+    assert_eq!(main.value.as_deref(), Some("scenario handler panicked"));
+    // Frames from the panic site: the handler is the newest in-app frame.
+    assert_frames::<H>(&frames(main.stacktrace.as_ref()), "_app::", "the panic");
 }
 
 /// Sends raw bytes (what a client library would refuse to send) and returns

@@ -41,6 +41,8 @@ macro_rules! scenarios {
                 logs_are_batched_and_flushed_at_shutdown,
                 a_429_for_log_items_stops_logs_but_not_errors,
                 typed_server_errors_are_captured_with_their_error_type,
+                a_logged_error_has_its_capture_sites_frames_and_the_runtime_contexts,
+                tags_contexts_errors_and_messages_by_hand_go_through_the_request,
                 a_panic_is_captured_and_the_server_keeps_serving,
                 request_ids_are_accepted_or_regenerated_never_echoed,
                 every_response_has_a_request_id,

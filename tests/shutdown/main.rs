@@ -10,6 +10,8 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod graceful;
+
 use lookout_tests::bad_sentry::{BadSentry, Failure};
 use lookout_tests::process_exit::{Running, ShutdownLine};
 

@@ -104,7 +104,8 @@ pub(crate) fn configuration() -> String {
     out.push_str(
         "lookout reads its settings from environment variables; `lookout::init()` resolves them \
          once at startup and prints a one-line summary. Code can set the same settings through \
-         `lookout_policy::Overrides` (`lookout::init_with`).\n\n\
+         `lookout::policy::Overrides` (`lookout::init!(lookout::Options::new().policy(..))`), \
+         each under the variable's \"In code\".\n\n\
          A value comes from, in order: code, its environment variable, the default of the \
          environment's profile, the plain default. An empty variable counts as unset. An invalid \
          value is an error naming the variable, the value and what is accepted (for example \
@@ -142,16 +143,43 @@ pub(crate) fn configuration() -> String {
     for spec in SETTINGS {
         let _ = write!(
             out,
-            "\n### `{}`\n\n{}\n\n- Type: {}\n- Accepted: {}\n- Default: {}\n- In code: `Options::{}`\n",
+            "\n### `{}`\n\n{}\n\n- Type: {}\n- Accepted: {}\n- Default: {}\n- In code: {}\n",
             spec.env_var,
             spec.description,
             spec.kind,
             spec.accepted,
             default_text(spec),
-            spec.name,
+            in_code(spec),
         );
     }
     out
+}
+
+/// The settings whose `Overrides` setter is not named after the setting:
+/// `(setting, setter)`, `None` when code has no setter of its own.
+const SETTERS: &[(&str, Option<(&str, &str)>)] = &[
+    ("app_version", None),
+    (
+        "shutdown_timeout_ms",
+        Some(("shutdown_timeout", "Duration::from_secs(5)")),
+    ),
+];
+
+/// Where code sets `spec`: the `Overrides` setter handed to
+/// `Options::policy` (the setters live on `lookout::policy::Overrides`, not
+/// on the facade's `Options`).
+fn in_code(spec: &SettingSpec) -> String {
+    let setter = match SETTERS.iter().find(|(name, _)| *name == spec.name) {
+        Some((_, None)) => {
+            return "no setter of its own; `Overrides::release` sets the release itself".to_owned();
+        }
+        Some((_, Some((setter, example)))) => format!("{setter}({example})"),
+        None => format!("{}(..)", spec.name),
+    };
+    format!(
+        "`lookout::policy::Overrides::{}`, as `Options::new().policy(Overrides::new().{setter})`",
+        setter.split('(').next().unwrap_or_default()
+    )
 }
 
 fn default_cell(spec: &SettingSpec, profile: Profile) -> String {
@@ -266,6 +294,48 @@ mod tests {
         assert!(page.contains(
             "| [`SENTRY_TRACES_SAMPLE_RATE`](#sentry_traces_sample_rate) | rate | `1.0` | `0.5` | `0.1` | `0.01` |"
         ));
+    }
+
+    /// Each "In code" names a setter `Overrides` has (read from its source:
+    /// the `setter!` rows and the `pub fn`s).
+    #[test]
+    fn in_code_names_an_existing_overrides_setter() {
+        let source = std::fs::read_to_string(
+            crate::workspace_root().join("crates/lookout-policy/src/options.rs"),
+        )
+        .unwrap();
+        let mut setters = Vec::new();
+        let mut in_macro = false;
+        for line in source.lines() {
+            let trimmed = line.trim();
+            if trimmed == "setter!(" {
+                in_macro = true;
+            } else if in_macro && !trimmed.starts_with("///") {
+                setters.push(trimmed.split(':').next().unwrap_or_default().to_owned());
+                in_macro = false;
+            } else if let Some(rest) = trimmed.strip_prefix("pub fn ") {
+                setters.push(rest.split(['(', '<']).next().unwrap_or_default().to_owned());
+            }
+        }
+        assert!(setters.contains(&"dsn".to_owned()), "{setters:?}");
+        for spec in SETTINGS {
+            let text = in_code(spec);
+            if let Some(rest) = text.strip_prefix("`lookout::policy::Overrides::") {
+                let setter = rest.split('`').next().unwrap();
+                assert!(
+                    setters.iter().any(|s| s == setter),
+                    "{}: no Overrides::{setter}",
+                    spec.env_var
+                );
+            } else {
+                assert!(
+                    SETTERS.iter().any(|(name, _)| *name == spec.name),
+                    "{}",
+                    spec.env_var
+                );
+            }
+        }
+        assert!(!configuration().contains("In code: `Options::"));
     }
 
     #[test]

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod doc_crates;
 mod docs;
 mod fuzz;
+mod links;
 mod loadtest;
 mod metadata;
 mod node;
@@ -21,7 +23,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci                        fmt, generated docs, clippy, tests, rustdoc (what CI runs)
+  ci                        fmt, generated docs, clippy, tests, doc crates, rustdoc (what CI runs)
+  doc-crates [NAME..]       build the README's and the guide's examples as crates of
+                            their own, with exactly the dependencies the page lists
   docs [--check]            regenerate docs/configuration.md and the README crate table
                             (--check: fail if they are stale)
   release <version> [--execute]
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         }),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("docs") => docs::run(&workspace_root(), &args[1..]),
+        Some("doc-crates") => doc_crates::run(&workspace_root(), &args[1..]),
         Some("release") => release::run(&workspace_root(), &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -111,6 +116,9 @@ fn ci() -> Result<(), String> {
     println!("xtask: ▶ cargo xtask docs --check");
     docs::check(&root)?;
     println!("xtask: ✔ generated docs are up to date");
+    println!("xtask: ▶ links and anchors of the README and docs/");
+    links::check(&root)?;
+    println!("xtask: ✔ every link resolves");
     step(
         "cargo clippy --workspace --all-targets --locked -- -D warnings",
         Command::new(&cargo).args([
@@ -136,6 +144,9 @@ fn ci() -> Result<(), String> {
             .env("LOOKOUT_PYTHON", &python)
             .env("LOOKOUT_NODE_MODULES", &node_modules),
     )?;
+    println!("xtask: ▶ the README's and the guide's examples as crates of their own");
+    let examples = doc_crates::collect(&root)?;
+    doc_crates::build(&root, &examples.iter().collect::<Vec<_>>())?;
     step(
         "cargo doc --workspace --no-deps (RUSTDOCFLAGS=-D warnings)",
         Command::new(&cargo)

@@ -53,8 +53,12 @@
 //!         )
 //!         .await;
 //!
-//!         // Serve it as usual:
-//!         // HttpServer::new(|| App::new()...wrap(Lookout::default())).bind("0.0.0.0:3000")?.run().await?;
+//!         // Serve it as usual, stopping on SIGINT or SIGTERM so that the guard
+//!         // of `lookout::init` delivers what is queued:
+//!         // HttpServer::new(|| App::new()...wrap(Lookout::default()))
+//!         //     .disable_signals()
+//!         //     .shutdown_signal(lookout::shutdown_signal())
+//!         //     .bind("0.0.0.0:3000")?.run().await?;
 //!         let request = test::TestRequest::get()
 //!             .uri("/users/7")
 //!             .insert_header(("x-request-id", "req-42"))

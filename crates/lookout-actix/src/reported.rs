@@ -132,9 +132,9 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// assert_eq!(response.status(), actix_web::http::StatusCode::GATEWAY_TIMEOUT);
     /// ```
     pub fn attach(self, mut response: HttpResponse) -> HttpResponse {
-        response
-            .extensions_mut()
-            .insert(ReportedError::from_arc(self.0));
+        // A 5xx keeps the frames of this place for its event.
+        let reported = ReportedError::from_arc(self.0).answered(status(response.status()));
+        response.extensions_mut().insert(reported);
         response
     }
 
@@ -187,11 +187,19 @@ where
 {
     fn from(reported: Reported<E>) -> Self {
         let response: Arc<dyn ResponseError + Send + Sync> = reported.0.clone();
+        // Where the handler's `?` made it an actix error: a 5xx keeps the
+        // frames of this place for its event.
+        let answered = status(response.status_code());
         actix_web::Error::from(Carried {
-            reported: ReportedError::from_arc(reported.0),
+            reported: ReportedError::from_arc(reported.0).answered(answered),
             response,
         })
     }
+}
+
+/// actix-web's status (`http` 0.2) as the `http` 1.x one lookout-core reads.
+fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// What an `actix_web::Error` made from a [`Reported`] holds: one error, seen

@@ -52,9 +52,10 @@
 //!         .route("/panic", get(panic_handler))
 //!         .layer(lookout_axum::layer()); // after the routes
 //!
-//!     // Serve it as usual:
+//!     // Serve it as usual, stopping on SIGINT or SIGTERM so that the guard
+//!     // of `lookout::init` delivers what is queued:
 //!     // let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
-//!     // axum::serve(listener, app).await?;
+//!     // axum::serve(listener, app).with_graceful_shutdown(lookout::shutdown_signal()).await?;
 //!     let request = Request::get("/users/7")
 //!         .header("x-request-id", "req-42")
 //!         .body(Body::empty())?;

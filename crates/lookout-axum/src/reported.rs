@@ -118,7 +118,9 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// ```
     pub fn attach(self, response: impl IntoResponse) -> Response {
         let mut response = response.into_response();
-        response.extensions_mut().insert(ReportedError::new(self.0));
+        // A 5xx keeps the frames of this place for its event.
+        let reported = ReportedError::new(self.0).answered(response.status());
+        response.extensions_mut().insert(reported);
         response
     }
 }

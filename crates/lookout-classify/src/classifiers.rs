@@ -23,7 +23,9 @@ use crate::{error_types, tags};
 ///
 /// What the winning verdict leaves open is completed by the defaults: the action and level
 /// by the status-code rule; the `error_type` by the fallback, `unhandled` (with the tag
-/// `error.rust_type`) when there is an error and `http_status` when there is only a status.
+/// `error.rust_type`) when an error is captured and `http_status` when there is only a status.
+/// A log of an error no classifier named (a 404's `NotFound`) has no `error_type`, only the
+/// `error.rust_type` tag: the handler answered it.
 ///
 /// Cloning is cheap (one `Arc`), so one chain can be shared by every request.
 ///
@@ -185,13 +187,20 @@ fn complete(outcome: &Outcome<'_>, winner: Option<Verdict>, base: Verdict) -> De
         None if panicked => Some(Cow::Borrowed(error_types::PANIC)),
         None => match outcome.error() {
             Some(error) => {
-                handled = false;
                 let rust_type = match outcome.error_rust_type() {
                     Some(name) if !name.contains("dyn ") => name.trim_start_matches('&').to_owned(),
                     _ => short_type_name(error).into_owned(),
                 };
                 tags.insert(tags::RUST_TYPE.to_owned(), truncate_tag(rust_type));
-                Some(Cow::Borrowed(error_types::UNHANDLED))
+                // An error no rule knows is `unhandled` when it becomes an
+                // event; a 4xx log of one (a `NotFound` the handler answered)
+                // was handled: no type but what a classifier names.
+                if action.is_capture() {
+                    handled = false;
+                    Some(Cow::Borrowed(error_types::UNHANDLED))
+                } else {
+                    None
+                }
             }
             None => Some(Cow::Borrowed(error_types::HTTP_STATUS)),
         },

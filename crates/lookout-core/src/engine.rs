@@ -169,6 +169,7 @@ impl Engine {
     /// a local DSN when console or Spotlight delivery has none.
     pub fn client_options(&self, settings: &Settings, delivery: Delivery) -> ClientOptions {
         let mut options = settings.client_options();
+        let processor = crate::stacktrace::EventProcessor::new(&options);
         let stats = delivery.stats();
         let delivery_stats = Arc::clone(&stats);
         let engine = Arc::clone(&self.engine);
@@ -194,6 +195,8 @@ impl Engine {
         }
         let scrub = options.before_send.take();
         options.before_send = Some(Arc::new(move |event: Event<'static>| {
+            // Frames, in-app marking, runtime contexts; then the request's data.
+            let event = processor.process(event)?;
             let event = events::apply_request(event);
             let event = match &scrub {
                 Some(scrub) => scrub(event),

@@ -94,6 +94,7 @@ pub mod monitor;
 mod propagation;
 pub mod request_body;
 mod sessions;
+mod stacktrace;
 pub mod status;
 #[cfg(feature = "test")]
 pub mod testing;

@@ -187,6 +187,29 @@ fn a_panicking_job_is_captured_and_the_panic_reaches_the_caller() {
     let events = test.events();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].tags["error_type"], "panic");
+    // The panic site's frames: the job's own future is the newest in-app one.
+    let frames = &events[0]
+        .exception
+        .values
+        .last()
+        .unwrap()
+        .stacktrace
+        .as_ref()
+        .expect("frames")
+        .frames;
+    let newest_in_app = frames
+        .iter()
+        .rev()
+        .find(|f| f.in_app == Some(true))
+        .and_then(|f| f.function.as_deref());
+    assert!(
+        newest_in_app.is_some_and(|f| f.starts_with("jobs::a_panicking_job")),
+        "{:?}",
+        frames
+            .iter()
+            .map(|f| (&f.function, f.in_app))
+            .collect::<Vec<_>>()
+    );
     let job_tx = test
         .transactions()
         .into_iter()

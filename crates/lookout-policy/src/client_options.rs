@@ -36,7 +36,8 @@ impl Settings {
     ///   application's callbacks, then the [`Scrubber`].
     /// - `enable_logs` is [`enable_logs`](Settings::enable_logs) (the `tracing`
     ///   integration and lookout's own request logs honour it).
-    /// - `attach_stacktrace` is on; sessions run in request mode when
+    /// - `attach_stacktrace` is [`attach_stacktrace`](Settings::attach_stacktrace)
+    ///   (on by default); sessions run in request mode when
     ///   [`sessions_enabled`](Settings::sessions_enabled).
     ///
     /// ```
@@ -79,7 +80,7 @@ impl Settings {
         options.org_id = self.org_id.value.map(OrganizationId::from);
         options.strict_trace_continuation = self.strict_trace_continuation.value;
         options.max_breadcrumbs = self.max_breadcrumbs.value;
-        options.attach_stacktrace = true;
+        options.attach_stacktrace = self.attach_stacktrace.value;
         options.send_default_pii = self.pii().allows_pii();
         options.before_send = Some(scrubber.before_send(self.before_send.clone()));
         options.before_breadcrumb =

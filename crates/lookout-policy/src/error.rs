@@ -19,8 +19,11 @@ use std::borrow::Cow;
 ///     r#"SENTRY_TRACES_SAMPLE_RATE="1.5": expected a number from 0 to 1"#
 /// );
 /// assert_eq!(err.variable(), "SENTRY_TRACES_SAMPLE_RATE");
+/// // `Debug` reads the same, so `main() -> Result<(), Box<dyn Error>>` and
+/// // `?` print the message rather than the enum's fields:
+/// assert_eq!(format!("{err:?}"), err.to_string());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A value that does not have the accepted form.
@@ -33,6 +36,16 @@ pub enum ConfigError {
         /// What is accepted, in words.
         expected: Cow<'static, str>,
     },
+}
+
+/// The same words as `Display`: a `main` returning `Result<_, Box<dyn Error>>`
+/// prints an error with `Debug`, and the message is what a developer needs
+/// there (the parts stay available through [`variable`](Self::variable),
+/// [`value`](Self::value) and [`expected`](Self::expected)).
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl ConfigError {

@@ -88,7 +88,7 @@ pub use sampling::{
     TracesSampler,
 };
 pub use scrub::{FILTERED, Scrubber};
-pub use settings::Settings;
+pub use settings::{Settings, dsn_address};
 pub use status_codes::StatusCodes;
 pub use table::{SETTINGS, SettingKind, SettingSpec, setting};
 pub use targets::PropagationTargets;

@@ -47,6 +47,7 @@ pub struct Overrides {
     pub(crate) traces_sample_rate: Option<f64>,
     pub(crate) sample_rate: Option<f64>,
     pub(crate) debug: Option<bool>,
+    pub(crate) attach_stacktrace: Option<bool>,
     pub(crate) send_default_pii: Option<bool>,
     pub(crate) spotlight: Option<String>,
     pub(crate) org_id: Option<u64>,
@@ -139,6 +140,10 @@ impl Overrides {
     setter!(
         /// SDK debug logging.
         debug: bool = "true"
+    );
+    setter!(
+        /// The capture site's frames on events without an exception.
+        attach_stacktrace: bool = "false"
     );
     setter!(
         /// Whether personal data may be sent.

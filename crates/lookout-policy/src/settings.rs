@@ -34,6 +34,7 @@ mod release;
 mod resolve;
 mod resolver;
 mod summary;
+pub use summary::dsn_address;
 mod vars;
 
 /// Every setting lookout uses, resolved and validated, each with its
@@ -74,6 +75,8 @@ pub struct Settings {
     pub sample_rate: Resolved<f64>,
     /// `SENTRY_DEBUG`.
     pub debug: Resolved<bool>,
+    /// `SENTRY_ATTACH_STACKTRACE`.
+    pub attach_stacktrace: Resolved<bool>,
     /// `SENTRY_SEND_DEFAULT_PII`.
     pub send_default_pii: Resolved<bool>,
     /// `SENTRY_SPOTLIGHT`: the sidecar URL when on.

@@ -207,6 +207,16 @@ pub static SETTINGS: &[SettingSpec] = &[
         description: "Debug logging of the SDK; without a DSN outside development it also prints events to the console instead of dropping them.",
     },
     SettingSpec {
+        name: "attach_stacktrace",
+        env_var: "SENTRY_ATTACH_STACKTRACE",
+        kind: SettingKind::Bool,
+        default: Some("true"),
+        profile_defaults: &[],
+        default_note: "",
+        accepted: BOOL_ACCEPTED,
+        description: "Attach the capture site's stack trace to events without an exception (messages, `tracing` ERRORs without an error), as the official SDKs' `attach_stacktrace`. Panics and typed 5xx errors get their own frames either way.",
+    },
+    SettingSpec {
         name: "send_default_pii",
         env_var: "SENTRY_SEND_DEFAULT_PII",
         kind: SettingKind::Bool,

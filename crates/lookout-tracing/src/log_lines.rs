@@ -109,11 +109,14 @@ where
             style.paint(&mut writer, BOLD, "{")?;
             write!(
                 writer,
-                "request_id={} trace_id={} method={}",
+                "request_id={} trace_id={}",
                 request.request_id(),
                 request.trace().trace_id,
-                request.method()
             )?;
+            // A job's context has no method: no empty `method=`.
+            if !request.method().is_empty() {
+                write!(writer, " method={}", request.method())?;
+            }
             style.paint(&mut writer, BOLD, "}")?;
             style.paint(&mut writer, DIMMED, ":")?;
             seen = true;
@@ -172,7 +175,9 @@ where
             Self::Request(request) => {
                 map.serialize_entry("request_id", request.request_id())?;
                 map.serialize_entry("trace_id", &format_args!("{}", request.trace().trace_id))?;
-                map.serialize_entry("method", request.method())?;
+                if !request.method().is_empty() {
+                    map.serialize_entry("method", request.method())?;
+                }
                 map.serialize_entry("name", "request")?;
             }
             Self::Span(span) => {

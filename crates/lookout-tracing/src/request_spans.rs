@@ -5,10 +5,13 @@
 //! that has no Sentry span above it. Inside an unsampled request that would
 //! start a second trace with its own sampling decision, and outside requests
 //! every background span would become a transaction at the traces sample
-//! rate. This wrapper decides per span whether `SpanLayer` sees it at all; it
-//! changes what `SpanLayer` makes of a span it sees only for a span with
-//! OpenTelemetry database fields, which becomes an op `db` span named after
-//! its query (see `db_spans`).
+//! rate. This wrapper decides per span whether `SpanLayer` sees it at all.
+//! It changes what `SpanLayer` makes of a span it sees in two cases: a span
+//! with OpenTelemetry database fields becomes an op `db` span named after
+//! its query (see `db_spans`), and any other span without a `sentry.op`
+//! field (an `#[instrument]`ed function) gets the op `function`, with its
+//! name as the description, as sentry-python's `@trace` does, instead of
+//! sentry-tracing's `target::name`.
 
 use std::sync::Arc;
 
@@ -19,6 +22,14 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::db_spans::{OtelDbFields, apply_otel_fields};
+
+/// The op of a span that names none, as sentry-python's `@trace` gives it.
+const FUNCTION_OP: &str = "function";
+
+/// On a span `SpanLayer` recorded without a `sentry.op` field: its op is
+/// still to be made [`FUNCTION_OP`] (when it is first entered, the Sentry
+/// span is the scope's current span).
+struct FunctionOp;
 
 /// `SpanLayer`, restricted to spans that can become child spans.
 pub(crate) struct RequestSpans {
@@ -85,9 +96,12 @@ where
 {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if self.wanted() {
+            let names_op = attrs.metadata().fields().field("sentry.op").is_some();
             self.inner.on_new_span(attrs, id, ctx.clone());
             if let Some(fields) = OtelDbFields::of(|visitor| attrs.record(visitor)) {
                 self.with_sentry_span(id, ctx, |span| apply_otel_fields(span, &fields));
+            } else if !names_op && let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(FunctionOp);
             }
         }
     }
@@ -95,7 +109,15 @@ where
     // The callbacks below act only on spans `on_new_span` handed over (they
     // look for sentry-tracing's data in the span's extensions).
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_enter(id, ctx);
+        self.inner.on_enter(id, ctx.clone());
+        let pending = ctx
+            .span(id)
+            .is_some_and(|span| span.extensions_mut().remove::<FunctionOp>().is_some());
+        if pending
+            && let Some(sentry_span) = Hub::current().configure_scope(|scope| scope.get_span())
+        {
+            sentry_span.set_op(FUNCTION_OP);
+        }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
@@ -109,6 +131,10 @@ where
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
         self.inner.on_record(id, values, ctx.clone());
         if let Some(fields) = OtelDbFields::of(|visitor| values.record(visitor)) {
+            // A database span after all: its op is `db`, not `function`.
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().remove::<FunctionOp>();
+            }
             self.with_sentry_span(id, ctx, |span| apply_otel_fields(span, &fields));
         }
     }

@@ -51,7 +51,9 @@
 //!     let panics = warp::path!("panic").map(|| -> &'static str { panic!("boom") });
 //!     let routes = users.or(panics).recover(answer);
 //!
-//!     // Serve it: `lookout_warp::serve(routes).run(([0, 0, 0, 0], 3030)).await?;`
+//!     // Serve it, stopping on SIGINT or SIGTERM so that the guard of
+//!     // `lookout::init` delivers what is queued:
+//!     // `lookout_warp::serve(routes).graceful(lookout::shutdown_signal()).run(([0, 0, 0, 0], 3030)).await?;`
 //!     // (or, keeping warp's server: `warp::serve(lookout_warp::wrap(routes))`).
 //!     // Here, in process, through the middleware `serve` runs:
 //!     let app = lookout_warp::layer().layer(warp::service(routes));

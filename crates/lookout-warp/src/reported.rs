@@ -137,9 +137,9 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// ```
     pub fn attach(&self, reply: impl Reply) -> Response {
         let mut response = reply.into_response();
-        response
-            .extensions_mut()
-            .insert(ReportedError::from_arc(Arc::clone(&self.0)));
+        // A 5xx keeps the frames of this place for its event.
+        let reported = ReportedError::from_arc(Arc::clone(&self.0)).answered(response.status());
+        response.extensions_mut().insert(reported);
         response
     }
 }

@@ -120,7 +120,8 @@
 //!
 //! The root holds what a service meets first: [`init()`], [`init!`],
 //! [`init_with`], [`Guard`], [`Options`], [`TracingOptions`],
-//! [`ConfigError`], [`User`], [`identify`], [`current`], [`stats()`] and
+//! [`ConfigError`], [`User`], [`identify`], [`current`], [`shutdown_signal`]
+//! (for the server's graceful shutdown), [`stats()`] and
 //! [`status()`] (is delivery working?), and for work outside
 //! requests [`job`] (background jobs on the request's trace) and
 //! [`monitor()`] (cron check-ins). The rest lives in modules: [`subscriber`] (lookout's `tracing` layers, for your own
@@ -175,10 +176,12 @@
 
 mod init;
 mod options;
+mod shutdown;
 
 pub use init::{Guard, init, init_with};
 pub use lookout_tracing::TracingOptions;
 pub use options::Options;
+pub use shutdown::shutdown_signal;
 
 /// lookout's `tracing` layers, for a service that builds its own subscriber
 /// (`Options::install_subscriber(false)`).
@@ -285,7 +288,27 @@ pub use lookout_reqwest as reqwest;
 pub use lookout_core::testing;
 
 pub use lookout_policy::{ConfigError, LogFormat};
-pub use lookout_scope::{NotInRequest, User, current, identify, set_anonymous};
+pub use lookout_scope::{NotInRequest, User, identify, set_anonymous};
+
+/// The request being handled, from anywhere inside it (a handler, a
+/// middleware, a task spawned with `spawn_in_request`); `None` outside a
+/// request. The same [`CurrentRequest`](engine::toolkit::CurrentRequest)
+/// every adapter's extractor gives: ids, trace, `identify`, and by hand
+/// `set_tag`, `set_context`, `capture_error`, `capture_message`; the
+/// request's [`RequestContext`](scope::RequestContext) methods too.
+///
+/// ```
+/// assert!(lookout::current().is_none(), "outside a request");
+/// // Inside one:
+/// if let Some(current) = lookout::current() {
+///     current.set_tag("tenant", "acme");
+///     let _ = current.capture_message("cache cold", lookout::classify::Level::Info);
+/// }
+/// ```
+#[must_use]
+pub fn current() -> Option<engine::toolkit::CurrentRequest> {
+    engine::toolkit::CurrentRequest::get()
+}
 
 /// The README's quick start, compiled as a doctest so it never drifts.
 #[cfg(all(doctest, feature = "axum"))]

@@ -95,8 +95,10 @@ fn default_rules() {
         },
         Case {
             action: LOG_WARN,
-            error_type: Some("unhandled"),
-            handled: false,
+            // Not `unhandled`: the handler answered it; only a classifier
+            // names a log's error type.
+            error_type: None,
+            handled: true,
             tags: &[("error.rust_type", "classify::support::Invalid")],
             ..case("400 with an error is a warn log", || {
                 get(400).with_error(&Invalid)

@@ -285,7 +285,14 @@ impl JobState {
                 event.tags.remove(tags::STATUS_CODE);
                 event.tags.remove(tags::ROUTE);
                 event.transaction = Some(self.name.to_string());
-                self.ctx.enter(|| hub.capture_event(event));
+                if panic.is_some() {
+                    // The panic site's frames (the job's future panicked on this thread).
+                    crate::stacktrace::attach_to_exception(
+                        &mut event,
+                        crate::stacktrace::take_panic(),
+                    );
+                }
+                crate::stacktrace::own_capture(|| self.ctx.enter(|| hub.capture_event(event)));
             }
         }
         if let Some(tx) = self.transaction {

@@ -155,9 +155,21 @@ impl InFlight {
                 latency: outcome.latency(),
             });
             if decided.is_capture()
-                && let Some(event) = lookout_classify::event(&outcome, &decided)
+                && let Some(mut event) = lookout_classify::event(&outcome, &decided)
             {
-                event_id = Some(self.ctx.enter(|| hub.capture_event(event)));
+                // Frames where it happened: the panic site, or where the
+                // typed error became the response (taken then for a 5xx).
+                let frames = match (panic, response.error()) {
+                    (Some(_), _) => crate::stacktrace::take_panic(),
+                    (None, Some(HandlerError::Typed(error))) => {
+                        crate::stacktrace::take_reported(error)
+                    }
+                    _ => None,
+                };
+                crate::stacktrace::attach_to_exception(&mut event, frames);
+                event_id = Some(crate::stacktrace::own_capture(|| {
+                    self.ctx.enter(|| hub.capture_event(event))
+                }));
             }
             if decided.is_log() {
                 crate::logs::record_outcome(&self.engine, &self.ctx, hub, &outcome, &decided);

@@ -1,7 +1,13 @@
 //! [`CurrentRequest`]: the request lookout is handling, as handlers and
 //! middleware see it on every framework.
 
+use std::error::Error;
+
+use lookout_classify::{Outcome, tags};
 use lookout_scope::{RequestContext, RequestTrace, User};
+use sentry_core::protocol::{Context, Event, Map, Mechanism, Value};
+use sentry_core::types::Uuid;
+use sentry_core::{Hub, Level};
 
 use super::RouteLearner;
 
@@ -108,6 +114,127 @@ impl CurrentRequest {
     /// The request's full context (tags, breadcrumbs, binding spawned work).
     #[must_use]
     pub fn context(&self) -> &RequestContext {
+        &self.ctx
+    }
+
+    /// Sets a tag on this request's events and its transaction (nothing
+    /// without a client). Tag values go through the same scrubbing as
+    /// lookout's own.
+    ///
+    /// ```
+    /// # fn f(current: lookout_core::toolkit::CurrentRequest) {
+    /// current.set_tag("tenant", "acme");
+    /// # }
+    /// ```
+    pub fn set_tag(&self, key: &str, value: impl ToString) {
+        self.ctx.set_tag(key, value);
+    }
+
+    /// Sets a context (a named group of fields Sentry shows on the event)
+    /// on this request's events (nothing without a client). Denylisted keys
+    /// (`password`, `token`, ...) arrive `[Filtered]`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// # fn f(current: lookout_core::toolkit::CurrentRequest) {
+    /// current.set_context("order", [("id", json!(7)), ("items", json!(3))]);
+    /// # }
+    /// ```
+    pub fn set_context<K, V>(&self, name: &str, fields: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Into<String>,
+        V: Into<Value>,
+    {
+        if let Some(hub) = self.ctx.hub() {
+            let fields: Map<String, Value> = fields
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            self.ctx.enter(|| {
+                hub.configure_scope(|scope| scope.set_context(name, Context::Other(fields)))
+            });
+        }
+    }
+
+    /// Captures an error the handler handled (and answered itself) as an
+    /// event of this request: with the request's user, tags and trace, the
+    /// `error_type`, tags and fingerprint the classifiers give it (as they
+    /// would for a handler's 500), the frames of this call, scrubbed like
+    /// every event. The mechanism says `handled`. Returns the event id, or
+    /// `None` without a client.
+    ///
+    /// ```
+    /// # fn f(current: lookout_core::toolkit::CurrentRequest) {
+    /// let cache = std::io::Error::other("cache unavailable");
+    /// // Served from the database instead; still worth knowing.
+    /// let _event_id = current.capture_error(&cache);
+    /// # }
+    /// ```
+    pub fn capture_error<E: Error + 'static>(&self, error: &E) -> Option<Uuid> {
+        let hub = self.ctx.hub()?;
+        let mut event = sentry_core::event_from_error(error);
+        if let Some(main) = event.exception.values.last_mut() {
+            main.mechanism = Some(Mechanism {
+                ty: "lookout.capture_error".to_owned(),
+                handled: Some(true),
+                ..Mechanism::default()
+            });
+            main.stacktrace = crate::stacktrace::resolve(backtrace::Backtrace::new_unresolved());
+        }
+        if let Some(engine) = self.ctx.owner::<crate::engine::Shared>() {
+            let method = http::Method::from_bytes(self.ctx.method().as_bytes()).unwrap_or_default();
+            let route = crate::toolkit::route::route_of(&self.ctx);
+            let path = route.as_deref().unwrap_or_default();
+            let mut outcome = Outcome::new(&method, path, http::StatusCode::INTERNAL_SERVER_ERROR)
+                .with_error(error);
+            if let Some(route) = route.as_deref() {
+                outcome = outcome.with_route(route);
+            }
+            let decision = engine.classifiers.decide(&outcome);
+            if let Some(level) = decision.level() {
+                event.level = level;
+            }
+            if let Some(error_type) = decision.error_type() {
+                event
+                    .tags
+                    .insert(tags::ERROR_TYPE.to_owned(), error_type.to_owned());
+            }
+            for (key, value) in decision.tags() {
+                event.tags.insert(key.clone(), value.clone());
+            }
+            if let Some(fingerprint) = decision.fingerprint() {
+                event.fingerprint = std::borrow::Cow::Owned(fingerprint.to_vec());
+            }
+        }
+        Some(self.capture(hub, event))
+    }
+
+    /// Captures a message as an event of this request (with its user, tags
+    /// and trace, and the frames of this call when `attach_stacktrace` is
+    /// on). Returns the event id, or `None` without a client.
+    ///
+    /// ```
+    /// use lookout_classify::Level;
+    /// # fn f(current: lookout_core::toolkit::CurrentRequest) {
+    /// current.capture_message("payment retried", Level::Warning);
+    /// # }
+    /// ```
+    pub fn capture_message(&self, message: &str, level: Level) -> Option<Uuid> {
+        let hub = self.ctx.hub()?;
+        Some(self.ctx.enter(|| hub.capture_message(message, level)))
+    }
+
+    fn capture(&self, hub: &Hub, event: Event<'static>) -> Uuid {
+        self.ctx.enter(|| hub.capture_event(event))
+    }
+}
+
+/// The request's context: [`RequestContext`]'s methods (binding spawned
+/// work, breadcrumbs, extensions) work on a `CurrentRequest` too.
+impl std::ops::Deref for CurrentRequest {
+    type Target = RequestContext;
+
+    fn deref(&self) -> &RequestContext {
         &self.ctx
     }
 }

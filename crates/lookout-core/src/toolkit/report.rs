@@ -51,6 +51,24 @@ impl ReportedError {
     pub fn error(&self) -> &dyn TypedError {
         &*self.0
     }
+
+    /// Says the error became a response with `status`. For a 5xx (what is
+    /// captured by default) the frames of this place are kept for the
+    /// event: the adapter calls it where the framework turns the error into
+    /// its response, so the event shows the handler's frames. A 4xx costs
+    /// nothing. Returns `self`.
+    ///
+    /// ```
+    /// use lookout_core::toolkit::ReportedError;
+    ///
+    /// let reported = ReportedError::new(std::fmt::Error).answered(http::StatusCode::BAD_GATEWAY);
+    /// # let _ = reported;
+    /// ```
+    #[must_use]
+    pub fn answered(self, status: http::StatusCode) -> Self {
+        crate::stacktrace::note_reported(self.error(), status);
+        self
+    }
 }
 
 impl fmt::Debug for ReportedError {

@@ -730,3 +730,52 @@ fn our_org_id_comes_from_the_dsn_host_through_the_settings() {
     );
     answer_ok(in_flight);
 }
+
+/// A message captured inside a request carries the capture site's frames
+/// (`SENTRY_ATTACH_STACKTRACE`, on by default) and the runtime contexts;
+/// `SENTRY_ATTACH_STACKTRACE=false` leaves the frames out (issue 29).
+#[test]
+fn a_message_has_the_capture_sites_frames_unless_attach_stacktrace_is_off() {
+    #[inline(never)]
+    fn report_cache_miss() {
+        sentry_core::Hub::current().capture_message("cache miss", sentry_core::Level::Warning);
+    }
+    for (vars, attached) in [
+        (vec![], true),
+        (vec![("SENTRY_ATTACH_STACKTRACE", "false")], false),
+    ] {
+        let test = TestLookout::from_vars(vars).unwrap();
+        let in_flight = test
+            .engine()
+            .begin(&RequestHead::new("GET", "/users/7", &headers(&[])).with_route("/users/{id}"));
+        in_flight.context().enter(report_cache_miss);
+        answer_ok(in_flight);
+        let events = test.events();
+        assert_eq!(events.len(), 1);
+        let event = &events[0];
+        let stack = event
+            .threads
+            .values
+            .iter()
+            .find_map(|t| t.stacktrace.as_ref());
+        assert_eq!(stack.is_some(), attached, "{:?}", event.threads);
+        if let Some(stack) = stack {
+            let newest_in_app = stack.frames.iter().rev().find(|f| f.in_app == Some(true));
+            assert!(
+                newest_in_app
+                    .and_then(|f| f.function.as_deref())
+                    .is_some_and(|f| f.contains("report_cache_miss")),
+                "{:?}",
+                stack
+                    .frames
+                    .iter()
+                    .map(|f| (&f.function, f.in_app))
+                    .collect::<Vec<_>>()
+            );
+        }
+        for context in ["os", "rust", "app"] {
+            assert!(event.contexts.contains_key(context), "{context}");
+        }
+        assert!(event.server_name.is_some());
+    }
+}

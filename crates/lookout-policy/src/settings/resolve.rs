@@ -124,6 +124,13 @@ impl Overrides {
             value::parse_rate,
         )?;
         let debug = r.required("SENTRY_DEBUG", "debug", self.debug, same, bool_var)?;
+        let attach_stacktrace = r.required(
+            "SENTRY_ATTACH_STACKTRACE",
+            "attach_stacktrace",
+            self.attach_stacktrace,
+            same,
+            bool_var,
+        )?;
         let send_default_pii = r.required(
             "SENTRY_SEND_DEFAULT_PII",
             "send_default_pii",
@@ -339,6 +346,7 @@ impl Overrides {
             traces_sample_rate,
             sample_rate,
             debug,
+            attach_stacktrace,
             send_default_pii,
             spotlight,
             org_id,

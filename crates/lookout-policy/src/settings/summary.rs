@@ -38,7 +38,16 @@ impl Settings {
         let _ = write!(s, " delivery={}", self.delivery);
         match (self.delivery, &self.dsn.value) {
             (DeliveryMode::Send, Some(dsn)) => {
-                let _ = write!(s, " dsn={}/{}", dsn.host(), dsn.project_id());
+                let _ = write!(s, " dsn={}/{}", dsn_address(dsn), dsn.project_id());
+            }
+            (DeliveryMode::Console, Some(dsn)) if self.environment.value.is_development() => {
+                let _ = write!(
+                    s,
+                    " (development: the DSN {}/{} is set but unused; \
+                     LOOKOUT_SEND_IN_DEVELOPMENT=true or another SENTRY_ENVIRONMENT sends to it)",
+                    dsn_address(dsn),
+                    dsn.project_id()
+                );
             }
             (DeliveryMode::Console, _) if self.environment.value.is_development() => {
                 s.push_str(" (development)");
@@ -69,6 +78,26 @@ impl Settings {
             let _ = write!(s, " sessions=off ({})", self.auto_session_tracking.source);
         }
         s
+    }
+}
+
+/// The DSN's host, with its port when it is not the scheme's default
+/// (`127.0.0.1:9000`, `o1.ingest.sentry.io`); never its keys. The summary
+/// line and the delivery's last error name Sentry by it.
+///
+/// ```
+/// let local: sentry_core::types::Dsn = "http://public@127.0.0.1:9000/1".parse()?;
+/// assert_eq!(lookout_policy::dsn_address(&local), "127.0.0.1:9000");
+/// let saas: sentry_core::types::Dsn = "https://public@o1.ingest.sentry.io/2".parse()?;
+/// assert_eq!(lookout_policy::dsn_address(&saas), "o1.ingest.sentry.io");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn dsn_address(dsn: &sentry_core::types::Dsn) -> String {
+    if dsn.port() == dsn.scheme().default_port() {
+        dsn.host().to_owned()
+    } else {
+        format!("{}:{}", dsn.host(), dsn.port())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::{DSN, SECRET_DSN, resolve, server};
 
 const BOOL_VARS: &[&str] = &[
     "SENTRY_DEBUG",
+    "SENTRY_ATTACH_STACKTRACE",
     "SENTRY_SEND_DEFAULT_PII",
     "SENTRY_STRICT_TRACE_CONTINUATION",
     "LOOKOUT_SEND_IN_DEVELOPMENT",
@@ -23,6 +24,7 @@ const BOOL_VARS: &[&str] = &[
 fn bool_of(settings: &lookout_policy::Settings, var: &str) -> (bool, Source) {
     let r = match var {
         "SENTRY_DEBUG" => &settings.debug,
+        "SENTRY_ATTACH_STACKTRACE" => &settings.attach_stacktrace,
         "SENTRY_SEND_DEFAULT_PII" => &settings.send_default_pii,
         "SENTRY_STRICT_TRACE_CONTINUATION" => &settings.strict_trace_continuation,
         "LOOKOUT_SEND_IN_DEVELOPMENT" => &settings.send_in_development,
@@ -619,6 +621,7 @@ fn the_table_lists_every_variable_once() {
         "SENTRY_TRACES_SAMPLE_RATE",
         "SENTRY_SAMPLE_RATE",
         "SENTRY_DEBUG",
+        "SENTRY_ATTACH_STACKTRACE",
         "SENTRY_SEND_DEFAULT_PII",
         "SENTRY_SPOTLIGHT",
         "SENTRY_ORG_ID",
@@ -798,4 +801,19 @@ fn max_request_body_size_words_limits_and_refusal() {
         err.to_string(),
         "LOOKOUT_MAX_REQUEST_BODY_SIZE=\"huge\": expected never, small (1,000 bytes), medium (10,000 bytes) or always (up to 1 MB)"
     );
+}
+
+/// `main() -> Result<(), Box<dyn Error>>` with `?` prints the error with
+/// `Debug`: it must read as the message, not as the enum's fields.
+#[test]
+fn config_error_debug_reads_as_its_message() {
+    let err =
+        lookout_policy::Settings::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "2")]).unwrap_err();
+    let boxed: Box<dyn std::error::Error> = Box::new(err.clone());
+    let printed = format!("Error: {boxed:?}");
+    assert_eq!(
+        printed,
+        r#"Error: SENTRY_TRACES_SAMPLE_RATE="2": expected a number from 0 to 1"#
+    );
+    assert!(!printed.contains("Invalid {"), "{printed}");
 }

@@ -75,3 +75,32 @@ fn summary_names_a_chosen_compression_when_sending() {
     let s = resolve(&[("LOOKOUT_COMPRESSION", "gzip")]).unwrap();
     assert!(!s.summary().contains("compression"), "{}", s.summary());
 }
+
+/// A DSN in development is not sent to: the summary says so and names how
+/// to send; a DSN's non-default port is shown (issue 29).
+#[test]
+fn summary_says_a_dsn_in_development_is_unused_and_keeps_the_port() {
+    let s = Overrides::new()
+        .detection(server())
+        .environment("development")
+        .resolve([("SENTRY_DSN", "http://public@127.0.0.1:9000/1")])
+        .unwrap();
+    let summary = s.summary();
+    assert!(
+        summary.contains(
+            "delivery=console (development: the DSN 127.0.0.1:9000/1 is set but unused; \
+             LOOKOUT_SEND_IN_DEVELOPMENT=true or another SENTRY_ENVIRONMENT sends to it)"
+        ),
+        "{summary}"
+    );
+    let s = resolve(&[
+        ("SENTRY_ENVIRONMENT", "production"),
+        ("SENTRY_DSN", "http://public@127.0.0.1:9000/1"),
+    ])
+    .unwrap();
+    assert!(
+        s.summary().contains(" dsn=127.0.0.1:9000/1 "),
+        "{}",
+        s.summary()
+    );
+}

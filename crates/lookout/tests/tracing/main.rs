@@ -159,10 +159,37 @@ fn an_instrumented_function_in_a_sampled_request_is_a_child_span_of_its_transact
     assert_eq!(tx.spans.len(), 1, "{:?}", tx.spans);
     let span = &tx.spans[0];
     assert_eq!(span.description.as_deref(), Some("load_user"));
+    // As sentry-python's `@trace`: op `function`, not `tracing::load_user`.
+    assert_eq!(span.op.as_deref(), Some("function"));
     assert_eq!(span.parent_span_id, Some(tx_trace.span_id));
     assert_eq!(span.trace_id, tx_trace.trace_id);
     assert!(span.timestamp.is_some(), "the span finished");
     assert_eq!(span.data.get("id"), Some(&serde_json::json!(7)));
+}
+
+#[tracing::instrument(fields(sentry.op = "db.query"))]
+pub(crate) async fn query_orders(id: u64) -> u64 {
+    tokio::task::yield_now().await;
+    id
+}
+
+/// A span that names its op keeps it.
+#[test]
+fn an_instrumented_function_keeps_the_op_it_names() {
+    let test = TestLookout::new();
+    let (subscriber, _logs) = subscriber(&test);
+    tracing::subscriber::with_default(subscriber, || {
+        block_on(serve(
+            &test,
+            "/orders/{id}",
+            StatusCode::OK,
+            query_orders(3),
+        ))
+    });
+    let transactions = test.transactions();
+    let span = &transactions[0].spans[0];
+    assert_eq!(span.description.as_deref(), Some("query_orders"));
+    assert_eq!(span.op.as_deref(), Some("db.query"));
 }
 
 #[test]
@@ -313,6 +340,34 @@ fn log_lines_carry_the_request_from_its_context_without_any_span() {
             let outside: serde_json::Value = serde_json::from_str(outside).unwrap();
             assert!(outside.get("spans").is_none(), "{outside}");
         }
+    }
+}
+
+/// A line logged inside a job (a context without an HTTP method) carries
+/// the job's ids and no empty `method`.
+#[test]
+fn log_lines_inside_a_job_have_no_empty_method() {
+    for format in ["human", "json"] {
+        let test = TestLookout::from_vars([("LOOKOUT_LOG_FORMAT", format)]).unwrap();
+        let (subscriber, logs) = subscriber(&test);
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(
+                lookout::job::Job::new("send-welcome-email")
+                    .engine(test.engine())
+                    .run(async {
+                        tracing::warn!("smtp slow");
+                        Ok::<(), std::io::Error>(())
+                    }),
+            )
+            .unwrap();
+        });
+        let lines = logs.lines();
+        let line = lines
+            .iter()
+            .find(|line| line.contains("smtp slow"))
+            .unwrap_or_else(|| panic!("no line in {lines:?}"));
+        assert!(line.contains("request_id"), "{format}: {line}");
+        assert!(!line.contains("method"), "{format}: {line}");
     }
 }
 

@@ -72,7 +72,7 @@ impl HttpTransport {
         let shared = Arc::new(Shared {
             url: dsn.envelope_api_url().to_string(),
             auth: dsn.to_auth(Some(&user_agent)).to_string(),
-            host: dsn.host().to_owned(),
+            host: lookout_policy::dsn_address(&dsn),
             recorder: client_report_recorder.clone(),
             monitor_limit: MonitorLimit::default(),
             limits: Mutex::new(RateLimiter::new()),

@@ -1,0 +1,443 @@
+//! Stack traces and runtime contexts on events.
+//!
+//! Owns what makes an event readable where it happened: frames for a panic
+//! (taken by a panic hook at the panic site), for a typed error (taken where
+//! it became a 5xx response, see [`ReportedError`](crate::toolkit::ReportedError)),
+//! and for a message or a `tracing` ERROR without an error (the capture
+//! site's, when `attach_stacktrace` is on, as the Python SDK attaches them to
+//! messages); which frames are the application's (in-app) and which are
+//! lookout's, the runtime's or the framework's; and the `os`, `rust`,
+//! `device` and `app` contexts and `server_name`. It does not decide what is
+//! captured (lookout-classify) and never walks a stack for a request that
+//! captures nothing.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Once;
+use std::time::SystemTime;
+
+use sentry_core::protocol::{AppContext, Context, Event, Stacktrace, Thread};
+use sentry_core::{ClientOptions, Integration};
+
+/// Module prefixes of frames that are never the application's: lookout's
+/// own crates and the runtime, HTTP and framework crates between the
+/// server and a handler (sentry-backtrace already knows `std`, `core`,
+/// `alloc`, `tokio`, `futures`, `tracing_core`, `anyhow`, `log`).
+pub(crate) const NOT_IN_APP: &[&str] = &[
+    "lookout::",
+    "lookout_core::",
+    "lookout_scope::",
+    "lookout_classify::",
+    "lookout_policy::",
+    "lookout_headers::",
+    "lookout_axum::",
+    "lookout_actix::",
+    "lookout_warp::",
+    "lookout_reqwest::",
+    "axum::",
+    "axum_core::",
+    "actix_web::",
+    "actix_http::",
+    "actix_server::",
+    "actix_service::",
+    "actix_utils::",
+    "actix_rt::",
+    "warp::",
+    "hyper::",
+    "hyper_util::",
+    "tower::",
+    "tower_http::",
+    "tower_service::",
+    "tower_layer::",
+    "http_body::",
+    "http_body_util::",
+    "tracing::",
+    "tracing_subscriber::",
+    "sentry_tracing::",
+    "reqwest::",
+    "reqwest_middleware::",
+    "futures_task::",
+    "futures_executor::",
+    // Blanket impls of `core` (`<T as core::convert::Into<U>>::into`).
+    "T as core::",
+];
+
+/// The frames nearest the capture that are the capturing machinery, not
+/// the place of the failure: dropped from the top of a stack.
+const CAPTURE_MACHINERY: &[&str] = &[
+    "backtrace::",
+    "sentry_backtrace::",
+    "sentry_core::",
+    "sentry_tracing::",
+    "tracing_core::",
+    "tracing_subscriber::",
+    "tracing::",
+    "lookout::",
+    "lookout_core::",
+    "lookout_classify::",
+    "lookout_scope::",
+    "lookout_axum::",
+    "lookout_actix::",
+    "lookout_warp::",
+    "actix_web::error::",
+    "<T as core::convert::",
+    // The standard library's glue between them (`Option::and_then`,
+    // closures called through `Box<dyn Fn>`, conversions, the panic hook).
+    "core::",
+    "alloc::",
+    "std::",
+    "rust_begin_unwind",
+    "__rustc::",
+    "<unknown>",
+];
+
+/// Where lookout's instrumentation polls the request's future: frames from
+/// here outwards (the server, the runtime) are above the handler and cut.
+const INSTRUMENTATION: &[&str] = &[
+    "lookout_core::toolkit::instrumented::",
+    "lookout_core::toolkit::body::",
+    "lookout_core::toolkit::http_service::",
+    "lookout_core::toolkit::route::",
+    "lookout_scope::",
+    "lookout_core::job::",
+];
+
+/// The panic machinery: from the first of these frames on, a panic's stack
+/// is the runtime's, not the application's.
+const PANIC_MACHINERY: &[&str] = &[
+    "std::panicking::",
+    "core::panicking::",
+    "std::panic::panic_any",
+    "std::sys::backtrace::__rust_end_short_backtrace",
+    "rust_begin_unwind",
+    "__rustc::rust_begin_unwind",
+];
+
+fn starts_with_any(function: &str, prefixes: &[&str]) -> bool {
+    if prefixes.iter().any(|p| function.starts_with(p)) {
+        return true;
+    }
+    let function = function
+        .trim_start_matches("<F as ")
+        .trim_start_matches('<')
+        .trim_start_matches("_<");
+    prefixes.iter().any(|p| function.starts_with(p))
+}
+
+/// `stacktrace` (oldest frame first) without the capturing machinery at
+/// its top and without what lies outside lookout's instrumentation at its
+/// bottom; `None` when nothing is left.
+#[must_use]
+pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
+    let frames = &mut stacktrace.frames;
+    let function = |f: &sentry_core::protocol::Frame| f.function.clone().unwrap_or_default();
+    // The capture's own frames, down to the first that is not (or that is
+    // lookout's instrumentation: an event lookout captured itself when the
+    // request finished has no frames of the application's). A request's
+    // context entered for the capture (`RequestContext::enter`) is part of
+    // the capture at the top; further down it is instrumentation.
+    while frames.last().is_some_and(|f| {
+        let function = function(f);
+        starts_with_any(&function, CAPTURE_MACHINERY)
+            && (function.contains("lookout_scope::")
+                || !starts_with_any(&function, INSTRUMENTATION))
+    }) {
+        frames.pop();
+    }
+    if let Some(boundary) = frames
+        .iter()
+        .rposition(|f| starts_with_any(&function(f), INSTRUMENTATION))
+    {
+        frames.drain(..=boundary);
+    }
+    (!frames.is_empty()).then_some(stacktrace)
+}
+
+/// A backtrace taken earlier (unresolved: cheap to take), resolved and
+/// turned into trimmed frames now that an event needs them.
+#[must_use]
+pub(crate) fn resolve(mut backtrace: backtrace::Backtrace) -> Option<Stacktrace> {
+    backtrace.resolve();
+    sentry_backtrace::backtrace_to_stacktrace(&backtrace).and_then(trim)
+}
+
+thread_local! {
+    /// The backtrace of the last panic on this thread, for the event of the
+    /// request that caught it.
+    static PANICKED: RefCell<Option<backtrace::Backtrace>> = const { RefCell::new(None) };
+}
+
+/// Installs (once per process) a panic hook that keeps the panic site's
+/// backtrace for the request that catches the panic; the hook that was
+/// installed before runs after it (the panic message on stderr stays).
+pub(crate) fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.with(|slot| *slot.borrow_mut() = Some(backtrace::Backtrace::new_unresolved()));
+            previous(info);
+        }));
+    });
+}
+
+/// The frames of the last panic on this thread, taken by the hook of
+/// [`install_panic_hook`]; `None` without the hook.
+#[must_use]
+pub(crate) fn take_panic() -> Option<Stacktrace> {
+    let mut backtrace = PANICKED.with(|slot| slot.borrow_mut().take())?;
+    backtrace.resolve();
+    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    // The panic machinery is one run of frames below the hook's; the
+    // `catch_unwind` frames further down (lookout's, the runtime's) are not
+    // part of it.
+    let frames = &mut stacktrace.frames;
+    let is_panic = |f: &sentry_core::protocol::Frame| {
+        starts_with_any(f.function.as_deref().unwrap_or_default(), PANIC_MACHINERY)
+    };
+    if let Some(mut first) = frames.iter().rposition(is_panic) {
+        while first > 0 && is_panic(&frames[first - 1]) {
+            first -= 1;
+        }
+        frames.truncate(first);
+    }
+    trim(stacktrace)
+}
+
+thread_local! {
+    /// Where the last typed error that became a 5xx on this thread did so:
+    /// the error's address and the backtrace then.
+    static REPORTED: RefCell<Option<(usize, backtrace::Backtrace)>> = const { RefCell::new(None) };
+}
+
+fn address(error: &dyn crate::TypedError) -> usize {
+    std::ptr::from_ref(error).cast::<()>() as usize
+}
+
+/// Takes the backtrace of where `error` became a response with `status`,
+/// when `status` is a 5xx (what is captured by default): the response is
+/// finished on the same thread, which takes it back with [`take_reported`].
+/// A 4xx costs nothing.
+pub(crate) fn note_reported(error: &dyn crate::TypedError, status: http::StatusCode) {
+    if status.is_server_error() {
+        let taken = (address(error), backtrace::Backtrace::new_unresolved());
+        REPORTED.with(|slot| *slot.borrow_mut() = Some(taken));
+    }
+}
+
+/// The frames noted for `error` by [`note_reported`], if any.
+pub(crate) fn take_reported(error: &dyn crate::TypedError) -> Option<Stacktrace> {
+    let wanted = address(error);
+    REPORTED
+        .with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match &*slot {
+                Some((at, _)) if *at == wanted => slot.take().map(|(_, bt)| bt),
+                _ => None,
+            }
+        })
+        .and_then(resolve)
+}
+
+thread_local! {
+    /// Set while lookout captures the event of a finished request: its
+    /// frames (if any) are the panic's or the typed error's, never the
+    /// capture site's (lookout's own).
+    static OWN_CAPTURE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `capture` (lookout capturing a finished request's event) so that
+/// no capture-site frames are attached to it: a status-only 5xx has no
+/// frames of the application's, and walking and symbolicating a stack for
+/// each would cost every erroring request.
+pub(crate) fn own_capture<R>(capture: impl FnOnce() -> R) -> R {
+    OWN_CAPTURE.with(|own| own.set(true));
+    let result = capture();
+    OWN_CAPTURE.with(|own| own.set(false));
+    result
+}
+
+/// Puts `stacktrace` on the event's main exception (the last one, as
+/// Sentry reads them), unless it has one.
+pub(crate) fn attach_to_exception(event: &mut Event<'static>, stacktrace: Option<Stacktrace>) {
+    if let (Some(exception), Some(stacktrace)) = (event.exception.values.last_mut(), stacktrace)
+        && exception.stacktrace.is_none()
+    {
+        exception.stacktrace = Some(stacktrace);
+    }
+}
+
+/// What lookout adds to every event as it is captured (run from the
+/// client's `before_send`, so transactions pay nothing for it): the capture
+/// site's frames on an event without an exception when `attach_stacktrace`
+/// is on, in-app marking of every stack, the `os`, `rust`, `device` and
+/// `app` contexts and `server_name`. (As sentry-core integrations they
+/// would be listed in the SDK info every transaction clones, and
+/// `server_name` copied onto every transaction.)
+pub(crate) struct EventProcessor {
+    /// Holds the in-app rules and `attach_stacktrace` for sentry-backtrace.
+    options: ClientOptions,
+    contexts: sentry_contexts::ContextIntegration,
+    server_name: Option<String>,
+    started: SystemTime,
+}
+
+impl EventProcessor {
+    /// The processor for a client built with `client` (its
+    /// `attach_stacktrace`, `in_app_include` / `in_app_exclude` and
+    /// `release`); installs the panic hook.
+    pub(crate) fn new(client: &ClientOptions) -> Self {
+        install_panic_hook();
+        let mut options = ClientOptions::new();
+        options.attach_stacktrace = client.attach_stacktrace;
+        options.in_app_include.clone_from(&client.in_app_include);
+        options.in_app_exclude.clone_from(&client.in_app_exclude);
+        options.in_app_exclude.extend_from_slice(NOT_IN_APP);
+        options.release.clone_from(&client.release);
+        let server_name = client
+            .server_name
+            .as_ref()
+            .map(|s| s.to_string())
+            .or_else(|| {
+                let mut probe = ClientOptions::new();
+                sentry_contexts::ContextIntegration::new().setup(&mut probe);
+                probe.server_name.map(|s| s.to_string())
+            });
+        Self {
+            options,
+            contexts: sentry_contexts::ContextIntegration::new(),
+            server_name,
+            started: SystemTime::now(),
+        }
+    }
+
+    /// `event` with its frames, contexts and server name.
+    pub(crate) fn process(&self, mut event: Event<'static>) -> Option<Event<'static>> {
+        let has_frames = event.stacktrace.is_some()
+            || event.threads.iter().any(|t| t.stacktrace.is_some())
+            || event.exception.iter().any(|e| e.stacktrace.is_some());
+        if self.options.attach_stacktrace
+            && !OWN_CAPTURE.with(std::cell::Cell::get)
+            && event.exception.is_empty()
+            && !has_frames
+            && let Some(stacktrace) = resolve(backtrace::Backtrace::new_unresolved())
+        {
+            let mut thread: Thread = sentry_backtrace::current_thread(false);
+            thread.stacktrace = Some(stacktrace);
+            event.threads.values.push(thread);
+        }
+        for exception in &mut event.exception.values {
+            if let Some(stacktrace) = &mut exception.stacktrace {
+                sentry_backtrace::process_event_stacktrace(stacktrace, &self.options);
+            }
+        }
+        for thread in &mut event.threads.values {
+            if let Some(stacktrace) = &mut thread.stacktrace {
+                sentry_backtrace::process_event_stacktrace(stacktrace, &self.options);
+            }
+        }
+        if let Some(stacktrace) = &mut event.stacktrace {
+            sentry_backtrace::process_event_stacktrace(stacktrace, &self.options);
+        }
+        if event.server_name.is_none() {
+            event.server_name = self.server_name.clone().map(Cow::Owned);
+        }
+        event.contexts.entry("app".to_owned()).or_insert_with(|| {
+            Context::App(Box::new(AppContext {
+                app_start_time: Some(self.started),
+                build_type: Some(
+                    if cfg!(debug_assertions) {
+                        "debug"
+                    } else {
+                        "release"
+                    }
+                    .to_owned(),
+                ),
+                app_version: self.options.release.as_ref().map(Cow::to_string),
+                ..AppContext::default()
+            }))
+        });
+        self.contexts.process_event(event, &self.options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::protocol::Frame;
+
+    fn stack(functions: &[&str]) -> Stacktrace {
+        Stacktrace {
+            frames: functions
+                .iter()
+                .map(|f| Frame {
+                    function: Some((*f).to_owned()),
+                    ..Frame::default()
+                })
+                .collect(),
+            ..Stacktrace::default()
+        }
+    }
+
+    /// A typed error answered with a 4xx costs no stack walk; a 5xx keeps
+    /// the frames for the error that was answered, and only for it.
+    #[test]
+    fn only_a_5xx_keeps_where_the_error_was_answered() {
+        let kept = || REPORTED.with(|slot| slot.borrow().as_ref().map(|(at, _)| *at));
+        REPORTED.with(|slot| slot.borrow_mut().take());
+        let not_found = crate::toolkit::ReportedError::new(std::fmt::Error)
+            .answered(http::StatusCode::NOT_FOUND);
+        assert_eq!(kept(), None);
+        let failed = crate::toolkit::ReportedError::new(std::fmt::Error)
+            .answered(http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(kept(), Some(address(failed.error())));
+        assert!(
+            take_reported(not_found.error()).is_none(),
+            "another error's frames"
+        );
+        assert_eq!(kept(), Some(address(failed.error())));
+        let _ = take_reported(failed.error());
+        assert_eq!(kept(), None, "taken once");
+    }
+
+    #[test]
+    fn trimming_keeps_the_frames_between_the_instrumentation_and_the_capture() {
+        let trimmed = trim(stack(&[
+            "tokio::runtime::task::harness::poll",
+            "hyper::proto::h1::dispatch::poll",
+            "<lookout_core::toolkit::instrumented::Instrumented<F, R> as core::future::Future>::poll",
+            "axum::routing::route::RouteFuture::poll",
+            "shop::handlers::checkout::{{closure}}",
+            "shop::db::load",
+            "tracing_core::event::Event::dispatch",
+            "sentry_core::hub::Hub::capture_event",
+            "backtrace::backtrace::trace",
+        ]))
+        .unwrap();
+        let kept: Vec<_> = trimmed
+            .frames
+            .iter()
+            .map(|f| f.function.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "axum::routing::route::RouteFuture::poll",
+                "shop::handlers::checkout::{{closure}}",
+                "shop::db::load"
+            ]
+        );
+        assert!(trim(stack(&["backtrace::trace"])).is_none());
+        // Captured by lookout itself when the request finished: nothing of
+        // the application's, so no frames (not the runtime's).
+        assert!(
+            trim(stack(&[
+                "tokio::runtime::task::harness::poll",
+                "<lookout_core::toolkit::instrumented::Instrumented<F, R> as core::future::Future>::poll",
+                "lookout_core::lifecycle::in_flight::InFlight::finish",
+                "sentry_core::hub::Hub::capture_event",
+            ]))
+            .is_none()
+        );
+    }
+}
