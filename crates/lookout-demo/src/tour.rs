@@ -600,7 +600,7 @@ mod tests {
     #[test]
     fn rows_say_continued_user_verdict_and_follow_the_hop() {
         let steps = script("http://a", "http://b");
-        assert_eq!(steps.len(), 9);
+        assert_eq!(steps.len(), 10);
         let sent = steps[0].sent_trace.clone().unwrap();
         let entry = |rid: &str, path: &str, trace: &str, user: Option<&str>| Entry {
             request_id: rid.into(),

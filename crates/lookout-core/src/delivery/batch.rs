@@ -56,6 +56,10 @@ pub(crate) struct Batch<T> {
     content_type: &'static str,
     write: WriteItem<T>,
     state: Mutex<State<T>>,
+    /// Held while items taken from `state` are written and handed over, so
+    /// a flush waits for a batch the thread is writing (its envelope then
+    /// is in the send queue the flush drains next).
+    writing: Mutex<()>,
     wake: Condvar,
     forward: Mutex<Option<Weak<dyn Forward>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -83,6 +87,7 @@ impl<T: Send + 'static> Batch<T> {
                 pending: Vec::new(),
                 stopping: false,
             }),
+            writing: Mutex::new(()),
             wake: Condvar::new(),
             forward: Mutex::new(None),
             thread: Mutex::new(None),
@@ -163,11 +168,20 @@ impl<T: Send + 'static> Batch<T> {
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
+            if state.pending.is_empty() {
+                continue;
+            }
+            drop(state);
+            // Taken and written under `writing`: a flush meanwhile waits.
+            let writing = lock(&self.writing);
             // The next batch's room is made here, on this thread, not by
             // the requests that push into it.
-            let items = std::mem::replace(&mut state.pending, Vec::with_capacity(MAX_ITEMS));
-            drop(state);
+            let items = std::mem::replace(
+                &mut lock(&self.state).pending,
+                Vec::with_capacity(MAX_ITEMS),
+            );
             self.write_out(items);
+            drop(writing);
             state = lock(&self.state);
         }
     }
@@ -186,11 +200,13 @@ impl<T: Send + 'static> Flush for Batch<T> {
     }
 
     fn flush(&self) {
+        let _writing = lock(&self.writing);
         let items = std::mem::take(&mut lock(&self.state).pending);
         self.write_out(items);
     }
 
     fn shutdown(&self) {
+        let _writing = lock(&self.writing);
         let items = {
             let mut state = lock(&self.state);
             state.stopping = true;

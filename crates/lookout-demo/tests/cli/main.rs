@@ -120,13 +120,13 @@ fn the_tour_prints_a_table_per_framework_and_exits_0() {
     ] {
         assert!(
             stdout.contains(&format!(
-                "lookout span db {query:?} db.system=sqlite request_id=tour-axum-9"
+                "lookout span db {query:?} db.system=sqlite request_id=tour-axum-10"
             )),
             "{query}: {stdout}"
         );
     }
     assert!(
-        stdout.contains("lookout metric counter orders.lookup 1 request_id=tour-axum-9"),
+        stdout.contains("lookout metric counter orders.lookup 1 request_id=tour-axum-10"),
         "{stdout}"
     );
     let hop = row(&stdout, "calls another service");
