@@ -8,7 +8,7 @@
 //! scope copy, no callback on the request's thread. The batch thread writes
 //! each queued line straight to the envelope's JSON with the same
 //! attributes and the same privacy rules as the general path
-//! ([`logs::apply_request`](crate::logs) then the scrubber): the line's
+//! (lookout-core's `before_send_log` then the scrubber): the line's
 //! fields (denylisted keys `[Filtered]`, credentials and secret query values
 //! in strings filtered), `code.*`, `sentry.origin`, the request's trace and
 //! parent span, `request_id`, `http.route`, `http.request.method`, the job,
