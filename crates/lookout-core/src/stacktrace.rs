@@ -13,10 +13,11 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::Once;
+use std::collections::HashMap;
+use std::sync::{Once, PoisonError};
 use std::time::SystemTime;
 
-use sentry_core::protocol::{AppContext, Context, Event, Stacktrace, Thread};
+use sentry_core::protocol::{AppContext, Context, Event, Frame, Stacktrace, Thread};
 use sentry_core::{ClientOptions, Integration};
 
 /// Module prefixes of frames that are never the application's: lookout's
@@ -156,9 +157,59 @@ pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
 /// A backtrace taken earlier (unresolved: cheap to take), resolved and
 /// turned into trimmed frames now that an event needs them.
 #[must_use]
-pub(crate) fn resolve(mut backtrace: backtrace::Backtrace) -> Option<Stacktrace> {
-    backtrace.resolve();
-    sentry_backtrace::backtrace_to_stacktrace(&backtrace).and_then(trim)
+pub(crate) fn resolve(backtrace: backtrace::Backtrace) -> Option<Stacktrace> {
+    to_stacktrace(&backtrace).and_then(trim)
+}
+
+/// Addresses the symbol cache holds at most; past it, it starts over.
+const SYMBOL_CACHE_CAPACITY: usize = 16_384;
+
+/// The frames each instruction address resolved to, as
+/// `sentry_backtrace::backtrace_to_stacktrace` makes them (more than one
+/// where functions were inlined). Resolving an address walks the binary's
+/// debug info (tens of microseconds a frame); the events of one error path
+/// share their addresses, so each is resolved once.
+static SYMBOLS: std::sync::LazyLock<std::sync::Mutex<HashMap<usize, Vec<Frame>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// `backtrace`'s frames, newest last (sentry's order), each address resolved
+/// through the symbol cache.
+fn to_stacktrace(backtrace: &backtrace::Backtrace) -> Option<Stacktrace> {
+    let ip = |frame: &backtrace::BacktraceFrame| frame.ip() as usize;
+    let unknown: Vec<backtrace::BacktraceFrame> = {
+        let symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        backtrace
+            .frames()
+            .iter()
+            .filter(|frame| !symbols.contains_key(&ip(frame)))
+            .cloned()
+            .collect()
+    };
+    if !unknown.is_empty() {
+        let mut fresh = backtrace::Backtrace::from(unknown);
+        fresh.resolve();
+        let by_address = fresh.frames().iter().map(|frame| {
+            let one = backtrace::Backtrace::from(vec![frame.clone()]);
+            let mut frames = sentry_backtrace::backtrace_to_stacktrace(&one)
+                .map(|stacktrace| stacktrace.frames)
+                .unwrap_or_default();
+            // `from_frames_reversed` put the outermost of an inlined run first.
+            frames.reverse();
+            (ip(frame), frames)
+        });
+        let mut symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        if symbols.len() > SYMBOL_CACHE_CAPACITY {
+            symbols.clear();
+        }
+        symbols.extend(by_address);
+    }
+    let symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let frames: Vec<Frame> = backtrace
+        .frames()
+        .iter()
+        .flat_map(|frame| symbols.get(&ip(frame)).cloned().unwrap_or_default())
+        .collect();
+    Stacktrace::from_frames_reversed(frames)
 }
 
 thread_local! {
@@ -185,9 +236,8 @@ pub(crate) fn install_panic_hook() {
 /// [`install_panic_hook`]; `None` without the hook.
 #[must_use]
 pub(crate) fn take_panic() -> Option<Stacktrace> {
-    let mut backtrace = PANICKED.with(|slot| slot.borrow_mut().take())?;
-    backtrace.resolve();
-    let mut stacktrace = sentry_backtrace::backtrace_to_stacktrace(&backtrace)?;
+    let backtrace = PANICKED.with(|slot| slot.borrow_mut().take())?;
+    let mut stacktrace = to_stacktrace(&backtrace)?;
     // The panic machinery is one run of frames below the hook's; the
     // `catch_unwind` frames further down (lookout's, the runtime's) are not
     // part of it.
@@ -381,6 +431,22 @@ mod tests {
 
     /// A typed error answered with a 4xx costs no stack walk; a 5xx keeps
     /// the frames for the error that was answered, and only for it.
+    /// The cache gives the frames sentry-backtrace makes of the same
+    /// backtrace resolved whole, the second time without resolving.
+    #[test]
+    fn cached_symbols_give_the_frames_of_a_whole_resolution() {
+        let backtrace = backtrace::Backtrace::new_unresolved();
+        let first = to_stacktrace(&backtrace).expect("frames");
+        let mut resolved = backtrace.clone();
+        resolved.resolve();
+        let whole = sentry_backtrace::backtrace_to_stacktrace(&resolved).expect("frames");
+        assert_eq!(first.frames, whole.frames);
+        let cached = SYMBOLS.lock().unwrap().len();
+        assert!(cached >= backtrace.frames().len().min(SYMBOL_CACHE_CAPACITY));
+        let again = to_stacktrace(&backtrace).expect("frames");
+        assert_eq!(again.frames, whole.frames);
+    }
+
     #[test]
     fn only_a_5xx_keeps_where_the_error_was_answered() {
         let kept = || REPORTED.with(|slot| slot.borrow().as_ref().map(|(at, _)| *at));
