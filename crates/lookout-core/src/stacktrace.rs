@@ -114,15 +114,24 @@ const PANIC_MACHINERY: &[&str] = &[
     "__rustc::rust_begin_unwind",
 ];
 
+/// Whether `function` starts with one of `prefixes`, also behind the
+/// `<F as `, `<` and `_<` that trait impls put in front of a path. Plain
+/// prefix checks: an event's frames each go through this several times.
 fn starts_with_any(function: &str, prefixes: &[&str]) -> bool {
-    if prefixes.iter().any(|p| function.starts_with(p)) {
-        return true;
+    let mut function = function;
+    loop {
+        if prefixes.iter().any(|p| function.starts_with(p)) {
+            return true;
+        }
+        match function
+            .strip_prefix("<F as ")
+            .or_else(|| function.strip_prefix('<'))
+            .or_else(|| function.strip_prefix("_<"))
+        {
+            Some(rest) => function = rest,
+            None => return false,
+        }
     }
-    let function = function
-        .trim_start_matches("<F as ")
-        .trim_start_matches('<')
-        .trim_start_matches("_<");
-    prefixes.iter().any(|p| function.starts_with(p))
 }
 
 /// `stacktrace` (oldest frame first) without the capturing machinery at
@@ -131,7 +140,9 @@ fn starts_with_any(function: &str, prefixes: &[&str]) -> bool {
 #[must_use]
 pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
     let frames = &mut stacktrace.frames;
-    let function = |f: &sentry_core::protocol::Frame| f.function.clone().unwrap_or_default();
+    fn function(f: &Frame) -> &str {
+        f.function.as_deref().unwrap_or_default()
+    }
     // The capture's own frames, down to the first that is not (or that is
     // lookout's instrumentation: an event lookout captured itself when the
     // request finished has no frames of the application's). A request's
@@ -139,15 +150,14 @@ pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
     // the capture at the top; further down it is instrumentation.
     while frames.last().is_some_and(|f| {
         let function = function(f);
-        starts_with_any(&function, CAPTURE_MACHINERY)
-            && (function.contains("lookout_scope::")
-                || !starts_with_any(&function, INSTRUMENTATION))
+        starts_with_any(function, CAPTURE_MACHINERY)
+            && (function.contains("lookout_scope::") || !starts_with_any(function, INSTRUMENTATION))
     }) {
         frames.pop();
     }
     if let Some(boundary) = frames
         .iter()
-        .rposition(|f| starts_with_any(&function(f), INSTRUMENTATION))
+        .rposition(|f| starts_with_any(function(f), INSTRUMENTATION))
     {
         frames.drain(..=boundary);
     }
