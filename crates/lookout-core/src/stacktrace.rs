@@ -370,8 +370,12 @@ pub(crate) fn attach_to_exception(event: &mut Event<'static>, stacktrace: Option
 /// would be listed in the SDK info every transaction clones, and
 /// `server_name` copied onto every transaction.)
 pub(crate) struct EventProcessor {
-    /// Holds the in-app rules and `attach_stacktrace` for sentry-backtrace.
+    /// Holds the in-app rules and `attach_stacktrace`.
     options: ClientOptions,
+    /// The same without the in-app patterns, for sentry-backtrace once
+    /// lookout has matched them (packages, well-known frames, the fallback
+    /// when nothing is in-app).
+    after_patterns: ClientOptions,
     contexts: sentry_contexts::ContextIntegration,
     server_name: Option<String>,
     started: SystemTime,
@@ -398,7 +402,11 @@ impl EventProcessor {
                 sentry_contexts::ContextIntegration::new().setup(&mut probe);
                 probe.server_name.map(|s| s.to_string())
             });
+        let mut after_patterns = options.clone();
+        after_patterns.in_app_include.clear();
+        after_patterns.in_app_exclude.clear();
         Self {
+            after_patterns,
             options,
             contexts: sentry_contexts::ContextIntegration::new(),
             server_name,
@@ -411,8 +419,9 @@ impl EventProcessor {
     /// first: sentry-backtrace's matcher builds a substring searcher per
     /// frame and prefix, which for lookout's list of not-in-app crates was a
     /// third of an erroring request's CPU. The rule is the same
-    /// ([`function_starts_with`]); sentry-backtrace leaves a frame that is
-    /// marked alone.
+    /// ([`function_starts_with`]); sentry-backtrace then gets the options
+    /// without the patterns (a frame that matched none would be matched
+    /// against all of them again) and leaves the marked frames alone.
     fn process_stacktrace(&self, stacktrace: &mut Stacktrace) {
         for frame in &mut stacktrace.frames {
             let Some(function) = frame.function.as_deref() else {
@@ -437,7 +446,7 @@ impl EventProcessor {
                 frame.in_app = Some(false);
             }
         }
-        sentry_backtrace::process_event_stacktrace(stacktrace, &self.options);
+        sentry_backtrace::process_event_stacktrace(stacktrace, &self.after_patterns);
     }
 
     /// `event` with its frames, contexts and server name.
