@@ -22,7 +22,7 @@ use lookout_classify::{Decision, Outcome, severity_number, tags};
 use lookout_policy::LogLevel;
 use lookout_scope::RequestContext;
 use sentry_core::Hub;
-use sentry_core::protocol::{Envelope, EnvelopeItem, ItemContainer, Log, LogAttribute, Value};
+use sentry_core::protocol::{Envelope, EnvelopeItem, ItemContainer, Log};
 
 use crate::engine::Shared;
 
@@ -69,16 +69,27 @@ fn apply_context(ctx: &RequestContext, log: &mut Log) {
     log.attributes
         .entry(PARENT_SPAN.to_owned())
         .or_insert(parent);
-    let attributes = &mut log.attributes;
-    attributes.insert(tags::REQUEST_ID.to_owned(), ctx.request_id().into());
+    request_attributes(ctx, |key, value| {
+        log.attributes.insert(key.to_owned(), value.into());
+    });
+}
+
+/// The attributes a log or a metric captured inside `ctx`'s request
+/// carries, handed to `put` in order: `request_id`, `http.request.method`,
+/// `http.route` (a template learned after routing looked up now), the
+/// job's name, and the user's `user.id` (`user.email` and `user.name` only
+/// as the PII policy allows). lookout's own attributes win over the
+/// application's of the same name, as its tags do on events.
+pub(crate) fn request_attributes(ctx: &RequestContext, mut put: impl FnMut(&'static str, String)) {
+    put(tags::REQUEST_ID, ctx.request_id().to_owned());
     if !ctx.method().is_empty() {
-        attributes.insert(tags::METHOD.to_owned(), ctx.method().into());
+        put(tags::METHOD, ctx.method().to_owned());
     }
     if let Some(route) = crate::toolkit::route::route_of(ctx) {
-        attributes.insert(tags::ROUTE.to_owned(), route.as_ref().into());
+        put(tags::ROUTE, route.as_ref().to_owned());
     }
     if let Some(job) = ctx.extension::<crate::job::JobName>() {
-        attributes.insert(crate::job::JOB_TAG.to_owned(), job.0.as_ref().into());
+        put(crate::job::JOB_TAG, job.0.as_ref().to_owned());
     }
     if let Some(user) = ctx.user() {
         let user = user.to_sentry_user(ctx.pii());
@@ -89,7 +100,7 @@ fn apply_context(ctx: &RequestContext, log: &mut Log) {
         ];
         for (key, value) in fields {
             if let Some(value) = value {
-                attributes.insert(key.to_owned(), LogAttribute(Value::String(value)));
+                put(key, value);
             }
         }
     }
@@ -153,6 +164,7 @@ mod tests {
     use super::*;
     use lookout_headers::RequestId;
     use lookout_scope::User;
+    use sentry_core::protocol::Value;
 
     fn log() -> Log {
         Log {

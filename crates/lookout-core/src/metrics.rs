@@ -16,7 +16,6 @@
 //! Spotlight copy included. A batch mixes requests, so it gets no request's
 //! Dynamic Sampling Context ([`carries_only_metrics`]).
 
-use lookout_classify::tags;
 use lookout_scope::RequestContext;
 use sentry_core::protocol::{Envelope, EnvelopeItem, ItemContainer, LogAttribute, Metric, Value};
 
@@ -39,30 +38,11 @@ fn apply_context(ctx: &RequestContext, metric: &mut Metric) {
     if metric.span_id.is_none() {
         metric.span_id = Some(trace.span_id.into());
     }
-    let attributes = &mut metric.attributes;
-    attributes.insert(tags::REQUEST_ID.into(), ctx.request_id().into());
-    if !ctx.method().is_empty() {
-        attributes.insert(tags::METHOD.into(), ctx.method().into());
-    }
-    if let Some(route) = crate::toolkit::route::route_of(ctx) {
-        attributes.insert(tags::ROUTE.into(), route.as_ref().into());
-    }
-    if let Some(job) = ctx.extension::<crate::job::JobName>() {
-        attributes.insert(crate::job::JOB_TAG.into(), job.0.as_ref().into());
-    }
-    if let Some(user) = ctx.user() {
-        let user = user.to_sentry_user(ctx.pii());
-        let fields = [
-            ("user.id", user.id),
-            ("user.email", user.email),
-            ("user.name", user.username),
-        ];
-        for (key, value) in fields {
-            if let Some(value) = value {
-                attributes.insert(key.into(), LogAttribute(Value::String(value)));
-            }
-        }
-    }
+    crate::logs::request_attributes(ctx, |key, value| {
+        metric
+            .attributes
+            .insert(key.into(), LogAttribute(Value::String(value)));
+    });
 }
 
 /// Whether every item of `envelope` is a batch of metrics: such an
