@@ -32,3 +32,16 @@ mod rate_limits;
 mod transport;
 
 pub(crate) use transport::{HttpTransport, REQUEST_TIMEOUT};
+
+/// An envelope with an event and a transaction and a DSC header, for the
+/// lanes' and rate limits' tests.
+#[cfg(test)]
+fn mixed() -> sentry_core::Envelope {
+    use sentry_core::protocol::{Event, Transaction};
+    let trace = sentry_core::protocol::DynamicSamplingContext::new().with_release("api@1".into());
+    let mut envelope = sentry_core::Envelope::new()
+        .with_headers(sentry_core::protocol::EnvelopeHeaders::new().with_trace(trace));
+    envelope.add_item(Event::default());
+    envelope.add_item(Transaction::default());
+    envelope
+}

@@ -134,17 +134,8 @@ fn category(item: &EnvelopeItem) -> RateLimitingCategory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sentry_core::protocol::{Event, Transaction};
-
-    fn mixed() -> Envelope {
-        let trace =
-            sentry_core::protocol::DynamicSamplingContext::new().with_release("api@1".into());
-        let mut envelope = Envelope::new()
-            .with_headers(sentry_core::protocol::EnvelopeHeaders::new().with_trace(trace));
-        envelope.add_item(Event::default());
-        envelope.add_item(Transaction::default());
-        envelope
-    }
+    use crate::delivery::http::mixed;
+    use sentry_core::protocol::Event;
 
     #[test]
     fn without_limits_the_envelope_goes_whole_with_its_headers() {

@@ -182,17 +182,8 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sentry_core::protocol::{EnvelopeItem, Event, ItemContainer, Transaction};
-
-    fn mixed() -> Envelope {
-        let trace =
-            sentry_core::protocol::DynamicSamplingContext::new().with_release("api@1".into());
-        let mut envelope = Envelope::new()
-            .with_headers(sentry_core::protocol::EnvelopeHeaders::new().with_trace(trace));
-        envelope.add_item(Event::default());
-        envelope.add_item(Transaction::default());
-        envelope
-    }
+    use crate::delivery::http::mixed;
+    use sentry_core::protocol::{EnvelopeItem, ItemContainer};
 
     /// A Sentry that accepts connections and never answers.
     fn black_hole() -> (std::net::TcpListener, sentry_core::types::Dsn) {
