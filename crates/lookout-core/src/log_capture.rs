@@ -94,7 +94,8 @@ const PARENT_SPAN: &str = "sentry.trace.parent_span_id";
 const ORIGIN: &str = "auto.tracing";
 
 /// Captures `line` as a Sentry Log when the current client takes logs.
-/// `in_span` says whether the line was written inside a span of the
+/// `request` is the current request ([`lookout_scope::current`], which the
+/// caller has already looked up); `in_span` says whether the line was written inside a span of the
 /// application's (its parent span is then read from the Hub).
 ///
 /// ```
@@ -113,9 +114,9 @@ const ORIGIN: &str = "auto.tracing";
 ///     fn line(&self) -> Option<u32> { Some(line!()) }
 /// }
 /// // No client bound here: nothing is captured.
-/// capture_line(Arc::new(Ready), false);
+/// capture_line(Arc::new(Ready), lookout_scope::current().as_ref(), false);
 /// ```
-pub fn capture_line(line: Arc<dyn LogLine>, in_span: bool) {
+pub fn capture_line(line: Arc<dyn LogLine>, request: Option<&RequestContext>, in_span: bool) {
     let Some(client) = Hub::with_active(|hub| hub.client()) else {
         return;
     };
@@ -126,7 +127,7 @@ pub fn capture_line(line: Arc<dyn LogLine>, in_span: bool) {
     if !takes_logs {
         return;
     }
-    if let Some(ctx) = lookout_scope::current()
+    if let Some(ctx) = request
         && let Some(engine) = ctx.owner::<Shared>()
         && let Some(logs) = engine.attached.get().and_then(|a| a.logs.as_ref())
         && logs.wired_to(&client)
@@ -134,10 +135,10 @@ pub fn capture_line(line: Arc<dyn LogLine>, in_span: bool) {
         let parent_span = (in_span && ctx.trace().sampled)
             .then(current_span)
             .flatten();
-        let route = crate::toolkit::route::route_of(&ctx);
+        let route = crate::toolkit::route::route_of(ctx);
         logs.batch.push(PendingLog {
             line,
-            ctx,
+            ctx: ctx.clone(),
             route,
             parent_span,
         });

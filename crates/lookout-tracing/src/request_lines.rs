@@ -76,7 +76,7 @@ where
             // request, and only inside a span of the application's.
             let in_span = request.as_ref().is_some_and(|r| r.trace().sampled)
                 && ctx.lookup_current().is_some();
-            capture_line(recorded(), in_span);
+            capture_line(recorded(), request.as_ref(), in_span);
         }
     }
 }
