@@ -13,7 +13,7 @@ use sentry_core::protocol::{Event, Log, Metric};
 use sentry_core::{ClientOptions, Hub};
 
 use crate::continuation::OrgCheck;
-use crate::delivery::{ConsoleSink, Delivery, DeliverySnapshot, QueueLimits};
+use crate::delivery::{Delivery, DeliverySnapshot, QueueLimits};
 use crate::engine_builder::EngineBuilder;
 use crate::log_capture::{FastLogs, LogWriter};
 use crate::status::{Attached, Configured, Status};
@@ -175,7 +175,7 @@ impl Engine {
         let engine = Arc::clone(&self.engine);
         let scrubber = settings.scrubber();
         let delivery = match &self.engine.sessions {
-            Some(sessions) => delivery.with_sessions(Arc::clone(sessions)),
+            Some(sessions) => delivery.with_aggregates(Arc::clone(sessions) as _),
             None => delivery,
         };
         let filter =
@@ -187,6 +187,9 @@ impl Engine {
             }
             crate::dsc::prepare(envelope, &engine, &scrubber, &filter)
         }));
+        // Past the console (which reads events as typed): a request body left
+        // out gets its `_meta` note in the serialized event.
+        let delivery = delivery.with_outgoing_hook(Arc::new(crate::request_body::annotate));
         if options.dsn.is_none() && delivery.is_active() {
             options.dsn = LOCAL_DSN.parse().ok();
         }
@@ -356,19 +359,6 @@ pub(crate) fn with_transaction_name<R>(method: &str, route: &str, f: impl FnOnce
         Ok(name) => f(name),
         Err(_) => f(&transaction_name(method, route)),
     }
-}
-
-/// A console sink that collects lines in memory (used by the demo and tests).
-pub fn collecting_console() -> (ConsoleSink, Arc<std::sync::Mutex<Vec<String>>>) {
-    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink_lines = Arc::clone(&lines);
-    let sink: ConsoleSink = Arc::new(move |line: &str| {
-        sink_lines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(line.to_owned());
-    });
-    (sink, lines)
 }
 
 #[cfg(test)]

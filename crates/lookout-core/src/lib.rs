@@ -79,7 +79,6 @@
 //! The workspace MSRV (Rust 1.89).
 
 pub mod continuation;
-pub mod delivery;
 mod dsc;
 mod engine;
 mod engine_builder;
@@ -102,10 +101,14 @@ pub mod toolkit;
 mod transaction_filter;
 
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
-pub use engine::{Engine, collecting_console};
+pub use engine::Engine;
 pub use engine_builder::EngineBuilder;
 pub use head::{Headers, RequestHead, ResponseHead};
 pub use lifecycle::{BodyEnd, Finished, HeaderMerge, InFlight, ResponseHeaders, TypedError};
+/// Delivery (queue, HTTP transport, console, Spotlight, compression, stats):
+/// the `lookout-delivery` crate, under its former path.
+pub use lookout_delivery as delivery;
+pub use lookout_delivery::collecting_console;
 pub use propagation::{MANUAL_ORIGIN, OutgoingCall, OutgoingHeaders, inject_headers};
 pub use status::{STATUS_PATH, Status};
 

@@ -170,6 +170,13 @@ fn harvest_loop(sessions: &Weak<Sessions>, hub: Option<Arc<Hub>>) {
     }
 }
 
+impl lookout_delivery::Aggregates for Sessions {
+    /// Every count so far, the current minute's too (a flush sends them).
+    fn take(&self) -> Option<Envelope> {
+        Sessions::take(self, false, SystemTime::now())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,25 @@ pub fn tracing_sink() -> ConsoleSink {
     Arc::new(|line: &str| tracing::info!(target: "lookout::console", "{line}"))
 }
 
+/// A console sink that collects lines in memory (used by the demo and tests).
+///
+/// ```
+/// let (sink, lines) = lookout_delivery::collecting_console();
+/// sink("lookout event error");
+/// assert_eq!(lines.lock().unwrap().as_slice(), ["lookout event error"]);
+/// ```
+pub fn collecting_console() -> (ConsoleSink, Arc<std::sync::Mutex<Vec<String>>>) {
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink_lines = Arc::clone(&lines);
+    let sink: ConsoleSink = Arc::new(move |line: &str| {
+        sink_lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.to_owned());
+    });
+    (sink, lines)
+}
+
 /// Writes one line per event and per log of `envelope` to `sink`.
 pub(crate) fn print(envelope: &Envelope, sink: &ConsoleSink) {
     for item in envelope.items() {
@@ -128,7 +147,7 @@ fn db_span_line(
 ///     attributes: Default::default(),
 /// };
 /// metric.attributes.insert("request_id".into(), "req-1".into());
-/// let line = lookout_core::delivery::console_metric_line(&metric);
+/// let line = lookout_delivery::console_metric_line(&metric);
 /// assert_eq!(
 ///     line,
 ///     "lookout metric counter orders.lookup 1 request_id=req-1 trace_id=771a43a4192642f0b136d5159a501700"
@@ -184,7 +203,7 @@ fn check_in_line(check_in: &sentry_core::protocol::MonitorCheckIn) -> String {
 ///     attributes: Default::default(),
 /// };
 /// log.attributes.insert("request_id".into(), "req-1".into());
-/// let line = lookout_core::delivery::console_log_line(&log);
+/// let line = lookout_delivery::console_log_line(&log);
 /// assert_eq!(line, "lookout log warn \"GET /users/{id} -> 404\" request_id=req-1 trace_id=-");
 /// ```
 pub fn log_line(log: &Log) -> String {
@@ -223,7 +242,7 @@ pub fn log_line(log: &Log) -> String {
 /// let mut event = Event { level: Level::Error, message: Some("boom".into()), ..Default::default() };
 /// event.tags.insert("error_type".into(), "app_service".into());
 /// event.tags.insert("request_id".into(), "req-1".into());
-/// let line = lookout_core::delivery::console_line(&event);
+/// let line = lookout_delivery::console_line(&event);
 /// assert!(line.starts_with("lookout event error error_type=app_service \"boom\" request_id=req-1"));
 /// ```
 pub fn line(event: &Event<'_>) -> String {
@@ -324,7 +343,7 @@ mod tests {
             message: Some("boom".into()),
             ..Default::default()
         });
-        let (sink, lines) = crate::collecting_console();
+        let (sink, lines) = collecting_console();
         print(&envelope, &sink);
         let lines = lines.lock().unwrap();
         assert_eq!(lines.len(), 3, "{lines:?}");

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// it shut down (see [`DeliveryStats::shutdown_report`](super::DeliveryStats::shutdown_report)).
 ///
 /// ```
-/// use lookout_core::delivery::ShutdownReport;
+/// use lookout_delivery::ShutdownReport;
 ///
 /// let report = ShutdownReport::default();
 /// assert_eq!((report.accepted, report.delivered, report.lost), (0, 0, 0));

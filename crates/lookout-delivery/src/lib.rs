@@ -1,28 +1,51 @@
-//! Delivery: where envelopes go once sentry-core has built them.
+//! lookout's delivery: where envelopes go once sentry-core has built them.
 //!
-//! lookout plugs one [`TransportFactory`] into the client. Its transport runs
-//! every envelope through, in order:
+//! [`Delivery`] is a [`TransportFactory`] for any `sentry-core` client (the
+//! plain `sentry` crate's too). Its transport runs every envelope through, in
+//! order:
 //!
 //! 1. the envelope hook (lookout-core stamps the request's frozen Dynamic
 //!    Sampling Context on error events and transactions alike);
 //! 2. the console sink (development: one readable line per event and per
 //!    log);
-//! 3. the Spotlight copy (when `SENTRY_SPOTLIGHT` is set), never blocking;
-//! 4. the send queue (when sending): bounded by count and bytes, in front of
-//!    lookout's HTTP transport (reqwest with rustls on the `sentry` crate's
-//!    transport thread), which keeps the envelope headers and honours 429,
-//!    `Retry-After` and per-category `X-Sentry-Rate-Limits`, and compresses
-//!    each body on its own threads (zstd by default, `LOOKOUT_COMPRESSION`).
-//!    Drops past the bound become `queue_overflow` client reports.
+//! 3. the outgoing hook (lookout-core writes Relay's `_meta` for a request
+//!    body it left out);
+//! 4. the Spotlight copy (when `SENTRY_SPOTLIGHT` is set), never blocking;
+//! 5. the send queue (when sending): bounded by count and bytes, in front of
+//!    lookout's HTTP transport (reqwest with rustls on its own threads), which
+//!    keeps the envelope headers and honours 429, `Retry-After` and
+//!    per-category `X-Sentry-Rate-Limits`, and compresses each body (zstd by
+//!    default, `LOOKOUT_COMPRESSION`). Drops past the bound become
+//!    `queue_overflow` client reports.
+//!
+//! High-volume items (Sentry Logs) reach it through a [`batch::Batch`]: a
+//! request pushes its item, the batch's own thread writes a hundred of them
+//! straight into one envelope's bytes.
 //!
 //! Flush and shutdown share one deadline across the stages (the queue, the
 //! HTTP transport, the Spotlight copy), never one timeout each. At the
 //! shutdown deadline whatever is still waiting or in flight is dropped and
-//! counted ([`DeliveryStats::shutdown_report`]); no thread of this module is
+//! counted ([`DeliveryStats::shutdown_report`]); no thread of this crate is
 //! waited for past it, so a Sentry that cannot be reached never keeps the
 //! process alive.
 //!
-//! This module decides nothing: lookout-policy chose the mode.
+//! This crate decides nothing: lookout-policy chose the mode, lookout-core
+//! what an envelope carries.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use lookout_delivery::{Delivery, QueueLimits};
+//!
+//! // Production: send to the DSN's Sentry, with a larger queue.
+//! let delivery = Delivery::send().with_queue_limits(QueueLimits { max_envelopes: 20_000, max_bytes: 128 << 20 });
+//! let mut options = sentry_core::ClientOptions::default();
+//! options.dsn = "https://public@o1.ingest.sentry.io/1".parse().ok();
+//! options.transport = Some(Arc::new(delivery.clone()));
+//! let client = sentry_core::Client::from(options);
+//! assert!(client.is_enabled());
+//! client.close(Some(std::time::Duration::from_millis(100)));
+//! assert_eq!(delivery.stats().snapshot().dropped.queue_full, 0);
+//! ```
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -30,7 +53,7 @@ use std::time::{Duration, Instant};
 
 use sentry_core::{Envelope, Transport, TransportFactory, TransportOptions};
 
-pub(crate) mod batch;
+pub mod batch;
 mod console;
 mod http;
 mod queue;
@@ -42,7 +65,7 @@ mod stats;
 pub use lookout_policy::Compression;
 
 pub use console::{
-    ConsoleSink, line as console_line, log_line as console_log_line,
+    ConsoleSink, collecting_console, line as console_line, log_line as console_log_line,
     metric_line as console_metric_line, tracing_sink,
 };
 pub use queue::QueueLimits;
@@ -59,10 +82,18 @@ use stats::Counters;
 /// envelope it empties of every item is not delivered.
 pub type EnvelopeHook = Arc<dyn Fn(Envelope) -> Envelope + Send + Sync>;
 
+/// Counts kept between flushes (lookout-core's request-mode sessions) that
+/// a delivery sends as one envelope ahead of every flush and at shutdown.
+pub trait Aggregates: Send + Sync {
+    /// What was counted since the last call, as one envelope, or `None`
+    /// when nothing was.
+    fn take(&self) -> Option<Envelope>;
+}
+
 /// How envelopes are delivered.
 ///
 /// ```
-/// use lookout_core::delivery::{Delivery, QueueLimits};
+/// use lookout_delivery::{Delivery, QueueLimits};
 ///
 /// // Development: console lines plus a copy to a running Spotlight sidecar.
 /// let delivery = Delivery::console().with_spotlight("http://localhost:8969/stream");
@@ -81,9 +112,10 @@ pub struct Delivery {
     compression: Compression,
     inner: Option<Arc<dyn TransportFactory>>,
     hook: Option<EnvelopeHook>,
+    outgoing: Option<EnvelopeHook>,
     stats: Arc<DeliveryStats>,
     /// Request-mode session counts, sent on every flush and at shutdown.
-    sessions: Option<Arc<crate::sessions::Sessions>>,
+    sessions: Option<Arc<dyn Aggregates>>,
     /// Batches of high-volume items (lookout's Sentry Logs) written by
     /// their own thread and handed to this delivery.
     batches: Vec<Arc<dyn batch::Flush>>,
@@ -134,7 +166,7 @@ impl Delivery {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use lookout_core::delivery::Delivery;
+    /// use lookout_delivery::Delivery;
     ///
     /// let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     /// let sink = Arc::clone(&lines);
@@ -149,7 +181,7 @@ impl Delivery {
     /// Also posts a copy of every envelope to a Spotlight sidecar at `url`.
     ///
     /// ```
-    /// let delivery = lookout_core::delivery::Delivery::off().with_spotlight("http://localhost:8969/stream");
+    /// let delivery = lookout_delivery::Delivery::off().with_spotlight("http://localhost:8969/stream");
     /// assert!(delivery.is_active());
     /// ```
     pub fn with_spotlight(mut self, url: impl Into<String>) -> Self {
@@ -160,7 +192,7 @@ impl Delivery {
     /// Sets the send queue's bounds.
     ///
     /// ```
-    /// use lookout_core::delivery::{Delivery, QueueLimits};
+    /// use lookout_delivery::{Delivery, QueueLimits};
     /// let delivery = Delivery::send().with_queue_limits(QueueLimits { max_envelopes: 100, max_bytes: 1 << 20 });
     /// # let _ = delivery;
     /// ```
@@ -176,7 +208,7 @@ impl Delivery {
     /// [`Delivery::with_transport`] gets them as they are.
     ///
     /// ```
-    /// use lookout_core::delivery::{Compression, Delivery};
+    /// use lookout_delivery::{Compression, Delivery};
     /// let delivery = Delivery::send().with_compression(Compression::Gzip);
     /// assert_eq!(delivery.compression(), Compression::Gzip);
     /// assert_eq!(Delivery::send().compression(), Compression::Zstd);
@@ -198,7 +230,7 @@ impl Delivery {
     /// ```
     /// use std::sync::Arc;
     /// use sentry_core::test::TestTransport;
-    /// let delivery = lookout_core::delivery::Delivery::send().with_transport(Arc::new(TestTransport::new()));
+    /// let delivery = lookout_delivery::Delivery::send().with_transport(Arc::new(TestTransport::new()));
     /// # let _ = delivery;
     /// ```
     pub fn with_transport(mut self, factory: Arc<dyn TransportFactory>) -> Self {
@@ -210,7 +242,7 @@ impl Delivery {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let delivery = lookout_core::delivery::Delivery::console().with_hook(Arc::new(|envelope| envelope));
+    /// let delivery = lookout_delivery::Delivery::console().with_hook(Arc::new(|envelope| envelope));
     /// # let _ = delivery;
     /// ```
     pub fn with_hook(mut self, hook: EnvelopeHook) -> Self {
@@ -218,21 +250,38 @@ impl Delivery {
         self
     }
 
-    /// Sends the engine's session counts on every flush and at shutdown.
-    pub(crate) fn with_sessions(mut self, sessions: Arc<crate::sessions::Sessions>) -> Self {
-        self.sessions = Some(sessions);
+    /// Sets the hook every envelope passes through after the console line
+    /// is printed and before it leaves the process (Spotlight, the send
+    /// queue). lookout-core writes what sentry-types cannot express here
+    /// (Relay's `_meta`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let delivery = lookout_delivery::Delivery::send().with_outgoing_hook(Arc::new(|envelope| envelope));
+    /// # let _ = delivery;
+    /// ```
+    pub fn with_outgoing_hook(mut self, hook: EnvelopeHook) -> Self {
+        self.outgoing = Some(hook);
+        self
+    }
+
+    /// Sends what `aggregates` counted (lookout-core's sessions) as one
+    /// envelope ahead of every flush and at shutdown.
+    pub fn with_aggregates(mut self, aggregates: Arc<dyn Aggregates>) -> Self {
+        self.sessions = Some(aggregates);
         self
     }
 
     /// Hands the envelopes of `batch` to this delivery (its thread starts
     /// with the transport) and flushes it ahead of every flush.
-    pub(crate) fn with_batch(mut self, batch: Arc<dyn batch::Flush>) -> Self {
+    pub fn with_batch(mut self, batch: Arc<dyn batch::Flush>) -> Self {
         self.batches.push(batch);
         self
     }
 
     /// Whether events and logs are printed as console lines.
-    pub(crate) fn has_console(&self) -> bool {
+    #[must_use]
+    pub fn has_console(&self) -> bool {
         self.console.is_some()
     }
 
@@ -293,6 +342,7 @@ impl TransportFactory for Delivery {
         });
         let transport = Arc::new(DeliveryTransport {
             hook: self.hook.clone(),
+            outgoing: self.outgoing.clone(),
             console: self.console.clone(),
             spotlight,
             queue,
@@ -311,11 +361,12 @@ impl TransportFactory for Delivery {
 
 struct DeliveryTransport {
     hook: Option<EnvelopeHook>,
+    outgoing: Option<EnvelopeHook>,
     console: Option<ConsoleSink>,
     spotlight: Option<Spotlight>,
     queue: Option<Arc<BoundedQueue>>,
     tally: Arc<Tally>,
-    sessions: Option<Arc<crate::sessions::Sessions>>,
+    sessions: Option<Arc<dyn Aggregates>>,
     batches: Vec<Arc<dyn batch::Flush>>,
     recorder: Option<sentry_core::client_report::Recorder>,
 }
@@ -347,11 +398,7 @@ impl batch::Forward for DeliveryTransport {
 impl DeliveryTransport {
     /// Whatever sessions were counted, as one envelope, ahead of a flush.
     fn send_sessions(&self) {
-        if let Some(envelope) = self
-            .sessions
-            .as_ref()
-            .and_then(|s| s.take(false, std::time::SystemTime::now()))
-        {
+        if let Some(envelope) = self.sessions.as_ref().and_then(|s| s.take()) {
             self.send_envelope(envelope);
         }
     }
@@ -381,9 +428,11 @@ impl Transport for DeliveryTransport {
         if let Some(sink) = &self.console {
             console::print(&envelope, sink);
         }
-        // Past the console (which reads events as typed): a request body left
-        // out gets its `_meta` note in the serialized event.
-        let envelope = crate::request_body::annotate(envelope);
+        // Past the console (which reads events as typed).
+        let envelope = match &self.outgoing {
+            Some(hook) => hook(envelope),
+            None => envelope,
+        };
         if let Some(spotlight) = &self.spotlight {
             spotlight.send(&envelope);
         }
@@ -427,6 +476,6 @@ fn deadline_after(timeout: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

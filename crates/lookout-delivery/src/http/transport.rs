@@ -15,9 +15,9 @@ use tokio::sync::watch;
 use super::lane::{Lane, Shared};
 use super::lanes::{LANES, carries_check_in, drop_in_background, flush_within};
 use super::rate_limits::{Backoff, MonitorLimit};
-use crate::delivery::lock;
-use crate::delivery::report::Tally;
-use crate::delivery::stats::Counters;
+use crate::lock;
+use crate::report::Tally;
+use crate::stats::Counters;
 
 /// How long a connection to Sentry may take to open. Short: an endpoint that
 /// does not accept within it is down, and the queue keeps what waits.
@@ -182,7 +182,7 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::http::mixed;
+    use crate::http::mixed;
     use sentry_core::protocol::{EnvelopeItem, ItemContainer};
 
     /// A Sentry that accepts connections and never answers.

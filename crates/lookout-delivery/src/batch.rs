@@ -22,18 +22,18 @@ use sentry_core::Envelope;
 use super::lock;
 
 /// At most this many items per envelope (as sentry-core's batcher).
-pub(crate) const MAX_ITEMS: usize = 100;
+pub const MAX_ITEMS: usize = 100;
 /// Items wait at most this long before they are sent.
-pub(crate) const INTERVAL: Duration = Duration::from_secs(5);
+pub const INTERVAL: Duration = Duration::from_secs(5);
 /// Items waiting for the batch thread at most; past it new items are
 /// dropped and counted (a thread that cannot keep up must not grow memory).
-pub(crate) const MAX_PENDING: usize = 100 * MAX_ITEMS;
+pub const MAX_PENDING: usize = 100 * MAX_ITEMS;
 
 /// How a batch writes one item's JSON object (`{...}`, no trailing comma).
-pub(crate) type WriteItem<T> = Box<dyn Fn(&T, &mut Vec<u8>) + Send + Sync>;
+pub type WriteItem<T> = Box<dyn Fn(&T, &mut Vec<u8>) + Send + Sync>;
 
 /// Where a batch hands its envelopes.
-pub(crate) trait Forward: Send + Sync {
+pub trait Forward: Send + Sync {
     /// Delivers an envelope of batched items (already serialized).
     fn forward(&self, envelope: Envelope);
     /// Counts `n` items dropped before they were written.
@@ -41,7 +41,7 @@ pub(crate) trait Forward: Send + Sync {
 }
 
 /// What a delivery needs of a batch, whatever its item type.
-pub(crate) trait Flush: Send + Sync {
+pub trait Flush: Send + Sync {
     /// Starts the batch's thread, handing envelopes to `to`.
     fn attach(self: Arc<Self>, to: Weak<dyn Forward>);
     /// Writes and hands over whatever is pending, now.
@@ -51,7 +51,7 @@ pub(crate) trait Flush: Send + Sync {
 }
 
 /// A batch of items of type `T`, serialized by its thread.
-pub(crate) struct Batch<T> {
+pub struct Batch<T> {
     item_type: &'static str,
     content_type: &'static str,
     write: WriteItem<T>,
@@ -74,11 +74,7 @@ impl<T: Send + 'static> Batch<T> {
     /// A batch of envelope items of `item_type` (e.g. `log`) with
     /// `content_type`, each written by `write`.
     #[must_use]
-    pub(crate) fn new(
-        item_type: &'static str,
-        content_type: &'static str,
-        write: WriteItem<T>,
-    ) -> Self {
+    pub fn new(item_type: &'static str, content_type: &'static str, write: WriteItem<T>) -> Self {
         Self {
             item_type,
             content_type,
@@ -96,7 +92,7 @@ impl<T: Send + 'static> Batch<T> {
 
     /// Queues `item`; the batch thread writes it. Dropped (and counted)
     /// when [`MAX_PENDING`] items already wait or the batch has stopped.
-    pub(crate) fn push(&self, item: T) {
+    pub fn push(&self, item: T) {
         let mut state = lock(&self.state);
         if state.stopping || state.pending.len() >= MAX_PENDING {
             drop(state);

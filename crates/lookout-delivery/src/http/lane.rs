@@ -14,9 +14,9 @@ use tokio::sync::watch;
 use super::compression::{Body, Encoder};
 use super::rate_limits::{Backoff, MonitorLimit, within_limits};
 use super::transport::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
-use crate::delivery::lock;
-use crate::delivery::report::Tally;
-use crate::delivery::stats::Counters;
+use crate::lock;
+use crate::report::Tally;
+use crate::stats::Counters;
 
 /// What every lane shares.
 pub(super) struct Shared {

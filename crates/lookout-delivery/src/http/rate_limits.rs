@@ -10,7 +10,7 @@ use sentry_core::Envelope;
 use sentry_core::client_report::{Reason as LossReason, Recorder};
 use sentry_core::protocol::{EnvelopeItem, ItemContainer};
 
-use crate::delivery::lock;
+use crate::lock;
 
 /// Until when every category is rate limited (429 without categories,
 /// `Retry-After`, or an `X-Sentry-Rate-Limits` group without categories).
@@ -134,7 +134,7 @@ fn category(item: &EnvelopeItem) -> RateLimitingCategory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::http::mixed;
+    use crate::http::mixed;
     use sentry_core::protocol::Event;
 
     #[test]

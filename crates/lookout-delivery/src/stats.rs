@@ -21,11 +21,11 @@ use super::report::{ShutdownReport, Tally};
 use super::spotlight::SpotlightStats;
 
 /// Counters shared by a [`Delivery`](super::Delivery) and the transports it
-/// creates: read them with [`snapshot`](Self::snapshot) (or
-/// [`Engine::stats`](crate::Engine::stats)).
+/// creates: read them with [`snapshot`](Self::snapshot) (lookout-core's
+/// `Engine::stats` does).
 ///
 /// ```
-/// use lookout_core::delivery::Delivery;
+/// use lookout_delivery::Delivery;
 ///
 /// let delivery = Delivery::send();
 /// let stats = delivery.stats().snapshot();
@@ -56,7 +56,7 @@ impl DeliveryStats {
     /// closed (`None` before, and when nothing is sent).
     ///
     /// ```
-    /// use lookout_core::delivery::Delivery;
+    /// use lookout_delivery::Delivery;
     ///
     /// let delivery = Delivery::send();
     /// assert_eq!(delivery.stats().shutdown_report(), None, "not shut down yet");
@@ -74,7 +74,7 @@ impl DeliveryStats {
     /// Whether the send queue is at one of its bounds now, so that an
     /// envelope handed to it would be dropped (`queue_full`). One atomic
     /// load: a sampled request asks before it starts its transaction.
-    pub(crate) fn saturated(&self) -> bool {
+    pub fn saturated(&self) -> bool {
         self.tally.counters.saturated.load(Ordering::Relaxed)
     }
 
@@ -82,7 +82,7 @@ impl DeliveryStats {
     /// envelope the queue took and dropped (`queue_full`, and a
     /// `queue_overflow` client report for one transaction and its span), as
     /// it would have been had it been built and handed over.
-    pub(crate) fn transaction_shed(&self) {
+    pub fn transaction_shed(&self) {
         self.tally.accepted();
         Counters::add(&self.tally.counters.dropped_queue_full, 1);
         Counters::add(&self.tally.counters.transactions_shed, 1);
@@ -99,7 +99,7 @@ impl DeliveryStats {
     /// counted in [`Dropped::event_processor`] and, when sending, reported
     /// to Sentry as an `event_processor` discard of one `transaction` and
     /// its spans (`span_count`: its child spans plus its root span).
-    pub(crate) fn transaction_filtered(&self, span_count: u64) {
+    pub fn transaction_filtered(&self, span_count: u64) {
         use sentry_core::protocol::ClientReport;
         use sentry_core::protocol::client_report::{Category, Item, Reason};
         Counters::add(&self.tally.counters.dropped_event_processor, 1);
@@ -115,7 +115,7 @@ impl DeliveryStats {
     }
 
     /// One more error event passed every `before_send`.
-    pub(crate) fn event_prepared(&self) {
+    pub fn event_prepared(&self) {
         Counters::add(&self.tally.counters.events_prepared, 1);
     }
 
@@ -162,7 +162,7 @@ impl DeliveryStats {
 }
 
 /// The delivery's counters at one moment ([`DeliveryStats::snapshot`],
-/// [`Engine::stats`](crate::Engine::stats)); serializes as the `stats`
+/// lookout-core's `Engine::stats`); serializes as the `stats`
 /// object of the status route.
 ///
 /// Envelopes are counted as the send queue sees them (one captured error,
@@ -170,7 +170,7 @@ impl DeliveryStats {
 /// is what is in the queue now.
 ///
 /// ```
-/// use lookout_core::delivery::DeliverySnapshot;
+/// use lookout_delivery::DeliverySnapshot;
 ///
 /// let stats = DeliverySnapshot::default();
 /// let json = serde_json::to_value(&stats).unwrap();
@@ -216,7 +216,7 @@ pub struct DeliverySnapshot {
 /// Envelopes (or events) dropped, by reason; see [`DeliverySnapshot::dropped`].
 ///
 /// ```
-/// let dropped = lookout_core::delivery::Dropped::default();
+/// let dropped = lookout_delivery::Dropped::default();
 /// assert_eq!(dropped.total(), 0);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -273,7 +273,7 @@ impl Dropped {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use lookout_core::delivery::LastError;
+/// use lookout_delivery::LastError;
 ///
 /// let error = LastError { message: "Sentry answered 500 Internal Server Error".into(), at: SystemTime::UNIX_EPOCH + Duration::from_secs(86_400) };
 /// assert_eq!(serde_json::to_value(&error).unwrap()["at"], "1970-01-02T00:00:00Z");
