@@ -316,7 +316,10 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
     let mut unconfirmed = 0;
     // Their serialized size (counted sent when a flush confirms them).
     let mut unconfirmed_bytes = 0;
-    let mut intake = Vec::new();
+    // Swapped with the state's intake each round: both keep their room, so
+    // a request's push does not allocate because the worker just took the
+    // intake's buffer.
+    let mut intake = Vec::with_capacity(WAKE_AT);
     // Whether the last round found work: then nap, expecting more.
     let mut busy = false;
     loop {
