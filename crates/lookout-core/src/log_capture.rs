@@ -246,10 +246,41 @@ pub(crate) struct LogWriter {
     /// `sentry.environment`, `sentry.release`, `sentry.sdk.*`,
     /// `server.address`: what sentry-core adds to every log.
     defaults: Vec<(&'static str, String)>,
+    /// The same, scrubbed and written once as the tail of an `attributes`
+    /// object (each entry preceded by a comma); used whenever no field of
+    /// the line has one of their names.
+    defaults_json: Vec<u8>,
     /// Whether a key is denylisted, per key: keys are callsites' field
     /// names and lookout's own names, all `'static`, so a key is asked
-    /// about once, not once per log.
-    denied: std::sync::Mutex<std::collections::HashMap<(usize, usize), bool>>,
+    /// about once, not once per log (keyed by address and length).
+    denied: std::sync::Mutex<std::collections::HashMap<(usize, usize), bool, KeyHasher>>,
+}
+
+/// Hashes a `'static` key's address and length (no SipHash per attribute).
+type KeyHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
+/// A multiplicative hash of a few `usize`s.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 impl LogWriter {
@@ -277,19 +308,31 @@ impl LogWriter {
                 *value = clean;
             }
         }
-        Self {
+        let mut writer = Self {
             scrubber,
             defaults,
+            defaults_json: Vec::new(),
             denied: std::sync::Mutex::default(),
+        };
+        let mut json = Vec::new();
+        let mut denied = writer.denied();
+        for (key, value) in &writer.defaults {
+            let value = Attr::Own(Cow::Borrowed(value.as_str()));
+            if let Some(value) = writer.scrubbed(&mut denied, key, &value) {
+                json.push(b',');
+                write_key(&mut json, key);
+                value.write(&mut json);
+            }
         }
+        drop(denied);
+        writer.defaults_json = json;
+        writer
     }
 
-    fn is_denylisted(&self, key: &'static str) -> bool {
-        let id = (key.as_ptr() as usize, key.len());
-        let mut denied = self.denied.lock().unwrap_or_else(|e| e.into_inner());
-        *denied
-            .entry(id)
-            .or_insert_with(|| self.scrubber.is_denylisted(key))
+    fn denied(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(usize, usize), bool, KeyHasher>> {
+        self.denied.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// One log's JSON object.
@@ -311,8 +354,12 @@ impl LogWriter {
             attributes.insert("code.line.number", Attr::I64(i64::from(number)));
         }
         attributes.insert("sentry.origin", Attr::Own(Cow::Borrowed(ORIGIN)));
-        let parent: SpanId = item.parent_span.unwrap_or_else(|| trace.span_id.into());
-        attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Owned(parent.to_string())));
+        let parent = item
+            .parent_span
+            .map_or(trace.span_id, lookout_headers::SpanId::from);
+        let mut parent_hex = [0; 16];
+        let parent_hex = parent.encode_hex(&mut parent_hex);
+        attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Borrowed(parent_hex)));
         attributes.insert(tags::REQUEST_ID, Attr::Own(Cow::Borrowed(ctx.request_id())));
         if !ctx.method().is_empty() {
             attributes.insert(tags::METHOD, Attr::Own(Cow::Borrowed(ctx.method())));
@@ -324,32 +371,58 @@ impl LogWriter {
         if let Some(job) = &job {
             attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
         }
-        let user = ctx.user().map(|user| user.to_sentry_user(ctx.pii()));
-        if let Some(user) = &user {
-            let fields = [
-                ("user.id", &user.id),
-                ("user.email", &user.email),
-                ("user.name", &user.username),
-            ];
-            for (key, value) in fields {
-                if let Some(value) = value {
-                    attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
-                }
+        // A field of the line named as a default replaces it: then the
+        // defaults are written one by one, after it.
+        let defaults_shadowed = line
+            .fields()
+            .iter()
+            .any(|(name, _)| self.defaults.iter().any(|(key, _)| key == name));
+        if defaults_shadowed {
+            for (key, value) in &self.defaults {
+                attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
             }
         }
-        for (key, value) in &self.defaults {
-            attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
-        }
+        let pii = ctx.pii().allows_pii();
+        ctx.with_user(|user| {
+            // Narrowed to the user's borrow.
+            let mut attributes = attributes;
+            if let Some(user) = user {
+                let fields = [
+                    ("user.id", &user.id, true),
+                    ("user.email", &user.email, pii),
+                    ("user.name", &user.username, pii),
+                ];
+                for (key, value, allowed) in fields {
+                    if let Some(value) = value.as_deref().filter(|_| allowed) {
+                        attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
+                    }
+                }
+            }
+            self.write_object(line, &trace, &attributes, !defaults_shadowed, out);
+        });
+    }
 
+    /// Writes the log object: its fixed members, then `attributes`
+    /// scrubbed, then (`defaults`) the client's defaults.
+    fn write_object(
+        &self,
+        line: &dyn LogLine,
+        trace: &lookout_scope::RequestTrace,
+        attributes: &Attributes<'_>,
+        defaults: bool,
+        out: &mut Vec<u8>,
+    ) {
         let level = line.level();
-        let _ = write!(out, "{{\"timestamp\":");
+        out.extend_from_slice(b"{\"timestamp\":");
         let seconds = line
             .timestamp()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         let _ = serde_json::to_writer(&mut *out, &seconds);
-        let trace_id: sentry_core::protocol::TraceId = trace.trace_id.into();
-        let _ = write!(out, ",\"trace_id\":\"{trace_id}\",\"level\":");
+        out.extend_from_slice(b",\"trace_id\":\"");
+        let mut trace_hex = [0; 32];
+        out.extend_from_slice(trace.trace_id.encode_hex(&mut trace_hex).as_bytes());
+        out.extend_from_slice(b"\",\"level\":");
         let _ = serde_json::to_writer(&mut *out, &level);
         out.extend_from_slice(b",\"body\":");
         let body = self.scrubber.scrub_log_body(line.body());
@@ -358,26 +431,44 @@ impl LogWriter {
         let _ = serde_json::to_writer(&mut *out, &severity_number(level));
         out.extend_from_slice(b",\"attributes\":{");
         let mut first = true;
+        let mut denied = self.denied();
         for (key, value) in &attributes.0 {
-            let value = self.scrubbed(key, value);
+            let value = self.scrubbed(&mut denied, key, value);
             let Some(value) = value else { continue };
             if !first {
                 out.push(b',');
             }
             first = false;
-            let _ = serde_json::to_writer(&mut *out, key);
-            out.push(b':');
+            write_key(out, key);
             value.write(out);
+        }
+        drop(denied);
+        if defaults && !self.defaults_json.is_empty() {
+            // Written with a leading comma each.
+            let json = if first {
+                &self.defaults_json[1..]
+            } else {
+                &self.defaults_json[..]
+            };
+            out.extend_from_slice(json);
         }
         out.extend_from_slice(b"}}");
     }
 
     /// `value` of `key` as the scrubber leaves it (`None`: removed).
-    fn scrubbed<'a>(&self, key: &'static str, value: &'a Attr<'a>) -> Option<Cow<'a, Attr<'a>>> {
+    fn scrubbed<'a>(
+        &self,
+        denied: &mut std::collections::HashMap<(usize, usize), bool, KeyHasher>,
+        key: &'static str,
+        value: &'a Attr<'a>,
+    ) -> Option<Cow<'a, Attr<'a>>> {
         if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
             return None;
         }
-        if self.is_denylisted(key) {
+        let denylisted = *denied
+            .entry((key.as_ptr() as usize, key.len()))
+            .or_insert_with(|| self.scrubber.is_denylisted(key));
+        if denylisted {
             return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
                 lookout_policy::FILTERED,
             ))));
@@ -391,6 +482,12 @@ impl LogWriter {
             _ => Some(Cow::Borrowed(value)),
         }
     }
+}
+
+/// `"key":` (lookout's and callsites' keys need escaping only in theory).
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
 }
 
 /// The user attributes that are personal data (the id is not), as the
@@ -430,7 +527,7 @@ impl<'a> Attr<'a> {
                 "string"
             }
             Attr::I64(n) => {
-                let _ = write!(out, "{n}");
+                let _ = serde_json::to_writer(&mut *out, n);
                 "integer"
             }
             Attr::U64(n) => match i64::try_from(*n) {
@@ -458,7 +555,9 @@ impl<'a> Attr<'a> {
                 "boolean"
             }
         };
-        let _ = write!(out, ",\"type\":\"{kind}\"}}");
+        out.extend_from_slice(b",\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.extend_from_slice(b"\"}");
     }
 }
 

@@ -52,6 +52,23 @@ impl RequestContext {
         self.state().user.clone()
     }
 
+    /// Runs `f` with the identified user borrowed (no copy of it), or
+    /// `None` while anonymous. The request's state is locked meanwhile: keep
+    /// `f` short and do not call back into this context from it.
+    ///
+    /// ```
+    /// use lookout_headers::RequestId;
+    /// use lookout_scope::{RequestContext, User};
+    ///
+    /// let ctx = RequestContext::new(RequestId::parse("req-1")?);
+    /// ctx.identify(User::id("42"));
+    /// assert_eq!(ctx.with_user(|user| user.and_then(|u| u.id.clone())), Some("42".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_user<R>(&self, f: impl FnOnce(Option<&User>) -> R) -> R {
+        f(self.state().user.as_ref())
+    }
+
     /// Whether a user is identified.
     #[must_use]
     pub fn is_authenticated(&self) -> bool {

@@ -193,6 +193,43 @@ fn the_subscriber_enables_the_most_verbose_level_any_part_wants() {
 /// the batch thread) sends what sentry-core's path sends for the same line
 /// (an application callback that changes nothing puts the line on it):
 /// the same body, level, trace, severity and attributes, scrubbed alike.
+/// A line's field named as one of the client's default attributes
+/// (`sentry.environment`, ...) keeps the line's value, on lookout's path as
+/// on sentry-core's, and the other defaults are still there.
+#[test]
+fn a_field_named_as_a_default_attribute_keeps_its_value_on_both_paths() {
+    let log_of = |settings: lookout::policy::Settings| {
+        let test = TestLookout::with_settings(settings, |builder| builder);
+        let (subscriber, _lines) = subscriber(&test);
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(serve(&test, "/users/{id}", StatusCode::OK, async {
+                tracing::info!(sentry.environment = "from-the-line", "moved");
+            }))
+        });
+        let mut logs = test.logs();
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        logs.remove(0)
+    };
+    let vars = [
+        ("SENTRY_ENVIRONMENT", "test"),
+        ("SENTRY_RELEASE", "app@1.2.3"),
+        ("SENTRY_DSN", lookout::testing::TEST_DSN),
+    ];
+    let lookouts = log_of(lookout::policy::Settings::from_vars(vars).unwrap());
+    let mut with_callback = lookout::policy::Settings::from_vars(vars).unwrap();
+    with_callback.before_send_log = Some(std::sync::Arc::new(Some));
+    let sentry_cores = log_of(with_callback);
+    for log in [&lookouts, &sentry_cores] {
+        assert_eq!(
+            attribute(log, "sentry.environment"),
+            Some("from-the-line".into())
+        );
+        assert_eq!(attribute(log, "sentry.release"), Some("app@1.2.3".into()));
+    }
+    let keys = |log: &Log| log.attributes.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&lookouts), keys(&sentry_cores));
+}
+
 #[test]
 fn lookouts_log_path_writes_what_sentry_cores_path_writes() {
     let log_of = |settings: lookout::policy::Settings| {
