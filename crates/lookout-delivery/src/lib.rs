@@ -12,7 +12,7 @@
 //!    body it left out);
 //! 4. the Spotlight copy (when `SENTRY_SPOTLIGHT` is set), never blocking;
 //! 5. the send queue (when sending): bounded by count and bytes, in front of
-//!    lookout's HTTP transport (reqwest with rustls on its own threads), which
+//!    lookout's HTTP transport (reqwest with rustls on its own thread), which
 //!    keeps the envelope headers and honours 429, `Retry-After` and
 //!    per-category `X-Sentry-Rate-Limits`, and compresses each body (zstd by
 //!    default, `LOOKOUT_COMPRESSION`). Drops past the bound become
@@ -321,14 +321,12 @@ impl TransportFactory for Delivery {
                     factory.create_transport_with_options(options),
                     Confirmation::ByFlush,
                 ),
-                None => (
-                    Arc::new(http::HttpTransport::new(
-                        options,
-                        Arc::clone(&tally),
-                        self.compression,
-                    )),
-                    Confirmation::ByTransport,
-                ),
+                None => {
+                    let transport =
+                        http::HttpTransport::new(options, Arc::clone(&tally), self.compression);
+                    let pending = transport.pending();
+                    (Arc::new(transport), Confirmation::ByTransport(pending))
+                }
             };
             let queue = Arc::new(BoundedQueue::new(
                 inner,

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use sentry_core::client_report::{Reason as TransportLossReason, Recorder};
 use sentry_core::{Envelope, Transport};
 
-use super::http::REQUEST_TIMEOUT;
+use super::http::{Pending, REQUEST_TIMEOUT, WINDOW};
 use super::report::Tally;
 use super::stats::Counters;
 
@@ -59,11 +59,13 @@ pub(crate) const WAKE_AT: usize = 256;
 const CONFIRM_TIMEOUT: Duration = REQUEST_TIMEOUT.saturating_mul(FORWARD_BATCH as u32 + 1);
 
 /// Who confirms that an envelope reached Sentry (for the [`Tally`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) enum Confirmation {
     /// The inner transport counts what Sentry answered with a 2xx
-    /// (lookout's HTTP transport).
-    ByTransport,
+    /// (lookout's HTTP transport). The queue hands it envelopes while fewer
+    /// than [`WINDOW`] of them are pending there, and never flushes it to
+    /// pace itself.
+    ByTransport(Arc<Pending>),
     /// Another transport (tests, an in-process capture): what it took and
     /// then flushed counts as delivered.
     ByFlush,
@@ -360,6 +362,17 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             continue;
         }
         busy = true;
+        if let Confirmation::ByTransport(pending) = &shared.confirmation
+            && !state.ready.is_empty()
+            && pending.count() >= WINDOW
+        {
+            // The transport holds all it may: wait for a request to end,
+            // leaving the intake where the count bound sees it, then look
+            // again (the loop sees shutdown meanwhile).
+            drop(state);
+            pending.wait_below(WINDOW, Instant::now() + NAP);
+            continue;
+        }
 
         // Serialize what requests left, outside the lock, then apply the byte bound.
         std::mem::swap(&mut intake, &mut state.intake);
@@ -390,21 +403,34 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             }
         }
 
-        // Hand ready envelopes over, draining the inner transport every batch.
-        let take = state.ready.len().min(FORWARD_BATCH - unconfirmed);
+        // Hand ready envelopes over: lookout's transport while it has room,
+        // another one draining it every batch.
+        let take = match &shared.confirmation {
+            Confirmation::ByTransport(pending) => state
+                .ready
+                .len()
+                .min(WINDOW.saturating_sub(pending.count())),
+            Confirmation::ByFlush => state.ready.len().min(FORWARD_BATCH - unconfirmed),
+        };
         let batch: Vec<Vec<u8>> = state.ready.drain(..take).collect();
         let batch_bytes = batch.iter().map(Vec::len).sum::<usize>();
         state.bytes -= batch_bytes;
         state.in_flight += batch.len();
         shared.publish(&state);
         drop(state);
-        unconfirmed += batch.len();
-        unconfirmed_bytes += batch_bytes;
+        let handed = batch.len();
         for bytes in batch {
             if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
                 inner.send_envelope(raw);
             }
         }
+        if let Confirmation::ByTransport(_) = shared.confirmation {
+            // The transport's now: its flush waits for them.
+            shared.lock().in_flight -= handed;
+            continue;
+        }
+        unconfirmed += handed;
+        unconfirmed_bytes += batch_bytes;
         if unconfirmed >= FORWARD_BATCH {
             // Back-pressure: wait until the inner transport has sent what it
             // holds, so its small channel never overflows.
@@ -423,7 +449,7 @@ fn confirm(
     unconfirmed_bytes: &mut usize,
 ) {
     let sent = inner.flush(CONFIRM_TIMEOUT);
-    if sent && shared.confirmation == Confirmation::ByFlush {
+    if sent && matches!(shared.confirmation, Confirmation::ByFlush) {
         shared.tally.delivered(*unconfirmed as u64);
         Counters::add(&shared.tally.counters.sent_bytes, *unconfirmed_bytes as u64);
         // Another transport takes the bytes as they are.

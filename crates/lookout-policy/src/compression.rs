@@ -1,7 +1,7 @@
 //! How envelopes sent to Sentry are compressed (`LOOKOUT_COMPRESSION`).
 //!
-//! Policy only names the encoding; lookout-core's delivery compresses on its
-//! transport threads, off the request's path. Relay and Sentry accept the
+//! Policy only names the encoding; lookout-delivery compresses on its
+//! sending thread, off the request's path. Relay and Sentry accept the
 //! `content-encoding`s `gzip`, `deflate`, `br` and `zstd`; lookout offers
 //! the two its measurements chose between (docs/benchmarks.md,
 //! "Compression"): zstd at level 1 (the default: the least CPU per byte

@@ -1,12 +1,12 @@
 //! The body of an envelope request and its `content-encoding`.
 //!
-//! Each lane compresses what it sends on its own thread, after the rate
-//! limits have been applied, so no request of the service ever pays for it.
+//! The sending thread compresses what it sends, after the rate limits have
+//! been applied, so no request of the service ever pays for it.
 //! zstd at level 1 is the default: of the encodings Relay accepts it costs
 //! the least CPU per byte saved on lookout's envelopes (docs/benchmarks.md,
 //! "Compression"): about 4,500 instructions per log in a batch of 100, which
 //! it shrinks about 22×, and a lone transaction or event to about half. The
-//! lane keeps one zstd context and reuses it for every envelope. A body that
+//! thread keeps one zstd context and reuses it for every envelope. A body that
 //! compression would not make smaller (a session aggregate of a few hundred
 //! bytes) goes as it is.
 //!
@@ -25,10 +25,10 @@ const GZIP_LEVEL: u32 = 6;
 /// zstd's level (the measurement's zstd-1).
 const ZSTD_LEVEL: i32 = 1;
 
-/// One lane's compressor, keeping its zstd context between envelopes.
+/// The sending thread's compressor, keeping its zstd context between envelopes.
 pub(super) struct Encoder {
     compression: Compression,
-    /// Made on first use, so that a lane that never sends allocates none.
+    /// Made on first use, so that a transport that never sends allocates none.
     zstd: Option<zstd::bulk::Compressor<'static>>,
 }
 

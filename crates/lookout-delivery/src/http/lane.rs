@@ -1,6 +1,6 @@
-//! One lane's work on its own transport thread: an envelope kept within
-//! the rate limits, compressed, posted to Sentry, and the answer read
-//! (the limits it announces, the delivery counted or the loss recorded).
+//! What the sending thread does with one envelope: keep it within the rate
+//! limits, compress it, post it to Sentry, and read the answer (the limits
+//! it announces, the delivery counted or the loss recorded).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -12,16 +12,17 @@ use sentry_core::client_report::{Reason as LossReason, Recorder};
 use tokio::sync::watch;
 
 use super::compression::{Body, Encoder};
+use super::lanes::Done;
 use super::rate_limits::{Backoff, MonitorLimit, within_limits};
 use super::transport::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::lock;
 use crate::report::Tally;
 use crate::stats::Counters;
 
-/// What every lane shares.
+/// What the transport and its sending thread share.
 pub(super) struct Shared {
-    /// The DSN's envelope endpoint.
-    pub(super) url: String,
+    /// The DSN's envelope endpoint, parsed once.
+    pub(super) url: reqwest::Url,
     /// The `X-Sentry-Auth` header value.
     pub(super) auth: String,
     /// The DSN's host, for error messages (never the URL: no key in them).
@@ -39,8 +40,18 @@ pub(super) struct Shared {
     pub(super) compression: Compression,
 }
 
-/// One lane: its own connection (a reqwest client's connections belong to
-/// the runtime that opened them) and its own compressor.
+/// An envelope handed to the sending thread: serialized, and whether it must
+/// go after the ones before it (check-ins).
+pub(super) struct Job {
+    pub(super) body: Vec<u8>,
+    pub(super) ordered: bool,
+    /// Counts the envelope off when the job is done with, however it ends.
+    pub(super) done: Done,
+}
+
+/// The sending thread's client (a reqwest client's connections belong to
+/// the runtime that opened them; it keeps up to `LANES` open) and its
+/// compressor.
 pub(super) struct Lane {
     shared: Arc<Shared>,
     client: reqwest::Client,
@@ -64,46 +75,40 @@ impl Lane {
         }
     }
 
-    /// The transport thread's send function: runs on the lane's thread,
-    /// where the body is filtered and compressed (off every request's path),
-    /// and returns the request's future, which the thread awaits.
-    pub(super) fn send(
-        &mut self,
-        envelope: Envelope,
-        lane_limits: RateLimiter,
-    ) -> impl Future<Output = RateLimiter> + Send + use<> {
+    /// The request for `job`, on the sending thread: kept within the rate
+    /// limits and compressed here, posted when the returned future runs (it
+    /// ends early at the shutdown deadline). `None` when nothing is to be
+    /// sent (every item rate limited, or past the deadline).
+    pub(super) fn prepare(&mut self, job: Job) -> Option<impl Future<Output = ()> + Send + use<>> {
+        let Job { body, done, .. } = job;
         let shared = Arc::clone(&self.shared);
         let mut abandoned = shared.abandoned.clone();
         // After the deadline nothing is sent (and nothing recorded: no
         // envelope will carry a client report any more).
-        let gone = *abandoned.borrow();
-        let request = if gone {
-            None
-        } else {
-            let body = within_limits(
-                &envelope,
-                &lock(&shared.limits),
-                &shared.monitor_limit,
-                &shared.recorder,
-            );
-            if body.is_none() {
-                // Every item of it is rate limited.
-                Counters::add(&shared.tally.counters.dropped_rate_limited, 1);
-            }
-            body.map(|body| self.request(body))
+        if *abandoned.borrow() {
+            return None;
+        }
+        let body = within_limits(
+            body,
+            &lock(&shared.limits),
+            &shared.monitor_limit,
+            &shared.recorder,
+        );
+        let Some(body) = body else {
+            // Every item of it is rate limited.
+            Counters::add(&shared.tally.counters.dropped_rate_limited, 1);
+            return None;
         };
-        async move {
-            let Some((request, body)) = request else {
-                return lane_limits;
-            };
+        let (request, body) = self.request(body);
+        Some(async move {
+            let _done = done;
             let result = tokio::select! {
                 biased;
-                () = until_abandoned(&mut abandoned) => return lane_limits,
+                () = until_abandoned(&mut abandoned) => return,
                 result = request => result,
             };
             shared.answered(result, &body);
-            lane_limits
-        }
+        })
     }
 
     /// The request posting `envelope` (serialized), compressed as the
@@ -118,7 +123,7 @@ impl Lane {
         let body = self.encoder.encode(envelope);
         let mut request = self
             .client
-            .post(&self.shared.url)
+            .post(self.shared.url.clone())
             .header("X-Sentry-Auth", &self.shared.auth)
             .header("Content-Type", "application/x-sentry-envelope");
         if let Some(encoding) = body.encoding {

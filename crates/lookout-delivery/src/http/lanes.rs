@@ -1,18 +1,23 @@
-//! The lanes: several transport threads, each with its own connection,
-//! taking envelopes in turn, so that one slow round trip does not hold up
-//! the others; check-ins all take the first lane, in order. Flushing them
-//! within one deadline, and letting them go without waiting at shutdown.
+//! The lanes: how many envelope requests may be in flight at once, which
+//! envelopes must go one after another (check-ins), and [`Pending`], the
+//! count of envelopes handed to the transport and not yet done with, which
+//! flush waits on and the send queue paces itself by.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
-use sentry::transports::TokioTransportThread;
+use crate::lock;
 
-/// How many envelope requests may be in flight at once: one connection and
-/// transport thread each. One at a time (what the `sentry` crate's transport
-/// does) delivers one envelope per round trip, which an erroring service
-/// outruns at a few thousand events per second even on loopback.
+/// How many envelope requests may be in flight at once (connections of the
+/// sending thread's client). One at a time (what the `sentry` crate's
+/// transport does) delivers one envelope per round trip, which an erroring
+/// service outruns at a few thousand events per second even on loopback.
 pub(super) const LANES: usize = 4;
+
+/// How many envelopes the send queue hands the transport before it waits for
+/// some to be done: enough to keep every lane busy while the thread prepares
+/// the next ones, few enough that a Sentry that does not answer holds little.
+pub(crate) const WINDOW: usize = 64;
 
 /// Whether a serialized envelope has a `check_in` item: its header line, then
 /// per item a JSON header (`type`, `length`) and the payload.
@@ -48,48 +53,66 @@ pub(super) fn carries_check_in(envelope: &[u8]) -> bool {
     false
 }
 
-/// [`TokioTransportThread::flush`] bounded by `timeout` even if queueing the
-/// flush marker itself had to wait (it uses a blocking send): the flush runs
-/// on a helper thread that is left behind at the deadline.
-pub(super) fn flush_within(threads: &[Arc<TokioTransportThread>], timeout: Duration) -> bool {
-    let (done, result) = std::sync::mpsc::sync_channel(threads.len());
-    let mut started = 0;
-    for thread in threads {
-        let thread = Arc::clone(thread);
-        let done = done.clone();
-        let spawned = std::thread::Builder::new()
-            .name("lookout-transport-flush".into())
-            .spawn(move || {
-                let _ = done.send(thread.flush(timeout));
-            });
-        if spawned.is_err() {
-            return false;
-        }
-        started += 1;
-    }
-    // The lanes flush at once, within one deadline.
-    let deadline = std::time::Instant::now() + timeout;
-    (0..started).all(|_| {
-        result
-            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-            .unwrap_or(false)
-    })
+/// Envelopes handed to the HTTP transport and not yet done with (answered,
+/// dropped by a rate limit, abandoned). Each is held by a [`Done`] that
+/// counts it off when dropped, wherever that happens.
+#[derive(Default)]
+pub(crate) struct Pending {
+    state: Mutex<PendingState>,
+    changed: Condvar,
 }
 
-/// Drops `value` on a detached thread (or never, if no thread can be started),
-/// so that its destructor cannot block the caller.
-pub(super) fn drop_in_background<T: Send + 'static>(value: T) {
-    let (sender, receiver) = std::sync::mpsc::channel::<T>();
-    let spawned = std::thread::Builder::new()
-        .name("lookout-transport-stop".into())
-        .spawn(move || receiver.into_iter().for_each(drop));
-    match spawned {
-        Ok(_) => {
-            if let Err(unsent) = sender.send(value) {
-                std::mem::forget(unsent.0);
+#[derive(Default)]
+struct PendingState {
+    count: usize,
+    /// Threads waiting in [`Pending::wait_below`]: only then does a `Done`
+    /// signal (no system call per envelope otherwise).
+    waiters: usize,
+}
+
+impl Pending {
+    /// Counts one more envelope; it is done when the guard drops.
+    pub(super) fn add(self: &Arc<Self>) -> Done {
+        lock(&self.state).count += 1;
+        Done(Arc::clone(self))
+    }
+
+    /// How many envelopes are pending now.
+    pub(crate) fn count(&self) -> usize {
+        lock(&self.state).count
+    }
+
+    /// Waits until fewer than `n` envelopes are pending, up to `deadline`;
+    /// returns whether they are.
+    pub(crate) fn wait_below(&self, n: usize, deadline: Instant) -> bool {
+        let mut state = lock(&self.state);
+        while state.count >= n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
             }
+            state.waiters += 1;
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|e| e.into_inner().0);
+            state.waiters -= 1;
         }
-        Err(_) => std::mem::forget(value),
+        true
+    }
+}
+
+/// One pending envelope; counted off when dropped.
+pub(super) struct Done(Arc<Pending>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0.state);
+        state.count = state.count.saturating_sub(1);
+        if state.waiters > 0 {
+            self.0.changed.notify_all();
+        }
     }
 }
 
@@ -98,6 +121,26 @@ mod tests {
     use super::*;
     use sentry_core::Envelope;
     use sentry_core::protocol::EnvelopeItem;
+
+    #[test]
+    fn pending_envelopes_are_counted_off_when_done_and_waiters_wake() {
+        let pending = Arc::new(Pending::default());
+        let first = pending.add();
+        let second = pending.add();
+        assert_eq!(pending.count(), 2);
+        let soon = Instant::now() + std::time::Duration::from_millis(20);
+        assert!(!pending.wait_below(2, soon), "two are pending");
+        let waiter = {
+            let pending = Arc::clone(&pending);
+            std::thread::spawn(move || {
+                pending.wait_below(1, Instant::now() + std::time::Duration::from_secs(10))
+            })
+        };
+        drop(first);
+        drop(second);
+        assert!(waiter.join().unwrap(), "woken when the last was done");
+        assert_eq!(pending.count(), 0);
+    }
 
     #[test]
     fn check_ins_are_told_apart_from_other_envelopes() {

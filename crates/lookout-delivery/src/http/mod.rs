@@ -4,11 +4,11 @@
 //! The `sentry` crate's own HTTP transport (0.49) applies per-category rate
 //! limits with `Envelope::filter`, which rebuilds the envelope from its items
 //! and drops the envelope headers: the `trace` header (the frozen DSC),
-//! `event_id` and `sent_at` would never reach Sentry. This transport runs on
-//! the same `sentry` transport threads (bounded channel, 429 / `Retry-After` /
-//! `X-Sentry-Rate-Limits` bookkeeping in `RateLimiter`) but hands them the
-//! envelope as raw bytes, and applies the per-category limits itself while
-//! keeping the headers.
+//! `event_id` and `sent_at` would never reach Sentry. This transport keeps
+//! sentry's `RateLimiter` bookkeeping (429 / `Retry-After` /
+//! `X-Sentry-Rate-Limits`) but posts the serialized envelope itself, from
+//! one sending thread with several requests in flight, and applies the
+//! per-category limits while keeping the headers.
 //!
 //! Every request is bounded (`CONNECT_TIMEOUT`, [`REQUEST_TIMEOUT`]), and
 //! shutdown is bounded by its deadline: an endpoint that accepts connections
@@ -16,11 +16,12 @@
 //!
 //! One concept per file:
 //! - `transport`: [`HttpTransport`], the `Transport` the send queue hands
-//!   envelopes to: which lane takes each, flush, the bounded shutdown;
-//! - `lane`: what one lane does with an envelope on its own thread: keep it
-//!   within the rate limits, compress it, post it, read the answer;
-//! - `lanes`: how many lanes there are, which one a check-in takes, flushing
-//!   them within one deadline and letting them go;
+//!   envelopes to, and its sending thread: requests in flight, check-ins in
+//!   order, flush, the bounded shutdown;
+//! - `lane`: what the sending thread does with one envelope: keep it within
+//!   the rate limits, compress it, post it, read the answer;
+//! - `lanes`: how many requests may be in flight, how many envelopes the
+//!   queue may hand over, which envelopes are check-ins, the pending count;
 //! - `rate_limits`: per-category limits that keep the envelope headers, the
 //!   `monitor` category sentry 0.49 does not know, the all-categories backoff;
 //! - `compression`: the body's `content-encoding` (`LOOKOUT_COMPRESSION`).
@@ -31,6 +32,7 @@ mod lanes;
 mod rate_limits;
 mod transport;
 
+pub(crate) use lanes::{Pending, WINDOW};
 pub(crate) use transport::{HttpTransport, REQUEST_TIMEOUT};
 
 /// An envelope with an event and a transaction and a DSC header, for the

@@ -42,18 +42,17 @@ fn categories() -> [RateLimitingCategory; 7] {
     ]
 }
 
-/// The body to send for `envelope` after dropping the items whose category
-/// is rate limited, with the envelope headers kept; `None` when nothing is
-/// left. Dropped items are recorded as `ratelimit_backoff`. Without any limit
-/// in force the bytes go as they are (no parsing).
+/// The body to send for the serialized envelope `raw` after dropping the
+/// items whose category is rate limited, with the envelope headers kept;
+/// `None` when nothing is left. Dropped items are recorded as
+/// `ratelimit_backoff`. Without any limit in force the bytes go as they are
+/// (no parsing, no copy).
 pub(super) fn within_limits(
-    envelope: &Envelope,
+    raw: Vec<u8>,
     limits: &RateLimiter,
     monitor_limit: &MonitorLimit,
     recorder: &Recorder,
 ) -> Option<Vec<u8>> {
-    let mut raw = Vec::new();
-    envelope.to_writer(&mut raw).ok()?;
     let monitors = monitor_limit.is_enabled();
     if monitors && categories().into_iter().all(|c| limits.is_enabled(c)) {
         return Some(raw);
@@ -140,7 +139,7 @@ mod tests {
     #[test]
     fn without_limits_the_envelope_goes_whole_with_its_headers() {
         let body = within_limits(
-            &mixed(),
+            bytes(&mixed()),
             &RateLimiter::new(),
             &MonitorLimit::default(),
             &Recorder::default(),
@@ -231,7 +230,7 @@ mod tests {
         let limits = RateLimiter::new();
         let monitors = MonitorLimit::default();
         let body = within_limits(
-            &check_in_and_event(),
+            bytes(&check_in_and_event()),
             &limits,
             &monitors,
             &Recorder::default(),
@@ -240,7 +239,7 @@ mod tests {
         assert_eq!(item_types(&body), ["other", "event"], "the check-in goes");
         monitors.update_from_sentry_header("60:monitor:organization:quota, 5:log_item:project");
         let body = within_limits(
-            &check_in_and_event(),
+            bytes(&check_in_and_event()),
             &limits,
             &monitors,
             &Recorder::default(),
@@ -252,12 +251,18 @@ mod tests {
         assert!(expired.is_enabled(), "a zero-second limit is over at once");
     }
 
+    fn bytes(envelope: &Envelope) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        envelope.to_writer(&mut bytes).unwrap();
+        bytes
+    }
+
     /// `envelope` as sent under the limits of one `X-Sentry-Rate-Limits` value.
     fn under_limits(header: &str, envelope: &Envelope) -> Option<Vec<u8>> {
         let mut limits = RateLimiter::new();
         limits.update_from_sentry_header(header);
         within_limits(
-            envelope,
+            bytes(envelope),
             &limits,
             &MonitorLimit::default(),
             &Recorder::default(),

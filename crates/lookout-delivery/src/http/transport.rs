@@ -1,19 +1,20 @@
 //! [`HttpTransport`]: the `Transport` the send queue hands envelopes to.
-//! It spreads them over the lanes, drops them while Sentry asked for no
-//! envelope at all, flushes, and shuts down within its deadline.
+//! One sending thread (a current-thread tokio runtime) posts up to [`LANES`]
+//! envelopes at once, check-ins one after another; envelopes are dropped
+//! while Sentry asked for no envelope at all; flush waits for what is
+//! pending, and shutdown returns within its deadline.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lookout_policy::Compression;
-use sentry::transports::{RateLimiter, TokioTransportThread, TokioTransportThreadOptions};
+use sentry::transports::RateLimiter;
 use sentry_core::client_report::{Reason as LossReason, Recorder};
 use sentry_core::{Envelope, Transport, TransportOptions};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
-use super::lane::{Lane, Shared};
-use super::lanes::{LANES, carries_check_in, drop_in_background, flush_within};
+use super::lane::{Job, Lane, Shared};
+use super::lanes::{LANES, Pending, carries_check_in};
 use super::rate_limits::{Backoff, MonitorLimit};
 use crate::lock;
 use crate::report::Tally;
@@ -28,24 +29,26 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// envelope is lost (`network_error`) rather than holding up the rest.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Sends envelopes to the DSN's envelope endpoint from a background thread.
+/// Sends envelopes to the DSN's envelope endpoint from its own thread.
+///
+/// The thread runs one tokio runtime with one reqwest client: it takes the
+/// next envelope while up to [`LANES`] requests are in flight, so a busy
+/// service's envelopes share wake-ups instead of costing a thread switch
+/// each, and one slow round trip does not hold up the others. Check-ins go
+/// one after another, in order (a monitor's `in_progress` before its `ok`).
 ///
 /// Shutdown never waits past its deadline: what is still in flight or
-/// waiting on the transport thread then is abandoned (the request future is
-/// dropped, later envelopes are not sent), and the thread is let go rather
-/// than joined, so it cannot keep the process alive.
+/// waiting then is abandoned (the request futures are dropped, later
+/// envelopes are not sent), and the thread is let go rather than joined, so
+/// it cannot keep the process alive.
 pub(crate) struct HttpTransport {
-    /// The lanes: [`LANES`] transport threads, each with its own connection,
-    /// taking envelopes in turn; `None` once shut down. `Arc`s so that no
-    /// lock is held while a flush waits, and so that whoever lets go of them
-    /// last pays for their join.
-    threads: Mutex<Option<Vec<Arc<TokioTransportThread>>>>,
-    /// The lane the next envelope goes to.
-    next: AtomicUsize,
+    /// Where envelopes go to the sending thread; `None` once shut down.
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    /// Envelopes handed over and not yet done with.
+    pending: Arc<Pending>,
     /// Set at the shutdown deadline: requests in flight stop, none start.
     abandon: watch::Sender<bool>,
-    /// Until when Sentry asked for no envelope at all (mirrors the transport
-    /// thread's limiter, which skips such envelopes without telling us).
+    /// Until when Sentry asked for no envelope at all.
     backoff: Backoff,
     recorder: Recorder,
     tally: Arc<Tally>,
@@ -64,13 +67,13 @@ impl HttpTransport {
             dsn,
             user_agent,
             client_report_recorder,
-            transport_channel_capacity,
             ..
         } = options;
         let backoff = Backoff::default();
         let (abandon, abandoned) = watch::channel(false);
+        let url = dsn.envelope_api_url();
         let shared = Arc::new(Shared {
-            url: dsn.envelope_api_url().to_string(),
+            url,
             auth: dsn.to_auth(Some(&user_agent)).to_string(),
             host: lookout_policy::dsn_address(&dsn),
             recorder: client_report_recorder.clone(),
@@ -81,22 +84,14 @@ impl HttpTransport {
             abandoned,
             compression,
         });
-        let threads = (0..LANES)
-            .map(|_| {
-                let mut lane = Lane::new(Arc::clone(&shared));
-                let mut thread = TokioTransportThreadOptions::new(move |envelope, limits| {
-                    lane.send(envelope, limits)
-                })
-                .with_client_report_recorder(client_report_recorder.clone());
-                if let Some(capacity) = transport_channel_capacity {
-                    thread = thread.with_channel_capacity(capacity.get());
-                }
-                Arc::new(thread.spawn_thread())
-            })
-            .collect();
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let spawned = std::thread::Builder::new()
+            .name("lookout-transport".into())
+            .spawn(move || run(shared, receiver));
         Self {
-            threads: Mutex::new(Some(threads)),
-            next: AtomicUsize::new(0),
+            // Without its thread the transport sends nothing (counted lost).
+            jobs: Mutex::new(spawned.is_ok().then_some(jobs)),
+            pending: Arc::default(),
             abandon,
             backoff,
             recorder: client_report_recorder,
@@ -104,79 +99,106 @@ impl HttpTransport {
         }
     }
 
-    /// The lane for the next envelope: in turn, except that check-ins all
-    /// take the first lane, so that a monitor's `in_progress` reaches Sentry
-    /// before its `ok` (each lane sends in order).
-    fn thread(&self, ordered: bool) -> Option<Arc<TokioTransportThread>> {
-        let threads = lock(&self.threads);
-        let threads = threads.as_ref()?;
-        let lane = if ordered {
-            0
-        } else {
-            self.next.fetch_add(1, Ordering::Relaxed) % threads.len()
-        };
-        threads.get(lane).cloned()
+    /// What the send queue paces itself by: the envelopes handed over and
+    /// not yet done with.
+    pub(crate) fn pending(&self) -> Arc<Pending> {
+        Arc::clone(&self.pending)
     }
+}
 
-    fn threads(&self) -> Vec<Arc<TokioTransportThread>> {
-        lock(&self.threads).clone().unwrap_or_default()
-    }
+/// The sending thread: takes jobs while fewer than [`LANES`] requests are in
+/// flight; check-ins go to a task of their own that sends them in order.
+/// Ends when the transport is shut down and what it holds is done with.
+fn run(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async move {
+        let mut lane = Lane::new(shared);
+        let (in_order, mut ordered) = mpsc::unbounded_channel();
+        let check_ins = tokio::spawn(async move {
+            while let Some(request) = ordered.recv().await {
+                request.await;
+            }
+        });
+        let mut in_flight = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                job = jobs.recv(), if in_flight.len() < LANES => {
+                    let Some(job) = job else { break };
+                    let ordered = job.ordered;
+                    let Some(request) = lane.prepare(job) else { continue };
+                    if ordered {
+                        let _ = in_order.send(request);
+                    } else {
+                        in_flight.spawn(request);
+                    }
+                }
+            }
+        }
+        drop(in_order);
+        while in_flight.join_next().await.is_some() {}
+        let _ = check_ins.await;
+    });
 }
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
+        let jobs = lock(&self.jobs);
         // After shutdown the envelope is dropped; the tally counts it lost.
-        if lock(&self.threads).is_none() {
+        let Some(jobs) = jobs.as_ref() else {
             return;
-        }
+        };
         if self.backoff.in_force() {
-            // The transport thread would skip it (all categories limited):
-            // drop it here, where it can be counted.
+            // Every category is limited: drop it here, where it is counted.
             self.recorder
                 .record_lost_data(&envelope, LossReason::RatelimitBackoff);
             Counters::add(&self.tally.counters.dropped_rate_limited, 1);
             return;
         }
-        // Raw, so the transport thread's own filter passes it on whole (the
-        // send queue already hands over raw envelopes: writing one out is a
-        // copy of its bytes).
-        let mut bytes = Vec::new();
-        if envelope.to_writer(&mut bytes).is_err() {
+        // Serialized once here (the send queue hands over raw envelopes:
+        // writing one out is a copy of its bytes); the thread takes the bytes.
+        let mut body = Vec::new();
+        if envelope.to_writer(&mut body).is_err() {
             return;
         }
-        let Some(thread) = self.thread(carries_check_in(&bytes)) else {
-            return;
-        };
-        if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
-            thread.send(raw);
-        }
+        let ordered = carries_check_in(&body);
+        let _ = jobs.send(Job {
+            body,
+            ordered,
+            done: self.pending.add(),
+        });
     }
 
     fn flush(&self, timeout: Duration) -> bool {
-        // The transport thread's flush queues a marker with a blocking send;
-        // the send queue hands over at most `FORWARD_BATCH` envelopes before
-        // it flushes, so the channel always has room for it.
-        let deadline = std::time::Instant::now() + timeout;
-        self.threads().iter().all(|thread| {
-            thread.flush(deadline.saturating_duration_since(std::time::Instant::now()))
-        })
+        self.pending.wait_below(1, deadline_after(timeout))
     }
 
-    /// Waits for what the thread holds until `timeout`, then abandons the
-    /// rest and lets the thread go without joining it.
+    /// Waits for what is pending until `timeout`, then abandons the rest and
+    /// lets the thread go without joining it.
     fn shutdown(&self, timeout: Duration) -> bool {
-        let Some(threads) = lock(&self.threads).take() else {
+        let Some(jobs) = lock(&self.jobs).take() else {
             return true;
         };
-        let sent = !timeout.is_zero() && flush_within(&threads, timeout);
-        // Whatever is still in flight or queued stops now (also when all was
+        let sent = !timeout.is_zero() && self.pending.wait_below(1, deadline_after(timeout));
+        // Whatever is still in flight or waiting stops now (also when all was
         // sent: nothing may start after shutdown).
         self.abandon.send_replace(true);
-        // Dropping a thread joins it, which waits for its runtime to wind
-        // down (a DNS lookup on a blocking thread, say): never on our caller.
-        drop_in_background(threads);
+        // The thread ends once it has dropped what it holds.
+        drop(jobs);
         sent
     }
+}
+
+/// `timeout` from now (a practically endless wait when it is too long to add).
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 #[cfg(test)]
@@ -184,6 +206,7 @@ mod tests {
     use super::*;
     use crate::http::mixed;
     use sentry_core::protocol::{EnvelopeItem, ItemContainer};
+    use std::sync::atomic::Ordering;
 
     /// A Sentry that accepts connections and never answers.
     fn black_hole() -> (std::net::TcpListener, sentry_core::types::Dsn) {
