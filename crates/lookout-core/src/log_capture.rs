@@ -340,9 +340,9 @@ impl LogWriter {
         let line = &*item.line;
         let ctx = &item.ctx;
         let trace = ctx.trace();
-        let mut attributes = Attributes::default();
+        let mut attributes = Attributes::with_fields(line.fields().len());
         for (name, value) in line.fields() {
-            attributes.insert(name, Attr::of(value));
+            attributes.field(name, Attr::of(value));
         }
         if let Some(module) = line.module_path() {
             attributes.insert("code.module.name", Attr::Own(Cow::Borrowed(module)));
@@ -432,7 +432,7 @@ impl LogWriter {
         out.extend_from_slice(b",\"attributes\":{");
         let mut first = true;
         let mut denied = self.denied();
-        for (key, value) in &attributes.0 {
+        for (key, value) in &attributes.list {
             let value = self.scrubbed(&mut denied, key, value);
             let Some(value) = value else { continue };
             if !first {
@@ -562,21 +562,42 @@ impl<'a> Attr<'a> {
 }
 
 /// Attributes in the order first set, a later `insert` of a key replacing
-/// its value (a handful per log: a vector beats a map).
-#[derive(Default)]
-struct Attributes<'a>(Vec<(&'static str, Attr<'a>)>);
+/// its value (a handful per log: a vector beats a map). The line's fields
+/// come first; lookout's own keys, all different, are then looked up among
+/// the fields only.
+struct Attributes<'a> {
+    list: Vec<(&'static str, Attr<'a>)>,
+    /// How many entries at the front are the line's fields.
+    fields: usize,
+}
 
 impl<'a> Attributes<'a> {
-    fn insert(&mut self, key: &'static str, value: Attr<'a>) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
+    /// Room for `fields` fields and lookout's own attributes.
+    fn with_fields(fields: usize) -> Self {
+        Self {
+            list: Vec::with_capacity(fields + 16),
+            fields: 0,
         }
     }
 
+    /// A field of the line (a later field of the same name replaces it).
+    fn field(&mut self, key: &'static str, value: Attr<'a>) {
+        self.insert(key, value);
+        self.fields = self.list.len();
+    }
+
+    /// One of lookout's attributes, replacing a field of that name.
+    fn insert(&mut self, key: &'static str, value: Attr<'a>) {
+        match self.list[..self.fields].iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.list.push((key, value)),
+        }
+    }
+
+    /// One of lookout's attributes, unless a field has its name.
     fn insert_if_absent(&mut self, key: &'static str, value: Attr<'a>) {
-        if !self.0.iter().any(|(k, _)| *k == key) {
-            self.0.push((key, value));
+        if !self.list[..self.fields].iter().any(|(k, _)| *k == key) {
+            self.list.push((key, value));
         }
     }
 }
