@@ -22,7 +22,7 @@ pub(crate) const WINDOW: usize = 64;
 /// Whether a serialized envelope has a `check_in` item: its header line, then
 /// per item a JSON header (`type`, `length`) and the payload.
 pub(super) fn carries_check_in(envelope: &[u8]) -> bool {
-    let mut rest = match envelope.iter().position(|&b| b == b'\n') {
+    let mut rest = match memchr::memchr(b'\n', envelope) {
         Some(end) => &envelope[end + 1..],
         None => return false,
     };
@@ -33,7 +33,7 @@ pub(super) fn carries_check_in(envelope: &[u8]) -> bool {
         length: Option<usize>,
     }
     while !rest.is_empty() {
-        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         let Ok(header) = serde_json::from_slice::<ItemHeader<'_>>(&rest[..end]) else {
             return false;
         };
@@ -43,7 +43,7 @@ pub(super) fn carries_check_in(envelope: &[u8]) -> bool {
         rest = rest.get(end + 1..).unwrap_or_default();
         let payload = header
             .length
-            .unwrap_or_else(|| rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()))
+            .unwrap_or_else(|| memchr::memchr(b'\n', rest).unwrap_or(rest.len()))
             .min(rest.len());
         rest = &rest[payload..];
         if rest.first() == Some(&b'\n') {
