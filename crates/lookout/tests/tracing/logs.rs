@@ -188,27 +188,15 @@ fn the_subscriber_enables_the_most_verbose_level_any_part_wants() {
     assert_eq!(alone.max_level_hint(), Some(LevelFilter::TRACE));
 }
 
-/// lookout's own log path (no `before_send_log` of the application's: the
-/// line is queued with a reference to its request and written as JSON on
-/// the batch thread) sends what sentry-core's path sends for the same line
-/// (an application callback that changes nothing puts the line on it):
-/// the same body, level, trace, severity and attributes, scrubbed alike.
-/// A line's field named as one of the client's default attributes
-/// (`sentry.environment`, ...) keeps the line's value, on lookout's path as
-/// on sentry-core's, and the other defaults are still there.
-#[test]
-fn a_field_named_as_a_default_attribute_keeps_its_value_on_both_paths() {
+/// The first log `write` leaves on lookout's own path (no `before_send_log`
+/// of the application's: the line is queued with a reference to its request
+/// and written as JSON on the batch thread) and on sentry-core's path (an
+/// application callback that changes nothing puts the line on it), with the
+/// same settings otherwise.
+fn on_both_paths(write: impl Fn(&TestLookout) -> Vec<Log>) -> (Log, Log) {
     let log_of = |settings: lookout::policy::Settings| {
         let test = TestLookout::with_settings(settings, |builder| builder);
-        let (subscriber, _lines) = subscriber(&test);
-        tracing::subscriber::with_default(subscriber, || {
-            block_on(serve(&test, "/users/{id}", StatusCode::OK, async {
-                tracing::info!(sentry.environment = "from-the-line", "moved");
-            }))
-        });
-        let mut logs = test.logs();
-        assert_eq!(logs.len(), 1, "{logs:?}");
-        logs.remove(0)
+        write(&test).remove(0)
     };
     let vars = [
         ("SENTRY_ENVIRONMENT", "test"),
@@ -218,41 +206,27 @@ fn a_field_named_as_a_default_attribute_keeps_its_value_on_both_paths() {
     let lookouts = log_of(lookout::policy::Settings::from_vars(vars).unwrap());
     let mut with_callback = lookout::policy::Settings::from_vars(vars).unwrap();
     with_callback.before_send_log = Some(std::sync::Arc::new(Some));
-    let sentry_cores = log_of(with_callback);
-    for log in [&lookouts, &sentry_cores] {
-        assert_eq!(
-            attribute(log, "sentry.environment"),
-            Some("from-the-line".into())
-        );
-        assert_eq!(attribute(log, "sentry.release"), Some("app@1.2.3".into()));
-    }
-    let keys = |log: &Log| log.attributes.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&lookouts), keys(&sentry_cores));
+    (lookouts, log_of(with_callback))
 }
 
+fn keys(log: &Log) -> Vec<String> {
+    log.attributes.keys().cloned().collect()
+}
+
+/// lookout's own log path sends what sentry-core's path sends for the same
+/// line: the same body, level, trace, severity and attributes, scrubbed
+/// alike.
 #[test]
 fn lookouts_log_path_writes_what_sentry_cores_path_writes() {
-    let log_of = |settings: lookout::policy::Settings| {
-        let test = TestLookout::with_settings(settings, |builder| builder);
-        log_every_level(&test);
-        let mut logs = test.logs();
+    let (lookouts, sentry_cores) = on_both_paths(|test| {
+        log_every_level(test);
+        let logs = test.logs();
         assert_eq!(logs.len(), 3, "{logs:?}");
-        logs.remove(0)
-    };
-    let vars = [
-        ("SENTRY_ENVIRONMENT", "test"),
-        ("SENTRY_RELEASE", "app@1.2.3"),
-        ("SENTRY_DSN", lookout::testing::TEST_DSN),
-    ];
-    let lookouts = log_of(lookout::policy::Settings::from_vars(vars).unwrap());
-    let mut with_callback = lookout::policy::Settings::from_vars(vars).unwrap();
-    with_callback.before_send_log = Some(std::sync::Arc::new(Some));
-    let sentry_cores = log_of(with_callback);
-
+        logs
+    });
     assert_eq!(lookouts.body, sentry_cores.body);
     assert_eq!(lookouts.level, sentry_cores.level);
     assert_eq!(lookouts.severity_number, sentry_cores.severity_number);
-    let keys = |log: &Log| log.attributes.keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&lookouts), keys(&sentry_cores));
     for (key, value) in &sentry_cores.attributes {
         // Per request and per line: ids and the line's place in this file.
@@ -266,4 +240,30 @@ fn lookouts_log_path_writes_what_sentry_cores_path_writes() {
         attribute(&lookouts, "sentry.release"),
         Some("app@1.2.3".into())
     );
+}
+
+/// A line's field named as one of the client's default attributes
+/// (`sentry.environment`, ...) keeps the line's value, on lookout's path as
+/// on sentry-core's, and the other defaults are still there.
+#[test]
+fn a_field_named_as_a_default_attribute_keeps_its_value_on_both_paths() {
+    let (lookouts, sentry_cores) = on_both_paths(|test| {
+        let (subscriber, _lines) = subscriber(test);
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(serve(test, "/users/{id}", StatusCode::OK, async {
+                tracing::info!(sentry.environment = "from-the-line", "moved");
+            }))
+        });
+        let logs = test.logs();
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        logs
+    });
+    for log in [&lookouts, &sentry_cores] {
+        assert_eq!(
+            attribute(log, "sentry.environment"),
+            Some("from-the-line".into())
+        );
+        assert_eq!(attribute(log, "sentry.release"), Some("app@1.2.3".into()));
+    }
+    assert_eq!(keys(&lookouts), keys(&sentry_cores));
 }
