@@ -1,7 +1,7 @@
-//! [`LookoutLayer`]: the options of the middleware and the `tower::Layer`
-//! that applies it.
+//! [`LookoutLayer`]: the options of the middleware (lookout-core's
+//! [`MiddlewareOptions`]) and the `tower::Layer` that applies it.
 
-use lookout_core::toolkit::EngineHandle;
+use lookout_core::toolkit::{HttpService, MiddlewareOptions};
 use tower_layer::Layer;
 
 use crate::service::Lookout;
@@ -26,10 +26,7 @@ pub const ORIGIN: &str = "auto.http.axum";
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct LookoutLayer {
-    engine: EngineHandle,
-    catch_panics: bool,
-}
+pub struct LookoutLayer(MiddlewareOptions);
 
 /// The layer with the process-wide engine (the one `lookout::init()`
 /// installed, looked up at the first request) and default options.
@@ -43,10 +40,7 @@ pub struct LookoutLayer {
 /// # let _ = app;
 /// ```
 pub fn layer() -> LookoutLayer {
-    LookoutLayer {
-        engine: EngineHandle::global(ORIGIN),
-        catch_panics: true,
-    }
+    LookoutLayer(MiddlewareOptions::global(ORIGIN))
 }
 
 impl Default for LookoutLayer {
@@ -66,10 +60,7 @@ impl LookoutLayer {
     /// # let _ = layer;
     /// ```
     pub fn new(engine: lookout_core::Engine) -> Self {
-        Self {
-            engine: EngineHandle::given(engine, ORIGIN),
-            catch_panics: true,
-        }
+        Self(MiddlewareOptions::given(engine, ORIGIN))
     }
 
     /// Whether a panic in the inner service is caught, captured and answered
@@ -81,9 +72,8 @@ impl LookoutLayer {
     /// let layer = lookout_axum::layer().catch_panics(false);
     /// # let _ = layer;
     /// ```
-    pub fn catch_panics(mut self, on: bool) -> Self {
-        self.catch_panics = on;
-        self
+    pub fn catch_panics(self, on: bool) -> Self {
+        Self(self.0.catch_panics(on))
     }
 }
 
@@ -91,6 +81,6 @@ impl<S> Layer<S> for LookoutLayer {
     type Service = Lookout<S>;
 
     fn layer(&self, inner: S) -> Lookout<S> {
-        Lookout::from_parts(inner, self.engine.clone(), self.catch_panics)
+        HttpService::new(inner, self.0.clone())
     }
 }

@@ -93,6 +93,16 @@ impl<E> Reported<E> {
         Self(error)
     }
 
+    /// The wrapped error, by reference.
+    ///
+    /// ```
+    /// let reported = lookout_axum::Reported::new(std::fmt::Error);
+    /// assert_eq!(reported.get_ref(), &std::fmt::Error);
+    /// ```
+    pub fn get_ref(&self) -> &E {
+        &self.0
+    }
+
     /// The wrapped error.
     ///
     /// ```

@@ -1,13 +1,10 @@
-//! [`LookoutLayer`]: the options of the middleware, and the three ways to
-//! put it in front of a warp filter.
+//! [`LookoutLayer`]: the options of the middleware (lookout-core's
+//! [`MiddlewareOptions`]), and the three ways to put it in front of a warp
+//! filter.
 
-use lookout_core::toolkit::EngineHandle;
-use tower_layer::Layer;
-use warp::{Filter, Rejection, Reply};
-
-use crate::FilterError;
-use crate::server::Server;
 use crate::service::Lookout;
+use lookout_core::toolkit::{HttpService, MiddlewareOptions};
+use tower_layer::Layer;
 
 /// The `origin` lookout-warp gives its transactions.
 pub const ORIGIN: &str = "auto.http.warp";
@@ -34,10 +31,7 @@ pub const ORIGIN: &str = "auto.http.warp";
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct LookoutLayer {
-    pub(crate) engine: EngineHandle,
-    pub(crate) catch_panics: bool,
-}
+pub struct LookoutLayer(MiddlewareOptions);
 
 /// The middleware with the process-wide engine (the one `lookout::init()`
 /// installed, looked up at the first request) and default options.
@@ -50,10 +44,7 @@ pub struct LookoutLayer {
 /// # let _ = service;
 /// ```
 pub fn layer() -> LookoutLayer {
-    LookoutLayer {
-        engine: EngineHandle::global(ORIGIN),
-        catch_panics: true,
-    }
+    LookoutLayer(MiddlewareOptions::global(ORIGIN))
 }
 
 impl Default for LookoutLayer {
@@ -73,10 +64,7 @@ impl LookoutLayer {
     /// # let _ = layer;
     /// ```
     pub fn new(engine: lookout_core::Engine) -> Self {
-        Self {
-            engine: EngineHandle::given(engine, ORIGIN),
-            catch_panics: true,
-        }
+        Self(MiddlewareOptions::given(engine, ORIGIN))
     }
 
     /// Whether a panic in a filter or handler is caught, captured and
@@ -88,56 +76,8 @@ impl LookoutLayer {
     /// let layer = lookout_warp::layer().catch_panics(false);
     /// # let _ = layer;
     /// ```
-    pub fn catch_panics(mut self, on: bool) -> Self {
-        self.catch_panics = on;
-        self
-    }
-
-    /// A server for `filter` with lookout in front: the drop-in for
-    /// `warp::serve(filter)` (see [`serve`](crate::serve())).
-    ///
-    /// ```
-    /// use warp::Filter;
-    ///
-    /// let engine = lookout_core::Engine::builder().build();
-    /// let server = lookout_warp::LookoutLayer::new(engine).serve(warp::any().map(|| "ok"));
-    /// # let _ = server;
-    /// ```
-    pub fn serve<F, R>(&self, filter: F) -> Server<F>
-    where
-        F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
-        F::Error: FilterError,
-        R: Reply,
-    {
-        Server::new(self.clone(), filter)
-    }
-
-    /// `filter` instrumented, as a filter `warp::serve` accepts (see
-    /// [`wrap`](crate::wrap())).
-    ///
-    /// ```
-    /// use warp::Filter;
-    ///
-    /// let engine = lookout_core::Engine::builder().build();
-    /// let app = lookout_warp::LookoutLayer::new(engine).wrap(warp::any().map(|| "ok"));
-    /// let server = warp::serve(app);
-    /// # let _ = server;
-    /// ```
-    pub fn wrap<F, R>(
-        &self,
-        filter: F,
-    ) -> impl Filter<Extract = (impl Reply + use<F, R>,), Error = Rejection>
-    + Clone
-    + Send
-    + Sync
-    + 'static
-    + use<F, R>
-    where
-        F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
-        F::Error: FilterError,
-        R: Reply,
-    {
-        crate::wrap::wrap(self, filter)
+    pub fn catch_panics(self, on: bool) -> Self {
+        Self(self.0.catch_panics(on))
     }
 }
 
@@ -145,6 +85,6 @@ impl<S> Layer<S> for LookoutLayer {
     type Service = Lookout<S>;
 
     fn layer(&self, inner: S) -> Lookout<S> {
-        Lookout::from_parts(inner, self.engine.clone(), self.catch_panics)
+        HttpService::new(inner, self.0.clone())
     }
 }
