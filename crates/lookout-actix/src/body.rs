@@ -74,16 +74,13 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.project();
-        let mut inner = this.inner;
-        let Some(progress) = this.progress else {
-            return inner.poll_next(cx);
-        };
-        let polled = match progress.context() {
-            Some(ctx) => ctx.enter(|| inner.as_mut().poll_next(cx)),
-            None => inner.as_mut().poll_next(cx),
-        };
-        progress.observe(&polled, || at_end(inner.size()));
-        polled
+        let progress = this.progress.as_mut();
+        BodyProgress::poll(
+            progress,
+            this.inner,
+            |b| b.poll_next(cx),
+            |b| at_end(b.size()),
+        )
     }
 
     /// A body whose bytes are all at hand is handed over whole (actix's

@@ -10,6 +10,8 @@ use actix_web::{HttpResponse, ResponseError};
 use lookout_core::TypedError;
 use lookout_core::toolkit::ReportedError;
 
+use crate::headers::status;
+
 /// A handler error the lookout middleware classifies by its type.
 ///
 /// actix-web keeps a handler's error only as a `dyn ResponseError`, which is
@@ -95,7 +97,8 @@ use lookout_core::toolkit::ReportedError;
 /// let error = actix_web::Error::from(Reported::new(AppError::NotFound));
 /// assert_eq!(error.error_response().status(), StatusCode::NOT_FOUND);
 /// ```
-pub struct Reported<E>(Arc<E>);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Reported<E>(pub E);
 
 impl<E> Reported<E> {
     /// Wraps `error`.
@@ -105,10 +108,10 @@ impl<E> Reported<E> {
     /// assert_eq!(*reported.get_ref(), std::fmt::Error);
     /// ```
     pub fn new(error: E) -> Self {
-        Self(Arc::new(error))
+        Self(error)
     }
 
-    /// The wrapped error.
+    /// The wrapped error, by reference.
     ///
     /// ```
     /// let reported = lookout_actix::Reported::from(std::fmt::Error);
@@ -116,6 +119,16 @@ impl<E> Reported<E> {
     /// ```
     pub fn get_ref(&self) -> &E {
         &self.0
+    }
+
+    /// The wrapped error.
+    ///
+    /// ```
+    /// let reported = lookout_actix::Reported::new(std::fmt::Error);
+    /// let _error: std::fmt::Error = reported.into_inner();
+    /// ```
+    pub fn into_inner(self) -> E {
+        self.0
     }
 }
 
@@ -133,7 +146,7 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// ```
     pub fn attach(self, mut response: HttpResponse) -> HttpResponse {
         // A 5xx keeps the frames of this place for its event.
-        let reported = ReportedError::from_arc(self.0).answered(status(response.status()));
+        let reported = ReportedError::new(self.0).answered(status(response.status()));
         response.extensions_mut().insert(reported);
         response
     }
@@ -162,18 +175,6 @@ impl<E> From<E> for Reported<E> {
     }
 }
 
-impl<E> Clone for Reported<E> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for Reported<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Reported").field(&self.0).finish()
-    }
-}
-
 impl<E: fmt::Display> fmt::Display for Reported<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -186,20 +187,16 @@ where
     E: ResponseError + Error + Send + Sync + 'static,
 {
     fn from(reported: Reported<E>) -> Self {
-        let response: Arc<dyn ResponseError + Send + Sync> = reported.0.clone();
+        let error = Arc::new(reported.0);
+        let response: Arc<dyn ResponseError + Send + Sync> = error.clone();
         // Where the handler's `?` made it an actix error: a 5xx keeps the
         // frames of this place for its event.
         let answered = status(response.status_code());
         actix_web::Error::from(Carried {
-            reported: ReportedError::from_arc(reported.0).answered(answered),
+            reported: ReportedError::from_arc(error).answered(answered),
             response,
         })
     }
-}
-
-/// actix-web's status (`http` 0.2) as the `http` 1.x one lookout-core reads.
-fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
-    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// What an `actix_web::Error` made from a [`Reported`] holds: one error, seen

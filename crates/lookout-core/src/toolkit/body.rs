@@ -76,6 +76,27 @@ impl BodyProgress {
             end.complete();
         }
     }
+
+    /// One poll of `body` by `poll`, tracked by `progress` when there is
+    /// one: run in the request's context and [observed](Self::observe),
+    /// `at_end` telling whether the body has ended after a chunk. An
+    /// adapter's body type polls its inner body through it.
+    pub fn poll<B: ?Sized, T, E>(
+        progress: Option<&mut Self>,
+        mut body: Pin<&mut B>,
+        poll: impl FnOnce(Pin<&mut B>) -> Poll<Option<Result<T, E>>>,
+        at_end: impl FnOnce(&B) -> bool,
+    ) -> Poll<Option<Result<T, E>>> {
+        let Some(progress) = progress else {
+            return poll(body);
+        };
+        let polled = match progress.context() {
+            Some(ctx) => ctx.enter(|| poll(body.as_mut())),
+            None => poll(body.as_mut()),
+        };
+        progress.observe(&polled, || at_end(&body));
+        polled
+    }
 }
 
 pin_project_lite::pin_project! {

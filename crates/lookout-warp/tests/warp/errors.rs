@@ -38,7 +38,7 @@ async fn an_unhandled_rejection_answered_500_is_captured_and_a_404_is_not() {
 async fn answer(rejection: Rejection) -> Result<impl Reply, Rejection> {
     match rejection.find::<Reported<DbError>>() {
         Some(reported) => Ok(reported.attach(warp::reply::with_status(
-            reported.error().to_string(),
+            reported.get_ref().to_string(),
             StatusCode::SERVICE_UNAVAILABLE,
         ))),
         None => Err(rejection),
