@@ -94,7 +94,7 @@ async fn users(current: CurrentRequest, _id: web::Path<u32>) -> String {
 /// the raw path (`GET /users/42`); without the actix origin they would say
 /// lookout-core's default.
 #[test]
-fn transactions_are_named_after_the_route_template_with_the_actix_origin() {
+fn transactions_are_named_after_the_route_template() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -163,7 +163,7 @@ fn transactions_are_named_after_the_route_template_with_the_actix_origin() {
 /// Without `Reported`, actix keeps the error as a `dyn ResponseError`: the
 /// event would not name `DbError` and the `by_type` rule would not match.
 #[test]
-fn a_reported_error_is_classified_by_type_and_answers_as_the_error_does() {
+fn a_reported_error_is_classified_by_its_type_and_the_response_is_kept() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -335,7 +335,7 @@ fn attach_reports_the_error_of_a_hand_built_response() {
 /// With `catch_panics(false)` the panic is left to whoever is outside: not
 /// captured here, and the request ends as cancelled.
 #[test]
-fn catch_panics_off_lets_the_panic_through() {
+fn with_catch_panics_off_a_panic_unwinds_and_the_request_is_cancelled() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -441,7 +441,7 @@ fn nested_middlewares_instrument_a_request_once() {
 /// Extracting `CurrentRequest` with no lookout middleware in front answers
 /// a 500 that says what is missing; `Option<CurrentRequest>` is `None`.
 #[test]
-fn current_request_without_the_middleware_is_a_500_that_names_it() {
+fn current_request_without_lookout_is_a_500_that_names_what_is_missing() {
     run(async {
         let app = test::init_service(
             App::new()
@@ -472,23 +472,32 @@ fn current_request_without_the_middleware_is_a_500_that_names_it() {
 }
 
 /// An engine built with an origin of its own keeps it.
+/// `LookoutLayer::new(engine)` names transactions `auto.http.actix`, as
+/// `layer()` does, unless the engine was given an origin of its own.
 #[test]
-fn an_explicit_engine_origin_is_kept() {
+fn transactions_say_the_adapters_origin_or_the_engines_own() {
+    let plain = TestLookout::new();
     let settings = TestLookout::new().settings().clone();
-    let test = TestLookout::with_settings(settings, |builder| builder.origin("auto.http.custom"));
+    let custom = TestLookout::with_settings(settings, |builder| builder.origin("auto.http.custom"));
     run(async {
-        let app = test::init_service(
-            App::new()
-                .route("/", web::get().to(|| async { "hi" }))
-                .wrap(LookoutLayer::new(test.engine().clone())),
-        )
-        .await;
-        test::call_and_read_body(&app, test::TestRequest::get().uri("/").to_request()).await;
+        for test in [&plain, &custom] {
+            let app = test::init_service(
+                App::new()
+                    .route("/", web::get().to(|| async { "hi" }))
+                    .wrap(LookoutLayer::new(test.engine().clone())),
+            )
+            .await;
+            test::call_and_read_body(&app, test::TestRequest::get().uri("/").to_request()).await;
+        }
     });
-    let transactions = test.transactions();
     assert_eq!(
-        origin_of(&transactions[0]).as_deref(),
-        Some("auto.http.custom")
+        origin_of(&plain.transactions()[0]).as_deref(),
+        Some(lookout_actix::ORIGIN)
+    );
+    assert_eq!(
+        origin_of(&custom.transactions()[0]).as_deref(),
+        Some("auto.http.custom"),
+        "an explicit origin is kept"
     );
 }
 
