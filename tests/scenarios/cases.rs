@@ -103,7 +103,9 @@ pub async fn continues_python_sdk_traces<H: Harness>() {
             let rand = python
                 .get("sample_rand")
                 .and_then(Value::as_str)
-                .unwrap_or_else(|| panic!("{case}: the Python SDK sent no sample_rand: {python:?}"));
+                .unwrap_or_else(|| {
+                    panic!("{case}: the Python SDK sent no sample_rand: {python:?}")
+                });
             let ours: f64 = dsc["sample_rand"].as_str().unwrap().parse().unwrap();
             assert!(
                 (ours - rand.parse::<f64>().unwrap()).abs() < 1e-9,

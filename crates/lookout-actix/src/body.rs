@@ -40,13 +40,10 @@ impl<B: MessageBody> ResponseBody<B> {
     /// `body`, ending the transaction with it. A body actix will not poll
     /// (empty, or none at all) ends the transaction now.
     pub(crate) fn new(body: B, end: BodyEnd) -> Self {
-        if at_end(body.size()) {
-            end.complete();
-            return Self::plain(body);
-        }
+        let progress = BodyProgress::unless_ended(end, at_end(body.size()));
         Self {
             inner: body,
-            progress: Some(BodyProgress::new(end)),
+            progress,
         }
     }
 }
@@ -87,12 +84,13 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
     /// `BoxBody` asks for that): it has been produced in full, the
     /// transaction ends.
     fn try_into_bytes(self) -> Result<Bytes, Self> {
-        let Self { inner, progress } = self;
+        let Self {
+            inner,
+            mut progress,
+        } = self;
         match inner.try_into_bytes() {
             Ok(bytes) => {
-                if let Some(mut progress) = progress {
-                    progress.complete();
-                }
+                progress.iter_mut().for_each(BodyProgress::complete);
                 Ok(bytes)
             }
             Err(inner) => Err(Self { inner, progress }),

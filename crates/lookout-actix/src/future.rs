@@ -64,17 +64,10 @@ fn head<'a>(
     attached: Option<&'a ReportedError>,
     error: Option<&'a actix_web::Error>,
 ) -> ResponseHead<'a> {
-    let head = ResponseHead::new(status);
-    if let Some(reported) = attached {
-        return head.with_typed_error(reported.error());
-    }
-    match error {
-        Some(error) => match error.as_error::<Carried>() {
-            Some(carried) => head.with_typed_error(carried.error()),
-            None => head.with_error(error),
-        },
-        None => head,
-    }
+    let carried = error.and_then(|error| error.as_error::<Carried>());
+    let typed = attached.or(carried.map(|carried| &carried.reported));
+    let error = error.map(|error| error as &(dyn std::error::Error + 'static));
+    ResponseHead::new(status).with_errors(typed.map(ReportedError::error), error)
 }
 
 /// Adds lookout's headers to the response actix will build from `error`.

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use lookout_core::TypedError;
 use lookout_core::toolkit::ReportedError;
 
 use crate::headers::status;
@@ -203,15 +202,8 @@ where
 /// as a [`ReportedError`] by the middleware and as its `ResponseError` by
 /// actix. Not generic, so the middleware can find it without knowing `E`.
 pub(crate) struct Carried {
-    reported: ReportedError,
+    pub(crate) reported: ReportedError,
     response: Arc<dyn ResponseError + Send + Sync>,
-}
-
-impl Carried {
-    /// The error, with its concrete type known.
-    pub(crate) fn error(&self) -> &dyn TypedError {
-        self.reported.error()
-    }
 }
 
 impl fmt::Debug for Carried {

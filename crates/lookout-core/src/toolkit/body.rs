@@ -43,6 +43,17 @@ impl BodyProgress {
         Self { end: Some(end) }
     }
 
+    /// Tracks the body whose end is `end`, unless the body has `ended`
+    /// already (a body the server never polls: empty, or none at all),
+    /// which ends the transaction now.
+    pub fn unless_ended(end: BodyEnd, ended: bool) -> Option<Self> {
+        if ended {
+            end.complete();
+            return None;
+        }
+        Some(Self::new(end))
+    }
+
     /// The request's context, to poll the inner body in; `None` once done.
     pub fn context(&self) -> Option<&RequestContext> {
         self.end.as_ref().map(BodyEnd::context)

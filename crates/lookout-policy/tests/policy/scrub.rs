@@ -244,7 +244,11 @@ fn breadcrumbs_are_scrubbed_alone() {
         crumb.data["url"],
         json!("https://[Filtered]:[Filtered]@api.example/v1?token=[Filtered]&q=1")
     );
-    assert_eq!(crumb.data["status_code"], json!(200), "harmless data is kept");
+    assert_eq!(
+        crumb.data["status_code"],
+        json!(200),
+        "harmless data is kept"
+    );
     assert_eq!(
         crumb.data["http.query"],
         json!("q=1&access_token=x&token=[Filtered]")
