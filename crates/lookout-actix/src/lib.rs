@@ -190,3 +190,11 @@ pub use request_body::RequestPayload;
 pub use service::Lookout;
 pub use status::{status_resource, status_resource_with};
 pub use transform::{LookoutLayer, ORIGIN, layer};
+
+/// The middleware service's name before the three adapters shared one shape.
+#[deprecated(note = "renamed `Lookout<S>`, as on axum and warp")]
+pub type LookoutMiddleware<S> = Lookout<S>;
+
+/// The inner future's name before it moved to lookout-core.
+#[deprecated(note = "moved to `lookout_core::toolkit::PendingRouteFuture`")]
+pub type InnerFuture<F> = lookout_core::toolkit::PendingRouteFuture<F>;
