@@ -1,5 +1,6 @@
 //! [`LookoutLayer`]: the options of the middleware (lookout-core's
-//! [`MiddlewareOptions`]) and the actix `Transform` that applies it (actix's
+//! [`MiddlewareOptions`](lookout_core::toolkit::MiddlewareOptions), defined by
+//! `lookout_core::adapter_layer!`) and the actix `Transform` that applies it (actix's
 //! word for a layer).
 
 use std::future::{Ready, ready};
@@ -7,82 +8,45 @@ use std::future::{Ready, ready};
 use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use lookout_core::toolkit::MiddlewareOptions;
 
 use crate::{Lookout, ResponseBody};
 
 /// The `origin` lookout-actix gives its transactions.
 pub const ORIGIN: &str = "auto.http.actix";
 
-/// The lookout middleware for an actix-web `App` (or a scope or resource):
-/// `.wrap(lookout_actix::layer())`.
-///
-/// [`layer()`] (or `LookoutLayer::default()`) uses the process-wide engine
-/// (the one `lookout::init()` installed, looked up at the first request);
-/// [`LookoutLayer::new`] takes an explicit one. See the [crate docs](crate)
-/// for where to put it.
-///
-/// ```
-/// use actix_web::{App, web};
-/// use lookout_actix::LookoutLayer;
-///
-/// let engine = lookout_core::Engine::builder().build();
-/// let app = App::new()
-///     .route("/", web::get().to(|| async { "hello" }))
-///     .wrap(LookoutLayer::new(engine).catch_panics(true));
-/// # let _ = app;
-/// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct LookoutLayer(MiddlewareOptions);
-
-/// The middleware with the process-wide engine (the one `lookout::init()`
-/// installed, looked up at the first request) and default options.
-///
-/// ```
-/// use actix_web::{App, web};
-///
-/// let app = App::new()
-///     .route("/users/{id}", web::get().to(|| async { "ada" }))
-///     .wrap(lookout_actix::layer());
-/// # let _ = app;
-/// ```
-pub fn layer() -> LookoutLayer {
-    LookoutLayer(MiddlewareOptions::global(ORIGIN))
-}
-
-impl Default for LookoutLayer {
-    fn default() -> Self {
-        layer()
-    }
-}
-
-impl LookoutLayer {
-    /// The middleware with this engine (tests pass one with a capturing
-    /// client). Its transactions say [`ORIGIN`] unless the engine was built
-    /// with an origin of its own.
+lookout_core::adapter_layer! {
+    /// The lookout middleware for an actix-web `App` (or a scope or resource):
+    /// `.wrap(lookout_actix::layer())`.
+    ///
+    /// [`layer()`] (or `LookoutLayer::default()`) uses the process-wide engine
+    /// (the one `lookout::init()` installed, looked up at the first request);
+    /// [`LookoutLayer::new`] takes an explicit one. See the [crate docs](crate)
+    /// for where to put it.
     ///
     /// ```
+    /// use actix_web::{App, web};
+    /// use lookout_actix::LookoutLayer;
+    ///
     /// let engine = lookout_core::Engine::builder().build();
-    /// let layer = lookout_actix::LookoutLayer::new(engine);
-    /// # let _ = layer;
+    /// let app = App::new()
+    ///     .route("/", web::get().to(|| async { "hello" }))
+    ///     .wrap(LookoutLayer::new(engine).catch_panics(true));
+    /// # let _ = app;
     /// ```
-    pub fn new(engine: lookout_core::Engine) -> Self {
-        Self(MiddlewareOptions::given(engine, ORIGIN))
-    }
-
-    /// Whether a panic in the inner service is caught, captured and answered
-    /// with an empty `500` (default: true). Turn it off when another
-    /// middleware outside this one handles panics: the request then ends as
-    /// cancelled and the panic is not captured here.
+    crate: "lookout_actix",
+    origin: ORIGIN,
+    /// The middleware with the process-wide engine (the one `lookout::init()`
+    /// installed, looked up at the first request) and default options.
     ///
     /// ```
-    /// let layer = lookout_actix::layer().catch_panics(false);
-    /// # let _ = layer;
+    /// use actix_web::{App, web};
+    ///
+    /// let app = App::new()
+    ///     .route("/users/{id}", web::get().to(|| async { "ada" }))
+    ///     .wrap(lookout_actix::layer());
+    /// # let _ = app;
     /// ```
-    pub fn catch_panics(self, on: bool) -> Self {
-        Self(self.0.catch_panics(on))
-    }
+    fn layer;
 }
 
 impl<S, B> Transform<S, ServiceRequest> for LookoutLayer

@@ -66,3 +66,82 @@ impl MiddlewareOptions {
         self.catch_panics
     }
 }
+
+/// Defines an adapter's `LookoutLayer` (the middleware's configuration, a
+/// newtype over [`MiddlewareOptions`] so that the adapter can implement its
+/// framework's middleware trait for it), `layer()` (the process-wide engine)
+/// and the setters, the same on every framework. The adapter adds its
+/// middleware trait (`tower::Layer`, actix's `Transform`), reading the
+/// options as `self.0`.
+///
+/// ```
+/// mod adapter {
+///     pub const ORIGIN: &str = "auto.http.example";
+///     lookout_core::adapter_layer! {
+///         /// The example middleware.
+///         crate: "adapter",
+///         origin: ORIGIN,
+///         /// The middleware with the process-wide engine.
+///         fn layer;
+///     }
+/// }
+/// let layer = adapter::LookoutLayer::new(lookout_core::Engine::builder().build()).catch_panics(false);
+/// # let _ = (layer, adapter::layer());
+/// ```
+#[macro_export]
+macro_rules! adapter_layer {
+    (
+        $(#[$meta:meta])*
+        crate: $krate:literal,
+        origin: $origin:expr,
+        $(#[$layer_meta:meta])*
+        fn layer;
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        #[must_use]
+        pub struct LookoutLayer($crate::toolkit::MiddlewareOptions);
+
+        $(#[$layer_meta])*
+        pub fn layer() -> LookoutLayer {
+            LookoutLayer($crate::toolkit::MiddlewareOptions::global($origin))
+        }
+
+        impl ::std::default::Default for LookoutLayer {
+            fn default() -> Self {
+                layer()
+            }
+        }
+
+        impl LookoutLayer {
+            /// The middleware with this engine (tests pass one with a
+            /// capturing client). Its transactions say the adapter's
+            /// `ORIGIN` unless the engine was built with an origin of its
+            /// own.
+            ///
+            /// ```
+            /// let engine = lookout_core::Engine::builder().build();
+            #[doc = concat!("let layer = ", $krate, "::LookoutLayer::new(engine);")]
+            /// # let _ = layer;
+            /// ```
+            pub fn new(engine: $crate::Engine) -> Self {
+                Self($crate::toolkit::MiddlewareOptions::given(engine, $origin))
+            }
+
+            /// Whether a panic inside the middleware (in a handler, a
+            /// filter, a middleware inside this one) is caught, captured
+            /// and answered with an empty `500` (default: true). Turn it off
+            /// when something outside this middleware handles panics: the
+            /// panic then goes on as it would without lookout, is not
+            /// captured here, and the request ends as cancelled.
+            ///
+            /// ```
+            #[doc = concat!("let layer = ", $krate, "::layer().catch_panics(false);")]
+            /// # let _ = layer;
+            /// ```
+            pub fn catch_panics(self, on: bool) -> Self {
+                Self(self.0.catch_panics(on))
+            }
+        }
+    };
+}
