@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse, HttpServer, ResponseError};
-use lookout_actix::{CurrentRequest, Lookout, Reported};
+use lookout_actix::{CurrentRequest, LookoutLayer, Reported};
 
 use crate::app::{self, DbError};
 use crate::harness::{Harness, Placement, Server};
@@ -209,7 +209,7 @@ impl Harness for Actix {
         let server = HttpServer::new(move || {
             App::new()
                 .configure(routes)
-                .wrap(Lookout::new(engine.clone()))
+                .wrap(LookoutLayer::new(engine.clone()))
         })
         .workers(2)
         // actix keeps serving a connection whose client closed its side

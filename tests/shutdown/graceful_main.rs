@@ -38,7 +38,7 @@ async fn actix_service() -> std::io::Result<()> {
     let server = HttpServer::new(|| {
         App::new()
             .route("/work", web::get().to(|| async { work() }))
-            .wrap(lookout::actix::Lookout::default())
+            .wrap(lookout::actix::layer())
     })
     .workers(1)
     .disable_signals()

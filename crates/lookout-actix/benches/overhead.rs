@@ -4,7 +4,7 @@
 //! - bare actix-web;
 //! - a floor: actix + a no-op middleware (`wrap_fn(|req, srv| srv.call(req))`,
 //!   what actix charges any middleware);
-//! - actix + lookout (`Lookout::new(engine)`);
+//! - actix + lookout (`LookoutLayer::new(engine)`);
 //! - actix + sentry-actix 0.49 (`Sentry::builder().start_transaction(true)`);
 //!
 //! each for an unsampled request (traces rate 0, no trace headers) and a
@@ -179,7 +179,7 @@ macro_rules! for_each_variant {
             let $app = system.block_on(test::init_service(
                 App::new()
                     .route("/users/{id}", web::get().to(user))
-                    .wrap(lookout_actix::Lookout::new(engine(sampled))),
+                    .wrap(lookout_actix::LookoutLayer::new(engine(sampled))),
             ));
             $body
         }

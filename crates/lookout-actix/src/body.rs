@@ -40,13 +40,10 @@ impl<B: MessageBody> ResponseBody<B> {
     /// `body`, ending the transaction with it. A body actix will not poll
     /// (empty, or none at all) ends the transaction now.
     pub(crate) fn new(body: B, end: BodyEnd) -> Self {
-        if at_end(body.size()) {
-            end.complete();
-            return Self::plain(body);
-        }
+        let progress = BodyProgress::unless_ended(end, at_end(body.size()));
         Self {
             inner: body,
-            progress: Some(BodyProgress::new(end)),
+            progress,
         }
     }
 }
@@ -74,28 +71,26 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.project();
-        let mut inner = this.inner;
-        let Some(progress) = this.progress else {
-            return inner.poll_next(cx);
-        };
-        let polled = match progress.context() {
-            Some(ctx) => ctx.enter(|| inner.as_mut().poll_next(cx)),
-            None => inner.as_mut().poll_next(cx),
-        };
-        progress.observe(&polled, || at_end(inner.size()));
-        polled
+        let progress = this.progress.as_mut();
+        BodyProgress::poll(
+            progress,
+            this.inner,
+            |b| b.poll_next(cx),
+            |b| at_end(b.size()),
+        )
     }
 
     /// A body whose bytes are all at hand is handed over whole (actix's
     /// `BoxBody` asks for that): it has been produced in full, the
     /// transaction ends.
     fn try_into_bytes(self) -> Result<Bytes, Self> {
-        let Self { inner, progress } = self;
+        let Self {
+            inner,
+            mut progress,
+        } = self;
         match inner.try_into_bytes() {
             Ok(bytes) => {
-                if let Some(mut progress) = progress {
-                    progress.complete();
-                }
+                progress.iter_mut().for_each(BodyProgress::complete);
                 Ok(bytes)
             }
             Err(inner) => Err(Self { inner, progress }),

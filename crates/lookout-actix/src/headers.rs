@@ -1,6 +1,7 @@
-//! actix-web's header map (`http` 0.2 types) as lookout-core reads and
-//! writes headers: [`ActixHeaders`] for the request, [`apply_headers`] for
-//! the response.
+//! actix-web's `http` 0.2 types as lookout-core (`http` 1.x) reads and
+//! writes them: [`ActixHeaders`] for the request's headers,
+//! [`apply_headers`] for the response's, [`status`] for its status. Forced
+//! by actix-web 4, which speaks `http` 0.2.
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use lookout_core::head::names;
@@ -20,7 +21,7 @@ impl Headers for ActixHeaders<'_> {
             Some(name) => self.0.get_all(&name),
             None => [].iter(),
         };
-        HeaderStrs(values)
+        values.filter_map(visible as fn(&HeaderValue) -> Option<&str>)
     }
 
     fn for_each_header(&self, f: &mut dyn FnMut(&str, &str)) {
@@ -54,17 +55,18 @@ fn header_name(name: &'static str) -> Option<HeaderName> {
     })
 }
 
-/// The values of one header as `&str`, in order; values that are not
-/// visible ASCII are skipped.
-#[derive(Clone, Debug)]
-pub(crate) struct HeaderStrs<'h>(std::slice::Iter<'h, HeaderValue>);
+/// A value as `&str`; one that is not visible ASCII is skipped.
+fn visible(value: &HeaderValue) -> Option<&str> {
+    value.to_str().ok()
+}
 
-impl<'h> Iterator for HeaderStrs<'h> {
-    type Item = &'h str;
+/// The values of one header as `&str`, in order.
+pub(crate) type HeaderStrs<'h> =
+    std::iter::FilterMap<std::slice::Iter<'h, HeaderValue>, fn(&HeaderValue) -> Option<&str>>;
 
-    fn next(&mut self) -> Option<&'h str> {
-        self.0.by_ref().find_map(|value| value.to_str().ok())
-    }
+/// An actix status as lookout-core's; both accept exactly 100..=999.
+pub(crate) fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Adds lookout's headers to an actix response: `x-request-id` replaces one

@@ -10,7 +10,7 @@
 //! ```
 //! use actix_web::http::StatusCode;
 //! use actix_web::{App, ResponseError, test, web};
-//! use lookout_actix::{CurrentRequest, Lookout, Reported, User};
+//! use lookout_actix::{CurrentRequest, Reported, User};
 //!
 //! #[derive(Debug)]
 //! struct DbError;
@@ -49,13 +49,13 @@
 //!             App::new()
 //!                 .route("/users/{id}", web::get().to(user))
 //!                 .route("/panic", web::get().to(panic_handler))
-//!                 .wrap(Lookout::default()), // after the routes
+//!                 .wrap(lookout_actix::layer()), // after the routes
 //!         )
 //!         .await;
 //!
 //!         // Serve it as usual, stopping on SIGINT or SIGTERM so that the guard
 //!         // of `lookout::init` delivers what is queued:
-//!         // HttpServer::new(|| App::new()...wrap(Lookout::default()))
+//!         // HttpServer::new(|| App::new()...wrap(lookout_actix::layer()))
 //!         //     .disable_signals()
 //!         //     .shutdown_signal(lookout::shutdown_signal())
 //!         //     .bind("0.0.0.0:3000")?.run().await?;
@@ -85,7 +85,7 @@
 //! # Where to put the middleware
 //!
 //! `App::wrap` registers middleware outside in: the last `.wrap(..)` runs
-//! first. Put `.wrap(Lookout::default())` last, after the routes and after
+//! first. Put `.wrap(lookout_actix::layer())` last, after the routes and after
 //! every other `.wrap`, so it sees the whole request, including what other
 //! middleware does and answers (authentication, its 401s). Middleware
 //! registered before it (inside it) runs with the request's context current
@@ -123,7 +123,7 @@
 //!   it with `error_type=panic` and answers an empty `500` with
 //!   `x-request-id` (as an `Err` whose `error_response()` is that `500`,
 //!   the request being gone with the panicking handler). Turn it off with
-//!   [`Lookout::catch_panics`].
+//!   [`LookoutLayer::catch_panics`].
 //! - The request's context stays bound while the response body is polled
 //!   ([`ResponseBody`]); the transaction ends when the body ends (or as
 //!   `cancelled` when the client goes away first). actix notices a client
@@ -142,9 +142,30 @@
 //! ```
 //! let app = actix_web::App::new()
 //!     .service(lookout_actix::status_resource())
-//!     .wrap(lookout_actix::Lookout::default());
+//!     .wrap(lookout_actix::layer());
 //! # let _ = app;
 //! ```
+//!
+//! # The same shape on every framework
+//!
+//! lookout-axum, lookout-actix and lookout-warp name the same things alike,
+//! each in the file of the same name: [`LookoutLayer`] (the configuration:
+//! [`layer()`], `new`, `catch_panics`), [`Lookout<S>`](Lookout)
+//! (`service.rs`; `get_ref`, `get_mut`, `into_inner`), [`ResponseFuture`]
+//! (`future.rs`), [`CurrentRequest`] and [`NotInstrumented`]
+//! (`current_request.rs`), [`Reported<E>`](Reported) (`reported.rs`; `new`,
+//! `get_ref`, `into_inner`, `attach`), the status route (`status.rs`) and
+//! [`ORIGIN`]. What actix-web forces:
+//!
+//! - `LookoutLayer` is an actix `Transform` and lives in `transform.rs`
+//!   (actix's word for a layer); `Lookout<S>` is actix's own `Service`, not
+//!   lookout-core's `HttpService`.
+//! - actix-web 4 speaks `http` 0.2: `headers.rs` translates its headers and
+//!   statuses, and [`ResponseBody`] (`body.rs`) is a `MessageBody`.
+//! - The route is learned from the response after routing
+//!   ([`ActixResponder`], in `future.rs`); [`RequestPayload`] records the
+//!   request body (actix payloads are streams); [`Reported::find`] finds `E`
+//!   in an `actix_web::Error`.
 //!
 //! # Supported Rust versions
 //!
@@ -152,29 +173,28 @@
 
 mod body;
 mod current_request;
+mod future;
 mod headers;
-mod inner_future;
-mod middleware;
 mod reported;
 mod request_body;
-mod responder;
 mod service;
 mod status;
+mod transform;
 
 pub use body::ResponseBody;
 pub use current_request::{CurrentRequest, NotInstrumented};
-pub use inner_future::InnerFuture;
+pub use future::{ActixResponder, ResponseFuture};
 pub use lookout_core::User;
-pub use middleware::{Lookout, ORIGIN};
 pub use reported::Reported;
 pub use request_body::RequestPayload;
-pub use responder::ActixResponder;
-pub use service::LookoutMiddleware;
+pub use service::Lookout;
 pub use status::{status_resource, status_resource_with};
+pub use transform::{LookoutLayer, ORIGIN, layer};
 
-/// The response future of [`LookoutMiddleware`]: the inner service's future
-/// run inside its request (lookout-core's
-/// [`Instrumented`](lookout_core::toolkit::Instrumented)), with the
-/// request's route template available until it is learned ([`InnerFuture`]).
-pub type ResponseFuture<F, B> =
-    lookout_core::toolkit::Instrumented<InnerFuture<F>, ActixResponder<B>>;
+/// The middleware service's name before the three adapters shared one shape.
+#[deprecated(note = "renamed `Lookout<S>`, as on axum and warp")]
+pub type LookoutMiddleware<S> = Lookout<S>;
+
+/// The inner future's name before it moved to lookout-core.
+#[deprecated(note = "moved to `lookout_core::toolkit::PendingRouteFuture`")]
+pub type InnerFuture<F> = lookout_core::toolkit::PendingRouteFuture<F>;

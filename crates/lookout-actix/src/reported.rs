@@ -7,116 +7,97 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use lookout_core::TypedError;
 use lookout_core::toolkit::ReportedError;
 
-/// A handler error the lookout middleware classifies by its type.
-///
-/// actix-web keeps a handler's error only as a `dyn ResponseError`, which is
-/// not a `std::error::Error`: the classifiers could not see its type or its
-/// `source()` chain. A `Reported<E>` converts into an `actix_web::Error`
-/// that still answers exactly as `E` does (`E::status_code`,
-/// `E::error_response`) and lets the middleware hand `E` itself to the
-/// classifiers: `by_type::<E>("name")` rules match it or anything in its
-/// `source()` chain, and events name its concrete type. This works both for
-/// handlers (the error becomes the response's error) and for middleware
-/// that returns `Err`.
-///
-/// Two ways to use it:
-///
-/// - Your own error enum implementing `ResponseError` (the response as
-///   without lookout): return `Result<T, Reported<AppError>>` from handlers.
-///   `?` on an `AppError` works as before; convert other errors to
-///   `AppError` first (`.map_err(AppError::from)?`), as Rust's `?` converts
-///   only once.
-/// - A response built by hand: [`attach`](Reported::attach) the error to it.
-///
-/// # The `AppError` pattern
-///
-/// ```
-/// use actix_web::http::StatusCode;
-/// use actix_web::{HttpResponse, ResponseError};
-/// use lookout_actix::Reported;
-///
-/// #[derive(Debug)]
-/// enum AppError {
-///     NotFound,
-///     Database(std::io::Error),
-/// }
-///
-/// impl std::fmt::Display for AppError {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         match self {
-///             AppError::NotFound => f.write_str("not found"),
-///             AppError::Database(_) => f.write_str("database unavailable"),
-///         }
-///     }
-/// }
-///
-/// impl std::error::Error for AppError {
-///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-///         match self {
-///             AppError::Database(e) => Some(e),
-///             AppError::NotFound => None,
-///         }
-///     }
-/// }
-///
-/// impl From<std::io::Error> for AppError {
-///     fn from(e: std::io::Error) -> Self {
-///         AppError::Database(e)
-///     }
-/// }
-///
-/// // The response, exactly as without lookout.
-/// impl ResponseError for AppError {
-///     fn status_code(&self) -> StatusCode {
-///         match self {
-///             AppError::NotFound => StatusCode::NOT_FOUND,
-///             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
-///         }
-///     }
-/// }
-///
-/// fn load() -> Result<String, std::io::Error> {
-///     Err(std::io::Error::other("connection refused"))
-/// }
-///
-/// // Handlers say `Reported<AppError>`; the middleware now sees the error.
-/// async fn order() -> Result<String, Reported<AppError>> {
-///     let order = load().map_err(AppError::from)?;
-///     Ok(order)
-/// }
-///
-/// async fn item() -> Result<String, Reported<AppError>> {
-///     Err(AppError::NotFound)?
-/// }
-/// # let _ = (order, item);
-/// let error = actix_web::Error::from(Reported::new(AppError::NotFound));
-/// assert_eq!(error.error_response().status(), StatusCode::NOT_FOUND);
-/// ```
-pub struct Reported<E>(Arc<E>);
+use crate::headers::status;
 
-impl<E> Reported<E> {
-    /// Wraps `error`.
+lookout_core::adapter_reported! {
+    /// A handler error the lookout middleware classifies by its type.
+    ///
+    /// actix-web keeps a handler's error only as a `dyn ResponseError`, which is
+    /// not a `std::error::Error`: the classifiers could not see its type or its
+    /// `source()` chain. A `Reported<E>` converts into an `actix_web::Error`
+    /// that still answers exactly as `E` does (`E::status_code`,
+    /// `E::error_response`) and lets the middleware hand `E` itself to the
+    /// classifiers: `by_type::<E>("name")` rules match it or anything in its
+    /// `source()` chain, and events name its concrete type. This works both for
+    /// handlers (the error becomes the response's error) and for middleware
+    /// that returns `Err`.
+    ///
+    /// Two ways to use it:
+    ///
+    /// - Your own error enum implementing `ResponseError` (the response as
+    ///   without lookout): return `Result<T, Reported<AppError>>` from handlers.
+    ///   `?` on an `AppError` works as before; convert other errors to
+    ///   `AppError` first (`.map_err(AppError::from)?`), as Rust's `?` converts
+    ///   only once.
+    /// - A response built by hand: [`attach`](Reported::attach) the error to it.
+    ///
+    /// # The `AppError` pattern
     ///
     /// ```
-    /// let reported = lookout_actix::Reported::new(std::fmt::Error);
-    /// assert_eq!(*reported.get_ref(), std::fmt::Error);
-    /// ```
-    pub fn new(error: E) -> Self {
-        Self(Arc::new(error))
-    }
-
-    /// The wrapped error.
+    /// use actix_web::http::StatusCode;
+    /// use actix_web::{HttpResponse, ResponseError};
+    /// use lookout_actix::Reported;
     ///
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     NotFound,
+    ///     Database(std::io::Error),
+    /// }
+    ///
+    /// impl std::fmt::Display for AppError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         match self {
+    ///             AppError::NotFound => f.write_str("not found"),
+    ///             AppError::Database(_) => f.write_str("database unavailable"),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl std::error::Error for AppError {
+    ///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+    ///         match self {
+    ///             AppError::Database(e) => Some(e),
+    ///             AppError::NotFound => None,
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl From<std::io::Error> for AppError {
+    ///     fn from(e: std::io::Error) -> Self {
+    ///         AppError::Database(e)
+    ///     }
+    /// }
+    ///
+    /// // The response, exactly as without lookout.
+    /// impl ResponseError for AppError {
+    ///     fn status_code(&self) -> StatusCode {
+    ///         match self {
+    ///             AppError::NotFound => StatusCode::NOT_FOUND,
+    ///             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// fn load() -> Result<String, std::io::Error> {
+    ///     Err(std::io::Error::other("connection refused"))
+    /// }
+    ///
+    /// // Handlers say `Reported<AppError>`; the middleware now sees the error.
+    /// async fn order() -> Result<String, Reported<AppError>> {
+    ///     let order = load().map_err(AppError::from)?;
+    ///     Ok(order)
+    /// }
+    ///
+    /// async fn item() -> Result<String, Reported<AppError>> {
+    ///     Err(AppError::NotFound)?
+    /// }
+    /// # let _ = (order, item);
+    /// let error = actix_web::Error::from(Reported::new(AppError::NotFound));
+    /// assert_eq!(error.error_response().status(), StatusCode::NOT_FOUND);
     /// ```
-    /// let reported = lookout_actix::Reported::from(std::fmt::Error);
-    /// let _error: &std::fmt::Error = reported.get_ref();
-    /// ```
-    pub fn get_ref(&self) -> &E {
-        &self.0
-    }
+    crate: "lookout_actix",
 }
 
 impl<E: Error + Send + Sync + 'static> Reported<E> {
@@ -133,7 +114,7 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// ```
     pub fn attach(self, mut response: HttpResponse) -> HttpResponse {
         // A 5xx keeps the frames of this place for its event.
-        let reported = ReportedError::from_arc(self.0).answered(status(response.status()));
+        let reported = ReportedError::new(self.0).answered(status(response.status()));
         response.extensions_mut().insert(reported);
         response
     }
@@ -156,65 +137,30 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
     }
 }
 
-impl<E> From<E> for Reported<E> {
-    fn from(error: E) -> Self {
-        Self::new(error)
-    }
-}
-
-impl<E> Clone for Reported<E> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for Reported<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Reported").field(&self.0).finish()
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for Reported<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 /// Answers exactly as `E` does; the middleware finds `E` inside.
 impl<E> From<Reported<E>> for actix_web::Error
 where
     E: ResponseError + Error + Send + Sync + 'static,
 {
     fn from(reported: Reported<E>) -> Self {
-        let response: Arc<dyn ResponseError + Send + Sync> = reported.0.clone();
+        let error = Arc::new(reported.0);
+        let response: Arc<dyn ResponseError + Send + Sync> = error.clone();
         // Where the handler's `?` made it an actix error: a 5xx keeps the
         // frames of this place for its event.
         let answered = status(response.status_code());
         actix_web::Error::from(Carried {
-            reported: ReportedError::from_arc(reported.0).answered(answered),
+            reported: ReportedError::from_arc(error).answered(answered),
             response,
         })
     }
-}
-
-/// actix-web's status (`http` 0.2) as the `http` 1.x one lookout-core reads.
-fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
-    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// What an `actix_web::Error` made from a [`Reported`] holds: one error, seen
 /// as a [`ReportedError`] by the middleware and as its `ResponseError` by
 /// actix. Not generic, so the middleware can find it without knowing `E`.
 pub(crate) struct Carried {
-    reported: ReportedError,
+    pub(crate) reported: ReportedError,
     response: Arc<dyn ResponseError + Send + Sync>,
-}
-
-impl Carried {
-    /// The error, with its concrete type known.
-    pub(crate) fn error(&self) -> &dyn TypedError {
-        self.reported.error()
-    }
 }
 
 impl fmt::Debug for Carried {

@@ -1,4 +1,4 @@
-//! [`LookoutMiddleware`]: the actix-web middleware service.
+//! [`Lookout`]: the actix-web middleware service.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -7,15 +7,17 @@ use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceMap, Service, ServiceRequest, ServiceResponse, forward_ready};
 use lookout_core::RequestHead;
-use lookout_core::toolkit::{self, EngineHandle, Instrumented, PendingRoute};
+use lookout_core::toolkit::{
+    self, Instrumented, MiddlewareOptions, PendingRoute, PendingRouteFuture, route_before_begin,
+};
 
-use crate::RequestPayload;
+use crate::future::{ActixResponder, ResponseFuture};
 use crate::headers::ActixHeaders;
-use crate::responder::ActixResponder;
-use crate::{InnerFuture, ResponseBody, ResponseFuture};
+use crate::{RequestPayload, ResponseBody};
 
 /// The lookout middleware around the service `S`; made by
-/// [`Lookout`](crate::Lookout) (`App::wrap` calls it).
+/// [`LookoutLayer`](crate::LookoutLayer) (`App::wrap` calls it).
+/// `get_ref`, `get_mut` and `into_inner` reach the inner service.
 ///
 /// Each request: [`begin`](lookout_core::Engine::begin) (request id, trace
 /// continuation, sampling), the inner service runs with the request's
@@ -31,31 +33,21 @@ use crate::{InnerFuture, ResponseBody, ResponseFuture};
 /// handler (an event, a log, an outgoing call's DSC) matches the path
 /// against the app's resource map, as actix's routing did. When sampling
 /// depends on the route (a user sampler, templated ignored routes), it is
-/// matched before `begin` instead.
-pub struct LookoutMiddleware<S> {
+/// matched before `begin` instead (lookout-core's [`route_before_begin`]).
+#[derive(Debug)]
+pub struct Lookout<S> {
     service: S,
-    engine: EngineHandle,
-    catch_panics: bool,
+    options: MiddlewareOptions,
     /// The app's resource map, for templates looked up before routing
     /// ended (a handle on the same tree; taken from the first request).
     routes: OnceCell<Rc<ResourceMap>>,
 }
 
-impl<S> std::fmt::Debug for LookoutMiddleware<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LookoutMiddleware")
-            .field("engine", &self.engine)
-            .field("catch_panics", &self.catch_panics)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S> LookoutMiddleware<S> {
-    pub(crate) fn from_parts(service: S, engine: EngineHandle, catch_panics: bool) -> Self {
+impl<S> Lookout<S> {
+    pub(crate) fn new(service: S, options: MiddlewareOptions) -> Self {
         Self {
             service,
-            engine,
-            catch_panics,
+            options,
             routes: OnceCell::new(),
         }
     }
@@ -65,13 +57,18 @@ impl<S> LookoutMiddleware<S> {
         &self.service
     }
 
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.service
+    }
+
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
         self.service
     }
 }
 
-impl<S, B> Service<ServiceRequest> for LookoutMiddleware<S>
+impl<S, B> Service<ServiceRequest> for Lookout<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
@@ -83,18 +80,14 @@ where
     forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        let engine = self.engine.get();
+        let engine = self.options.engine();
         let in_flight = {
             let headers = ActixHeaders(req.headers());
             let mut head = RequestHead::new(req.method().as_str(), req.path(), &headers)
                 .with_query(req.query_string());
             // Before routing, `match_pattern()` matches the path against
             // the whole resource map again: only when sampling needs it.
-            let route = if engine.samples_by_route(req.path()) {
-                req.match_pattern()
-            } else {
-                None
-            };
+            let route = route_before_begin(engine, req.path(), || req.match_pattern());
             if let Some(route) = &route {
                 head = head.with_route(route);
             }
@@ -103,10 +96,8 @@ where
             toolkit::begin(engine, &head, None)
         };
         let Some(in_flight) = in_flight else {
-            return Instrumented::passthrough(
-                InnerFuture::new(self.service.call(req), None),
-                ActixResponder::new(None),
-            );
+            let inner = PendingRouteFuture::new(self.service.call(req), None);
+            return Instrumented::passthrough(inner, ActixResponder::new(None));
         };
         // What the handler reads of the body rides on its events.
         RequestPayload::wrap(engine, &mut req);
@@ -122,8 +113,8 @@ where
         Instrumented::call(
             in_flight,
             ActixResponder::new(pending.clone()),
-            self.catch_panics,
-            || InnerFuture::new(service.call(req), pending),
+            self.options.catches_panics(),
+            || PendingRouteFuture::new(service.call(req), pending),
         )
     }
 }

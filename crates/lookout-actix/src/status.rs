@@ -21,7 +21,7 @@ use lookout_core::{Engine, STATUS_PATH, Status};
 /// let app = App::new()
 ///     .service(web::resource("/health").get(|| async { "ok" }))
 ///     .service(lookout_actix::status_resource())
-///     .wrap(lookout_actix::Lookout::default());
+///     .wrap(lookout_actix::layer());
 /// # let _ = app;
 /// ```
 pub fn status_resource() -> Resource {

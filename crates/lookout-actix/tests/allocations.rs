@@ -63,7 +63,7 @@ fn adapter_share(rate: &str) -> (u64, u64, u64) {
     let layered = system.block_on(test::init_service(
         App::new()
             .route("/users/{id}", web::get().to(user))
-            .wrap(lookout_actix::Lookout::new(lookout.clone())),
+            .wrap(lookout_actix::LookoutLayer::new(lookout.clone())),
     ));
     // The test request is built outside the count: both variants pay it alike.
     let bare = per_call(&mut || {

@@ -1,7 +1,6 @@
 //! [`CurrentRequest`]: the extractor for the request lookout is handling.
 
 use std::convert::Infallible;
-use std::fmt;
 
 use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -9,53 +8,47 @@ use http::StatusCode;
 use http::request::Parts;
 use lookout_core::toolkit::{self, RouteLearner};
 
-/// The request lookout is handling: its id, its trace, and the user it acts
-/// for ([`lookout_core::toolkit::CurrentRequest`], whose methods it
-/// dereferences to). Extract it in handlers and in
-/// `axum::middleware::from_fn` middleware (for example right after
-/// authentication, to identify the user).
-///
-/// ```
-/// use axum::{Router, middleware, routing::get};
-/// use axum::extract::Request;
-/// use axum::middleware::Next;
-/// use axum::response::Response;
-/// use lookout_axum::{CurrentRequest, User};
-///
-/// async fn auth(current: CurrentRequest, request: Request, next: Next) -> Response {
-///     // ... after checking the session:
-///     current.identify(User::id("42").role("admin"));
-///     next.run(request).await
-/// }
-///
-/// async fn me(current: CurrentRequest) -> String {
-///     format!("request {} in trace {}", current.request_id(), current.trace_id())
-/// }
-///
-/// let app: Router = Router::new()
-///     .route("/me", get(me))
-///     .route_layer(middleware::from_fn(auth))
-///     .layer(lookout_axum::layer());
-/// # let _ = app;
-/// ```
-///
-/// Without the lookout layer in front, extraction fails with a `500`
-/// ([`NotInstrumented`]); extract `Option<CurrentRequest>` to tolerate that.
-#[derive(Clone, Debug)]
-pub struct CurrentRequest(toolkit::CurrentRequest);
-
-impl CurrentRequest {
-    /// The current request, from anywhere inside it (code the layer runs,
-    /// or a task spawned with `spawn_in_request`).
+lookout_core::adapter_current_request! {
+    /// The request lookout is handling: its id, its trace, and the user it acts
+    /// for ([`lookout_core::toolkit::CurrentRequest`], whose methods it
+    /// dereferences to). Extract it in handlers and in
+    /// `axum::middleware::from_fn` middleware (for example right after
+    /// authentication, to identify the user).
     ///
     /// ```
-    /// assert!(lookout_axum::CurrentRequest::get().is_none(), "outside a request");
+    /// use axum::{Router, middleware, routing::get};
+    /// use axum::extract::Request;
+    /// use axum::middleware::Next;
+    /// use axum::response::Response;
+    /// use lookout_axum::{CurrentRequest, User};
+    ///
+    /// async fn auth(current: CurrentRequest, request: Request, next: Next) -> Response {
+    ///     // ... after checking the session:
+    ///     current.identify(User::id("42").role("admin"));
+    ///     next.run(request).await
+    /// }
+    ///
+    /// async fn me(current: CurrentRequest) -> String {
+    ///     format!("request {} in trace {}", current.request_id(), current.trace_id())
+    /// }
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/me", get(me))
+    ///     .route_layer(middleware::from_fn(auth))
+    ///     .layer(lookout_axum::layer());
+    /// # let _ = app;
     /// ```
-    #[must_use]
-    pub fn get() -> Option<Self> {
-        toolkit::CurrentRequest::get().map(Self)
-    }
+    ///
+    /// Without the lookout layer in front, extraction fails with a `500`
+    /// ([`NotInstrumented`]); extract `Option<CurrentRequest>` to tolerate that.
+    crate: "lookout_axum",
+    /// [`CurrentRequest`] was extracted where no lookout layer handles the
+    /// request; answered with a `500` naming the missing layer.
+    NotInstrumented: "lookout_axum::CurrentRequest needs the lookout layer in front of this route: \
+         add `.layer(lookout_axum::layer())` to the Router",
+}
 
+impl CurrentRequest {
     fn from_parts(parts: &Parts) -> Option<Self> {
         toolkit::CurrentRequest::resolve(
             parts.extensions.get::<RouteLearner>(),
@@ -64,21 +57,7 @@ impl CurrentRequest {
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str),
         )
-        .map(Self)
-    }
-
-    /// The framework-neutral request handle.
-    #[must_use]
-    pub fn into_inner(self) -> toolkit::CurrentRequest {
-        self.0
-    }
-}
-
-impl std::ops::Deref for CurrentRequest {
-    type Target = toolkit::CurrentRequest;
-
-    fn deref(&self) -> &toolkit::CurrentRequest {
-        &self.0
+        .map(Self::from)
     }
 }
 
@@ -97,22 +76,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for CurrentRequest {
         Ok(Self::from_parts(parts))
     }
 }
-
-/// [`CurrentRequest`] was extracted where no lookout layer handles the
-/// request; answered with a `500` naming the missing layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotInstrumented;
-
-impl fmt::Display for NotInstrumented {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "lookout_axum::CurrentRequest needs the lookout layer in front of this route: \
-             add `.layer(lookout_axum::layer())` to the Router",
-        )
-    }
-}
-
-impl std::error::Error for NotInstrumented {}
 
 impl IntoResponse for NotInstrumented {
     fn into_response(self) -> Response {

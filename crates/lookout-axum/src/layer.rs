@@ -1,7 +1,8 @@
-//! [`LookoutLayer`]: the options of the middleware and the `tower::Layer`
-//! that applies it.
+//! [`LookoutLayer`]: the options of the middleware (lookout-core's
+//! [`MiddlewareOptions`](lookout_core::toolkit::MiddlewareOptions), defined by
+//! `lookout_core::adapter_layer!`) and the `tower::Layer` that applies it.
 
-use lookout_core::toolkit::EngineHandle;
+use lookout_core::toolkit::HttpService;
 use tower_layer::Layer;
 
 use crate::service::Lookout;
@@ -9,88 +10,42 @@ use crate::service::Lookout;
 /// The `origin` lookout-axum gives its transactions.
 pub const ORIGIN: &str = "auto.http.axum";
 
-/// The lookout middleware for an axum `Router` or any tower service over
-/// `http` 1.x requests: `.layer(lookout_axum::layer())`.
-///
-/// See the [crate docs](crate) for where to put it.
-///
-/// ```
-/// use axum::{Router, routing::get};
-/// use lookout_axum::LookoutLayer;
-///
-/// let engine = lookout_core::Engine::builder().build();
-/// let app: Router = Router::new()
-///     .route("/", get(|| async { "hello" }))
-///     .layer(LookoutLayer::new(engine).catch_panics(true));
-/// # let _ = app;
-/// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct LookoutLayer {
-    engine: EngineHandle,
-    catch_panics: bool,
-}
-
-/// The layer with the process-wide engine (the one `lookout::init()`
-/// installed, looked up at the first request) and default options.
-///
-/// ```
-/// use axum::{Router, routing::get};
-///
-/// let app: Router = Router::new()
-///     .route("/users/{id}", get(|| async { "ada" }))
-///     .layer(lookout_axum::layer());
-/// # let _ = app;
-/// ```
-pub fn layer() -> LookoutLayer {
-    LookoutLayer {
-        engine: EngineHandle::global(ORIGIN),
-        catch_panics: true,
-    }
-}
-
-impl Default for LookoutLayer {
-    fn default() -> Self {
-        layer()
-    }
-}
-
-impl LookoutLayer {
-    /// A layer with this engine (tests pass one with a capturing client).
-    /// Its transactions say [`ORIGIN`] unless the engine was built with an
-    /// origin of its own.
+lookout_core::adapter_layer! {
+    /// The lookout middleware for an axum `Router` or any tower service over
+    /// `http` 1.x requests: `.layer(lookout_axum::layer())`.
+    ///
+    /// See the [crate docs](crate) for where to put it.
     ///
     /// ```
+    /// use axum::{Router, routing::get};
+    /// use lookout_axum::LookoutLayer;
+    ///
     /// let engine = lookout_core::Engine::builder().build();
-    /// let layer = lookout_axum::LookoutLayer::new(engine);
-    /// # let _ = layer;
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(LookoutLayer::new(engine).catch_panics(true));
+    /// # let _ = app;
     /// ```
-    pub fn new(engine: lookout_core::Engine) -> Self {
-        Self {
-            engine: EngineHandle::given(engine, ORIGIN),
-            catch_panics: true,
-        }
-    }
-
-    /// Whether a panic in the inner service is caught, captured and answered
-    /// with an empty `500` (default: true). Turn it off when another layer
-    /// (such as `tower_http::catch_panic`) outside this one handles panics:
-    /// the request then ends as cancelled and the panic is not captured here.
+    crate: "lookout_axum",
+    origin: ORIGIN,
+    /// The layer with the process-wide engine (the one `lookout::init()`
+    /// installed, looked up at the first request) and default options.
     ///
     /// ```
-    /// let layer = lookout_axum::layer().catch_panics(false);
-    /// # let _ = layer;
+    /// use axum::{Router, routing::get};
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/users/{id}", get(|| async { "ada" }))
+    ///     .layer(lookout_axum::layer());
+    /// # let _ = app;
     /// ```
-    pub fn catch_panics(mut self, on: bool) -> Self {
-        self.catch_panics = on;
-        self
-    }
+    fn layer;
 }
 
 impl<S> Layer<S> for LookoutLayer {
     type Service = Lookout<S>;
 
     fn layer(&self, inner: S) -> Lookout<S> {
-        Lookout::from_parts(inner, self.engine.clone(), self.catch_panics)
+        HttpService::new(inner, self.0.clone())
     }
 }

@@ -124,25 +124,35 @@
 //! # let _ = app;
 //! ```
 //!
+//! # The same shape on every framework
+//!
+//! lookout-axum, lookout-actix and lookout-warp name the same things alike,
+//! each in the file of the same name: [`LookoutLayer`] (`layer.rs`; the
+//! configuration: [`layer()`], `new`, `catch_panics`), [`Lookout<S>`](Lookout)
+//! (`service.rs`; `get_ref`, `get_mut`, `into_inner`), [`ResponseFuture`]
+//! (`future.rs`), [`CurrentRequest`] and [`NotInstrumented`]
+//! (`current_request.rs`), [`Reported<E>`](Reported) (`reported.rs`; `new`,
+//! `get_ref`, `into_inner`, `attach`), the status route (`status.rs`) and
+//! [`ORIGIN`]. On axum nothing differs: `Lookout<S>` is lookout-core's
+//! [`HttpService`](lookout_core::toolkit::HttpService) with axum's request
+//! parts, and [`ResponseBody`] is lookout-core's.
+//!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
 
 mod current_request;
+mod future;
 mod layer;
 mod reported;
 mod service;
 mod status;
 
 pub use current_request::{CurrentRequest, NotInstrumented};
+pub use future::ResponseFuture;
 pub use layer::{LookoutLayer, ORIGIN, layer};
 pub use lookout_core::User;
 pub use lookout_core::toolkit::ResponseBody;
 pub use reported::Reported;
 pub use service::Lookout;
 pub use status::{status_router, status_router_with};
-
-/// The response future of [`Lookout`]: the inner service's future run inside
-/// its request (lookout-core's [`Instrumented`](lookout_core::toolkit::Instrumented)).
-pub type ResponseFuture<F, B> =
-    lookout_core::toolkit::Instrumented<F, lookout_core::toolkit::HttpResponder<B>>;

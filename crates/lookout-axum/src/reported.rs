@@ -2,106 +2,84 @@
 //! classifier sees it by type, without changing the response.
 
 use std::error::Error;
-use std::fmt;
 
 use axum::response::{IntoResponse, Response};
 use lookout_core::toolkit::ReportedError;
 
-/// A handler error the lookout layer classifies by its type.
-///
-/// axum turns a handler's error into a response and the error is gone; a
-/// `Reported` keeps it on the response (as an extension) so that the layer
-/// passes it to the classifiers: `by_type::<E>("name")` rules match it or
-/// anything in its `source()` chain, and events name its concrete type.
-///
-/// Two ways to use it:
-///
-/// - Your own error enum: build the response as usual in its
-///   `IntoResponse`, then [`attach`](Reported::attach) the error to it. Every
-///   handler returning `Result<_, AppError>` is then covered, with `?`
-///   working as before.
-/// - A cloneable error type that already implements `IntoResponse`: return
-///   `Reported<E>` from the handler; the response is `E`'s own.
-///
-/// # The `AppError` pattern
-///
-/// ```
-/// use axum::http::StatusCode;
-/// use axum::response::{IntoResponse, Response};
-/// use lookout_axum::Reported;
-///
-/// #[derive(Debug)]
-/// enum AppError {
-///     NotFound,
-///     Database(std::io::Error),
-/// }
-///
-/// impl std::fmt::Display for AppError {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         match self {
-///             AppError::NotFound => f.write_str("not found"),
-///             AppError::Database(_) => f.write_str("database unavailable"),
-///         }
-///     }
-/// }
-///
-/// impl std::error::Error for AppError {
-///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-///         match self {
-///             AppError::Database(e) => Some(e),
-///             AppError::NotFound => None,
-///         }
-///     }
-/// }
-///
-/// impl From<std::io::Error> for AppError {
-///     fn from(e: std::io::Error) -> Self {
-///         AppError::Database(e)
-///     }
-/// }
-///
-/// impl IntoResponse for AppError {
-///     fn into_response(self) -> Response {
-///         let status = match &self {
-///             AppError::NotFound => StatusCode::NOT_FOUND,
-///             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
-///         };
-///         let body = self.to_string();
-///         // The response is unchanged; the layer now sees the error.
-///         Reported::new(self).attach((status, body))
-///     }
-/// }
-///
-/// async fn order() -> Result<String, AppError> {
-///     Err(std::io::Error::other("connection refused"))?
-/// }
-/// # let _ = order;
-/// let response = AppError::NotFound.into_response();
-/// assert_eq!(response.status(), StatusCode::NOT_FOUND);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Reported<E>(pub E);
-
-impl<E> Reported<E> {
-    /// Wraps `error`.
+lookout_core::adapter_reported! {
+    /// A handler error the lookout layer classifies by its type.
+    ///
+    /// axum turns a handler's error into a response and the error is gone; a
+    /// `Reported` keeps it on the response (as an extension) so that the layer
+    /// passes it to the classifiers: `by_type::<E>("name")` rules match it or
+    /// anything in its `source()` chain, and events name its concrete type.
+    ///
+    /// Two ways to use it:
+    ///
+    /// - Your own error enum: build the response as usual in its
+    ///   `IntoResponse`, then [`attach`](Reported::attach) the error to it. Every
+    ///   handler returning `Result<_, AppError>` is then covered, with `?`
+    ///   working as before.
+    /// - A cloneable error type that already implements `IntoResponse`: return
+    ///   `Reported<E>` from the handler; the response is `E`'s own.
+    ///
+    /// # The `AppError` pattern
     ///
     /// ```
-    /// let reported = lookout_axum::Reported::new(std::fmt::Error);
-    /// assert_eq!(reported.into_inner(), std::fmt::Error);
-    /// ```
-    pub fn new(error: E) -> Self {
-        Self(error)
-    }
-
-    /// The wrapped error.
+    /// use axum::http::StatusCode;
+    /// use axum::response::{IntoResponse, Response};
+    /// use lookout_axum::Reported;
     ///
+    /// #[derive(Debug)]
+    /// enum AppError {
+    ///     NotFound,
+    ///     Database(std::io::Error),
+    /// }
+    ///
+    /// impl std::fmt::Display for AppError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         match self {
+    ///             AppError::NotFound => f.write_str("not found"),
+    ///             AppError::Database(_) => f.write_str("database unavailable"),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl std::error::Error for AppError {
+    ///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+    ///         match self {
+    ///             AppError::Database(e) => Some(e),
+    ///             AppError::NotFound => None,
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// impl From<std::io::Error> for AppError {
+    ///     fn from(e: std::io::Error) -> Self {
+    ///         AppError::Database(e)
+    ///     }
+    /// }
+    ///
+    /// impl IntoResponse for AppError {
+    ///     fn into_response(self) -> Response {
+    ///         let status = match &self {
+    ///             AppError::NotFound => StatusCode::NOT_FOUND,
+    ///             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+    ///         };
+    ///         let body = self.to_string();
+    ///         // The response is unchanged; the layer now sees the error.
+    ///         Reported::new(self).attach((status, body))
+    ///     }
+    /// }
+    ///
+    /// async fn order() -> Result<String, AppError> {
+    ///     Err(std::io::Error::other("connection refused"))?
+    /// }
+    /// # let _ = order;
+    /// let response = AppError::NotFound.into_response();
+    /// assert_eq!(response.status(), StatusCode::NOT_FOUND);
     /// ```
-    /// let reported = lookout_axum::Reported::from(std::fmt::Error);
-    /// let _error: std::fmt::Error = reported.into_inner();
-    /// ```
-    pub fn into_inner(self) -> E {
-        self.0
-    }
+    crate: "lookout_axum",
 }
 
 impl<E: Error + Send + Sync + 'static> Reported<E> {
@@ -122,18 +100,6 @@ impl<E: Error + Send + Sync + 'static> Reported<E> {
         let reported = ReportedError::new(self.0).answered(response.status());
         response.extensions_mut().insert(reported);
         response
-    }
-}
-
-impl<E> From<E> for Reported<E> {
-    fn from(error: E) -> Self {
-        Self(error)
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for Reported<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
     }
 }
 

@@ -321,6 +321,29 @@ impl<'a> ResponseHead<'a> {
         self
     }
 
+    /// The handler's error as the adapter found it: by its type when the
+    /// adapter carried it ([`with_typed_error`](Self::with_typed_error)),
+    /// else as `dyn Error` ([`with_error`](Self::with_error)), else none.
+    ///
+    /// ```
+    /// let error: Box<dyn std::error::Error> = "upstream refused".into();
+    /// let head = lookout_core::ResponseHead::new(http::StatusCode::BAD_GATEWAY)
+    ///     .with_errors(None, Some(&*error));
+    /// # let _ = head;
+    /// ```
+    #[must_use]
+    pub fn with_errors(
+        self,
+        typed: Option<&'a dyn crate::TypedError>,
+        error: Option<&'a (dyn std::error::Error + 'static)>,
+    ) -> Self {
+        match (typed, error) {
+            (Some(typed), _) => self.with_typed_error(typed),
+            (None, Some(error)) => self.with_error(error),
+            (None, None) => self,
+        }
+    }
+
     /// The handler panicked with this message (the adapter answers 500).
     ///
     /// ```

@@ -1,66 +1,43 @@
 //! [`CurrentRequest`] and the [`current`] filter that extracts it.
 
-use std::fmt;
-
 use lookout_core::toolkit::{self, RouteLearner};
 use warp::{Filter, Rejection};
 
-/// The request lookout is handling: its id, its trace, and the user it acts
-/// for ([`lookout_core::toolkit::CurrentRequest`], whose methods it
-/// dereferences to). Extract it with [`current`] in handlers and in
-/// filters (for example right after authentication, to identify the user).
-///
-/// ```
-/// use warp::Filter;
-/// use lookout_warp::{CurrentRequest, User};
-///
-/// // An authentication filter: identifies the user, extracts nothing.
-/// let auth = lookout_warp::current()
-///     .and(warp::header::optional::<String>("authorization"))
-///     .map(|current: CurrentRequest, authorization: Option<String>| {
-///         if let Some(id) = authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
-///             current.identify(User::id(id).role("member"));
-///         }
-///     })
-///     .untuple_one();
-///
-/// let me = warp::path!("me")
-///     .and(lookout_warp::route("/me"))
-///     .and(auth)
-///     .and(lookout_warp::current())
-///     .map(|current: CurrentRequest| {
-///         format!("request {} in trace {}", current.request_id(), current.trace_id())
-///     });
-/// # let _ = me;
-/// ```
-#[derive(Clone, Debug)]
-pub struct CurrentRequest(toolkit::CurrentRequest);
-
-impl CurrentRequest {
-    /// The current request, from anywhere inside it (a filter, a handler, a
-    /// streaming body, a task spawned with `spawn_in_request`).
+lookout_core::adapter_current_request! {
+    /// The request lookout is handling: its id, its trace, and the user it acts
+    /// for ([`lookout_core::toolkit::CurrentRequest`], whose methods it
+    /// dereferences to). Extract it with [`current`] in handlers and in
+    /// filters (for example right after authentication, to identify the user).
     ///
     /// ```
-    /// assert!(lookout_warp::CurrentRequest::get().is_none(), "outside a request");
+    /// use warp::Filter;
+    /// use lookout_warp::{CurrentRequest, User};
+    ///
+    /// // An authentication filter: identifies the user, extracts nothing.
+    /// let auth = lookout_warp::current()
+    ///     .and(warp::header::optional::<String>("authorization"))
+    ///     .map(|current: CurrentRequest, authorization: Option<String>| {
+    ///         if let Some(id) = authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
+    ///             current.identify(User::id(id).role("member"));
+    ///         }
+    ///     })
+    ///     .untuple_one();
+    ///
+    /// let me = warp::path!("me")
+    ///     .and(lookout_warp::route("/me"))
+    ///     .and(auth)
+    ///     .and(lookout_warp::current())
+    ///     .map(|current: CurrentRequest| {
+    ///         format!("request {} in trace {}", current.request_id(), current.trace_id())
+    ///     });
+    /// # let _ = me;
     /// ```
-    #[must_use]
-    pub fn get() -> Option<Self> {
-        toolkit::CurrentRequest::get().map(Self)
-    }
-
-    /// The framework-neutral request handle.
-    #[must_use]
-    pub fn into_inner(self) -> toolkit::CurrentRequest {
-        self.0
-    }
-}
-
-impl std::ops::Deref for CurrentRequest {
-    type Target = toolkit::CurrentRequest;
-
-    fn deref(&self) -> &toolkit::CurrentRequest {
-        &self.0
-    }
+    crate: "lookout_warp",
+    /// [`current`] was used where lookout does not handle the request. An
+    /// unhandled rejection: warp answers `500` with its `Debug`, which names
+    /// what is missing.
+    NotInstrumented: "lookout_warp::current() needs lookout in front of the filter: \
+         serve it with `lookout_warp::serve(routes)` or `warp::serve(lookout_warp::wrap(routes))`",
 }
 
 /// Extracts the [`CurrentRequest`]. Rejects with [`NotInstrumented`] (an
@@ -79,34 +56,10 @@ pub fn current() -> impl Filter<Extract = (CurrentRequest,), Error = Rejection> 
     warp::ext::optional::<RouteLearner>().and_then(|learner: Option<RouteLearner>| {
         std::future::ready(
             toolkit::CurrentRequest::resolve(learner.as_ref(), None)
-                .map(CurrentRequest)
+                .map(CurrentRequest::from)
                 .ok_or_else(|| warp::reject::custom(NotInstrumented)),
         )
     })
 }
-
-/// [`current`] was used where lookout does not handle the request. An
-/// unhandled rejection: warp answers `500` with its `Debug`, which names
-/// what is missing.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct NotInstrumented;
-
-impl fmt::Display for NotInstrumented {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "lookout_warp::current() needs lookout in front of the filter: \
-             serve it with `lookout_warp::serve(routes)` or `warp::serve(lookout_warp::wrap(routes))`",
-        )
-    }
-}
-
-// warp writes an unhandled rejection's `Debug` into the 500 it answers.
-impl fmt::Debug for NotInstrumented {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "NotInstrumented: {self}")
-    }
-}
-
-impl std::error::Error for NotInstrumented {}
 
 impl warp::reject::Reject for NotInstrumented {}

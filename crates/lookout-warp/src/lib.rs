@@ -152,12 +152,35 @@
 //! # let _ = lookout_warp::wrap(routes);
 //! ```
 //!
+//! # The same shape on every framework
+//!
+//! lookout-axum, lookout-actix and lookout-warp name the same things alike,
+//! each in the file of the same name: [`LookoutLayer`] (`layer.rs`; the
+//! configuration: [`layer()`], `new`, `catch_panics`), [`Lookout<S>`](Lookout)
+//! (`service.rs`; `get_ref`, `get_mut`, `into_inner`), [`ResponseFuture`]
+//! (`future.rs`), [`CurrentRequest`] and [`NotInstrumented`]
+//! (`current_request.rs`), [`Reported<E>`](Reported) (`reported.rs`; `new`,
+//! `get_ref`, `into_inner`, `attach`), the status route (`status.rs`) and
+//! [`ORIGIN`]. `Lookout<S>` is lookout-core's
+//! [`HttpService`](lookout_core::toolkit::HttpService), as on axum. What
+//! warp forces:
+//!
+//! - `CurrentRequest` is extracted by the [`current`] filter (warp has no
+//!   extractor trait), and routes are named by [`route`] filters (warp has
+//!   no templates).
+//! - [`Reported::attach`] takes `&self` and [`Reported::into_inner`] gives
+//!   an `Arc<E>`: `recover` sees a rejection only by reference;
+//!   [`Reported::reject`] makes the rejection.
+//! - [`serve`], [`wrap`], [`remote_addr`] and [`FilterError`] exist because
+//!   warp's own server hides what lookout needs (`server.rs`, `wrap.rs`).
+//!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
 
 mod current_request;
 mod filter_error;
+mod future;
 mod layer;
 mod remote_addr;
 mod reported;
@@ -169,6 +192,7 @@ mod wrap;
 
 pub use current_request::{CurrentRequest, NotInstrumented, current};
 pub use filter_error::FilterError;
+pub use future::ResponseFuture;
 pub use layer::{LookoutLayer, ORIGIN, layer};
 pub use lookout_core::User;
 pub use lookout_core::toolkit::ResponseBody;
@@ -178,39 +202,4 @@ pub use route::route;
 pub use server::{Server, serve};
 pub use service::Lookout;
 pub use status::{status_filter, status_filter_with};
-
-use warp::{Filter, Rejection, Reply};
-
-/// `filter` instrumented with the process-wide engine, as a filter
-/// `warp::serve` accepts: `warp::serve(lookout_warp::wrap(routes))`, or
-/// `routes.with(warp::wrap_fn(lookout_warp::wrap))`. Wrap the whole app: the
-/// wrapped filter's rejections are answered inside (as `warp::serve` would
-/// answer them), so a filter `.or`-ed after it is never reached.
-///
-/// Prefer [`serve`] where you can; see the [crate docs](crate) for what
-/// `wrap` costs and cannot carry across.
-///
-/// ```
-/// use warp::Filter;
-///
-/// let routes = warp::path!("hello")
-///     .and(lookout_warp::route("/hello"))
-///     .map(|| "hello");
-/// let server = warp::serve(lookout_warp::wrap(routes));
-/// # let _ = server;
-/// ```
-pub fn wrap<F, R>(
-    filter: F,
-) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone + Send + Sync + 'static
-where
-    F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
-    F::Error: FilterError,
-    R: Reply,
-{
-    layer().wrap(filter)
-}
-
-/// The response future of [`Lookout`]: the inner service's future run inside
-/// its request (lookout-core's [`Instrumented`](lookout_core::toolkit::Instrumented)).
-pub type ResponseFuture<F, B> =
-    lookout_core::toolkit::Instrumented<F, lookout_core::toolkit::HttpResponder<B>>;
+pub use wrap::wrap;

@@ -72,11 +72,11 @@ use warp::{Rejection, Reply};
 ///     let Some(reported) = rejection.find::<Reported<AppError>>() else {
 ///         return Err(rejection);
 ///     };
-///     let status = match reported.error() {
+///     let status = match reported.get_ref() {
 ///         AppError::NotFound => StatusCode::NOT_FOUND,
 ///         AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
 ///     };
-///     let body = reported.error().to_string();
+///     let body = reported.get_ref().to_string();
 ///     Ok(reported.attach(warp::reply::with_status(body, status)))
 /// }
 ///
@@ -88,6 +88,7 @@ use warp::{Rejection, Reply};
 /// let response = Reported::new(AppError::NotFound).attach(StatusCode::NOT_FOUND);
 /// assert_eq!(response.status(), StatusCode::NOT_FOUND);
 /// ```
+#[derive(Debug)]
 pub struct Reported<E>(Arc<E>);
 
 impl<E> Reported<E> {
@@ -95,24 +96,35 @@ impl<E> Reported<E> {
     ///
     /// ```
     /// let reported = lookout_warp::Reported::new(std::fmt::Error);
-    /// assert_eq!(reported.error(), &std::fmt::Error);
+    /// assert_eq!(reported.get_ref(), &std::fmt::Error);
     /// ```
     pub fn new(error: E) -> Self {
         Self(Arc::new(error))
     }
 
-    /// The wrapped error.
+    /// The wrapped error, by reference.
     ///
     /// ```
     /// let reported = lookout_warp::Reported::from(std::fmt::Error);
-    /// let _error: &std::fmt::Error = reported.error();
+    /// let _error: &std::fmt::Error = reported.get_ref();
     /// ```
-    pub fn error(&self) -> &E {
+    pub fn get_ref(&self) -> &E {
         &self.0
+    }
+
+    /// The wrapped error, shared (warp's `recover` sees a rejection only by
+    /// reference, so the error lives in an `Arc`).
+    ///
+    /// ```
+    /// let reported = lookout_warp::Reported::new(std::fmt::Error);
+    /// assert_eq!(*reported.into_inner(), std::fmt::Error);
+    /// ```
+    pub fn into_inner(self) -> Arc<E> {
+        self.0
     }
 }
 
-impl<E: fmt::Debug + Send + Sync + 'static> Reported<E> {
+impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// The rejection carrying this error (`warp::reject::custom(self)`).
     ///
     /// ```
@@ -122,11 +134,11 @@ impl<E: fmt::Debug + Send + Sync + 'static> Reported<E> {
     pub fn reject(self) -> Rejection {
         warp::reject::custom(self)
     }
-}
 
-impl<E: Error + Send + Sync + 'static> Reported<E> {
     /// Leaves the error on `reply`'s response for the middleware and returns
-    /// the response (status, headers and body as given).
+    /// the response (status, headers and body as given). It takes `&self`
+    /// (not `self`, as on axum and actix): in `recover` a rejection is only
+    /// seen by reference.
     ///
     /// ```
     /// use warp::http::StatusCode;
@@ -153,12 +165,6 @@ impl<E> Clone for Reported<E> {
 impl<E> From<E> for Reported<E> {
     fn from(error: E) -> Self {
         Self::new(error)
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for Reported<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Reported").field(&self.0).finish()
     }
 }
 

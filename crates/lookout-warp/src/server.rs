@@ -42,6 +42,31 @@ where
     crate::layer().serve(filter)
 }
 
+impl LookoutLayer {
+    /// A server for `filter` with lookout in front: the drop-in for
+    /// `warp::serve(filter)` (see [`serve`](crate::serve())).
+    ///
+    /// ```
+    /// use warp::Filter;
+    ///
+    /// let engine = lookout_core::Engine::builder().build();
+    /// let server = lookout_warp::LookoutLayer::new(engine).serve(warp::any().map(|| "ok"));
+    /// # let _ = server;
+    /// ```
+    pub fn serve<F, R>(&self, filter: F) -> Server<F>
+    where
+        F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
+        F::Error: FilterError,
+        R: Reply,
+    {
+        Server {
+            layer: self.clone(),
+            filter,
+            shutdown: None,
+        }
+    }
+}
+
 /// A warp filter served with lookout in front; made by [`serve`] or
 /// [`LookoutLayer::serve`].
 #[must_use = "a server does nothing until `run` or `run_incoming` is awaited"]
@@ -66,14 +91,6 @@ where
     F::Error: FilterError,
     R: Reply,
 {
-    pub(crate) fn new(layer: LookoutLayer, filter: F) -> Self {
-        Self {
-            layer,
-            filter,
-            shutdown: None,
-        }
-    }
-
     /// Stops accepting connections when `signal` completes, then lets the
     /// requests in flight finish (their bodies included) before `run`
     /// returns.
@@ -157,12 +174,11 @@ where
 /// stop; others (out of file descriptors) are logged, then accepting pauses.
 async fn accept_failed(error: std::io::Error) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
+    if !matches!(
         error.kind(),
         ConnectionRefused | ConnectionAborted | ConnectionReset
     ) {
-        return;
+        tracing::error!(target: "lookout_warp", %error, "accept error");
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    tracing::error!(target: "lookout_warp", %error, "accept error");
-    tokio::time::sleep(Duration::from_secs(1)).await;
 }

@@ -1,19 +1,19 @@
 //! [`Lookout`]: the tower middleware service every way of running a filter
-//! with lookout goes through.
+//! with lookout goes through (lookout-core's [`HttpService`], shared with
+//! lookout-axum), and what warp tells it of a request.
 
-use std::task::{Context, Poll};
+use http::Request;
+use lookout_core::Engine;
+use lookout_core::toolkit::{HttpRequestParts, HttpService, RequestBody};
 
-use http::{Request, Response};
-use lookout_core::toolkit::{self, EngineHandle, HttpRequestParts};
-use tower_service::Service;
-
-use crate::ResponseFuture;
+use crate::LookoutLayer;
 
 /// The lookout middleware around the service `S` (in practice
 /// `warp::service(filter)`, which takes any body: `S` gets the request's
 /// body as a [`RequestBody`](lookout_core::toolkit::RequestBody), which
 /// records what the filters read of it for the request's events); made by
-/// [`LookoutLayer`](crate::LookoutLayer).
+/// [`LookoutLayer`]. `get_ref`, `get_mut` and `into_inner` reach the inner
+/// service.
 ///
 /// Each request: [`begin`](lookout_core::Engine::begin) (request id, trace
 /// continuation, sampling) before any filter runs, so the route template
@@ -39,65 +39,16 @@ use crate::ResponseFuture;
 /// assert!(response.headers().contains_key("x-request-id"));
 /// # });
 /// ```
-#[derive(Clone, Debug)]
-pub struct Lookout<S> {
-    inner: S,
-    engine: EngineHandle,
-    catch_panics: bool,
-}
+pub type Lookout<S> = HttpService<S, LookoutLayer>;
 
-impl<S> Lookout<S> {
-    pub(crate) fn from_parts(inner: S, engine: EngineHandle, catch_panics: bool) -> Self {
-        Self {
-            inner,
-            engine,
-            catch_panics,
-        }
-    }
+/// warp knows nothing of a request before its filters run (routes are
+/// learned from [`route`](crate::route()) filters); it takes any body, so
+/// every body records what the filters read of it for the request's events
+/// (`LOOKOUT_MAX_REQUEST_BODY_SIZE`).
+impl HttpRequestParts for LookoutLayer {
+    type Body<B: 'static> = RequestBody<B>;
 
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
+    fn prepare<B: 'static>(engine: &Engine, request: Request<B>) -> Request<RequestBody<B>> {
+        RequestBody::wrap_request(engine, request)
     }
 }
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Lookout<S>
-where
-    S: Service<Request<toolkit::RequestBody<ReqBody>>, Response = Response<ResBody>>,
-    ResBody: http_body::Body,
-{
-    type Response = Response<toolkit::ResponseBody<ResBody>>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let inner = &mut self.inner;
-        let engine = self.engine.get();
-        // What the filters read of the body is recorded for the request's
-        // events (`LOOKOUT_MAX_REQUEST_BODY_SIZE`); warp takes any body.
-        let req = toolkit::RequestBody::wrap_request(engine, req);
-        // warp has no route templates: `lookout_warp::route` filters learn it.
-        toolkit::instrument_http::<Warp, _, _, _, _>(engine, self.catch_panics, req, |req| {
-            inner.call(req)
-        })
-    }
-}
-
-/// warp knows nothing of a request before its filters run.
-struct Warp;
-
-impl HttpRequestParts for Warp {}

@@ -2,13 +2,12 @@
 //! as JSON ([`lookout_core::Status`]), built in lookout-core; this module
 //! only makes it a warp filter.
 
-use lookout_core::status::STATUS_CONTENT_TYPE;
-use lookout_core::{Engine, STATUS_PATH, Status};
+use lookout_core::{Engine, STATUS_PATH};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 /// A filter answering `GET /lookout/status` with the process-wide engine's
-/// [`Status`] (the one `lookout::init` installed): environment, release,
+/// [`Status`](lookout_core::Status) (the one `lookout::init` installed): environment, release,
 /// DSN host and project id (never its keys), sample rates, delivery mode,
 /// each with where it came from, and the delivery counters.
 ///
@@ -26,7 +25,7 @@ use warp::{Filter, Rejection, Reply};
 /// ```
 pub fn status_filter()
 -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static {
-    status_path().map(|| respond(&Engine::global().status()))
+    status_path().map(|| Engine::global().status().to_http_response().into_response())
 }
 
 /// [`status_filter`] reporting on `engine` instead of the global one.
@@ -39,7 +38,7 @@ pub fn status_filter()
 pub fn status_filter_with(
     engine: Engine,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static {
-    status_path().map(move || respond(&engine.status()))
+    status_path().map(move || engine.status().to_http_response().into_response())
 }
 
 /// `GET /lookout/status`, named after its template for lookout.
@@ -47,9 +46,4 @@ fn status_path() -> impl Filter<Extract = (), Error = Rejection> + Clone + Send 
     warp::path!("lookout" / "status")
         .and(warp::get())
         .and(crate::route(STATUS_PATH))
-}
-
-fn respond(status: &Status) -> Response {
-    let reply = warp::reply::with_header(status.to_json(), "content-type", STATUS_CONTENT_TYPE);
-    warp::reply::with_header(reply, "cache-control", "no-store").into_response()
 }

@@ -19,11 +19,10 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use futures_util::{Stream, TryStreamExt};
-use http::header::{CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body::{Body, Frame};
 use http_body_util::{BodyDataStream, StreamBody};
-use lookout_core::toolkit::ResponseBody;
+use lookout_core::toolkit::{self, ResponseBody};
 use tower_layer::Layer;
 use tower_service::Service;
 use warp::filters::path::FullPath;
@@ -32,42 +31,88 @@ use warp::{Filter, Rejection, Reply};
 use crate::remote_addr::PeerAddr;
 use crate::{FilterError, LookoutLayer};
 
-/// See [`crate::wrap()`].
-pub(crate) fn wrap<F, R>(
-    layer: &LookoutLayer,
+/// `filter` instrumented with the process-wide engine, as a filter
+/// `warp::serve` accepts: `warp::serve(lookout_warp::wrap(routes))`, or
+/// `routes.with(warp::wrap_fn(lookout_warp::wrap))`. Wrap the whole app: the
+/// wrapped filter's rejections are answered inside (as `warp::serve` would
+/// answer them), so a filter `.or`-ed after it is never reached.
+///
+/// Prefer [`serve`](crate::serve()) where you can; see the [crate
+/// docs](crate) for what `wrap` costs and cannot carry across.
+///
+/// ```
+/// use warp::Filter;
+///
+/// let routes = warp::path!("hello")
+///     .and(lookout_warp::route("/hello"))
+///     .map(|| "hello");
+/// let server = warp::serve(lookout_warp::wrap(routes));
+/// # let _ = server;
+/// ```
+pub fn wrap<F, R>(
     filter: F,
-) -> impl Filter<Extract = (Wrapped,), Error = Rejection> + Clone + Send + Sync + 'static + use<F, R>
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone + Send + Sync + 'static
 where
     F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
     F::Error: FilterError,
     R: Reply,
 {
-    let service = layer.layer(warp::service(F::Error::rejecting(filter)));
-    let query = warp::query::raw()
-        .map(Some)
-        .or(warp::any().map(|| None))
-        .unify();
-    warp::method()
-        .and(warp::path::full())
-        .and(query)
-        .and(warp::header::headers_cloned())
-        .and(warp::addr::remote())
-        .and(warp::body::stream())
-        .and_then(
-            move |method: Method,
-                  path: FullPath,
-                  query: Option<String>,
-                  headers: HeaderMap,
-                  remote: Option<SocketAddr>,
-                  body| {
-                let mut service = service.clone();
-                let request = rebuild(method, &path, query, headers, remote, body);
-                // `warp::service` never applies backpressure (always ready), so
-                // `call` needs no `poll_ready` first. Called on the new task:
-                // warp refuses to start a filter chain inside another one's poll.
-                Spawned(tokio::spawn(async move { service.call(request).await }))
-            },
-        )
+    crate::layer().wrap(filter)
+}
+
+impl LookoutLayer {
+    /// `filter` instrumented, as a filter `warp::serve` accepts (see
+    /// [`wrap`](crate::wrap())).
+    ///
+    /// ```
+    /// use warp::Filter;
+    ///
+    /// let engine = lookout_core::Engine::builder().build();
+    /// let app = lookout_warp::LookoutLayer::new(engine).wrap(warp::any().map(|| "ok"));
+    /// let server = warp::serve(app);
+    /// # let _ = server;
+    /// ```
+    pub fn wrap<F, R>(
+        &self,
+        filter: F,
+    ) -> impl Filter<Extract = (impl Reply + use<F, R>,), Error = Rejection>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+    + use<F, R>
+    where
+        F: Filter<Extract = (R,)> + Clone + Send + Sync + 'static,
+        F::Error: FilterError,
+        R: Reply,
+    {
+        let service = self.layer(warp::service(F::Error::rejecting(filter)));
+        let query = warp::query::raw()
+            .map(Some)
+            .or(warp::any().map(|| None))
+            .unify();
+        warp::method()
+            .and(warp::path::full())
+            .and(query)
+            .and(warp::header::headers_cloned())
+            .and(warp::addr::remote())
+            .and(warp::body::stream())
+            .and_then(
+                move |method: Method,
+                      path: FullPath,
+                      query: Option<String>,
+                      headers: HeaderMap,
+                      remote: Option<SocketAddr>,
+                      body| {
+                    let mut service = service.clone();
+                    let request = rebuild(method, &path, query, headers, remote, body);
+                    // `warp::service` never applies backpressure (always ready), so
+                    // `call` needs no `poll_ready` first. Called on the new task:
+                    // warp refuses to start a filter chain inside another one's poll.
+                    Spawned(tokio::spawn(async move { service.call(request).await }))
+                },
+            )
+    }
 }
 
 /// The request the wrapped filter sees: the outer one's method, path, query,
@@ -116,61 +161,26 @@ impl<B> Future for Spawned<B>
 where
     B: Body<Data = Bytes, Error = warp::Error> + Send + Sync + 'static,
 {
-    type Output = Result<Wrapped, Infallible>;
+    type Output = Result<warp::reply::Response, Infallible>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let response = match std::task::ready!(Pin::new(&mut self.0).poll(cx)) {
-            Ok(Ok(response)) => into_warp(response),
+            // warp's response type takes other bodies only as a stream, which
+            // has no length: the length the body knew is kept, as hyper would
+            // have written it (a `HEAD` answer sends no body to count).
+            Ok(Ok(response)) => {
+                let (mut parts, body) = response.into_parts();
+                let exact = body.size_hint().exact();
+                toolkit::keep_content_length(parts.status, &mut parts.headers, exact);
+                let body = warp::reply::stream(BodyDataStream::new(body)).into_response();
+                Response::from_parts(parts, body.into_body())
+            }
             Ok(Err(never)) => match never {},
             // `catch_panics(false)`: the panic goes on as it would without lookout.
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             // The runtime is shutting down.
             Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         };
-        Poll::Ready(Ok(Wrapped(response)))
+        Poll::Ready(Ok(response))
     }
-}
-
-/// The response of a wrapped filter: lookout's response (headers added, the
-/// body ending the transaction), as warp's response type.
-pub(crate) struct Wrapped(warp::reply::Response);
-
-impl std::fmt::Debug for Wrapped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Wrapped").field(&self.0.status()).finish()
-    }
-}
-
-impl Reply for Wrapped {
-    fn into_response(self) -> warp::reply::Response {
-        self.0
-    }
-}
-
-/// warp's response type takes other bodies only as a stream, which has no
-/// length: the exact length the body knew becomes `content-length`, as hyper
-/// would have written it (for a body it sends, hyper counts one that ends
-/// with its first chunk anyway; a `HEAD` answer sends none).
-fn into_warp<B>(response: Response<ResponseBody<B>>) -> warp::reply::Response
-where
-    B: Body<Data = Bytes, Error = warp::Error> + Send + Sync + 'static,
-{
-    let (mut parts, body) = response.into_parts();
-    let status = parts.status;
-    let may_have_length = !(status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED);
-    if let Some(length) = body.size_hint().exact()
-        && may_have_length
-        && !parts.headers.contains_key(CONTENT_LENGTH)
-        && !parts.headers.contains_key(TRANSFER_ENCODING)
-    {
-        parts
-            .headers
-            .insert(CONTENT_LENGTH, HeaderValue::from(length));
-    }
-    let body = warp::reply::stream(BodyDataStream::new(body))
-        .into_response()
-        .into_body();
-    Response::from_parts(parts, body)
 }

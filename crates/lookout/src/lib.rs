@@ -268,7 +268,7 @@ pub use lookout_scope as scope;
 pub use lookout_axum as axum;
 
 /// The actix-web adapter (`lookout-actix`):
-/// `.wrap(lookout::actix::Lookout::default())`.
+/// `.wrap(lookout::actix::layer())`.
 #[cfg(feature = "actix")]
 pub use lookout_actix as actix;
 

@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpResponse, ResponseError, test, web};
 use futures_util::FutureExt as _;
-use lookout_actix::{CurrentRequest, Lookout, Reported};
+use lookout_actix::{CurrentRequest, LookoutLayer, Reported};
 use lookout_classify::{Classifiers, by_type};
 use lookout_core::testing::TestLookout;
 use sentry_core::protocol::{Context as SentryContext, SpanStatus, Transaction};
@@ -94,7 +94,7 @@ async fn users(current: CurrentRequest, _id: web::Path<u32>) -> String {
 /// the raw path (`GET /users/42`); without the actix origin they would say
 /// lookout-core's default.
 #[test]
-fn transactions_are_named_after_the_route_template_with_the_actix_origin() {
+fn transactions_are_named_after_the_route_template() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -104,7 +104,7 @@ fn transactions_are_named_after_the_route_template_with_the_actix_origin() {
                     web::scope("/api/{version}")
                         .route("/items/{id}", web::get().to(|| async { "item" })),
                 )
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response = test::call_service(
@@ -163,7 +163,7 @@ fn transactions_are_named_after_the_route_template_with_the_actix_origin() {
 /// Without `Reported`, actix keeps the error as a `dyn ResponseError`: the
 /// event would not name `DbError` and the `by_type` rule would not match.
 #[test]
-fn a_reported_error_is_classified_by_type_and_answers_as_the_error_does() {
+fn a_reported_error_is_classified_by_its_type_and_the_response_is_kept() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -172,7 +172,7 @@ fn a_reported_error_is_classified_by_type_and_answers_as_the_error_does() {
                     "/db",
                     web::get().to(|| async { Err::<String, _>(Reported::new(DbError::refused())) }),
                 )
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response =
@@ -222,7 +222,7 @@ fn an_err_from_middleware_inside_is_classified_and_its_response_gets_the_request
             App::new()
                 .route("/private", web::get().to(|| async { "secret" }))
                 .wrap(from_fn(deny))
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let request = test::TestRequest::get()
@@ -289,7 +289,7 @@ fn actix_errors_on_responses_reach_the_event_through_dyn_error() {
                         Err::<String, _>(actix_web::error::ErrorInternalServerError("boom"))
                     }),
                 )
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response =
@@ -319,7 +319,7 @@ fn attach_reports_the_error_of_a_hand_built_response() {
                             .attach(HttpResponse::BadGateway().body("later"))
                     }),
                 )
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response =
@@ -335,7 +335,7 @@ fn attach_reports_the_error_of_a_hand_built_response() {
 /// With `catch_panics(false)` the panic is left to whoever is outside: not
 /// captured here, and the request ends as cancelled.
 #[test]
-fn catch_panics_off_lets_the_panic_through() {
+fn with_catch_panics_off_a_panic_unwinds_and_the_request_is_cancelled() {
     let test = test_lookout();
     run(async {
         let app = test::init_service(
@@ -349,7 +349,7 @@ fn catch_panics_off_lets_the_panic_through() {
                         "unreachable"
                     }),
                 )
-                .wrap(Lookout::new(test.engine().clone()).catch_panics(false)),
+                .wrap(LookoutLayer::new(test.engine().clone()).catch_panics(false)),
         )
         .await;
         let call = app.call(test::TestRequest::get().uri("/panic").to_request());
@@ -377,7 +377,7 @@ fn bodies_actix_never_polls_end_the_transaction_as_ok() {
                     web::get().to(|| async { HttpResponse::NoContent().finish() }),
                 )
                 .route("/text", web::get().to(|| async { "whole" }))
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response =
@@ -388,7 +388,7 @@ fn bodies_actix_never_polls_end_the_transaction_as_ok() {
         let boxed = test::init_service(
             App::new()
                 .route("/text", web::get().to(|| async { "whole" }))
-                .wrap(Lookout::new(test.engine().clone()))
+                .wrap(LookoutLayer::new(test.engine().clone()))
                 .wrap_fn(|request, service| {
                     service
                         .call(request)
@@ -419,9 +419,9 @@ fn nested_middlewares_instrument_a_request_once() {
                 .service(
                     web::scope("/api")
                         .route("/users/{id}", web::get().to(users))
-                        .wrap(Lookout::new(test.engine().clone())),
+                        .wrap(LookoutLayer::new(test.engine().clone())),
                 )
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         let response = test::call_service(
@@ -441,7 +441,7 @@ fn nested_middlewares_instrument_a_request_once() {
 /// Extracting `CurrentRequest` with no lookout middleware in front answers
 /// a 500 that says what is missing; `Option<CurrentRequest>` is `None`.
 #[test]
-fn current_request_without_the_middleware_is_a_500_that_names_it() {
+fn current_request_without_lookout_is_a_500_that_names_what_is_missing() {
     run(async {
         let app = test::init_service(
             App::new()
@@ -464,7 +464,7 @@ fn current_request_without_the_middleware_is_a_500_that_names_it() {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = test::read_body(response).await;
         let body = std::str::from_utf8(&body).unwrap();
-        assert!(body.contains("Lookout::default()"), "{body}");
+        assert!(body.contains("lookout_actix::layer()"), "{body}");
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/maybe").to_request()).await;
         assert_eq!(test::read_body(response).await, "false");
@@ -472,23 +472,32 @@ fn current_request_without_the_middleware_is_a_500_that_names_it() {
 }
 
 /// An engine built with an origin of its own keeps it.
+/// `LookoutLayer::new(engine)` names transactions `auto.http.actix`, as
+/// `layer()` does, unless the engine was given an origin of its own.
 #[test]
-fn an_explicit_engine_origin_is_kept() {
+fn transactions_say_the_adapters_origin_or_the_engines_own() {
+    let plain = TestLookout::new();
     let settings = TestLookout::new().settings().clone();
-    let test = TestLookout::with_settings(settings, |builder| builder.origin("auto.http.custom"));
+    let custom = TestLookout::with_settings(settings, |builder| builder.origin("auto.http.custom"));
     run(async {
-        let app = test::init_service(
-            App::new()
-                .route("/", web::get().to(|| async { "hi" }))
-                .wrap(Lookout::new(test.engine().clone())),
-        )
-        .await;
-        test::call_and_read_body(&app, test::TestRequest::get().uri("/").to_request()).await;
+        for test in [&plain, &custom] {
+            let app = test::init_service(
+                App::new()
+                    .route("/", web::get().to(|| async { "hi" }))
+                    .wrap(LookoutLayer::new(test.engine().clone())),
+            )
+            .await;
+            test::call_and_read_body(&app, test::TestRequest::get().uri("/").to_request()).await;
+        }
     });
-    let transactions = test.transactions();
     assert_eq!(
-        origin_of(&transactions[0]).as_deref(),
-        Some("auto.http.custom")
+        origin_of(&plain.transactions()[0]).as_deref(),
+        Some(lookout_actix::ORIGIN)
+    );
+    assert_eq!(
+        origin_of(&custom.transactions()[0]).as_deref(),
+        Some("auto.http.custom"),
+        "an explicit origin is kept"
     );
 }
 
@@ -524,7 +533,7 @@ fn the_route_reaches_handler_events_errors_and_route_sampling() {
                         .wrap(from_fn(deny)),
                 )
                 .route("/internal/{name}", web::get().to(|| async { "quiet" }))
-                .wrap(Lookout::new(test.engine().clone())),
+                .wrap(LookoutLayer::new(test.engine().clone())),
         )
         .await;
         for uri in ["/notes/1", "/internal/jobs"] {

@@ -2,19 +2,15 @@
 //! with lookout-core's capture standing in for Sentry.
 
 use std::convert::Infallible;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get};
-use http_body::Frame;
 use http_body_util::BodyExt;
-use lookout_axum::{CurrentRequest, LookoutLayer, Reported, User};
+use lookout_axum::{CurrentRequest, LookoutLayer, Reported};
 use lookout_classify::{Classifiers, by_type};
 use lookout_core::testing::TestLookout;
 use sentry_core::protocol::{Context as SentryContext, SpanStatus, Transaction};
@@ -155,18 +151,16 @@ async fn transactions_are_named_after_the_route_template() {
     assert_eq!(status_of(&transactions[0]), Some(SpanStatus::Ok));
 }
 
+/// A lookout layer inside another (around the whole router from outside,
+/// and on the Router): the inner one passes the request through and only
+/// reports the route. Learning the route from a `CurrentRequest` extractor
+/// is the scenario `a_middleware_outside_routing_learns_the_route_from_inside`.
 #[tokio::test]
-async fn a_layer_outside_routing_learns_the_route_from_inside() {
+async fn nested_middlewares_instrument_a_request_once() {
     let test = test_lookout();
-    let router = Router::new()
-        .route("/users/{id}", get(users))
-        .route("/plain/{id}", get(|| async { "plain" }));
-    // Wrapping the whole router from outside: no `MatchedPath` at begin.
+    let router = Router::new().route("/plain/{id}", get(|| async { "plain" }));
+    // Outside routing alone, a handler without lookout extractors: the raw path names it.
     let outside = layer(&test).layer(router.clone());
-    let response = outside.clone().oneshot(get_req("/users/1")).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    drop(body_text_any(response).await);
-    // A handler without lookout extractors: the raw path names it.
     let response = outside.oneshot(get_req("/plain/2")).await.unwrap();
     drop(body_text_any(response).await);
     // With a second lookout layer inside routing, that one reports the route.
@@ -182,7 +176,7 @@ async fn a_layer_outside_routing_learns_the_route_from_inside() {
     names.sort();
     assert_eq!(
         names,
-        ["GET /plain/2", "GET /plain/{id}", "GET /users/{id}"],
+        ["GET /plain/2", "GET /plain/{id}"],
         "one transaction per request, never two"
     );
 }
@@ -259,28 +253,7 @@ async fn a_cloneable_error_keeps_its_own_response_through_reported() {
 }
 
 #[tokio::test]
-async fn a_panic_is_captured_answered_500_and_the_next_request_is_served() {
-    let test = test_lookout();
-    let app = app(&test);
-    let response = send(&app, get_req("/panic")).await;
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(response.headers().contains_key("x-request-id"));
-    assert_eq!(body_text(response).await, "");
-    let response = send(&app, get_req("/plain/1")).await;
-    assert_eq!(response.status(), StatusCode::OK);
-
-    let events = test.events();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].tags["error_type"], "panic");
-    assert_eq!(
-        events[0].exception.values[0].value.as_deref(),
-        Some("handler exploded")
-    );
-    assert_eq!(events[0].tags["http.route"], "/panic");
-}
-
-#[tokio::test]
-async fn a_panic_in_call_is_caught_too() {
+async fn a_panic_before_the_handler_is_caught_and_captured() {
     #[derive(Clone)]
     struct PanicsInCall;
     impl tower_service::Service<Request> for PanicsInCall {
@@ -302,82 +275,7 @@ async fn a_panic_in_call_is_caught_too() {
 }
 
 #[tokio::test]
-async fn not_found_is_a_warn_log_not_an_event_and_the_fallback_is_covered() {
-    let test = test_lookout();
-    let app = app(&test);
-    assert_eq!(
-        send(&app, get_req("/missing")).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    let response = send(&app, get_req("/no/such/route")).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response.headers().contains_key("x-request-id"));
-    assert!(test.events().is_empty());
-    assert_eq!(test.transactions().len(), 2);
-    // One `warn` log each, the router's fallback included (no route template:
-    // the path names it).
-    let mut bodies: Vec<String> = test
-        .logs()
-        .into_iter()
-        .inspect(|log| assert_eq!(log.level, sentry_core::protocol::LogLevel::Warn))
-        .map(|log| log.body)
-        .collect();
-    bodies.sort();
-    assert_eq!(bodies, ["GET /missing -> 404", "GET /no/such/route -> 404"]);
-}
-
-#[tokio::test]
-async fn request_ids_are_kept_when_valid_and_never_echoed_otherwise() {
-    let test = test_lookout();
-    let app = app(&test);
-    let cases: [(&[u8], bool); 4] = [
-        (b"req-1.a:b_C", true),
-        (b"has space", false),
-        (&[b'x'; 200], false),
-        (b"semi;colon", false),
-    ];
-    for (incoming, kept) in cases {
-        let mut request = get_req("/plain/1");
-        request
-            .headers_mut()
-            .insert("x-request-id", HeaderValue::from_bytes(incoming).unwrap());
-        let response = send(&app, request).await;
-        let id = response.headers()["x-request-id"].as_bytes();
-        assert_eq!(
-            id == incoming,
-            kept,
-            "{:?}",
-            String::from_utf8_lossy(incoming)
-        );
-        assert!(lookout_headers::RequestId::validate(std::str::from_utf8(id).unwrap()).is_ok());
-    }
-}
-
-#[tokio::test]
-async fn auth_middleware_identifies_the_user_for_this_request_only() {
-    async fn auth(current: CurrentRequest, request: Request, next: Next) -> Response {
-        let user = request.headers()["x-user"].to_str().unwrap().to_owned();
-        current.identify(User::id(user).role("admin"));
-        next.run(request).await
-    }
-    let test = test_lookout();
-    let app = Router::new()
-        .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-        .route_layer(middleware::from_fn(auth))
-        .layer(layer(&test));
-    let mut request = get_req("/fail");
-    request
-        .headers_mut()
-        .insert("x-user", HeaderValue::from_static("u-7"));
-    send(&app, request).await;
-    let events = test.events();
-    assert_eq!(events[0].user.as_ref().unwrap().id.as_deref(), Some("u-7"));
-    assert_eq!(events[0].tags["user_role"], "admin");
-    assert_eq!(events[0].tags["authenticated"], "true");
-}
-
-#[tokio::test]
-async fn current_request_without_the_layer_is_a_500_that_names_it() {
+async fn current_request_without_lookout_is_a_500_that_names_what_is_missing() {
     let app: Router = Router::new().route("/", get(users));
     let response = send(&app, get_req("/")).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -387,78 +285,6 @@ async fn current_request_without_the_layer_is_a_500_that_names_it() {
         get(|current: Option<CurrentRequest>| async move { current.is_none().to_string() }),
     );
     assert_eq!(body_text(send(&optional, get_req("/")).await).await, "true");
-}
-
-/// A body of `n` chunks recording, at each poll, which request is current.
-struct Chunks {
-    left: u8,
-    seen: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl http_body::Body for Chunks {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.seen
-            .lock()
-            .unwrap()
-            .push(lookout_scope::current().map(|c| c.request_id().to_owned()));
-        if self.left == 0 {
-            return Poll::Ready(None);
-        }
-        self.left -= 1;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"chunk ")))))
-    }
-}
-
-#[tokio::test]
-async fn the_body_streams_inside_the_request_and_the_transaction_ends_with_it() {
-    let test = test_lookout();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let body_seen = Arc::clone(&seen);
-    let app = Router::new()
-        .route(
-            "/stream",
-            get(move || {
-                let seen = Arc::clone(&body_seen);
-                async move { Body::new(Chunks { left: 2, seen }) }
-            }),
-        )
-        .layer(layer(&test));
-    let response = send(&app, get_req("/stream")).await;
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        test.transactions().is_empty(),
-        "the body has not been sent yet"
-    );
-    assert_eq!(body_text(response).await, "chunk chunk ");
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 3);
-    assert!(
-        seen.iter().all(|s| s.as_deref() == Some(id.as_str())),
-        "{seen:?}"
-    );
-    let transactions = test.transactions();
-    assert_eq!(transactions.len(), 1);
-    assert_eq!(status_of(&transactions[0]), Some(SpanStatus::Ok));
-
-    // A body dropped half-way (client gone) ends the transaction as cancelled.
-    test.clear();
-    let response = send(&app, get_req("/stream")).await;
-    let mut body = response.into_body();
-    let _first = body.frame().await;
-    drop(body);
-    assert_eq!(
-        status_of(&test.transactions()[0]),
-        Some(SpanStatus::Cancelled)
-    );
 }
 
 #[tokio::test]
@@ -482,7 +308,7 @@ async fn works_on_plain_tower_services() {
 /// `LookoutLayer::new(engine)` names transactions `auto.http.axum`, as
 /// `layer()` does, unless the engine was given an origin of its own.
 #[tokio::test]
-async fn layer_new_gives_transactions_the_axum_origin() {
+async fn transactions_say_the_adapters_origin_or_the_engines_own() {
     let trace_origin = |tx: &Transaction<'_>| match tx.contexts.get("trace") {
         Some(SentryContext::Trace(trace)) => trace.origin.clone(),
         _ => None,

@@ -43,6 +43,17 @@ impl BodyProgress {
         Self { end: Some(end) }
     }
 
+    /// Tracks the body whose end is `end`, unless the body has `ended`
+    /// already (a body the server never polls: empty, or none at all),
+    /// which ends the transaction now.
+    pub fn unless_ended(end: BodyEnd, ended: bool) -> Option<Self> {
+        if ended {
+            end.complete();
+            return None;
+        }
+        Some(Self::new(end))
+    }
+
     /// The request's context, to poll the inner body in; `None` once done.
     pub fn context(&self) -> Option<&RequestContext> {
         self.end.as_ref().map(BodyEnd::context)
@@ -75,6 +86,27 @@ impl BodyProgress {
         if let Some(end) = self.end.take() {
             end.complete();
         }
+    }
+
+    /// One poll of `body` by `poll`, tracked by `progress` when there is
+    /// one: run in the request's context and [observed](Self::observe),
+    /// `at_end` telling whether the body has ended after a chunk. An
+    /// adapter's body type polls its inner body through it.
+    pub fn poll<B: ?Sized, T, E>(
+        progress: Option<&mut Self>,
+        mut body: Pin<&mut B>,
+        poll: impl FnOnce(Pin<&mut B>) -> Poll<Option<Result<T, E>>>,
+        at_end: impl FnOnce(&B) -> bool,
+    ) -> Poll<Option<Result<T, E>>> {
+        let Some(progress) = progress else {
+            return poll(body);
+        };
+        let polled = match progress.context() {
+            Some(ctx) => ctx.enter(|| poll(body.as_mut())),
+            None => poll(body.as_mut()),
+        };
+        progress.observe(&polled, || at_end(&body));
+        polled
     }
 }
 

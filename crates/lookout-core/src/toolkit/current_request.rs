@@ -238,3 +238,91 @@ impl std::ops::Deref for CurrentRequest {
         &self.ctx
     }
 }
+
+/// Defines an adapter's `CurrentRequest` and `NotInstrumented`, the same on
+/// every framework: `CurrentRequest` is a newtype over the toolkit's
+/// [`CurrentRequest`](crate::toolkit::CurrentRequest) (dereferencing to it,
+/// with `get` and `into_inner`), so that the adapter can implement its
+/// framework's extractor trait for it (the orphan rule forbids that for
+/// core's type); `NotInstrumented` is the error its extractor fails with
+/// where no lookout middleware handles the request, saying `message`. The
+/// adapter then adds only the extractor and the error's response.
+///
+/// ```
+/// mod adapter {
+///     lookout_core::adapter_current_request! {
+///         /// The request lookout is handling.
+///         crate: "adapter",
+///         /// No lookout middleware handles the request.
+///         NotInstrumented: "adapter::CurrentRequest needs the middleware",
+///     }
+/// }
+/// assert!(adapter::CurrentRequest::get().is_none());
+/// assert_eq!(adapter::NotInstrumented.to_string(), "adapter::CurrentRequest needs the middleware");
+/// ```
+#[macro_export]
+macro_rules! adapter_current_request {
+    (
+        $(#[$meta:meta])*
+        crate: $krate:literal,
+        $(#[$error_meta:meta])*
+        NotInstrumented: $message:literal $(,)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct CurrentRequest($crate::toolkit::CurrentRequest);
+
+        impl CurrentRequest {
+            /// The current request, from anywhere inside it (what the
+            /// middleware runs, a response body, a task spawned with
+            /// `spawn_in_request`).
+            ///
+            /// ```
+            #[doc = concat!("assert!(", $krate, "::CurrentRequest::get().is_none(), \"outside a request\");")]
+            /// ```
+            #[must_use]
+            pub fn get() -> ::std::option::Option<Self> {
+                $crate::toolkit::CurrentRequest::get().map(Self)
+            }
+
+            /// The framework-neutral request handle.
+            #[must_use]
+            pub fn into_inner(self) -> $crate::toolkit::CurrentRequest {
+                self.0
+            }
+        }
+
+        impl ::std::convert::From<$crate::toolkit::CurrentRequest> for CurrentRequest {
+            fn from(current: $crate::toolkit::CurrentRequest) -> Self {
+                Self(current)
+            }
+        }
+
+        impl ::std::ops::Deref for CurrentRequest {
+            type Target = $crate::toolkit::CurrentRequest;
+
+            fn deref(&self) -> &$crate::toolkit::CurrentRequest {
+                &self.0
+            }
+        }
+
+        $(#[$error_meta])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        pub struct NotInstrumented;
+
+        impl ::std::fmt::Display for NotInstrumented {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($message)
+            }
+        }
+
+        // Frameworks write an unhandled error's `Debug` (warp's 500): it says what is missing.
+        impl ::std::fmt::Debug for NotInstrumented {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "NotInstrumented: {}", $message)
+            }
+        }
+
+        impl ::std::error::Error for NotInstrumented {}
+    };
+}

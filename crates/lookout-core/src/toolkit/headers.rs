@@ -1,6 +1,9 @@
-//! [`apply_headers`]: lookout's response headers into an `http::HeaderMap`.
+//! [`apply_headers`]: lookout's response headers into an `http::HeaderMap`;
+//! [`keep_content_length`]: a body's known length, for an adapter that hands
+//! the body on as a stream.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+use http::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 
 use crate::{HeaderMerge, ResponseHeaders};
 
@@ -40,5 +43,35 @@ pub fn apply_headers(headers: &mut HeaderMap, add: &ResponseHeaders) {
                 headers.insert(name, value);
             }
         }
+    }
+}
+
+/// Writes `content-length: exact` on a response with `status` and
+/// `headers`, as hyper would have for the body it replaces, when the body's
+/// length is `exact` and the response may have one and says neither
+/// `content-length` nor `transfer-encoding`. For an adapter that hands the
+/// body on as a stream of unknown length (warp's `wrap`), so that a `HEAD`
+/// answer keeps its length.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+///
+/// let mut headers = HeaderMap::new();
+/// lookout_core::toolkit::keep_content_length(StatusCode::OK, &mut headers, Some(5));
+/// assert_eq!(headers["content-length"], "5");
+/// let mut headers = HeaderMap::new();
+/// lookout_core::toolkit::keep_content_length(StatusCode::NO_CONTENT, &mut headers, Some(0));
+/// assert!(headers.is_empty());
+/// ```
+pub fn keep_content_length(status: StatusCode, headers: &mut HeaderMap, exact: Option<u64>) {
+    let may_have_length = !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED);
+    if let Some(length) = exact
+        && may_have_length
+        && !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(TRANSFER_ENCODING)
+    {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
 }

@@ -1,17 +1,32 @@
-//! [`instrument_http`]: the `call` of a middleware over `http::Request` /
-//! `http::Response` services (tower, hyper, warp), written once.
+//! [`HttpService`]: the middleware service over `http::Request` /
+//! `http::Response` services (tower, hyper, warp), written once; and
+//! [`instrument_http`], its `call`.
 
+use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
+use std::task::{Context, Poll};
 
 use http::{Request, Response, Uri};
+use tower_service::Service;
 
-use super::{HttpResponder, Instrumented, RouteLearner, begin};
+use super::{HttpResponder, Instrumented, MiddlewareOptions, ResponseBody, RouteLearner, begin};
 use crate::{Engine, RequestHead};
 
 /// What a framework knows of an `http::Request` beyond its method, URI and
-/// headers: the URI the client sent (before any nesting rewrote it) and the
-/// route template, when routing already ran.
+/// headers: the URI the client sent (before any nesting rewrote it), the
+/// route template when routing already ran, and the body its inner service
+/// takes (with what the handler reads of it recorded for the request's
+/// events).
 pub trait HttpRequestParts {
+    /// The request body the inner service gets for a request body `B`.
+    type Body<B: 'static>;
+
+    /// The request as the inner service gets it: its body wrapped in
+    /// [`RequestBody`](super::RequestBody) when `engine` records bodies (or
+    /// left as it is when the framework needs its own body type).
+    fn prepare<B: 'static>(engine: &Engine, request: Request<B>) -> Request<Self::Body<B>>;
+
     /// The URI the client sent (default: the request's own).
     fn original_uri<B>(request: &Request<B>) -> &Uri {
         request.uri()
@@ -22,6 +37,88 @@ pub trait HttpRequestParts {
     fn route<B>(request: &Request<B>) -> Option<&str> {
         let _ = request;
         None
+    }
+}
+
+/// The lookout middleware around an `http` service `S`, for the framework
+/// whose request parts `P` reads (an adapter names it `Lookout<S>`).
+///
+/// Each request: [`begin`](crate::Engine::begin) (request id, trace
+/// continuation, sampling, the route template when `P` knows it), the inner
+/// service runs with the request's context bound on every poll, then
+/// [`finish`](crate::InFlight::finish) classifies the response (with the
+/// typed error a [`ReportedError`](super::ReportedError) left on it, or the
+/// panic) and adds `x-request-id`; the transaction ends with the response
+/// body ([`ResponseBody`]).
+pub struct HttpService<S, P> {
+    inner: S,
+    options: MiddlewareOptions,
+    parts: PhantomData<fn() -> P>,
+}
+
+impl<S, P> HttpService<S, P> {
+    /// `inner` behind the middleware configured by `options`.
+    pub fn new(inner: S, options: MiddlewareOptions) -> Self {
+        Self {
+            inner,
+            options,
+            parts: PhantomData,
+        }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone, P> Clone for HttpService<S, P> {
+    fn clone(&self) -> Self {
+        Self::new(self.inner.clone(), self.options.clone())
+    }
+}
+
+impl<S: fmt::Debug, P> fmt::Debug for HttpService<S, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lookout")
+            .field("inner", &self.inner)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<S, P, ReqBody, ResBody> Service<Request<ReqBody>> for HttpService<S, P>
+where
+    P: HttpRequestParts,
+    S: Service<Request<P::Body<ReqBody>>, Response = Response<ResBody>>,
+    ReqBody: 'static,
+    ResBody: http_body::Body,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = Instrumented<S::Future, HttpResponder<ResBody>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let inner = &mut self.inner;
+        let engine = self.options.engine();
+        let req = P::prepare(engine, req);
+        instrument_http::<P, _, _, _, _>(engine, self.options.catches_panics(), req, |req| {
+            inner.call(req)
+        })
     }
 }
 
@@ -37,7 +134,12 @@ pub trait HttpRequestParts {
 /// use lookout_core::toolkit::{self, HttpRequestParts};
 ///
 /// struct Plain;
-/// impl HttpRequestParts for Plain {}
+/// impl HttpRequestParts for Plain {
+///     type Body<B: 'static> = B;
+///     fn prepare<B: 'static>(_: &Engine, request: Request<B>) -> Request<B> {
+///         request
+///     }
+/// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let engine = Engine::builder().build();

@@ -14,17 +14,20 @@
 //! | piece | what it does |
 //! |---|---|
 //! | [`EngineHandle`] | the engine: given, or the global one resolved at the first request |
+//! | [`MiddlewareOptions`] | a middleware's configuration: its engine, whether it catches panics (each adapter's `LookoutLayer` holds one) |
 //! | [`begin`] | begins a request, or `None` when an outer lookout instruments it already |
 //! | [`Instrumented`] + [`Respond`] | the handler's future: context bound and span entered on every poll, panics caught, `finish` called once |
 //! | [`HttpResponder`] | [`Respond`] for `http::Response` results (tower, hyper, warp) |
-//! | [`instrument_http`] + [`HttpRequestParts`] | the whole `call` of an `http` service middleware: begin or pass through, route learner, instrumented future |
+//! | [`HttpService`] + [`HttpRequestParts`] | the whole tower middleware service over `http` requests (axum's and warp's `Lookout<S>`): request body recording, begin or pass through, route learner, instrumented future ([`instrument_http`]) |
 //! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
 //! | [`RequestBody`] | records what the handler reads of the request's body, for its events |
 //! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
-//! | [`PendingRoute`] | a template learned after routing, looked up earlier only when something inside the request needs it |
+//! | [`PendingRoute`] + [`PendingRouteFuture`] | a template learned after routing, looked up earlier only when something inside the request needs it |
+//! | [`route_before_begin`] | the template before `begin` only when sampling depends on it |
 //! | [`ReportedError`] | carries a handler's typed error to `finish` |
 //! | [`apply_headers`] | merges lookout's response headers into an `http::HeaderMap` |
-//! | [`CurrentRequest`] | the request as handlers see it: ids, trace, `identify` |
+//! | [`keep_content_length`] | a body's known length as `content-length`, for an adapter that streams the body on |
+//! | [`CurrentRequest`] + [`adapter_current_request!`](crate::adapter_current_request) | the request as handlers see it: ids, trace, `identify`; each adapter's newtype and its `NotInstrumented` |
 //!
 //! # Example: a complete tower-style adapter
 //!
@@ -58,6 +61,7 @@ mod headers;
 mod http_responder;
 mod http_service;
 mod instrumented;
+mod options;
 mod report;
 mod request_body;
 pub(crate) mod route;
@@ -65,10 +69,11 @@ pub(crate) mod route;
 pub use body::{BodyProgress, ResponseBody};
 pub use current_request::CurrentRequest;
 pub use engine_handle::EngineHandle;
-pub use headers::apply_headers;
+pub use headers::{apply_headers, keep_content_length};
 pub use http_responder::HttpResponder;
-pub use http_service::{HttpRequestParts, instrument_http};
+pub use http_service::{HttpRequestParts, HttpService, instrument_http};
 pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
+pub use options::MiddlewareOptions;
 pub use report::ReportedError;
 pub use request_body::RequestBody;
-pub use route::{PendingRoute, RouteLearner};
+pub use route::{PendingRoute, PendingRouteFuture, RouteLearner, route_before_begin};

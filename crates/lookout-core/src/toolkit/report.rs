@@ -78,3 +78,73 @@ impl fmt::Debug for ReportedError {
             .finish()
     }
 }
+
+/// Defines an adapter's `Reported<E>` (`new`, `get_ref`, `into_inner`,
+/// `From<E>`, `Display`), the same on every framework whose error hook takes
+/// the error by value (axum's `IntoResponse`, actix-web's `ResponseError`).
+/// The adapter adds `attach` and its framework's error hook, leaving a
+/// [`ReportedError`] where its middleware finds it.
+///
+/// ```
+/// mod adapter {
+///     lookout_core::adapter_reported! {
+///         /// A handler error the middleware classifies by its type.
+///         crate: "adapter",
+///     }
+/// }
+/// let reported = adapter::Reported::new(std::fmt::Error);
+/// assert_eq!(reported.get_ref(), &std::fmt::Error);
+/// assert_eq!(reported.to_string(), std::fmt::Error.to_string());
+/// ```
+#[macro_export]
+macro_rules! adapter_reported {
+    ($(#[$meta:meta])* crate: $krate:literal $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct Reported<E>(pub E);
+
+        impl<E> Reported<E> {
+            /// Wraps `error`.
+            ///
+            /// ```
+            #[doc = concat!("let reported = ", $krate, "::Reported::new(std::fmt::Error);")]
+            /// assert_eq!(reported.into_inner(), std::fmt::Error);
+            /// ```
+            pub fn new(error: E) -> Self {
+                Self(error)
+            }
+
+            /// The wrapped error, by reference.
+            ///
+            /// ```
+            #[doc = concat!("let reported = ", $krate, "::Reported::from(std::fmt::Error);")]
+            /// let _error: &std::fmt::Error = reported.get_ref();
+            /// ```
+            pub fn get_ref(&self) -> &E {
+                &self.0
+            }
+
+            /// The wrapped error.
+            ///
+            /// ```
+            #[doc = concat!("let reported = ", $krate, "::Reported::from(std::fmt::Error);")]
+            /// let _error: std::fmt::Error = reported.into_inner();
+            /// ```
+            pub fn into_inner(self) -> E {
+                self.0
+            }
+        }
+
+        impl<E> ::std::convert::From<E> for Reported<E> {
+            fn from(error: E) -> Self {
+                Self(error)
+            }
+        }
+
+        impl<E: ::std::fmt::Display> ::std::fmt::Display for Reported<E> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}

@@ -1,10 +1,15 @@
 //! [`RouteLearner`]: late route learning for a middleware outside routing;
 //! [`PendingRoute`]: a template looked up only when something inside the
-//! request needs it before the adapter learns it.
+//! request needs it before the adapter learns it ([`PendingRouteFuture`]
+//! polls the handler with it); [`route_before_begin`]: when `begin` needs
+//! the template anyway.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use lookout_scope::RequestContext;
 
@@ -169,6 +174,74 @@ impl PendingRoute {
     /// The learner this route is learned through.
     pub fn learner(&self) -> &RouteLearner {
         &self.learner
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's inner future polled with its [`PendingRoute`]: while the
+    /// template is not learned yet (an adapter that reads it from the
+    /// response, after routing), each poll runs inside
+    /// [`during`](PendingRoute::during), so an event, log or outgoing call
+    /// inside the handler that needs it looks it up then. Without a pending
+    /// route it is the future itself.
+    pub struct PendingRouteFuture<F> {
+        #[pin]
+        inner: F,
+        pending: Option<PendingRoute>,
+    }
+}
+
+impl<F> PendingRouteFuture<F> {
+    /// `inner`, polled with `pending` available.
+    pub fn new(inner: F, pending: Option<PendingRoute>) -> Self {
+        Self { inner, pending }
+    }
+}
+
+impl<F> std::fmt::Debug for PendingRouteFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRouteFuture")
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for PendingRouteFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let inner = this.inner;
+        match this.pending {
+            Some(pending) => pending.during(|| inner.poll(cx)),
+            None => inner.poll(cx),
+        }
+    }
+}
+
+/// The route-before-begin rule, for an adapter that learns templates after
+/// routing (cheaply, from its response) and can match the path before
+/// routing only at a cost: `look_up` (that match) runs only when sampling a
+/// request on `path` depends on its route
+/// ([`Engine::samples_by_route`]); otherwise the request begins without it
+/// and the decision is the same.
+///
+/// ```
+/// use lookout_core::toolkit::route_before_begin;
+///
+/// let engine = lookout_core::Engine::builder().build();
+/// let route = route_before_begin(&engine, "/users/7", || unreachable!("sampling needs no route"));
+/// assert_eq!(route, None);
+/// ```
+pub fn route_before_begin(
+    engine: &Engine,
+    path: &str,
+    look_up: impl FnOnce() -> Option<String>,
+) -> Option<String> {
+    if engine.samples_by_route(path) {
+        look_up()
+    } else {
+        None
     }
 }
 

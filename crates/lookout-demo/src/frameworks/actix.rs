@@ -1,7 +1,7 @@
 //! The demo service on actix-web 4.
 //!
 //! What lookout asks of an actix-web service, all visible below:
-//! - `.wrap(lookout::actix::Lookout::default())` as the last `.wrap`;
+//! - `.wrap(lookout::actix::layer())` as the last `.wrap`;
 //! - `CurrentRequest::identify` once authentication knows the user;
 //! - handlers that fail with `Reported<E>` (for `E: ResponseError`), so the
 //!   classifiers see the error by type;
@@ -18,7 +18,7 @@ use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use futures_util::FutureExt as _;
-use lookout::actix::{CurrentRequest, Lookout, Reported};
+use lookout::actix::{CurrentRequest, Reported};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
@@ -82,7 +82,7 @@ fn application(
         .wrap(Condition::new(app.journal.is_some(), from_fn(record)))
         .wrap(from_fn(authenticate))
         // lookout: request ids, traces, users, classification, panics.
-        .wrap(Condition::new(app.lookout, Lookout::default()))
+        .wrap(Condition::new(app.lookout, lookout::actix::layer()))
         // --plain answers a panic with 500 too, without lookout.
         .wrap(Condition::new(!app.lookout, from_fn(plain_catch_panic)))
 }

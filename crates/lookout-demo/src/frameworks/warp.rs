@@ -245,7 +245,7 @@ async fn hop(
 /// what it would be without lookout (with `--plain` nobody reads it).
 async fn answer(rejection: Rejection) -> Result<Response, Rejection> {
     if let Some(reported) = rejection.find::<Reported<NotFound>>() {
-        let body = reported.error().to_string();
+        let body = reported.get_ref().to_string();
         return Ok(reported.attach(warp::reply::with_status(body, StatusCode::NOT_FOUND)));
     }
     if let Some(reported) = rejection.find::<Reported<ServiceError>>() {

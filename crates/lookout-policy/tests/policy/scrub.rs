@@ -226,11 +226,33 @@ fn pii_on_keeps_personal_data_but_still_filters_secrets() {
     assert!(!serde_json::to_string(&event).unwrap().contains(SECRET));
 }
 
+/// The secrets go and the breadcrumb stays: a scrubber that dropped the
+/// breadcrumb's data or message would also leave no secret.
 #[test]
 fn breadcrumbs_are_scrubbed_alone() {
     let mut crumb = planted_breadcrumb();
     Scrubber::new(PiiPolicy::Off).scrub_breadcrumb(&mut crumb);
     assert!(!serde_json::to_string(&crumb).unwrap().contains(SECRET));
+    assert_eq!(crumb.ty, "http");
+    assert_eq!(
+        crumb.message.as_deref(),
+        Some("GET https://[Filtered]:[Filtered]@api.example")
+    );
+    assert_eq!(crumb.data["Authorization"], json!(FILTERED));
+    assert_eq!(crumb.data["headers"]["X-Api-Key"], json!(FILTERED));
+    assert_eq!(
+        crumb.data["url"],
+        json!("https://[Filtered]:[Filtered]@api.example/v1?token=[Filtered]&q=1")
+    );
+    assert_eq!(
+        crumb.data["status_code"],
+        json!(200),
+        "harmless data is kept"
+    );
+    assert_eq!(
+        crumb.data["http.query"],
+        json!("q=1&access_token=x&token=[Filtered]")
+    );
 }
 
 #[test]

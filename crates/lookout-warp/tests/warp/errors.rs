@@ -38,7 +38,7 @@ async fn an_unhandled_rejection_answered_500_is_captured_and_a_404_is_not() {
 async fn answer(rejection: Rejection) -> Result<impl Reply, Rejection> {
     match rejection.find::<Reported<DbError>>() {
         Some(reported) => Ok(reported.attach(warp::reply::with_status(
-            reported.error().to_string(),
+            reported.get_ref().to_string(),
             StatusCode::SERVICE_UNAVAILABLE,
         ))),
         None => Err(rejection),
@@ -46,7 +46,7 @@ async fn answer(rejection: Rejection) -> Result<impl Reply, Rejection> {
 }
 
 #[tokio::test]
-async fn a_reported_rejection_keeps_its_type_through_recover_and_its_response() {
+async fn a_reported_error_is_classified_by_its_type_and_the_response_is_kept() {
     let test = test_lookout(&[]);
     let app = warp::path!("db")
         .and(lookout_warp::route("/db"))
@@ -104,7 +104,7 @@ async fn a_cloneable_error_keeps_its_own_response_through_reported() {
 }
 
 #[tokio::test]
-async fn a_panic_in_a_filter_before_the_handler_is_caught_and_captured() {
+async fn a_panic_before_the_handler_is_caught_and_captured() {
     let test = test_lookout(&[]);
     let exploding = warp::any().map(|| -> u32 { panic!("filter exploded") });
     let app = warp::path!("boom")

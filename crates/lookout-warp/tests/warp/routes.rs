@@ -1,12 +1,13 @@
 //! Route names, the current request and the origin.
 
-use lookout_warp::{CurrentRequest, User};
+use lookout_core::testing::TestLookout;
+use lookout_warp::CurrentRequest;
 use warp::Filter;
 
 use crate::{get, origin_of, test_lookout};
 
 #[tokio::test]
-async fn route_names_the_transaction_and_a_request_without_one_keeps_its_path() {
+async fn transactions_are_named_after_the_route_template() {
     // The 404's transaction is kept to check its name.
     let test = test_lookout(&[("LOOKOUT_TRACE_IGNORE_STATUS_CODES", "")]);
     let users = warp::path!("users" / u32)
@@ -54,7 +55,7 @@ async fn the_first_route_learned_wins() {
 }
 
 #[tokio::test]
-async fn transactions_say_the_warp_origin() {
+async fn transactions_say_the_adapters_origin_or_the_engines_own() {
     let test = test_lookout(&[]);
     // Through `wrap` and warp's own test client, and a filter that never
     // rejects (`Infallible`), as `warp::serve` takes too.
@@ -67,65 +68,20 @@ async fn transactions_say_the_warp_origin() {
         Some(lookout_warp::ORIGIN)
     );
     assert_eq!(lookout_warp::ORIGIN, "auto.http.warp");
-}
 
-#[tokio::test]
-async fn an_auth_filter_identifies_the_user_for_this_request_only() {
-    let test = test_lookout(&[]);
-    let auth = lookout_warp::current()
-        .and(warp::header::optional::<String>("authorization"))
-        .map(|current: CurrentRequest, authorization: Option<String>| {
-            if let Some(id) = authorization
-                .as_deref()
-                .and_then(|a| a.strip_prefix("Bearer "))
-            {
-                current.identify(User::id(id).role("admin"));
-            }
-        })
-        .untuple_one();
-    let app = warp::path!("me")
-        .and(lookout_warp::route("/me"))
-        .and(auth)
-        .and(lookout_warp::current())
-        .map(|current: CurrentRequest| {
-            let user = current.user().and_then(|u| u.id).unwrap_or_default();
-            warp::reply::with_status(user, warp::http::StatusCode::INTERNAL_SERVER_ERROR)
-        });
-    let service = tower_layer::Layer::layer(&crate::layer(&test), warp::service(app));
-    let request = http::Request::get("/me")
-        .header("authorization", "Bearer u-7")
-        .body(String::new())
-        .unwrap();
-    let response = tower::ServiceExt::oneshot(service.clone(), request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 500);
-    let anonymous = tower::ServiceExt::oneshot(
-        service,
-        http::Request::get("/me").body(String::new()).unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(anonymous.status(), 500);
-    drop((response, anonymous));
-    let events = test.events();
-    assert_eq!(events.len(), 2);
-    let users: Vec<Option<String>> = events
-        .iter()
-        .map(|e| e.user.as_ref().and_then(|u| u.id.clone()))
-        .collect();
-    assert!(users.contains(&Some("u-7".to_owned())), "{users:?}");
-    assert!(
-        users.contains(&None),
-        "no user leaks into the next request: {users:?}"
+    let settings = TestLookout::new().settings().clone();
+    let custom = TestLookout::with_settings(settings, |builder| builder.origin("auto.http.custom"));
+    let app = crate::layer(&custom).wrap(warp::any().map(|| "ok"));
+    warp::test::request().path("/").reply(&app).await;
+    assert_eq!(
+        origin_of(&custom.transactions()[0]).as_deref(),
+        Some("auto.http.custom"),
+        "an explicit origin is kept"
     );
-    let identified = events.iter().find(|e| e.user.is_some()).unwrap();
-    assert_eq!(identified.tags["user_role"], "admin");
-    assert_eq!(identified.tags["http.route"], "/me");
 }
 
 #[tokio::test]
-async fn current_without_lookout_is_a_500_that_says_what_is_missing() {
+async fn current_request_without_lookout_is_a_500_that_names_what_is_missing() {
     let app = warp::path!("me")
         .and(lookout_warp::current())
         .map(|current: CurrentRequest| current.request_id().to_owned());

@@ -115,20 +115,29 @@ fn the_level_comes_from_the_settings_unless_code_chooses_one() {
     }
 }
 
+/// The same lines become logs with logs on, and none with logs off: through
+/// the subscriber `lookout::init` installs, and through the layer alone.
 #[test]
 fn with_logs_off_no_line_becomes_a_log() {
+    let on = TestLookout::from_vars([("SENTRY_ENABLE_LOGS", "true")]).unwrap();
+    log_every_level(&on);
+    assert!(!on.logs().is_empty(), "with logs on, the lines are logs");
     let test = TestLookout::from_vars([("SENTRY_ENABLE_LOGS", "false")]).unwrap();
     log_every_level(&test);
-    assert!(test.logs().is_empty());
+    assert!(test.logs().is_empty(), "{:?}", test.logs());
     // The layer alone (sentry_layer logs at INFO) still honours the client's switch.
-    let subscriber = tracing_subscriber::registry()
-        .with(lookout::subscriber::sentry_layer(&TracingOptions::new()));
-    tracing::subscriber::with_default(subscriber, || {
-        block_on(serve(&test, "/x", StatusCode::OK, async {
-            tracing::warn!("not a log");
-        }))
-    });
-    assert!(test.logs().is_empty());
+    for (test, expected) in [(&on, 1), (&test, 0)] {
+        test.clear();
+        let subscriber = tracing_subscriber::registry()
+            .with(lookout::subscriber::sentry_layer(&TracingOptions::new()));
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(serve(test, "/x", StatusCode::OK, async {
+                tracing::warn!("a log only when logs are on");
+            }))
+        });
+        let bodies: Vec<String> = test.logs().into_iter().map(|log| log.body).collect();
+        assert_eq!(bodies.len(), expected, "{bodies:?}");
+    }
 }
 
 #[test]

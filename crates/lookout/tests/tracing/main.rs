@@ -208,16 +208,43 @@ fn breadcrumbs_from_inside_an_instrumented_function_stay_on_the_request() {
     assert!(crumbs.contains(&"querying".to_owned()), "{crumbs:?}");
 }
 
+/// Unsampled, the instrumented function records no span and nothing starts
+/// a transaction; the same request sampled, under the same subscriber, does
+/// record the function's span (so the emptiness is the decision's, not a
+/// subscriber that records nothing), and the unsampled request's lines
+/// still run inside the request.
 #[test]
 fn an_unsampled_request_records_no_spans_and_starts_no_transaction() {
+    let sampled = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1")]).unwrap();
+    let (wired, _logs) = subscriber(&sampled);
+    tracing::subscriber::with_default(wired, || {
+        block_on(serve(&sampled, "/users/{id}", StatusCode::OK, load_user(7)));
+    });
+    let transactions = sampled.transactions();
+    assert_eq!(transactions.len(), 1, "sampled: {transactions:?}");
+    let spans: Vec<_> = transactions[0]
+        .spans
+        .iter()
+        .map(|span| span.description.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(spans, ["load_user"], "sampled, the function is a span");
+
     let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0")]).unwrap();
-    let (subscriber, _logs) = subscriber(&test);
-    tracing::subscriber::with_default(subscriber, || {
-        block_on(serve(&test, "/users/{id}", StatusCode::OK, load_user(7)));
+    let (wired, logs) = subscriber(&test);
+    let (request_id, _, _) = tracing::subscriber::with_default(wired, || {
+        let served = block_on(serve(&test, "/users/{id}", StatusCode::OK, load_user(7)));
         // Outside any request: no transaction of its own either.
         block_on(load_user(8));
+        served
     });
     assert!(test.transactions().is_empty(), "{:?}", test.transactions());
+    let lines = logs.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("querying") && line.contains(&request_id)),
+        "the function ran inside the unsampled request: {lines:?}"
+    );
 }
 
 #[test]

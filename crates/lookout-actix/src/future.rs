@@ -1,17 +1,26 @@
-//! [`ActixResponder`]: lookout-core's [`Respond`] for actix-web's service
-//! results, `Result<ServiceResponse<B>, actix_web::Error>`.
+//! [`ResponseFuture`]: the response future of [`Lookout`](crate::Lookout),
+//! and [`ActixResponder`], how it finishes a request from actix-web's
+//! service results.
 
-use std::fmt;
 use std::marker::PhantomData;
 
+use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
-use actix_web::{HttpResponse, ResponseError};
-use lookout_core::toolkit::{PendingRoute, ReportedError, Respond, finish_panicked};
+use actix_web::error::InternalError;
+use lookout_core::toolkit::{
+    Instrumented, PendingRoute, PendingRouteFuture, ReportedError, Respond, finish_panicked,
+};
 use lookout_core::{InFlight, ResponseHead, ResponseHeaders};
 
 use crate::ResponseBody;
-use crate::headers::apply_headers;
+use crate::headers::{apply_headers, status};
 use crate::reported::Carried;
+
+/// The response future of [`Lookout`](crate::Lookout): the inner service's
+/// future run inside its request (lookout-core's [`Instrumented`]), with the
+/// request's route template available until it is learned
+/// ([`PendingRouteFuture`]).
+pub type ResponseFuture<F, B> = Instrumented<PendingRouteFuture<F>, ActixResponder<B>>;
 
 /// Finishes a request from what the inner actix service answered: the
 /// status, and the handler's error (a [`Reported`](crate::Reported) by its
@@ -26,6 +35,7 @@ use crate::reported::Carried;
 /// The route template, when not learned yet, is read from the response's
 /// request (actix recorded the matched resource there); an `Err` or a panic
 /// carries no request, so it is looked up through the [`PendingRoute`].
+#[derive(Debug)]
 pub struct ActixResponder<B> {
     pending: Option<PendingRoute>,
     body: PhantomData<fn() -> B>,
@@ -47,18 +57,6 @@ impl<B> ActixResponder<B> {
     }
 }
 
-impl<B> fmt::Debug for ActixResponder<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ActixResponder")
-    }
-}
-
-/// An actix status (`http` 0.2) as lookout-core's (`http` 1.x); both accept
-/// exactly 100..=999.
-fn status(status: actix_web::http::StatusCode) -> http::StatusCode {
-    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
-}
-
 /// The head `finish` sees for a response (or error) with this status and
 /// error: the error by its type when lookout carried it, else as `dyn Error`.
 fn head<'a>(
@@ -66,17 +64,10 @@ fn head<'a>(
     attached: Option<&'a ReportedError>,
     error: Option<&'a actix_web::Error>,
 ) -> ResponseHead<'a> {
-    let head = ResponseHead::new(status);
-    if let Some(reported) = attached {
-        return head.with_typed_error(reported.error());
-    }
-    match error {
-        Some(error) => match error.as_error::<Carried>() {
-            Some(carried) => head.with_typed_error(carried.error()),
-            None => head.with_error(error),
-        },
-        None => head,
-    }
+    let carried = error.and_then(|error| error.as_error::<Carried>());
+    let typed = attached.or(carried.map(|carried| &carried.reported));
+    let error = error.map(|error| error as &(dyn std::error::Error + 'static));
+    ResponseHead::new(status).with_errors(typed.map(ReportedError::error), error)
 }
 
 /// Adds lookout's headers to the response actix will build from `error`.
@@ -138,31 +129,16 @@ impl<B: actix_web::body::MessageBody> Respond<Result<ServiceResponse<B>, actix_w
 
     fn panicked(self, in_flight: InFlight, message: &str) -> Self::Output {
         self.look_up_route();
-        let mut error = actix_web::Error::from(Panicked);
+        // An empty `500` (the panic's message goes to Sentry, never to the
+        // client); an error, the request having gone with the handler.
+        let response = HttpResponse::InternalServerError().finish();
+        let mut error =
+            InternalError::from_response("the request handler panicked", response).into();
         add_headers(&mut error, finish_panicked(in_flight, message));
         Err(error)
     }
 
     fn passthrough(self, output: Result<ServiceResponse<B>, actix_web::Error>) -> Self::Output {
         output.map(|response| response.map_body(|_, body| ResponseBody::plain(body)))
-    }
-}
-
-/// The error a caught panic answers with: an empty `500` (the panic's
-/// message goes to Sentry, never to the client). An error rather than a
-/// response because the request it would need was moved into the
-/// panicking handler.
-#[derive(Debug)]
-struct Panicked;
-
-impl fmt::Display for Panicked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the request handler panicked")
-    }
-}
-
-impl ResponseError for Panicked {
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::InternalServerError().finish()
     }
 }
