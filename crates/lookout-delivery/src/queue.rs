@@ -49,6 +49,10 @@ pub(crate) const INNER_CHANNEL_CAPACITY: usize = 64;
 /// intake again (the extra delivery latency under load).
 pub(crate) const NAP: Duration = Duration::from_millis(5);
 
+/// The buffer an envelope is serialized into starts with this much room:
+/// a transaction's or a small event's size.
+const SERIALIZE_ROOM: usize = 2048;
+
 /// A request wakes a napping worker early when this many envelopes wait.
 pub(crate) const WAKE_AT: usize = 256;
 
@@ -381,7 +385,9 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         let serialized: Vec<(Envelope, Option<Vec<u8>>)> = intake
             .drain(..)
             .map(|envelope| {
-                let mut bytes = Vec::new();
+                // Room for a transaction at once (growing from nothing
+                // reallocated and copied it about ten times).
+                let mut bytes = Vec::with_capacity(SERIALIZE_ROOM);
                 let ok = envelope.to_writer(&mut bytes).is_ok();
                 (envelope, ok.then_some(bytes))
             })
