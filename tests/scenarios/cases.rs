@@ -1244,6 +1244,62 @@ pub async fn a_failing_json_post_carries_its_body_with_secrets_filtered<H: Harne
     );
 }
 
+/// A failing multipart POST (`multipart/form-data`, as a browser's form
+/// with a file sends it): its text fields are `request.data`, scrubbed like
+/// a form's; its file part is there empty, with Relay's `!raw` note on its
+/// field (as sentry-python does); the file's bytes are nowhere in the event.
+pub async fn a_failing_multipart_post_carries_its_text_fields_and_leaves_its_file_out<
+    H: Harness,
+>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let body = concat!(
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"title\"\r\n\r\n",
+        "quarterly report\r\n",
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"api_key\"\r\n\r\n",
+        "k-123\r\n",
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"report\"; filename=\"q3.csv\"\r\n",
+        "Content-Type: text/csv\r\n\r\n",
+        "region,revenue\nnorth,secret-figure\r\n",
+        "--lookout-boundary--\r\n",
+    );
+    let reply = fx
+        .post_body(
+            "/submit",
+            "multipart/form-data; boundary=lookout-boundary",
+            body.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
+    let event = event_of_post(&fx, "/submit");
+    let data: Value = serde_json::from_str(
+        event["request"]["data"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
+    )
+    .unwrap();
+    assert_eq!(
+        data,
+        json!({"title": "quarterly report", "api_key": "[Filtered]", "report": ""}),
+        "{}",
+        H::NAME
+    );
+    assert_eq!(
+        event["_meta"],
+        json!({"request": {"data": {"report": {"": {"rem": [["!raw", "x"]]}}}}}),
+        "{}",
+        H::NAME
+    );
+    let raw = event.to_string();
+    assert!(
+        !raw.contains("secret-figure") && !raw.contains("k-123"),
+        "{}: {raw}",
+        H::NAME
+    );
+}
+
 /// A body over `LOOKOUT_MAX_REQUEST_BODY_SIZE` (medium: 10,000 bytes) is
 /// left out, with Relay's `_meta` note saying why.
 pub async fn a_large_body_is_left_out_with_relays_note<H: Harness>() {

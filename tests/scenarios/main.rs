@@ -62,6 +62,7 @@ macro_rules! scenarios {
                 an_unsampled_order_lookup_records_no_span_and_keeps_its_metric,
                 a_429_for_trace_metrics_stops_metrics_but_not_errors,
                 a_failing_json_post_carries_its_body_with_secrets_filtered,
+                a_failing_multipart_post_carries_its_text_fields_and_leaves_its_file_out,
                 a_large_body_is_left_out_with_relays_note,
                 a_body_the_handler_never_reads_is_not_recorded,
                 a_request_answered_with_an_ignored_status_sends_no_transaction,
