@@ -353,6 +353,96 @@ pub async fn a_logged_error_has_its_capture_sites_frames_and_the_runtime_context
     assert_runtime_contexts::<H>(event);
 }
 
+/// Every event captured inside a request (a `tracing::error!` line, a
+/// handled error and a message captured by hand, a panic, a typed 5xx)
+/// carries the request data its transaction carries: method, URL, query
+/// string and headers, all scrubbed (no cookie, credential or token value).
+pub async fn every_event_in_a_request_carries_its_url_and_scrubbed_headers<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let secrets: [(&str, &[u8]); 4] = [
+        ("accept", b"application/json"),
+        ("cookie", b"sessionid=cookie-secret"),
+        ("authorization", b"Bearer bearer-secret"),
+        ("x-api-key", b"key-secret"),
+    ];
+    let with = |id: &'static str| {
+        let mut headers = secrets.to_vec();
+        headers.push(("x-request-id", id.as_bytes()));
+        headers
+    };
+    let query = "?page=2&token=token-secret";
+    for (path, id) in [
+        ("/echo", crate::app::ERROR_LINE_REQUEST_ID),
+        ("/echo", crate::app::BY_HAND_REQUEST_ID),
+        ("/panic", "panic-request"),
+        ("/db", "db-request"),
+    ] {
+        fx.get(&format!("{path}{query}"), &with(id)).await;
+    }
+    let events = fx.events();
+    assert_eq!(
+        events.len(),
+        5,
+        "{}: the error line, the handled error and message, the panic, the 503: {events:?}",
+        H::NAME
+    );
+    for event in &events {
+        let id = &event.tags["request_id"];
+        let request = event
+            .request
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no request data on {id}'s event", H::NAME));
+        let path = match id.as_str() {
+            "panic-request" => "/panic",
+            "db-request" => "/db",
+            _ => "/echo",
+        };
+        assert_eq!(
+            request.url.as_ref().map(|u| u.as_str().to_owned()),
+            Some(format!("http://{}{path}", fx.server.addr)),
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(request.method.as_deref(), Some("GET"), "{}: {id}", H::NAME);
+        assert_eq!(
+            request.query_string.as_deref(),
+            Some("page=2&token=[Filtered]"),
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(
+            request.headers["accept"],
+            "application/json",
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(request.headers["x-request-id"], id.as_str());
+        for secret in ["cookie", "authorization", "x-api-key"] {
+            assert_eq!(
+                request.headers[secret],
+                "[Filtered]",
+                "{}: {id}: {secret}",
+                H::NAME
+            );
+        }
+        let raw = serde_json::to_string(event).unwrap();
+        assert!(!raw.contains("-secret"), "{}: {id}: {raw}", H::NAME);
+    }
+    // The same data as the request's transaction.
+    let (db_tx, _) = fx
+        .transactions()
+        .into_iter()
+        .find(|(tx, _)| tx.tags.get("request_id").map(String::as_str) == Some("db-request"))
+        .expect("the 503's transaction");
+    let db_event = events
+        .iter()
+        .find(|e| e.tags["request_id"] == "db-request")
+        .unwrap();
+    let (from_tx, from_event) = (db_tx.request.unwrap(), db_event.request.clone().unwrap());
+    assert_eq!(from_event.url, from_tx.url, "{}", H::NAME);
+    assert_eq!(from_event.headers, from_tx.headers, "{}", H::NAME);
+}
+
 pub async fn tags_contexts_errors_and_messages_by_hand_go_through_the_request<H: Harness>() {
     let fx = Fixture::start::<H>(&[]).await;
     let reply = fx

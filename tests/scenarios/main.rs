@@ -43,6 +43,7 @@ macro_rules! scenarios {
                 typed_server_errors_are_captured_with_their_error_type,
                 a_logged_error_has_its_capture_sites_frames_and_the_runtime_contexts,
                 tags_contexts_errors_and_messages_by_hand_go_through_the_request,
+                every_event_in_a_request_carries_its_url_and_scrubbed_headers,
                 a_panic_is_captured_and_the_server_keeps_serving,
                 request_ids_are_accepted_or_regenerated_never_echoed,
                 every_response_has_a_request_id,
