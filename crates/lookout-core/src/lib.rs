@@ -73,11 +73,15 @@
 //! # Feature flags
 //!
 //! - `test`: the `testing` module (`TestLookout`, `Capture`).
+//! - `anyhow`: `AnyhowError`, an `anyhow::Error` reported with the
+//!   backtrace it captured as its event's frames.
 //!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
 
+#[cfg(feature = "anyhow")]
+mod anyhow_error;
 pub mod continuation;
 pub mod delivery;
 mod dsc;
@@ -101,6 +105,8 @@ pub mod testing;
 pub mod toolkit;
 mod transaction_filter;
 
+#[cfg(feature = "anyhow")]
+pub use anyhow_error::AnyhowError;
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::{Engine, collecting_console};
 pub use engine_builder::EngineBuilder;

@@ -299,6 +299,19 @@ pub(crate) fn take_panic() -> Option<Stacktrace> {
     trim(stacktrace)
 }
 
+/// The frames of anyhow's own capture of a backtrace, at the top of it.
+#[cfg(feature = "anyhow")]
+const ANYHOW_CAPTURE: &[&str] = &[
+    "anyhow::",
+    "<anyhow::",
+    "std::backtrace",
+    "<std::backtrace",
+    "std::backtrace_rs",
+    "core::ops::function::FnOnce::call_once",
+    "<T as core::convert::Into",
+    "<anyhow::Error as core::convert::From",
+];
+
 thread_local! {
     /// Where the last typed error that became a 5xx on this thread did so:
     /// the error's address and the backtrace then.
@@ -309,19 +322,71 @@ fn address(error: &dyn crate::TypedError) -> usize {
     std::ptr::from_ref(error).cast::<()>() as usize
 }
 
+/// The frames `error` carries itself: the backtrace an `anyhow::Error`
+/// captured where it was created (feature `anyhow`, with `RUST_BACKTRACE`
+/// or `RUST_LIB_BACKTRACE` set), parsed with sentry-backtrace's
+/// `parse_stacktrace` and trimmed as lookout's own. `None` for any other
+/// error, or one that captured none: then lookout takes the frames.
+#[cfg_attr(not(feature = "anyhow"), allow(unused_variables))]
+pub(crate) fn carried(error: &(dyn std::error::Error + 'static)) -> Option<Stacktrace> {
+    #[cfg(feature = "anyhow")]
+    if let Some(backtrace) =
+        crate::anyhow_error::of(error).and_then(crate::anyhow_error::captured_backtrace)
+    {
+        // The alternate form lists each frame's address, which
+        // `parse_stacktrace` reads (inlined frames share their caller's).
+        let mut stacktrace = sentry_backtrace::parse_stacktrace(&format!("{backtrace:#}"))?;
+        // A source line std prints on its own (more than one for a frame)
+        // reads as a frame named `at <path>` to the parser: not a frame.
+        stacktrace.frames.retain(|f| {
+            !f.function
+                .as_deref()
+                .is_some_and(|name| name.starts_with("at "))
+        });
+        // anyhow's capture is at the top: the newest frame is where the
+        // error was created.
+        while stacktrace.frames.last().is_some_and(|f| {
+            starts_with_any(f.function.as_deref().unwrap_or_default(), ANYHOW_CAPTURE)
+        }) {
+            stacktrace.frames.pop();
+        }
+        return trim(stacktrace);
+    }
+    None
+}
+
+/// Whether `error` carries frames of its own ([`carried`]), without
+/// resolving them.
+#[cfg_attr(not(feature = "anyhow"), allow(unused_variables))]
+fn carries_frames(error: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "anyhow")]
+    if crate::anyhow_error::of(error)
+        .and_then(crate::anyhow_error::captured_backtrace)
+        .is_some()
+    {
+        return true;
+    }
+    false
+}
+
 /// Takes the backtrace of where `error` became a response with `status`,
 /// when `status` is a 5xx (what is captured by default): the response is
 /// finished on the same thread, which takes it back with [`take_reported`].
-/// A 4xx costs nothing.
+/// A 4xx costs nothing, and so does an error that carries its own frames
+/// ([`carried`]).
 pub(crate) fn note_reported(error: &dyn crate::TypedError, status: http::StatusCode) {
-    if status.is_server_error() {
+    if status.is_server_error() && !carries_frames(error) {
         let taken = (address(error), backtrace::Backtrace::new_unresolved());
         REPORTED.with(|slot| *slot.borrow_mut() = Some(taken));
     }
 }
 
-/// The frames noted for `error` by [`note_reported`], if any.
+/// The frames of a typed error answered with a 5xx: its own ([`carried`]),
+/// else those noted by [`note_reported`], if any.
 pub(crate) fn take_reported(error: &dyn crate::TypedError) -> Option<Stacktrace> {
+    if let Some(carried) = carried(error) {
+        return Some(carried);
+    }
     let wanted = address(error);
     REPORTED
         .with(|slot| {
