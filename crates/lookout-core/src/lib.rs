@@ -89,6 +89,7 @@ mod engine;
 mod engine_builder;
 pub mod events;
 pub mod head;
+mod in_app;
 pub mod job;
 mod lifecycle;
 pub mod log_capture;

@@ -188,7 +188,7 @@ impl CurrentRequest {
             });
             // The error's own frames (an `anyhow::Error`'s), else this call's.
             main.stacktrace = crate::stacktrace::carried(error)
-                .or_else(|| crate::stacktrace::resolve(backtrace::Backtrace::new_unresolved()));
+                .or_else(|| crate::stacktrace::resolve(crate::stacktrace::walk()));
         }
         if let Some(engine) = self.ctx.owner::<crate::engine::Shared>() {
             let method = http::Method::from_bytes(self.ctx.method().as_bytes()).unwrap_or_default();
