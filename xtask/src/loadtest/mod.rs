@@ -11,7 +11,8 @@
 //! with their ratios. The headline rows are lookout's defaults, as users
 //! run it (Sentry Logs on, sessions on, compression on, unsampled, the
 //! route's one `info` line per request); beside them Logs off, traces rate
-//! 0.1 and every request sampled. A second table says what reached the
+//! 0.1, every request sampled, every request erroring, and a POST whose
+//! JSON body the handler reads (request bodies recorded, nothing captured). A second table says what reached the
 //! receiver: transactions delivered, shed (the service's status route) and
 //! dropped (its client reports), logs delivered and dropped, events, and the
 //! bytes each item took on the wire. Writes nothing into the repository.
