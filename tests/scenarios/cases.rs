@@ -1278,6 +1278,25 @@ fn event_of_post(fx: &Fixture, path: &str) -> Value {
     events.into_iter().next().unwrap()
 }
 
+/// `POST /submit` with `body` (the handler reads it and fails with a 500):
+/// the one event of that route, and its `request.data` parsed as JSON.
+async fn failing_post_data<H: Harness>(
+    fx: &Fixture,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (Value, Value) {
+    let reply = fx.post_body("/submit", content_type, body).await;
+    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
+    let event = event_of_post(fx, "/submit");
+    let data: Value = serde_json::from_str(
+        event["request"]["data"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
+    )
+    .unwrap();
+    (event, data)
+}
+
 /// A JSON POST whose handler read the body and failed: the event carries
 /// the body as `request.data`, its secret fields `[Filtered]`; the
 /// transaction carries no body.
@@ -1285,17 +1304,8 @@ pub async fn a_failing_json_post_carries_its_body_with_secrets_filtered<H: Harne
     let fx = Fixture::start::<H>(&[]).await;
     let body =
         json!({"item": "book", "quantity": 2, "card": {"password": "hunter2"}, "api_key": "k-123"});
-    let reply = fx
-        .post_body("/submit", "application/json", body.to_string().into_bytes())
-        .await;
-    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
-    let event = event_of_post(&fx, "/submit");
-    let data: Value = serde_json::from_str(
-        event["request"]["data"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
-    )
-    .unwrap();
+    let (event, data) =
+        failing_post_data::<H>(&fx, "application/json", body.to_string().into_bytes()).await;
     assert_eq!(
         data,
         json!({"item": "book", "quantity": 2, "card": {"password": "[Filtered]"}, "api_key": "[Filtered]"}),
@@ -1355,21 +1365,12 @@ pub async fn a_failing_multipart_post_carries_its_text_fields_and_leaves_its_fil
         "region,revenue\nnorth,secret-figure\r\n",
         "--lookout-boundary--\r\n",
     );
-    let reply = fx
-        .post_body(
-            "/submit",
-            "multipart/form-data; boundary=lookout-boundary",
-            body.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
-    let event = event_of_post(&fx, "/submit");
-    let data: Value = serde_json::from_str(
-        event["request"]["data"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
+    let (event, data) = failing_post_data::<H>(
+        &fx,
+        "multipart/form-data; boundary=lookout-boundary",
+        body.as_bytes().to_vec(),
     )
-    .unwrap();
+    .await;
     assert_eq!(
         data,
         json!({"title": "quarterly report", "api_key": "[Filtered]", "report": ""}),
