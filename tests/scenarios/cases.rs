@@ -362,6 +362,96 @@ pub async fn a_logged_error_has_its_capture_sites_frames_and_the_runtime_context
     assert_runtime_contexts::<H>(event);
 }
 
+/// Every event captured inside a request (a `tracing::error!` line, a
+/// handled error and a message captured by hand, a panic, a typed 5xx)
+/// carries the request data its transaction carries: method, URL, query
+/// string and headers, all scrubbed (no cookie, credential or token value).
+pub async fn every_event_in_a_request_carries_its_url_and_scrubbed_headers<H: Harness>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let secrets: [(&str, &[u8]); 4] = [
+        ("accept", b"application/json"),
+        ("cookie", b"sessionid=cookie-secret"),
+        ("authorization", b"Bearer bearer-secret"),
+        ("x-api-key", b"key-secret"),
+    ];
+    let with = |id: &'static str| {
+        let mut headers = secrets.to_vec();
+        headers.push(("x-request-id", id.as_bytes()));
+        headers
+    };
+    let query = "?page=2&token=token-secret";
+    for (path, id) in [
+        ("/echo", crate::app::ERROR_LINE_REQUEST_ID),
+        ("/echo", crate::app::BY_HAND_REQUEST_ID),
+        ("/panic", "panic-request"),
+        ("/db", "db-request"),
+    ] {
+        fx.get(&format!("{path}{query}"), &with(id)).await;
+    }
+    let events = fx.events();
+    assert_eq!(
+        events.len(),
+        5,
+        "{}: the error line, the handled error and message, the panic, the 503: {events:?}",
+        H::NAME
+    );
+    for event in &events {
+        let id = &event.tags["request_id"];
+        let request = event
+            .request
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no request data on {id}'s event", H::NAME));
+        let path = match id.as_str() {
+            "panic-request" => "/panic",
+            "db-request" => "/db",
+            _ => "/echo",
+        };
+        assert_eq!(
+            request.url.as_ref().map(|u| u.as_str().to_owned()),
+            Some(format!("http://{}{path}", fx.server.addr)),
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(request.method.as_deref(), Some("GET"), "{}: {id}", H::NAME);
+        assert_eq!(
+            request.query_string.as_deref(),
+            Some("page=2&token=[Filtered]"),
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(
+            request.headers["accept"],
+            "application/json",
+            "{}: {id}",
+            H::NAME
+        );
+        assert_eq!(request.headers["x-request-id"], id.as_str());
+        for secret in ["cookie", "authorization", "x-api-key"] {
+            assert_eq!(
+                request.headers[secret],
+                "[Filtered]",
+                "{}: {id}: {secret}",
+                H::NAME
+            );
+        }
+        let raw = serde_json::to_string(event).unwrap();
+        assert!(!raw.contains("-secret"), "{}: {id}: {raw}", H::NAME);
+    }
+    // The same data as the request's transaction.
+    let (db_tx, _) = fx
+        .transactions()
+        .into_iter()
+        .find(|(tx, _)| tx.tags.get("request_id").map(String::as_str) == Some("db-request"))
+        .expect("the 503's transaction");
+    let db_event = events
+        .iter()
+        .find(|e| e.tags["request_id"] == "db-request")
+        .unwrap();
+    let (from_tx, from_event) = (db_tx.request.unwrap(), db_event.request.clone().unwrap());
+    assert_eq!(from_event.url, from_tx.url, "{}", H::NAME);
+    assert_eq!(from_event.headers, from_tx.headers, "{}", H::NAME);
+}
+
 pub async fn tags_contexts_errors_and_messages_by_hand_go_through_the_request<H: Harness>() {
     let fx = Fixture::start::<H>(&[]).await;
     let reply = fx
@@ -1197,6 +1287,25 @@ fn event_of_post(fx: &Fixture, path: &str) -> Value {
     events.into_iter().next().unwrap()
 }
 
+/// `POST /submit` with `body` (the handler reads it and fails with a 500):
+/// the one event of that route, and its `request.data` parsed as JSON.
+async fn failing_post_data<H: Harness>(
+    fx: &Fixture,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (Value, Value) {
+    let reply = fx.post_body("/submit", content_type, body).await;
+    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
+    let event = event_of_post(fx, "/submit");
+    let data: Value = serde_json::from_str(
+        event["request"]["data"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
+    )
+    .unwrap();
+    (event, data)
+}
+
 /// A JSON POST whose handler read the body and failed: the event carries
 /// the body as `request.data`, its secret fields `[Filtered]`; the
 /// transaction carries no body.
@@ -1204,17 +1313,8 @@ pub async fn a_failing_json_post_carries_its_body_with_secrets_filtered<H: Harne
     let fx = Fixture::start::<H>(&[]).await;
     let body =
         json!({"item": "book", "quantity": 2, "card": {"password": "hunter2"}, "api_key": "k-123"});
-    let reply = fx
-        .post_body("/submit", "application/json", body.to_string().into_bytes())
-        .await;
-    assert_eq!(reply.status, 500, "{}: {reply:?}", H::NAME);
-    let event = event_of_post(&fx, "/submit");
-    let data: Value = serde_json::from_str(
-        event["request"]["data"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no request.data in {event}", H::NAME)),
-    )
-    .unwrap();
+    let (event, data) =
+        failing_post_data::<H>(&fx, "application/json", body.to_string().into_bytes()).await;
     assert_eq!(
         data,
         json!({"item": "book", "quantity": 2, "card": {"password": "[Filtered]"}, "api_key": "[Filtered]"}),
@@ -1249,6 +1349,53 @@ pub async fn a_failing_json_post_carries_its_body_with_secrets_filtered<H: Harne
         form,
         json!({"user": "ada", "password": "[Filtered]"}),
         "{}",
+        H::NAME
+    );
+}
+
+/// A failing multipart POST (`multipart/form-data`, as a browser's form
+/// with a file sends it): its text fields are `request.data`, scrubbed like
+/// a form's; its file part is there empty, with Relay's `!raw` note on its
+/// field (as sentry-python does); the file's bytes are nowhere in the event.
+pub async fn a_failing_multipart_post_carries_its_text_fields_and_leaves_its_file_out<
+    H: Harness,
+>() {
+    let fx = Fixture::start::<H>(&[]).await;
+    let body = concat!(
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"title\"\r\n\r\n",
+        "quarterly report\r\n",
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"api_key\"\r\n\r\n",
+        "k-123\r\n",
+        "--lookout-boundary\r\n",
+        "Content-Disposition: form-data; name=\"report\"; filename=\"q3.csv\"\r\n",
+        "Content-Type: text/csv\r\n\r\n",
+        "region,revenue\nnorth,secret-figure\r\n",
+        "--lookout-boundary--\r\n",
+    );
+    let (event, data) = failing_post_data::<H>(
+        &fx,
+        "multipart/form-data; boundary=lookout-boundary",
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        data,
+        json!({"title": "quarterly report", "api_key": "[Filtered]", "report": ""}),
+        "{}",
+        H::NAME
+    );
+    assert_eq!(
+        event["_meta"],
+        json!({"request": {"data": {"report": {"": {"rem": [["!raw", "x"]]}}}}}),
+        "{}",
+        H::NAME
+    );
+    let raw = event.to_string();
+    assert!(
+        !raw.contains("secret-figure") && !raw.contains("k-123"),
+        "{}: {raw}",
         H::NAME
     );
 }

@@ -1,7 +1,8 @@
 //! Request data on every event, applied when an event is captured.
 //!
 //! Any event captured inside a request (a classified failure, a `tracing`
-//! ERROR, a manual `capture_message`) gets the tags `request_id`,
+//! ERROR, a manual `capture_message`) gets the request data its transaction
+//! has (method, URL, query string, headers; scrubbed later), the tags `request_id`,
 //! `http.route`, `http.request.method`, `authenticated` (and `user_role`),
 //! the user, the trace context, the request's transaction name (sampled or
 //! not) and, once the handler answered, the request breadcrumb. Doing it at
@@ -46,6 +47,8 @@ pub(crate) fn apply_request(mut event: Event<'static>) -> Event<'static> {
             event.transaction = Some(transaction_name(method, route));
         }
     }
+    // The request's URL and headers, as its transaction has them.
+    crate::lifecycle::request_data::apply_to_event(&ctx, &mut event);
     // What the handler read of the request's body, as `request.data`.
     crate::request_body::apply(&ctx, &mut event);
     if let Some(response) = ctx.response() {

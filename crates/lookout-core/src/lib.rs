@@ -73,17 +73,22 @@
 //! # Feature flags
 //!
 //! - `test`: the `testing` module (`TestLookout`, `Capture`).
+//! - `anyhow`: `AnyhowError`, an `anyhow::Error` reported with the
+//!   backtrace it captured as its event's frames.
 //!
 //! # Supported Rust versions
 //!
 //! The workspace MSRV (Rust 1.89).
 
+#[cfg(feature = "anyhow")]
+mod anyhow_error;
 pub mod continuation;
 mod dsc;
 mod engine;
 mod engine_builder;
 pub mod events;
 pub mod head;
+mod in_app;
 pub mod job;
 mod lifecycle;
 pub mod log_capture;
@@ -100,6 +105,8 @@ pub mod testing;
 pub mod toolkit;
 mod transaction_filter;
 
+#[cfg(feature = "anyhow")]
+pub use anyhow_error::AnyhowError;
 pub use continuation::{Continuation, OrgCheck, Rejection, TraceOrigin};
 pub use engine::Engine;
 pub use engine_builder::EngineBuilder;

@@ -11,21 +11,29 @@
 //!
 //! Only when an event is captured is the body turned into `request.data`
 //! (`apply`): JSON as its (compact) JSON text, a form
-//! (`application/x-www-form-urlencoded`) as a JSON object of its fields,
-//! other text as it is; the scrubber then filters denylisted keys in both,
-//! recursively. Binary bodies, multipart bodies (file uploads) and bodies
-//! over the limit are left out, with the note Relay reads from `_meta`
-//! (`!raw`, `!config`), which sentry-types' `Event` cannot carry: the
-//! delivery adds it to the serialized event (`annotate`). Transactions
-//! never carry the body.
+//! (`application/x-www-form-urlencoded`) as a JSON object of its fields, a
+//! multipart form (`multipart/form-data`) as a JSON object of its text
+//! fields, other text as it is; the scrubber then filters denylisted keys,
+//! recursively. Binary bodies and bodies over the limit are left out, and so
+//! are a multipart form's file parts (as sentry-python does: the field is
+//! there, empty), each with the note Relay reads from `_meta` (`!raw`,
+//! `!config`), which sentry-types' `Event` cannot carry: the delivery adds
+//! it to the serialized event (`annotate`). Transactions never carry the
+//! body.
+//!
+//! Multipart forms are parsed by [`multer`] (what axum's own `Multipart`
+//! extractor uses) over the chunks already recorded, so nothing is copied
+//! to parse them; the boundary is the body's own first line, so the
+//! recording plan stays a `Copy` value with no allocation.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use lookout_scope::RequestContext;
 use sentry_core::Envelope;
 use sentry_core::protocol::{EnvelopeItem, Event};
+use serde_json::json;
 use serde_json::{Map, Value};
 
 use crate::Engine;
@@ -77,8 +85,8 @@ impl BodyKind {
     }
 
     /// Whether its bytes are worth holding (the others are left out anyway).
-    fn is_text(self) -> bool {
-        matches!(self, Self::Json | Self::Form | Self::Text)
+    fn is_held(self) -> bool {
+        !matches!(self, Self::Binary)
     }
 }
 
@@ -254,8 +262,34 @@ pub(crate) struct RecordedBody {
     /// each wrap the body; one records).
     claimed: AtomicBool,
     state: Mutex<Chunks>,
-    /// The `_meta` rule of the last event that left the body out.
-    note: OnceLock<&'static str>,
+    /// What the last event left out of the body, for its `_meta` note.
+    note: Mutex<Option<LeftOut>>,
+}
+
+/// What an event left out of the recorded body, noted in its `_meta`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum LeftOut {
+    /// All of it, by this rule.
+    Whole(&'static str),
+    /// A multipart form's file parts, by their field names (`!raw`).
+    Files(Arc<[String]>),
+}
+
+/// `request.data` for an event: the text, and the multipart file fields
+/// left out of it.
+#[derive(Debug, PartialEq)]
+struct BodyData {
+    text: String,
+    files: Vec<String>,
+}
+
+impl BodyData {
+    fn text(text: String) -> Self {
+        Self {
+            text,
+            files: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -278,7 +312,7 @@ impl RecordedBody {
                 over_limit,
                 ..Chunks::default()
             }),
-            note: OnceLock::new(),
+            note: Mutex::new(None),
         }
     }
 
@@ -296,19 +330,22 @@ impl RecordedBody {
             // Never hold more than the limit.
             state.over_limit = true;
             state.chunks = Vec::new();
-        } else if self.plan.kind.is_text() {
+        } else if self.plan.kind.is_held() {
             state.chunks.push(data.clone());
         }
     }
 
     /// `request.data` for an event, or the `_meta` rule it is left out by.
-    fn data(&self) -> Result<String, &'static str> {
+    fn data(&self) -> Result<BodyData, &'static str> {
         let state = self.lock();
         if state.over_limit {
             return Err(RULE_CONFIG);
         }
-        if !self.plan.kind.is_text() {
+        if !self.plan.kind.is_held() {
             return Err(RULE_RAW);
+        }
+        if self.plan.kind == BodyKind::Multipart {
+            return multipart(&state.chunks).ok_or(RULE_RAW);
         }
         let joined;
         let bytes: &[u8] = match state.chunks.as_slice() {
@@ -321,65 +358,170 @@ impl RecordedBody {
         match self.plan.kind {
             BodyKind::Json => {
                 if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                    return Ok(value.to_string());
+                    return Ok(BodyData::text(value.to_string()));
                 }
             }
             BodyKind::Form => {
                 let fields: Map<String, Value> = form_urlencoded::parse(bytes)
                     .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                     .collect();
-                return Ok(Value::Object(fields).to_string());
+                return Ok(BodyData::text(Value::Object(fields).to_string()));
             }
             _ => {}
         }
         // Text, or JSON that does not parse (cut short): the text as read.
-        String::from_utf8(bytes.to_vec()).map_err(|_| RULE_RAW)
+        String::from_utf8(bytes.to_vec())
+            .map(BodyData::text)
+            .map_err(|_| RULE_RAW)
+    }
+
+    fn note(&self) -> std::sync::MutexGuard<'_, Option<LeftOut>> {
+        self.note.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
+/// A multipart form's fields as a JSON object: text fields with their text,
+/// file parts (a file name, or a body that is not text) empty and named in
+/// `files`. `None` when the body does not parse as multipart at all; a form
+/// cut short keeps the fields read before the cut.
+///
+/// multer's parser is asynchronous over a stream; over chunks already in
+/// memory every poll is ready, so it is polled here with a no-op waker (a
+/// `Pending` would mean more input is wanted: the form ends there).
+fn multipart(chunks: &[Bytes]) -> Option<BodyData> {
+    let first = chunks.first()?;
+    let line = first.split(|b| *b == b'\n').next().unwrap_or_default();
+    let boundary = std::str::from_utf8(line.strip_prefix(b"--")?)
+        .ok()?
+        .trim_end_matches('\r');
+    if boundary.is_empty() {
+        return None;
+    }
+    let stream = futures_util::stream::iter(
+        chunks
+            .iter()
+            .cloned()
+            .map(Ok::<Bytes, std::convert::Infallible>),
+    );
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut fields = Map::new();
+    let mut files = Vec::new();
+    let mut parsed_any = false;
+    loop {
+        let field = match form.poll_next_field(&mut cx) {
+            std::task::Poll::Ready(Ok(Some(field))) => field,
+            _ => break,
+        };
+        parsed_any = true;
+        let name = field.name().unwrap_or_default().to_owned();
+        let declared_text = field.content_type().is_none_or(|mime| {
+            matches!(
+                BodyKind::of(Some(mime.essence_str())),
+                BodyKind::Json | BodyKind::Form | BodyKind::Text
+            )
+        });
+        if field.file_name().is_some() || !declared_text {
+            fields.insert(name.clone(), Value::String(String::new()));
+            files.push(name);
+            continue;
+        }
+        let read = std::pin::pin!(field.bytes());
+        let text = match std::future::Future::poll(read, &mut cx) {
+            std::task::Poll::Ready(Ok(bytes)) => String::from_utf8(bytes.to_vec()),
+            _ => break,
+        };
+        match text {
+            Ok(text) => {
+                fields.insert(name, Value::String(text));
+            }
+            // Declared as text, but not: left out like a file.
+            Err(_) => {
+                fields.insert(name.clone(), Value::String(String::new()));
+                files.push(name);
+            }
+        }
+    }
+    parsed_any.then(|| BodyData {
+        text: Value::Object(fields).to_string(),
+        files,
+    })
+}
+
 /// Adds the current request's body to `event` as `request.data`, or keeps
-/// the reason it is left out for [`annotate`]. A request whose handler read
+/// what is left out of it for [`annotate`]. A request whose handler read
 /// no body adds nothing.
 pub(crate) fn apply(ctx: &RequestContext, event: &mut Event<'static>) {
     let Some(record) = ctx.extension::<RecordedBody>() else {
         return;
     };
     let request = event.request.get_or_insert_with(Default::default);
-    match record.data() {
-        Ok(data) => request.data = Some(data),
-        Err(rule) => {
-            let _ = record.note.set(rule);
+    let left_out = match record.data() {
+        Ok(BodyData { text, files }) => {
+            request.data = Some(text);
+            (!files.is_empty()).then(|| LeftOut::Files(files.into()))
         }
-    }
+        Err(rule) => Some(LeftOut::Whole(rule)),
+    };
+    *record.note() = left_out;
 }
 
-/// An event envelope of the current request whose body was left out gets
-/// Relay's `_meta` note on its `request.data` (`{"": {"rem": [[rule, "x"]]}}`),
-/// written into the serialized event: sentry-types' `Event` has no `_meta`.
-/// Other envelopes are returned as they are.
+/// An event envelope of the current request whose body was left out, whole
+/// or in part, gets Relay's `_meta` note on its `request.data` (`{"": {"rem":
+/// [[rule, "x"]]}}` for the whole body, the same under each file field's name
+/// for a multipart form's files), written into the serialized event:
+/// sentry-types' `Event` has no `_meta`. `request.data` stays JSON text,
+/// as for every body (sentry-types reads it as a string). Other envelopes
+/// are returned as they are.
 pub(crate) fn annotate(envelope: Envelope) -> Envelope {
     // Most envelopes (transactions, logs) stop at this look at their items.
-    let left_out = envelope.items().any(|item| match item {
-        EnvelopeItem::Event(event) => event.request.as_ref().is_some_and(|r| r.data.is_none()),
-        _ => false,
-    });
-    if !left_out {
+    let (mut with_request, mut without_data) = (false, false);
+    for item in envelope.items() {
+        if let EnvelopeItem::Event(event) = item
+            && let Some(request) = &event.request
+        {
+            with_request = true;
+            without_data |= request.data.is_none();
+        }
+    }
+    if !with_request {
         return envelope;
     }
-    let Some(rule) = lookout_scope::current()
+    let Some(left_out) = lookout_scope::current()
         .and_then(|ctx| ctx.extension::<RecordedBody>())
-        .and_then(|record| record.note.get().copied())
+        .and_then(|record| record.note().clone())
     else {
         return envelope;
     };
-    match with_meta(&envelope, rule).and_then(|bytes| Envelope::from_bytes_raw(bytes).ok()) {
+    // A body left out whole is noted on an event without data only; a
+    // form's file parts on the event that carries the form.
+    if matches!(left_out, LeftOut::Whole(_)) != without_data {
+        return envelope;
+    }
+    match with_meta(&envelope, &left_out).and_then(|bytes| Envelope::from_bytes_raw(bytes).ok()) {
         Some(annotated) => annotated,
         None => envelope,
     }
 }
 
+/// The `_meta` note for what `left_out` names.
+fn meta_for(left_out: &LeftOut) -> Value {
+    let removed = |rule: &str| json!({ "": { "rem": [[rule, "x"]] } });
+    match left_out {
+        LeftOut::Whole(rule) => json!({ "request": { "data": removed(rule) } }),
+        LeftOut::Files(files) => {
+            let fields: Map<String, Value> = files
+                .iter()
+                .map(|name| (name.clone(), removed(RULE_RAW)))
+                .collect();
+            json!({ "request": { "data": fields } })
+        }
+    }
+}
+
 /// The serialized envelope with `_meta` on its event item.
-fn with_meta(envelope: &Envelope, rule: &str) -> Option<Vec<u8>> {
+fn with_meta(envelope: &Envelope, left_out: &LeftOut) -> Option<Vec<u8>> {
+    let note = meta_for(left_out);
     let mut raw = Vec::new();
     envelope.to_writer(&mut raw).ok()?;
     let mut out = Vec::with_capacity(raw.len() + 64);
@@ -406,9 +548,9 @@ fn with_meta(envelope: &Envelope, rule: &str) -> Option<Vec<u8>> {
         rest = rest.strip_prefix(b"\n").unwrap_or(rest);
         let payload = if header.get("type").and_then(Value::as_str) == Some("event") {
             let mut event: Value = serde_json::from_slice(payload).ok()?;
-            let note =
-                serde_json::json!({ "request": { "data": { "": { "rem": [[rule, "x"]] } } } });
-            event.as_object_mut()?.insert("_meta".to_owned(), note);
+            event
+                .as_object_mut()?
+                .insert("_meta".to_owned(), note.clone());
             let payload = serde_json::to_vec(&event).ok()?;
             header["length"] = Value::from(payload.len());
             std::borrow::Cow::Owned(payload)
@@ -435,6 +577,7 @@ mod tests {
             (Some("application/vnd.api+json"), BodyKind::Json),
             (Some("application/x-www-form-urlencoded"), BodyKind::Form),
             (Some("multipart/form-data; boundary=x"), BodyKind::Multipart),
+            (Some("Multipart/Mixed"), BodyKind::Multipart),
             (Some("text/plain"), BodyKind::Text),
             (Some("application/xml"), BodyKind::Text),
             (Some("application/octet-stream"), BodyKind::Binary),
@@ -465,6 +608,106 @@ mod tests {
         assert_eq!(record.data(), Err(RULE_CONFIG));
     }
 
+    /// A multipart form as a client sends it, cut into `cuts` chunks.
+    fn form(cuts: usize) -> Vec<Bytes> {
+        let body = concat!(
+            "--XyZ\r\n",
+            "Content-Disposition: form-data; name=\"user\"\r\n\r\n",
+            "ada\r\n",
+            "--XyZ\r\n",
+            "Content-Disposition: form-data; name=\"password\"\r\n\r\n",
+            "hunter2\r\n",
+            "--XyZ\r\n",
+            "Content-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\n",
+            "Content-Type: image/png\r\n\r\n",
+            "\u{89}PNG\r\n",
+            "--XyZ\r\n",
+            "Content-Disposition: form-data; name=\"blob\"\r\n",
+            "Content-Type: application/octet-stream\r\n\r\n",
+            "raw\r\n",
+            "--XyZ\r\n",
+            "Content-Disposition: form-data; name=\"note\"\r\n",
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n",
+            "déjà vu\r\n",
+            "--XyZ--\r\n",
+        )
+        .as_bytes();
+        let size = body.len().div_ceil(cuts);
+        body.chunks(size).map(Bytes::copy_from_slice).collect()
+    }
+
+    #[test]
+    fn a_multipart_forms_text_fields_are_parsed_and_its_files_left_out() {
+        for cuts in [1, 2, 7, 40] {
+            let data = multipart(&form(cuts)).unwrap();
+            let fields: Value = serde_json::from_str(&data.text).unwrap();
+            assert_eq!(
+                fields,
+                json!({"user": "ada", "password": "hunter2", "avatar": "", "blob": "", "note": "déjà vu"}),
+                "{cuts} chunks"
+            );
+            assert_eq!(data.files, ["avatar", "blob"], "{cuts} chunks");
+        }
+    }
+
+    #[test]
+    fn a_multipart_form_cut_short_keeps_the_fields_before_the_cut() {
+        let whole: Vec<u8> = form(1).concat();
+        let cut = Bytes::copy_from_slice(&whole[..whole.len() / 2]);
+        let data = multipart(&[cut]).unwrap();
+        let fields: Value = serde_json::from_str(&data.text).unwrap();
+        assert_eq!(fields["user"], "ada");
+        assert!(fields.get("note").is_none(), "{fields}");
+        // Not multipart at all: left out whole.
+        assert!(multipart(&[Bytes::from_static(b"user=ada")]).is_none());
+        assert!(multipart(&[]).is_none());
+    }
+
+    #[test]
+    fn a_multipart_record_is_held_and_noted_by_field() {
+        let plan = BodyRecording {
+            limit: 10_000,
+            kind: BodyKind::Multipart,
+            declared: None,
+        };
+        let record = RecordedBody::new(plan);
+        for chunk in form(3) {
+            record.push(&chunk);
+        }
+        let data = record.data().unwrap();
+        assert_eq!(data.files, ["avatar", "blob"]);
+        let note = meta_for(&LeftOut::Files(data.files.into()));
+        assert_eq!(
+            note,
+            json!({"request": {"data": {
+                "avatar": {"": {"rem": [["!raw", "x"]]}},
+                "blob": {"": {"rem": [["!raw", "x"]]}},
+            }}})
+        );
+    }
+
+    #[test]
+    fn file_notes_go_on_the_forms_fields() {
+        let event = Event {
+            request: Some(sentry_core::protocol::Request {
+                data: Some(r#"{"user":"ada","avatar":""}"#.to_owned()),
+                ..Default::default()
+            }),
+            ..Event::default()
+        };
+        let envelope: Envelope = event.into();
+        let left_out = LeftOut::Files(vec!["avatar".to_owned()].into());
+        let bytes = with_meta(&envelope, &left_out).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let event: Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+        assert_eq!(event["request"]["data"], r#"{"user":"ada","avatar":""}"#);
+        assert_eq!(
+            event["_meta"]["request"]["data"]["avatar"],
+            json!({"": {"rem": [["!raw", "x"]]}})
+        );
+        assert!(Envelope::from_slice(&bytes).unwrap().event().is_some());
+    }
+
     #[test]
     fn meta_goes_on_the_serialized_event_and_the_envelope_still_parses() {
         let event = Event {
@@ -472,7 +715,7 @@ mod tests {
             ..Event::default()
         };
         let envelope: Envelope = event.into();
-        let bytes = with_meta(&envelope, RULE_CONFIG).unwrap();
+        let bytes = with_meta(&envelope, &LeftOut::Whole(RULE_CONFIG)).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         let event_line = text.lines().nth(2).unwrap();
         let event: Value = serde_json::from_str(event_line).unwrap();

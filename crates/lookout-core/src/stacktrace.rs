@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Once, PoisonError};
 use std::time::SystemTime;
 
@@ -134,76 +134,50 @@ fn starts_with_any(function: &str, prefixes: &[&str]) -> bool {
     }
 }
 
-/// sentry-backtrace's `function_starts_with`, without building a
-/// substring searcher: whether `function` (behind the `<F as `, `<` and
-/// `_<` of trait impls) starts with `pattern`, a `.` in the function
-/// matching a `:` in the pattern.
-fn function_starts_with(mut function: &str, mut pattern: &str) -> bool {
-    if pattern.starts_with('<') {
-        while let Some(rest) = pattern.strip_prefix('<') {
-            pattern = rest;
-            function = match function
-                .strip_prefix("<F as ")
-                .or_else(|| function.strip_prefix('<'))
-                .or_else(|| function.strip_prefix("_<"))
-            {
-                Some(rest) => rest,
-                None => return false,
-            };
-        }
-    } else {
-        while let Some(rest) = function.strip_prefix("<F as ") {
-            function = rest;
-        }
-        function = function.trim_start_matches('<');
-        while let Some(rest) = function.strip_prefix("_<") {
-            function = rest;
-        }
-    }
-    if !function.is_char_boundary(pattern.len()) {
-        return false;
-    }
-    function
-        .chars()
-        .zip(pattern.chars())
-        .all(|(f, p)| f == p || f == '.' && p == ':')
-}
-
 /// `stacktrace` (oldest frame first) without the capturing machinery at
 /// its top and without what lies outside lookout's instrumentation at its
 /// bottom; `None` when nothing is left.
 #[must_use]
+#[cfg(any(test, feature = "anyhow"))]
 pub(crate) fn trim(mut stacktrace: Stacktrace) -> Option<Stacktrace> {
-    let frames = &mut stacktrace.frames;
-    fn function(f: &Frame) -> &str {
-        f.function.as_deref().unwrap_or_default()
+    let kept = kept_range(&stacktrace.frames);
+    stacktrace.frames.truncate(kept.end);
+    stacktrace.frames.drain(..kept.start);
+    (!stacktrace.frames.is_empty()).then_some(stacktrace)
+}
+
+/// The frames [`trim`] keeps of `frames` (oldest first), as a range: the
+/// trimming is decided on borrowed frames, so only the kept ones are copied
+/// out of the symbol cache.
+fn kept_range<T: std::borrow::Borrow<Frame>>(frames: &[T]) -> std::ops::Range<usize> {
+    fn function<T: std::borrow::Borrow<Frame>>(frame: &T) -> &str {
+        frame.borrow().function.as_deref().unwrap_or_default()
     }
     // The capture's own frames, down to the first that is not (or that is
     // lookout's instrumentation: an event lookout captured itself when the
     // request finished has no frames of the application's). A request's
     // context entered for the capture (`RequestContext::enter`) is part of
     // the capture at the top; further down it is instrumentation.
-    while frames.last().is_some_and(|f| {
-        let function = function(f);
+    let mut end = frames.len();
+    while end > 0 && {
+        let function = function(&frames[end - 1]);
         starts_with_any(function, CAPTURE_MACHINERY)
             && (function.contains("lookout_scope::") || !starts_with_any(function, INSTRUMENTATION))
-    }) {
-        frames.pop();
+    } {
+        end -= 1;
     }
-    if let Some(boundary) = frames
+    let start = frames[..end]
         .iter()
         .rposition(|f| starts_with_any(function(f), INSTRUMENTATION))
-    {
-        frames.drain(..=boundary);
-    }
-    (!frames.is_empty()).then_some(stacktrace)
+        .map_or(0, |boundary| boundary + 1);
+    start..end
 }
 
 /// A backtrace taken earlier (unresolved: cheap to take), resolved and
 /// turned into trimmed frames now that an event needs them.
 #[must_use]
 pub(crate) fn resolve(backtrace: backtrace::Backtrace) -> Option<Stacktrace> {
-    to_stacktrace(&backtrace).and_then(trim)
+    trimmed(&backtrace, false)
 }
 
 /// Addresses the symbol cache holds at most; past it, it starts over.
@@ -217,10 +191,11 @@ const SYMBOL_CACHE_CAPACITY: usize = 16_384;
 static SYMBOLS: std::sync::LazyLock<std::sync::Mutex<HashMap<usize, Vec<Frame>>>> =
     std::sync::LazyLock::new(Default::default);
 
-/// `backtrace`'s frames, newest last (sentry's order), each address resolved
-/// through the symbol cache.
-fn to_stacktrace(backtrace: &backtrace::Backtrace) -> Option<Stacktrace> {
-    let ip = |frame: &backtrace::BacktraceFrame| frame.ip() as usize;
+/// Resolves the addresses of `backtrace` the symbol cache does not hold
+/// yet, and caches the frames sentry-backtrace makes of each (newest first,
+/// as in the backtrace), each with its crate (`package`) set, which
+/// sentry-backtrace would otherwise find with a regex per frame and event.
+fn cache_symbols(backtrace: &backtrace::Backtrace) {
     let unknown: Vec<backtrace::BacktraceFrame> = {
         let symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
         backtrace
@@ -230,24 +205,86 @@ fn to_stacktrace(backtrace: &backtrace::Backtrace) -> Option<Stacktrace> {
             .cloned()
             .collect()
     };
-    if !unknown.is_empty() {
-        let mut fresh = backtrace::Backtrace::from(unknown);
-        fresh.resolve();
-        let by_address = fresh.frames().iter().map(|frame| {
-            let one = backtrace::Backtrace::from(vec![frame.clone()]);
-            let mut frames = sentry_backtrace::backtrace_to_stacktrace(&one)
-                .map(|stacktrace| stacktrace.frames)
-                .unwrap_or_default();
-            // `from_frames_reversed` put the outermost of an inlined run first.
-            frames.reverse();
-            (ip(frame), frames)
-        });
-        let mut symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
-        if symbols.len() > SYMBOL_CACHE_CAPACITY {
-            symbols.clear();
-        }
-        symbols.extend(by_address);
+    if unknown.is_empty() {
+        return;
     }
+    let mut fresh = backtrace::Backtrace::from(unknown);
+    fresh.resolve();
+    let by_address = fresh.frames().iter().map(|frame| {
+        let one = backtrace::Backtrace::from(vec![frame.clone()]);
+        let mut frames = sentry_backtrace::backtrace_to_stacktrace(&one)
+            .map(|stacktrace| stacktrace.frames)
+            .unwrap_or_default();
+        // `from_frames_reversed` put the outermost of an inlined run first.
+        frames.reverse();
+        for frame in &mut frames {
+            if frame.package.is_none() {
+                frame.package = frame
+                    .function
+                    .as_deref()
+                    .and_then(crate::in_app::crate_name)
+                    .map(str::to_owned);
+            }
+        }
+        (ip(frame), frames)
+    });
+    let by_address: Vec<(usize, Vec<Frame>)> = by_address.collect();
+    let mut boundaries = BOUNDARIES.write().unwrap_or_else(PoisonError::into_inner);
+    let mut symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if symbols.len() > SYMBOL_CACHE_CAPACITY {
+        symbols.clear();
+        boundaries.clear();
+    }
+    for (address, frames) in by_address {
+        if frames.iter().any(is_boundary) {
+            boundaries.insert(address);
+        }
+        symbols.insert(address, frames);
+    }
+}
+
+/// Addresses whose frames are lookout's instrumentation below a handler
+/// (not `lookout_scope`'s, which may also be part of a capture at the
+/// top of a stack): a stack walk stops at the first, since [`trim`] cuts
+/// there anyway.
+static BOUNDARIES: std::sync::LazyLock<std::sync::RwLock<HashSet<usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn is_boundary(frame: &Frame) -> bool {
+    let function = frame.function.as_deref().unwrap_or_default();
+    starts_with_any(function, INSTRUMENTATION) && !function.contains("lookout_scope::")
+}
+
+/// An unresolved backtrace of the calling thread's stack, newest frame
+/// first, walked down to the first frame known (from an earlier event's
+/// resolved frames) to be lookout's instrumentation below the handler: the
+/// runtime's and the server's frames under it would be trimmed, so they
+/// are not walked (walking a frame is a search of the unwind tables). The
+/// first walks of a process, with nothing known yet, go to the bottom.
+pub(crate) fn walk() -> backtrace::Backtrace {
+    walk_until(&BOUNDARIES.read().unwrap_or_else(PoisonError::into_inner))
+}
+
+fn walk_until(boundaries: &HashSet<usize>) -> backtrace::Backtrace {
+    let mut frames: Vec<backtrace::BacktraceFrame> = Vec::with_capacity(64);
+    // The walker's own frames are kept: trimming drops them as capture
+    // machinery, as for `Backtrace::new_unresolved`.
+    backtrace::trace(|frame| {
+        frames.push(frame.clone().into());
+        !boundaries.contains(&(frame.ip() as usize))
+    });
+    backtrace::Backtrace::from(frames)
+}
+
+fn ip(frame: &backtrace::BacktraceFrame) -> usize {
+    frame.ip() as usize
+}
+
+/// `backtrace`'s frames, newest last (sentry's order), each address resolved
+/// through the symbol cache; untrimmed.
+#[cfg(test)]
+fn to_stacktrace(backtrace: &backtrace::Backtrace) -> Option<Stacktrace> {
+    cache_symbols(backtrace);
     let symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
     let frames: Vec<Frame> = backtrace
         .frames()
@@ -255,6 +292,49 @@ fn to_stacktrace(backtrace: &backtrace::Backtrace) -> Option<Stacktrace> {
         .flat_map(|frame| symbols.get(&ip(frame)).cloned().unwrap_or_default())
         .collect();
     Stacktrace::from_frames_reversed(frames)
+}
+
+/// `backtrace`'s frames, newest last, trimmed ([`trim`]; for a panic, the
+/// panic machinery below the hook cut first), copied out of the symbol
+/// cache: only the frames kept are copied.
+fn trimmed(backtrace: &backtrace::Backtrace, panic: bool) -> Option<Stacktrace> {
+    cache_symbols(backtrace);
+    let symbols = SYMBOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut frames: Vec<&Frame> = backtrace
+        .frames()
+        .iter()
+        .filter_map(|frame| symbols.get(&ip(frame)))
+        .flatten()
+        .collect();
+    frames.reverse();
+    let frames = if panic {
+        &frames[..below_panic_machinery(&frames)]
+    } else {
+        &frames[..]
+    };
+    let kept = kept_range(frames);
+    let frames: Vec<Frame> = frames[kept].iter().map(|f| (*f).clone()).collect();
+    (!frames.is_empty()).then(|| Stacktrace {
+        frames,
+        ..Stacktrace::default()
+    })
+}
+
+/// How many of a panic's frames (oldest first) lie below the panic
+/// machinery: it is one run of frames below the hook's; the `catch_unwind`
+/// frames further down (lookout's, the runtime's) are not part of it.
+fn below_panic_machinery(frames: &[&Frame]) -> usize {
+    let is_panic =
+        |f: &&Frame| starts_with_any(f.function.as_deref().unwrap_or_default(), PANIC_MACHINERY);
+    match frames.iter().rposition(is_panic) {
+        Some(mut first) => {
+            while first > 0 && is_panic(&frames[first - 1]) {
+                first -= 1;
+            }
+            first
+        }
+        None => frames.len(),
+    }
 }
 
 thread_local! {
@@ -271,7 +351,7 @@ pub(crate) fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            PANICKED.with(|slot| *slot.borrow_mut() = Some(backtrace::Backtrace::new_unresolved()));
+            PANICKED.with(|slot| *slot.borrow_mut() = Some(walk()));
             previous(info);
         }));
     });
@@ -282,22 +362,21 @@ pub(crate) fn install_panic_hook() {
 #[must_use]
 pub(crate) fn take_panic() -> Option<Stacktrace> {
     let backtrace = PANICKED.with(|slot| slot.borrow_mut().take())?;
-    let mut stacktrace = to_stacktrace(&backtrace)?;
-    // The panic machinery is one run of frames below the hook's; the
-    // `catch_unwind` frames further down (lookout's, the runtime's) are not
-    // part of it.
-    let frames = &mut stacktrace.frames;
-    let is_panic = |f: &sentry_core::protocol::Frame| {
-        starts_with_any(f.function.as_deref().unwrap_or_default(), PANIC_MACHINERY)
-    };
-    if let Some(mut first) = frames.iter().rposition(is_panic) {
-        while first > 0 && is_panic(&frames[first - 1]) {
-            first -= 1;
-        }
-        frames.truncate(first);
-    }
-    trim(stacktrace)
+    trimmed(&backtrace, true)
 }
+
+/// The frames of anyhow's own capture of a backtrace, at the top of it.
+#[cfg(feature = "anyhow")]
+const ANYHOW_CAPTURE: &[&str] = &[
+    "anyhow::",
+    "<anyhow::",
+    "std::backtrace",
+    "<std::backtrace",
+    "std::backtrace_rs",
+    "core::ops::function::FnOnce::call_once",
+    "<T as core::convert::Into",
+    "<anyhow::Error as core::convert::From",
+];
 
 thread_local! {
     /// Where the last typed error that became a 5xx on this thread did so:
@@ -309,19 +388,71 @@ fn address(error: &dyn crate::TypedError) -> usize {
     std::ptr::from_ref(error).cast::<()>() as usize
 }
 
+/// The frames `error` carries itself: the backtrace an `anyhow::Error`
+/// captured where it was created (feature `anyhow`, with `RUST_BACKTRACE`
+/// or `RUST_LIB_BACKTRACE` set), parsed with sentry-backtrace's
+/// `parse_stacktrace` and trimmed as lookout's own. `None` for any other
+/// error, or one that captured none: then lookout takes the frames.
+#[cfg_attr(not(feature = "anyhow"), allow(unused_variables))]
+pub(crate) fn carried(error: &(dyn std::error::Error + 'static)) -> Option<Stacktrace> {
+    #[cfg(feature = "anyhow")]
+    if let Some(backtrace) =
+        crate::anyhow_error::of(error).and_then(crate::anyhow_error::captured_backtrace)
+    {
+        // The alternate form lists each frame's address, which
+        // `parse_stacktrace` reads (inlined frames share their caller's).
+        let mut stacktrace = sentry_backtrace::parse_stacktrace(&format!("{backtrace:#}"))?;
+        // A source line std prints on its own (more than one for a frame)
+        // reads as a frame named `at <path>` to the parser: not a frame.
+        stacktrace.frames.retain(|f| {
+            !f.function
+                .as_deref()
+                .is_some_and(|name| name.starts_with("at "))
+        });
+        // anyhow's capture is at the top: the newest frame is where the
+        // error was created.
+        while stacktrace.frames.last().is_some_and(|f| {
+            starts_with_any(f.function.as_deref().unwrap_or_default(), ANYHOW_CAPTURE)
+        }) {
+            stacktrace.frames.pop();
+        }
+        return trim(stacktrace);
+    }
+    None
+}
+
+/// Whether `error` carries frames of its own ([`carried`]), without
+/// resolving them.
+#[cfg_attr(not(feature = "anyhow"), allow(unused_variables))]
+fn carries_frames(error: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "anyhow")]
+    if crate::anyhow_error::of(error)
+        .and_then(crate::anyhow_error::captured_backtrace)
+        .is_some()
+    {
+        return true;
+    }
+    false
+}
+
 /// Takes the backtrace of where `error` became a response with `status`,
 /// when `status` is a 5xx (what is captured by default): the response is
 /// finished on the same thread, which takes it back with [`take_reported`].
-/// A 4xx costs nothing.
+/// A 4xx costs nothing, and so does an error that carries its own frames
+/// ([`carried`]).
 pub(crate) fn note_reported(error: &dyn crate::TypedError, status: http::StatusCode) {
-    if status.is_server_error() {
-        let taken = (address(error), backtrace::Backtrace::new_unresolved());
+    if status.is_server_error() && !carries_frames(error) {
+        let taken = (address(error), walk());
         REPORTED.with(|slot| *slot.borrow_mut() = Some(taken));
     }
 }
 
-/// The frames noted for `error` by [`note_reported`], if any.
+/// The frames of a typed error answered with a 5xx: its own ([`carried`]),
+/// else those noted by [`note_reported`], if any.
 pub(crate) fn take_reported(error: &dyn crate::TypedError) -> Option<Stacktrace> {
+    if let Some(carried) = carried(error) {
+        return Some(carried);
+    }
     let wanted = address(error);
     REPORTED
         .with(|slot| {
@@ -372,10 +503,8 @@ pub(crate) fn attach_to_exception(event: &mut Event<'static>, stacktrace: Option
 pub(crate) struct EventProcessor {
     /// Holds the in-app rules and `attach_stacktrace`.
     options: ClientOptions,
-    /// The same without the in-app patterns, for sentry-backtrace once
-    /// lookout has matched them (packages, well-known frames, the fallback
-    /// when nothing is in-app).
-    after_patterns: ClientOptions,
+    /// The in-app rules of `options`, sorted for cheap matching.
+    in_app: crate::in_app::InApp,
     contexts: sentry_contexts::ContextIntegration,
     server_name: Option<String>,
     started: SystemTime,
@@ -402,11 +531,8 @@ impl EventProcessor {
                 sentry_contexts::ContextIntegration::new().setup(&mut probe);
                 probe.server_name.map(|s| s.to_string())
             });
-        let mut after_patterns = options.clone();
-        after_patterns.in_app_include.clear();
-        after_patterns.in_app_exclude.clear();
         Self {
-            after_patterns,
+            in_app: crate::in_app::InApp::new(&options),
             options,
             contexts: sentry_contexts::ContextIntegration::new(),
             server_name,
@@ -414,39 +540,9 @@ impl EventProcessor {
         }
     }
 
-    /// sentry-backtrace's in-app marking and packages for `stacktrace`,
-    /// with the `in_app_include` / `in_app_exclude` matching done here
-    /// first: sentry-backtrace's matcher builds a substring searcher per
-    /// frame and prefix, which for lookout's list of not-in-app crates was a
-    /// third of an erroring request's CPU. The rule is the same
-    /// ([`function_starts_with`]); sentry-backtrace then gets the options
-    /// without the patterns (a frame that matched none would be matched
-    /// against all of them again) and leaves the marked frames alone.
+    /// In-app marking and crates for `stacktrace` ([`InApp`](crate::in_app::InApp)).
     fn process_stacktrace(&self, stacktrace: &mut Stacktrace) {
-        for frame in &mut stacktrace.frames {
-            let Some(function) = frame.function.as_deref() else {
-                continue;
-            };
-            if frame.in_app.is_some() {
-                continue;
-            }
-            if self
-                .options
-                .in_app_include
-                .iter()
-                .any(|pattern| function_starts_with(function, pattern))
-            {
-                frame.in_app = Some(true);
-            } else if self
-                .options
-                .in_app_exclude
-                .iter()
-                .any(|pattern| function_starts_with(function, pattern))
-            {
-                frame.in_app = Some(false);
-            }
-        }
-        sentry_backtrace::process_event_stacktrace(stacktrace, &self.after_patterns);
+        self.in_app.mark(stacktrace);
     }
 
     /// `event` with its frames, contexts and server name.
@@ -458,7 +554,7 @@ impl EventProcessor {
             && !OWN_CAPTURE.with(std::cell::Cell::get)
             && event.exception.is_empty()
             && !has_frames
-            && let Some(stacktrace) = resolve(backtrace::Backtrace::new_unresolved())
+            && let Some(stacktrace) = resolve(walk())
         {
             let mut thread: Thread = sentry_backtrace::current_thread(false);
             thread.stacktrace = Some(stacktrace);
@@ -517,91 +613,101 @@ mod tests {
         }
     }
 
-    /// A typed error answered with a 4xx costs no stack walk; a 5xx keeps
-    /// the frames for the error that was answered, and only for it.
-    /// sentry-backtrace's matching rule, case by case.
-    #[test]
-    fn function_starts_with_follows_sentry_backtraces_rule() {
-        for (function, pattern, expected) in [
-            ("myapp::billing::charge", "myapp::billing", true),
-            ("myapp.billing.charge", "myapp:billing", true),
-            ("dotted.name::f", "dotted:name", true),
-            ("<myapp::Invoice as Display>::fmt", "myapp::Invoice", true),
-            ("<myapp::Invoice as Display>::fmt", "<myapp::Invoice", true),
-            ("myapp::Invoice::fmt", "<myapp::Invoice", false),
-            ("<F as myapp::Charge>::call", "myapp::Charge", true),
-            ("_<myapp::X>::y", "myapp::X", true),
-            ("my", "myapp", false),
-        ] {
-            assert_eq!(
-                function_starts_with(function, pattern),
-                expected,
-                "{function} / {pattern}"
-            );
-        }
-    }
-
-    /// lookout's in-app matching marks every frame as sentry-backtrace's
-    /// own matching does, for the patterns and name shapes it knows.
-    #[test]
-    fn in_app_marking_is_sentry_backtraces() {
-        let mut client = ClientOptions::new();
-        client.in_app_include = vec!["myapp::billing", "<myapp::Invoice", "dotted:name"];
-        client.in_app_exclude = vec!["myapp::vendored"];
-        let processor = EventProcessor::new(&client);
-        let functions = [
-            "myapp::billing::charge",
-            "myapp.billing.charge",
-            "<myapp::Invoice as core::fmt::Display>::fmt",
-            "<F as myapp::billing::Charge>::call",
-            "_<myapp::billing::X>::y",
-            "myapp::vendored::thing",
-            "tokio::runtime::task::raw::poll",
-            "<axum::routing::Router as tower::Service>::call",
-            "lookout_core::toolkit::instrumented::Instrumented::poll",
-            "myapp::handlers::user",
-            "dotted.name::f",
-            "my",
-            "",
-        ];
-        let frames: Vec<Frame> = functions
-            .iter()
-            .map(|f| Frame {
-                function: Some((*f).to_owned()),
-                ..Frame::default()
-            })
-            .collect();
-        let mut ours = Stacktrace {
-            frames: frames.clone(),
-            ..Stacktrace::default()
-        };
-        processor.process_stacktrace(&mut ours);
-        let mut theirs = Stacktrace {
-            frames,
-            ..Stacktrace::default()
-        };
-        sentry_backtrace::process_event_stacktrace(&mut theirs, &processor.options);
-        let marks = |s: &Stacktrace| s.frames.iter().map(|f| f.in_app).collect::<Vec<_>>();
-        assert_eq!(marks(&ours), marks(&theirs));
-        assert!(marks(&ours).contains(&Some(false)) && marks(&ours).contains(&Some(true)));
-    }
-
     /// The cache gives the frames sentry-backtrace makes of the same
-    /// backtrace resolved whole, the second time without resolving.
+    /// backtrace resolved whole, with the crates its processing would set,
+    /// the second time without resolving.
     #[test]
     fn cached_symbols_give_the_frames_of_a_whole_resolution() {
         let backtrace = backtrace::Backtrace::new_unresolved();
         let first = to_stacktrace(&backtrace).expect("frames");
         let mut resolved = backtrace.clone();
         resolved.resolve();
-        let whole = sentry_backtrace::backtrace_to_stacktrace(&resolved).expect("frames");
-        assert_eq!(first.frames, whole.frames);
+        let mut whole = sentry_backtrace::backtrace_to_stacktrace(&resolved).expect("frames");
+        sentry_backtrace::process_event_stacktrace(&mut whole, &ClientOptions::new());
+        let processed = |mut stacktrace: Stacktrace| {
+            sentry_backtrace::process_event_stacktrace(&mut stacktrace, &ClientOptions::new());
+            stacktrace.frames
+        };
+        assert!(first.frames.iter().any(|f| f.package.is_some()));
+        assert!(
+            processed(first) == whole.frames,
+            "the frames of a whole resolution"
+        );
         let cached = SYMBOLS.lock().unwrap().len();
         assert!(cached >= backtrace.frames().len().min(SYMBOL_CACHE_CAPACITY));
         let again = to_stacktrace(&backtrace).expect("frames");
-        assert_eq!(again.frames, whole.frames);
+        assert!(processed(again) == whole.frames, "the same from the cache");
     }
 
+    /// A walk that stops at a known boundary gives the frames a whole walk
+    /// gives once trimmed.
+    #[test]
+    fn a_walk_stopped_at_the_instrumentation_keeps_what_trimming_keeps() {
+        #[inline(never)]
+        fn below(
+            depth: usize,
+            boundaries: &HashSet<usize>,
+        ) -> (backtrace::Backtrace, backtrace::Backtrace) {
+            if depth == 0 {
+                (
+                    walk_until(boundaries),
+                    backtrace::Backtrace::new_unresolved(),
+                )
+            } else {
+                let taken = below(depth - 1, boundaries);
+                std::hint::black_box(depth);
+                taken
+            }
+        }
+        let (first, _) = below(3, &HashSet::new());
+        let _ = trimmed(&first, false);
+        // Pretend the test harness's frame is lookout's instrumentation: the
+        // walk stops there, and trimming at it gives the same frames.
+        let boundary = first
+            .frames()
+            .iter()
+            .find(|f| {
+                SYMBOLS.lock().unwrap()[&ip(f)].iter().any(|s| {
+                    s.function
+                        .as_deref()
+                        .is_some_and(|n| n.contains("run_test"))
+                })
+            })
+            .map(ip)
+            .expect("the harness's frame");
+        let (walked, whole) = below(3, &HashSet::from([boundary]));
+        assert!(
+            walked.frames().len() < whole.frames().len(),
+            "the walk stopped"
+        );
+        assert_eq!(walked.frames().last().map(ip), Some(boundary));
+        let names = |b: &backtrace::Backtrace| {
+            to_stacktrace(b)
+                .unwrap()
+                .frames
+                .into_iter()
+                .filter_map(|f| f.function)
+                .filter(|f| f.contains("below"))
+                .count()
+        };
+        assert_eq!(
+            names(&walked),
+            names(&whole),
+            "every frame above the boundary"
+        );
+    }
+
+    /// Frames trimmed out of the cache are the trimmed frames of the whole
+    /// stack.
+    #[test]
+    fn trimming_in_the_cache_is_trimming_the_whole_stack() {
+        let backtrace = backtrace::Backtrace::new_unresolved();
+        let whole = to_stacktrace(&backtrace).and_then(trim);
+        assert_eq!(trimmed(&backtrace, false), whole);
+    }
+
+    /// A typed error answered with a 4xx costs no stack walk; a 5xx keeps
+    /// the frames for the error that was answered, and only for it.
     #[test]
     fn only_a_5xx_keeps_where_the_error_was_answered() {
         let kept = || REPORTED.with(|slot| slot.borrow().as_ref().map(|(at, _)| *at));

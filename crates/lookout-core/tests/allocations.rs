@@ -57,6 +57,67 @@ fn with_a_client_an_unsampled_request_without_error_costs_at_most_four() {
     assert!(allocations <= 4, "{allocations} allocations");
 }
 
+/// A browser's head (about 900 bytes: host, user agent, accept headers,
+/// referer, a cookie, authorization). An unsampled request with it costs
+/// what one without headers costs: the head its events will carry (URL and
+/// headers) is kept as text inside the request context's own allocation,
+/// not as a map or a `HeaderMap` clone. A head past
+/// `lookout_scope::HEAD_INLINE` bytes takes one allocation of its own.
+fn browser_head() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("host", "shop.example.com"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        ),
+        (
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        ),
+        ("accept-language", "en-GB,en;q=0.9,fr;q=0.8"),
+        ("accept-encoding", "gzip, deflate, br, zstd"),
+        ("referer", "https://shop.example.com/basket?step=2"),
+        (
+            "cookie",
+            "sessionid=0123456789abcdef0123456789abcdef; theme=dark; consent=yes",
+        ),
+        (
+            "authorization",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl",
+        ),
+        (
+            "sec-ch-ua",
+            "\"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\"",
+        ),
+        ("sec-fetch-mode", "navigate"),
+        ("x-forwarded-proto", "https"),
+    ] {
+        headers.insert(name, value.parse().unwrap());
+    }
+    headers
+}
+
+#[test]
+fn a_browsers_head_kept_for_events_costs_no_allocation() {
+    let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "0.0")]).unwrap();
+    let bare = count(test.engine(), &HeaderMap::new());
+    let browser = count(test.engine(), &browser_head());
+    println!("client bound, unsampled: {bare} allocations bare, {browser} with a browser's head");
+    assert_eq!(browser, bare, "the kept head allocates");
+    let mut large = browser_head();
+    large.insert(
+        "x-large",
+        "v".repeat(lookout_scope::HEAD_INLINE).parse().unwrap(),
+    );
+    let large = count(test.engine(), &large);
+    assert_eq!(
+        large,
+        bare + 1,
+        "a head past HEAD_INLINE takes one allocation"
+    );
+}
+
 /// A browser's unsampled trace continued (`sentry-trace` `-0` and an
 /// 8-member baggage): one more allocation than a new trace, the caller's
 /// Sentry members copied once as received; they are decoded into an owned

@@ -85,8 +85,9 @@ mod user;
 
 pub use bound::{Bound, InRequestExt};
 pub use context::{
-    EventHealth, LazyBreadcrumb, RequestContext, RequestContextBuilder, apply_process_breadcrumbs,
-    record_process_breadcrumb, set_process_max_breadcrumbs,
+    EventHealth, HEAD_INLINE, HEAD_MAX, HeadText, HeadWriter, LazyBreadcrumb, RequestContext,
+    RequestContextBuilder, apply_process_breadcrumbs, record_process_breadcrumb,
+    set_process_max_breadcrumbs,
 };
 pub use current::{apply_to_event, current, identify, set_anonymous, try_current};
 pub use error::NotInRequest;

@@ -166,6 +166,9 @@
 //!   the filters for warp 0.4).
 //! - `test`: `lookout::testing` re-exports lookout-core's in-process capture helper
 //!   for your own tests.
+//! - `anyhow`: `lookout::AnyhowError` reports an `anyhow::Error` (through any
+//!   adapter's `Reported`, or `CurrentRequest::capture_error`) with the
+//!   backtrace anyhow captured where the error was created as its frames.
 //!
 //! None is on by default.
 //!
@@ -287,6 +290,10 @@ pub use lookout_reqwest as reqwest;
 #[cfg(feature = "test")]
 pub use lookout_core::testing;
 
+/// An `anyhow::Error` reported with its own backtrace (feature `anyhow`):
+/// `Reported::new(AnyhowError(error))`.
+#[cfg(feature = "anyhow")]
+pub use lookout_core::AnyhowError;
 pub use lookout_policy::{ConfigError, LogFormat};
 pub use lookout_scope::{NotInRequest, User, identify, set_anonymous};
 

@@ -22,12 +22,51 @@ pub(crate) struct Load {
     pub(crate) p99_us: f64,
 }
 
-/// One run: `GET url` with `headers`, `connections` connections, for `duration`.
+/// One run: `GET url` (`POST` with `body`) with `headers`, `connections`
+/// connections, for `duration`.
 pub(crate) struct Run<'a> {
     pub(crate) url: &'a str,
     pub(crate) headers: &'a [(&'a str, String)],
+    pub(crate) body: Option<Body>,
     pub(crate) connections: u32,
     pub(crate) duration: Duration,
+}
+
+/// A request body: each request is a `POST` of it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Body {
+    pub(crate) content_type: &'static str,
+    pub(crate) data: &'static str,
+}
+
+/// A wrk script making each request a `POST` of `body` (wrk takes a body
+/// only from a script), written under the system's temporary directory.
+fn wrk_post_script(body: &Body) -> Result<PathBuf, String> {
+    let path =
+        std::env::temp_dir().join(format!("lookout-loadtest-post-{}.lua", std::process::id()));
+    let script = format!(
+        "wrk.method = \"POST\"\nwrk.body = {}\nwrk.headers[\"Content-Type\"] = {}\n",
+        lua_string(body.data),
+        lua_string(body.content_type)
+    );
+    std::fs::write(&path, script).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// `text` as a Lua string literal.
+fn lua_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A load generator found or installed.
@@ -88,6 +127,9 @@ impl Generator {
                 for (name, value) in run.headers {
                     cmd.arg("-H").arg(format!("{name}: {value}"));
                 }
+                if let Some(body) = &run.body {
+                    cmd.arg("-s").arg(wrk_post_script(body)?);
+                }
                 cmd
             }
             Generator::Oha(path) => {
@@ -102,6 +144,9 @@ impl Generator {
                 ]);
                 for (name, value) in run.headers {
                     cmd.arg("-H").arg(format!("{name}: {value}"));
+                }
+                if let Some(body) = &run.body {
+                    cmd.args(["-m", "POST", "-T", body.content_type, "-d", body.data]);
                 }
                 cmd
             }
@@ -220,6 +265,20 @@ Transfer/sec:     16.00MB
         assert_eq!(load.rps, 1_000.0);
         assert!((load.p50_us - 500.0).abs() < 1e-6);
         assert!((load.p99_us - 2_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_wrk_post_script_quotes_the_body() {
+        assert_eq!(lua_string("[\"a\\b\"]\n"), r#""[\"a\\b\"]\n""#);
+        let path = wrk_post_script(&Body {
+            content_type: "application/json",
+            data: "[]",
+        })
+        .unwrap();
+        let script = std::fs::read_to_string(&path).unwrap();
+        assert!(script.contains("wrk.method = \"POST\""), "{script}");
+        assert!(script.contains("wrk.body = \"[]\""), "{script}");
+        std::fs::remove_file(path).unwrap();
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! with their ratios. The headline rows are lookout's defaults, as users
 //! run it (Sentry Logs on, sessions on, compression on, unsampled, the
 //! route's one `info` line per request); beside them Logs off, traces rate
-//! 0.1 and every request sampled. A second table says what reached the
+//! 0.1, every request sampled, every request erroring, and a POST whose
+//! JSON body the handler reads (request bodies recorded, nothing captured). A second table says what reached the
 //! receiver: transactions delivered, shed (the service's status route) and
 //! dropped (its client reports), logs delivered and dropped, events, and the
 //! bytes each item took on the wire. Writes nothing into the repository.
@@ -30,12 +31,23 @@ use generator::{Generator, Load, Run};
 pub(crate) const USAGE: &str = "\
 usage: cargo xtask loadtest [--quick] [--duration SECS] [--connections N] [--rounds N]
                             [--frameworks axum,actix,warp]
-                            [--scenarios defaults,logs-off,traces-0.1,sampled,erroring]
+                            [--scenarios defaults,logs-off,traces-0.1,sampled,erroring,post]
                             [--set NAME=VALUE]...
   --quick: one round of 1 s per case (a smoke run)
   --set: one more setting for every lookout run (e.g. LOOKOUT_COMPRESSION=off)";
 
 const FRAMEWORKS: [&str; 3] = ["axum", "actix", "warp"];
+
+/// The `post` scenario's body: `POST /hop`'s JSON array of calls, empty
+/// (the demo answers 200 and calls nobody), padded to a typical small JSON
+/// request's size.
+const POST_BODY: &str = concat!(
+    "[\n",
+    "                                                                \n",
+    "                                                                \n",
+    "                                                                \n",
+    "]\n"
+);
 
 /// The trace the requests continue (a browser's `sentry-trace` + `baggage`).
 const TRACE_ID: &str = "771a43a4192642f0b136d5159a501700";
@@ -57,15 +69,21 @@ enum Scenario {
     Sampled,
     /// The defaults on `GET /fail`: a 500 and a captured event per request.
     Erroring,
+    /// The defaults on `POST /hop` with a JSON body (`[]`: no outgoing
+    /// call) that the handler reads and parses, answered 200 with no event:
+    /// what recording request bodies (`LOOKOUT_MAX_REQUEST_BODY_SIZE`,
+    /// `medium` by default) costs a request that captures nothing.
+    Post,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 5] = [
+    const ALL: [Scenario; 6] = [
         Scenario::Defaults,
         Scenario::LogsOff,
         Scenario::Traces01,
         Scenario::Sampled,
         Scenario::Erroring,
+        Scenario::Post,
     ];
 
     fn name(self) -> &'static str {
@@ -75,6 +93,7 @@ impl Scenario {
             Scenario::Traces01 => "traces-0.1",
             Scenario::Sampled => "sampled",
             Scenario::Erroring => "erroring",
+            Scenario::Post => "post",
         }
     }
 
@@ -84,7 +103,7 @@ impl Scenario {
             .find(|s| s.name() == name)
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{name}`: expected defaults, logs-off, traces-0.1, sampled or erroring"
+                    "unknown scenario `{name}`: expected defaults, logs-off, traces-0.1, sampled, erroring or post"
                 )
             })
     }
@@ -92,8 +111,19 @@ impl Scenario {
     fn path(self) -> &'static str {
         match self {
             Scenario::Erroring => "/fail",
+            Scenario::Post => "/hop",
             _ => "/users/7",
         }
+    }
+
+    /// The request's body and its `content-type`, for a POST.
+    fn body(self) -> Option<generator::Body> {
+        (self == Scenario::Post).then_some(generator::Body {
+            content_type: "application/json",
+            // `POST /hop`'s W3C test-service contract: a JSON array of
+            // calls to make; empty, so the handler only reads and parses it.
+            data: POST_BODY,
+        })
     }
 
     fn traces_rate(self) -> &'static str {
@@ -682,12 +712,19 @@ impl Service {
     ) -> Result<Measured, String> {
         let url = format!("http://{}{}", self.addr, scenario.path());
         let headers = scenario.headers();
+        let body = scenario.body();
+        if let Some(body) = &body {
+            // The load generators count every answer: make sure it is the
+            // 200 the scenario is about.
+            self.expect_post_ok(scenario.path(), body)?;
+        }
         let mut warmup = 0;
         if !config.warmup.is_zero() {
             warmup = generator
                 .run(&Run {
                     url: &url,
                     headers: &headers,
+                    body,
                     connections: config.connections,
                     duration: config.warmup,
                 })?
@@ -697,6 +734,7 @@ impl Service {
         let load = generator.run(&Run {
             url: &url,
             headers: &headers,
+            body,
             connections: config.connections,
             duration: config.duration,
         })?;
@@ -707,6 +745,32 @@ impl Service {
             cpu_us,
             responses: warmup + load.requests,
         })
+    }
+
+    /// `POST path` with `body` once; an error unless it is answered 200.
+    fn expect_post_ok(&self, path: &str, body: &generator::Body) -> Result<(), String> {
+        use std::io::Write as _;
+        let what = format!("POST {path}");
+        let mut stream =
+            std::net::TcpStream::connect(&self.addr).map_err(|e| format!("{what}: {e}"))?;
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+            self.addr,
+            body.content_type,
+            body.data.len(),
+            body.data
+        )
+        .map_err(|e| format!("{what}: {e}"))?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .map_err(|e| format!("{what}: {e}"))?;
+        if answer.starts_with("HTTP/1.1 200") {
+            Ok(())
+        } else {
+            Err(format!("{what} should answer 200, answered {answer:?}"))
+        }
     }
 
     /// Transactions the service shed so far (its status route's
@@ -791,6 +855,7 @@ mod tests {
         assert!(headers[1].1.contains("sentry-sampled=true"));
         assert!(Scenario::Defaults.headers()[0].1.ends_with("-0"));
         assert!(Scenario::LogsOff.headers()[0].1.ends_with("-0"));
+        assert!(Scenario::Post.headers()[0].1.ends_with("-0"));
         assert!(
             Scenario::Traces01.headers().is_empty(),
             "a caller's decision would be inherited"

@@ -7,7 +7,6 @@ use std::time::{Instant, SystemTime};
 use http::Method;
 use lookout_headers::SpanId;
 use lookout_scope::{RequestContext, RequestTrace};
-use sentry_core::protocol::{Request, Url};
 use sentry_core::{TransactionContext, TransactionOrSpan};
 
 use super::in_flight::InFlight;
@@ -72,6 +71,9 @@ impl Engine {
                 ctx.set_route(route);
             }
             request = Some(RequestInfo::new(head.path(), head.query()));
+            // For the request's events: kept as text in the context's own
+            // allocation, built into request data only when one is captured.
+            super::request_data::keep_head(&ctx, head);
             if decision.sampled {
                 if delivery_saturated(engine) {
                     shed_transaction(engine);
@@ -196,105 +198,10 @@ fn start_transaction<H: Headers + ?Sized>(
     if head.route().is_some() {
         set_source(&transaction, "route");
     }
-    transaction.set_request(request_data(head, method));
+    transaction.set_request(super::request_data::for_transaction(head, method));
     let span: TransactionOrSpan = transaction.clone().into();
     // The span gives events captured in the request their trace context.
     // (lookout never sets a `trace` context on a scope, so none overrides it.)
     hub.configure_scope(|scope| scope.set_span(Some(span)));
     transaction
-}
-
-/// The longest header value a transaction's request data carries, in bytes
-/// (the official SDKs trim strings to 1,024 characters, `max_value_length`):
-/// a caller's 100 KB `baggage` is not copied into every transaction.
-pub(crate) const MAX_HEADER_VALUE: usize = 1024;
-
-/// Cuts `value` to [`MAX_HEADER_VALUE`] bytes at a character boundary,
-/// ending in `...`, as the SDKs mark a trimmed string.
-fn truncate_value(value: &mut String) {
-    if value.len() <= MAX_HEADER_VALUE {
-        return;
-    }
-    let mut end = MAX_HEADER_VALUE - 3;
-    while !value.is_char_boundary(end) {
-        end -= 1;
-    }
-    value.truncate(end);
-    value.push_str("...");
-}
-
-/// What a sampled request's transaction says of the request, as its events
-/// do: method, URL (from the `Host` header; `http` unless the caller says
-/// `x-forwarded-proto: https`), query string and headers. The delivery hook's
-/// scrubber filters denylisted headers, query values and cookies before it
-/// is sent; the unsampled path never builds it. Header values longer than
-/// [`MAX_HEADER_VALUE`] are trimmed.
-fn request_data<H: Headers + ?Sized>(head: &RequestHead<'_, H>, method: &Method) -> Request {
-    let mut request = Request {
-        method: Some(method.as_str().to_owned()),
-        query_string: head.query().map(str::to_owned),
-        ..Request::default()
-    };
-    let mut host = None;
-    let mut https = false;
-    head.headers().for_each_header(&mut |name, value| {
-        match name {
-            "host" => host = Some(value.to_owned()),
-            "x-forwarded-proto" => https = value.eq_ignore_ascii_case("https"),
-            _ => {}
-        }
-        let joined = request
-            .headers
-            .entry(name.to_owned())
-            .and_modify(|existing| {
-                if existing.len() <= MAX_HEADER_VALUE {
-                    existing.push_str(", ");
-                    existing.push_str(value);
-                }
-            })
-            .or_insert_with(|| value.to_owned());
-        truncate_value(joined);
-    });
-    if let Some(host) = host {
-        let scheme = if https { "https" } else { "http" };
-        request.url = Url::parse(&format!("{scheme}://{host}{}", head.path())).ok();
-    }
-    request
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_huge_header_value_is_trimmed_in_the_request_data() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert("baggage", "a".repeat(100_000).parse().unwrap());
-        headers.append("x-many", "c".repeat(600).parse().unwrap());
-        headers.append("x-many", "b".repeat(600).parse().unwrap());
-        headers.insert("accept", "text/html".parse().unwrap());
-        let head = RequestHead::new("GET", "/", &headers);
-        let request = request_data(&head, &Method::GET);
-        let baggage = &request.headers["baggage"];
-        assert_eq!(baggage.len(), MAX_HEADER_VALUE);
-        assert!(baggage.ends_with("..."));
-        let many = &request.headers["x-many"];
-        assert!(
-            many.len() <= MAX_HEADER_VALUE && many.ends_with("..."),
-            "{}",
-            many.len()
-        );
-        assert_eq!(
-            request.headers["accept"], "text/html",
-            "short values are whole"
-        );
-    }
-
-    #[test]
-    fn trimming_keeps_whole_characters() {
-        let mut value = "é".repeat(1000);
-        truncate_value(&mut value);
-        assert!(value.len() <= MAX_HEADER_VALUE && value.ends_with("..."));
-        assert!(value.trim_end_matches("...").chars().all(|c| c == 'é'));
-    }
 }

@@ -141,7 +141,9 @@ impl InFlight {
             }
             match response.error() {
                 Some(HandlerError::Dyn(error)) => outcome = outcome.with_error_dyn(error),
-                Some(HandlerError::Typed(error)) => outcome = error.attach_to(outcome),
+                Some(HandlerError::Typed(error)) => {
+                    outcome = super::typed_error::attach(error, outcome);
+                }
                 None => {}
             }
             let panic = response.panic();

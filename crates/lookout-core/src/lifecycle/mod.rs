@@ -9,6 +9,7 @@ mod begin;
 mod body_end;
 mod finished;
 mod in_flight;
+pub(crate) mod request_data;
 mod request_info;
 pub(crate) mod span_context;
 mod typed_error;

@@ -29,6 +29,18 @@ pub trait TypedError: Error + Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
 }
 
+/// `outcome` with `error` attached: by its concrete type, or, for an
+/// [`AnyhowError`](crate::AnyhowError), as the error anyhow holds (so the
+/// event and the classifiers see that error's type and causes, not the
+/// wrapper's).
+pub(crate) fn attach<'a>(error: &'a dyn TypedError, outcome: Outcome<'a>) -> Outcome<'a> {
+    #[cfg(feature = "anyhow")]
+    if let Some(anyhow) = crate::anyhow_error::of(error) {
+        return outcome.with_error_dyn(anyhow.as_dyn());
+    }
+    error.attach_to(outcome)
+}
+
 impl<E: Error + Send + Sync + 'static> TypedError for E {
     fn attach_to<'a>(&'a self, outcome: Outcome<'a>) -> Outcome<'a> {
         outcome.with_error(self)

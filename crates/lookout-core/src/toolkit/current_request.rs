@@ -172,21 +172,33 @@ impl CurrentRequest {
     /// ```
     pub fn capture_error<E: Error + 'static>(&self, error: &E) -> Option<Uuid> {
         let hub = self.ctx.hub()?;
-        let mut event = sentry_core::event_from_error(error);
+        #[cfg(feature = "anyhow")]
+        let wrapped = crate::anyhow_error::of(error).map(crate::AnyhowError::as_dyn);
+        #[cfg(not(feature = "anyhow"))]
+        let wrapped: Option<&(dyn Error + 'static)> = None;
+        let mut event = match wrapped {
+            Some(inner) => sentry_core::event_from_error(inner),
+            None => sentry_core::event_from_error(error),
+        };
         if let Some(main) = event.exception.values.last_mut() {
             main.mechanism = Some(Mechanism {
                 ty: "lookout.capture_error".to_owned(),
                 handled: Some(true),
                 ..Mechanism::default()
             });
-            main.stacktrace = crate::stacktrace::resolve(backtrace::Backtrace::new_unresolved());
+            // The error's own frames (an `anyhow::Error`'s), else this call's.
+            main.stacktrace = crate::stacktrace::carried(error)
+                .or_else(|| crate::stacktrace::resolve(crate::stacktrace::walk()));
         }
         if let Some(engine) = self.ctx.owner::<crate::engine::Shared>() {
             let method = http::Method::from_bytes(self.ctx.method().as_bytes()).unwrap_or_default();
             let route = crate::toolkit::route::route_of(&self.ctx);
             let path = route.as_deref().unwrap_or_default();
-            let mut outcome = Outcome::new(&method, path, http::StatusCode::INTERNAL_SERVER_ERROR)
-                .with_error(error);
+            let outcome = Outcome::new(&method, path, http::StatusCode::INTERNAL_SERVER_ERROR);
+            let mut outcome = match wrapped {
+                Some(inner) => outcome.with_error_dyn(inner),
+                None => outcome.with_error(error),
+            };
             if let Some(route) = route.as_deref() {
                 outcome = outcome.with_route(route);
             }

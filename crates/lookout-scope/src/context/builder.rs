@@ -220,6 +220,7 @@ impl RequestContextBuilder {
                 extensions: Mutex::new(Vec::new()),
                 health: AtomicU8::new(0),
                 breadcrumbs: Mutex::new(super::breadcrumbs::Ring::new()),
+                head: super::head::slot(),
                 max_breadcrumbs,
             }),
         }

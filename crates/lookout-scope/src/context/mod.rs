@@ -11,7 +11,8 @@
 //! (`frozen_dsc`), the user (`identity`), the route and the response learned
 //! as the request runs (`route`, `response`), writing it into events
 //! (`event`) and into the request's Hub scope (`scope`), its breadcrumbs
-//! (`breadcrumbs`), making it current
+//! (`breadcrumbs`), the request's head kept as text for its events
+//! (`head`), making it current
 //! (`binding`), and typed slots for other crates' data (`extensions`).
 
 mod binding;
@@ -20,6 +21,7 @@ mod builder;
 mod event;
 mod extensions;
 mod frozen_dsc;
+mod head;
 mod health;
 mod identity;
 mod request_context;
@@ -32,5 +34,6 @@ pub use breadcrumbs::{
     set_process_max_breadcrumbs,
 };
 pub use builder::RequestContextBuilder;
+pub use head::{HEAD_INLINE, HEAD_MAX, HeadText, HeadWriter};
 pub use health::EventHealth;
 pub use request_context::RequestContext;

@@ -75,6 +75,9 @@ pub(super) struct Inner {
     pub(super) breadcrumbs: Mutex<super::breadcrumbs::Ring>,
     /// The client's `max_breadcrumbs` when the context was built.
     pub(super) max_breadcrumbs: usize,
+    /// The request's head as text, for its events (`head.rs`): inside this
+    /// allocation up to `HEAD_INLINE` bytes.
+    pub(super) head: OnceLock<super::head::HeadText>,
 }
 
 /// What the request learns while it runs.
