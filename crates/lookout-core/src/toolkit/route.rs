@@ -285,18 +285,22 @@ pub fn begin_before_routing<H: Headers + ?Sized>(
 ///
 /// ```
 /// use http::{HeaderMap, StatusCode};
-/// use lookout_core::{Engine, RequestHead, ResponseHead, toolkit};
+/// use lookout_core::testing::TestLookout;
+/// use lookout_core::{RequestHead, ResponseHead, toolkit};
 ///
-/// let engine = Engine::builder().build();
+/// let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
 /// let headers = HeaderMap::new();
 /// let head = RequestHead::new("GET", "/users/7", &headers);
-/// let in_flight = toolkit::begin_before_routing(&engine, head, || None).unwrap();
+/// let in_flight = toolkit::begin_before_routing(test.engine(), head, || None).unwrap();
 /// let finished = toolkit::finish_after_routing(in_flight, ResponseHead::new(StatusCode::OK), || {
 ///     Some("/users/{id}".to_owned())
 /// });
 /// finished.body.complete();
+/// assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /users/{id}"));
+///
 /// // A template known at `begin` is not read again.
-/// let in_flight = engine.begin(&head.with_route("/users/{id}"));
+/// let head = RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}");
+/// let in_flight = test.engine().begin(&head);
 /// let finished = toolkit::finish_after_routing(in_flight, ResponseHead::new(StatusCode::OK), || {
 ///     unreachable!("the template is known")
 /// });
