@@ -481,6 +481,36 @@ mod tests {
         }
     }
 
+    /// lookout-actix plans through `for_headers` what axum and warp plan
+    /// through `for_http`: the same plan for the same request.
+    #[test]
+    fn for_headers_plans_as_for_http() {
+        let engine = Engine::builder().build();
+        let requests = [
+            http::Request::get("/"),
+            http::Request::post("/").header("content-length", "0"),
+            http::Request::post("/")
+                .header("content-type", "application/json")
+                .header("content-length", " 42 "),
+            http::Request::post("/").header("transfer-encoding", "chunked"),
+            http::Request::post("/").version(http::Version::HTTP_2),
+            http::Request::post("/")
+                .header("content-type", "text/plain")
+                .header("content-length", "x"),
+        ];
+        for request in requests {
+            let request = request.body(()).unwrap();
+            let http2 = request.version() >= http::Version::HTTP_2;
+            let by_headers = BodyRecording::for_headers(&engine, request.headers(), http2);
+            let by_http = BodyRecording::for_http(&engine, &request);
+            assert_eq!(
+                format!("{by_headers:?}"),
+                format!("{by_http:?}"),
+                "{request:?}"
+            );
+        }
+    }
+
     #[test]
     fn past_the_limit_nothing_is_held_and_chunks_are_references() {
         let plan = BodyRecording {
