@@ -8,7 +8,8 @@ use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
 use actix_web::error::InternalError;
 use lookout_core::toolkit::{
-    Instrumented, PendingRoute, PendingRouteFuture, ReportedError, Respond, finish_panicked,
+    Instrumented, PendingRoute, PendingRouteFuture, ReportedError, Respond, finish_after_routing,
+    finish_panicked,
 };
 use lookout_core::{InFlight, ResponseHead, ResponseHeaders};
 
@@ -33,8 +34,9 @@ pub type ResponseFuture<F, B> = Instrumented<PendingRouteFuture<F>, ActixRespond
 /// from it.
 ///
 /// The route template, when not learned yet, is read from the response's
-/// request (actix recorded the matched resource there); an `Err` or a panic
-/// carries no request, so it is looked up through the [`PendingRoute`].
+/// request (actix recorded the matched resource there; lookout-core's
+/// [`finish_after_routing`]); an `Err` or a panic carries no request, so it
+/// is looked up through the [`PendingRoute`].
 #[derive(Debug)]
 pub struct ActixResponder<B> {
     pending: Option<PendingRoute>,
@@ -94,21 +96,15 @@ impl<B: actix_web::body::MessageBody> Respond<Result<ServiceResponse<B>, actix_w
                     .response_mut()
                     .extensions_mut()
                     .remove::<ReportedError>();
-                // After routing, actix finds the template by the matched
-                // resource's position, without matching the path again.
-                let route = match in_flight.context().route() {
-                    None => response.request().match_pattern(),
-                    Some(_) => None,
-                };
-                let mut head = head(
+                let head = head(
                     status(response.status()),
                     attached.as_ref(),
                     response.response().error(),
                 );
-                if let Some(route) = &route {
-                    head = head.with_route(route);
-                }
-                let finished = in_flight.finish(&head);
+                // After routing, actix finds the template by the matched
+                // resource's position, without matching the path again.
+                let route = || response.request().match_pattern();
+                let finished = finish_after_routing(in_flight, head, route);
                 apply_headers(response.headers_mut(), &finished.headers);
                 Ok(response.map_body(|_, body| ResponseBody::new(body, finished.body)))
             }

@@ -3,7 +3,7 @@
 //! [`apply_headers`] for the response's, [`status`] for its status. Forced
 //! by actix-web 4, which speaks `http` 0.2.
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use lookout_core::head::names;
 use lookout_core::{HeaderMerge, Headers, ResponseHeaders};
 
@@ -51,6 +51,9 @@ fn header_name(name: &'static str) -> Option<HeaderName> {
         names::TRACEPARENT => TRACEPARENT,
         names::TRACESTATE => TRACESTATE,
         names::REQUEST_ID => REQUEST_ID,
+        names::CONTENT_TYPE => header::CONTENT_TYPE,
+        names::CONTENT_LENGTH => header::CONTENT_LENGTH,
+        names::TRANSFER_ENCODING => header::TRANSFER_ENCODING,
         other => return HeaderName::from_bytes(other.as_bytes()).ok(),
     })
 }

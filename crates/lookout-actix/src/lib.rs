@@ -161,11 +161,12 @@
 //!   (actix's word for a layer); `Lookout<S>` is actix's own `Service`, not
 //!   lookout-core's `HttpService`.
 //! - actix-web 4 speaks `http` 0.2: `headers.rs` translates its headers and
-//!   statuses, and [`ResponseBody`] (`body.rs`) is a `MessageBody`.
+//!   statuses, and [`ResponseBody`] (`body.rs`) is a `MessageBody` (over
+//!   lookout-core's `TrackedBody`).
 //! - The route is learned from the response after routing
 //!   ([`ActixResponder`], in `future.rs`); [`RequestPayload`] records the
-//!   request body (actix payloads are streams); [`Reported::find`] finds `E`
-//!   in an `actix_web::Error`.
+//!   request body (lookout-core's `RequestBody` over actix's payload
+//!   stream); [`Reported::find`] finds `E` in an `actix_web::Error`.
 //!
 //! # Supported Rust versions
 //!

@@ -8,12 +8,13 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceMap, Service, ServiceRequest, ServiceResponse, forward_ready};
 use lookout_core::RequestHead;
 use lookout_core::toolkit::{
-    self, Instrumented, MiddlewareOptions, PendingRoute, PendingRouteFuture, route_before_begin,
+    Instrumented, MiddlewareOptions, PendingRoute, PendingRouteFuture, begin_before_routing,
 };
 
+use crate::ResponseBody;
 use crate::future::{ActixResponder, ResponseFuture};
 use crate::headers::ActixHeaders;
-use crate::{RequestPayload, ResponseBody};
+use crate::request_body::record_payload;
 
 /// The lookout middleware around the service `S`; made by
 /// [`LookoutLayer`](crate::LookoutLayer) (`App::wrap` calls it).
@@ -33,7 +34,8 @@ use crate::{RequestPayload, ResponseBody};
 /// handler (an event, a log, an outgoing call's DSC) matches the path
 /// against the app's resource map, as actix's routing did. When sampling
 /// depends on the route (a user sampler, templated ignored routes), it is
-/// matched before `begin` instead (lookout-core's [`route_before_begin`]).
+/// matched before `begin` instead (lookout-core's
+/// [`begin_before_routing`]).
 #[derive(Debug)]
 pub struct Lookout<S> {
     service: S,
@@ -81,26 +83,20 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let engine = self.options.engine();
-        let in_flight = {
-            let headers = ActixHeaders(req.headers());
-            let mut head = RequestHead::new(req.method().as_str(), req.path(), &headers)
-                .with_query(req.query_string());
-            // Before routing, `match_pattern()` matches the path against
-            // the whole resource map again: only when sampling needs it.
-            let route = route_before_begin(engine, req.path(), || req.match_pattern());
-            if let Some(route) = &route {
-                head = head.with_route(route);
-            }
-            // No learner in the request's extensions: lookout code inside
-            // routing learns through the pending route below.
-            toolkit::begin(engine, &head, None)
-        };
+        let headers = ActixHeaders(req.headers());
+        let head = RequestHead::new(req.method().as_str(), req.path(), &headers)
+            .with_query(req.query_string());
+        // Before routing, `match_pattern()` matches the path against the
+        // whole resource map again: only when sampling needs it. No learner
+        // in the request's extensions: lookout code inside routing learns
+        // through the pending route below.
+        let in_flight = begin_before_routing(engine, head, || req.match_pattern());
         let Some(in_flight) = in_flight else {
             let inner = PendingRouteFuture::new(self.service.call(req), None);
             return Instrumented::passthrough(inner, ActixResponder::new(None));
         };
         // What the handler reads of the body rides on its events.
-        RequestPayload::wrap(engine, &mut req);
+        record_payload(engine, &mut req);
         let pending = in_flight.route_learner().map(|learner| {
             let routes = Rc::clone(
                 self.routes

@@ -21,6 +21,12 @@ pub mod names {
     pub const REQUEST_ID: &str = "x-request-id";
     /// `server-timing`.
     pub const SERVER_TIMING: &str = "server-timing";
+    /// `content-type` (what kind of request body to record).
+    pub const CONTENT_TYPE: &str = "content-type";
+    /// `content-length` (whether a request has a body, and its size).
+    pub const CONTENT_LENGTH: &str = "content-length";
+    /// `transfer-encoding` (an HTTP/1.1 request body of unknown length).
+    pub const TRANSFER_ENCODING: &str = "transfer-encoding";
 }
 
 /// Read access to a request's headers: every value of a header, in order.
@@ -80,6 +86,9 @@ fn header_name(name: &'static str) -> Option<HeaderName> {
         names::TRACEPARENT => TRACEPARENT,
         names::TRACESTATE => TRACESTATE,
         names::REQUEST_ID => REQUEST_ID,
+        names::CONTENT_TYPE => http::header::CONTENT_TYPE,
+        names::CONTENT_LENGTH => http::header::CONTENT_LENGTH,
+        names::TRANSFER_ENCODING => http::header::TRANSFER_ENCODING,
         other => return HeaderName::from_bytes(other.as_bytes()).ok(),
     })
 }

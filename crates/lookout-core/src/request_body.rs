@@ -1,8 +1,8 @@
 //! Request bodies on events (`LOOKOUT_MAX_REQUEST_BODY_SIZE`).
 //!
 //! A [`BodyRecorder`] sees each chunk of a request's body as the handler
-//! reads it (the toolkit's [`RequestBody`](crate::toolkit::RequestBody) for
-//! `http-body`, lookout-actix's payload for actix-web) and keeps a reference
+//! reads it (the toolkit's [`RequestBody`](crate::toolkit::RequestBody), for
+//! `http-body` bodies and for actix-web's payload stream) and keeps a reference
 //! to it (a `Bytes` clone, never a copy) on the request's context, up to the
 //! limit: it never reads ahead, records nothing the handler does not read,
 //! and drops what it held once the body goes over the limit. The first
@@ -37,6 +37,7 @@ use serde_json::json;
 use serde_json::{Map, Value};
 
 use crate::Engine;
+use crate::head::{Headers, names};
 
 /// Relay's rule for a value removed because it is not text.
 const RULE_RAW: &str = "!raw";
@@ -159,6 +160,41 @@ impl BodyRecording {
         Self::new(
             engine,
             header(http::header::CONTENT_TYPE),
+            content_length,
+            may_have_body,
+        )
+    }
+
+    /// The plan for a request with these headers, read through
+    /// [`Headers`] (any framework's header map): its `content-type`,
+    /// `content-length` and `transfer-encoding`; `http2_or_later` says
+    /// whether its protocol is HTTP/2 or later (a body without a declared
+    /// length). A header whose first value is not visible ASCII counts as
+    /// its next one.
+    ///
+    /// ```
+    /// use lookout_core::request_body::BodyRecording;
+    ///
+    /// let engine = lookout_core::Engine::builder().build();
+    /// let mut headers = http::HeaderMap::new();
+    /// assert!(BodyRecording::for_headers(&engine, &headers, false).is_none());
+    /// // HTTP/2 may carry a body without saying its length.
+    /// assert!(BodyRecording::for_headers(&engine, &headers, true).is_some());
+    /// headers.insert("transfer-encoding", "chunked".parse().unwrap());
+    /// assert!(BodyRecording::for_headers(&engine, &headers, false).is_some());
+    /// ```
+    #[must_use]
+    pub fn for_headers<H: Headers + ?Sized>(
+        engine: &Engine,
+        headers: &H,
+        http2_or_later: bool,
+    ) -> Option<Self> {
+        let header = |name| headers.values_of(name).next();
+        let content_length = header(names::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+        let may_have_body = http2_or_later || header(names::TRANSFER_ENCODING).is_some();
+        Self::new(
+            engine,
+            header(names::CONTENT_TYPE),
             content_length,
             may_have_body,
         )
@@ -585,6 +621,36 @@ mod tests {
             (None, BodyKind::Text),
         ] {
             assert_eq!(BodyKind::of(content_type), kind, "{content_type:?}");
+        }
+    }
+
+    /// lookout-actix plans through `for_headers` what axum and warp plan
+    /// through `for_http`: the same plan for the same request.
+    #[test]
+    fn for_headers_plans_as_for_http() {
+        let engine = Engine::builder().build();
+        let requests = [
+            http::Request::get("/"),
+            http::Request::post("/").header("content-length", "0"),
+            http::Request::post("/")
+                .header("content-type", "application/json")
+                .header("content-length", " 42 "),
+            http::Request::post("/").header("transfer-encoding", "chunked"),
+            http::Request::post("/").version(http::Version::HTTP_2),
+            http::Request::post("/")
+                .header("content-type", "text/plain")
+                .header("content-length", "x"),
+        ];
+        for request in requests {
+            let request = request.body(()).unwrap();
+            let http2 = request.version() >= http::Version::HTTP_2;
+            let by_headers = BodyRecording::for_headers(&engine, request.headers(), http2);
+            let by_http = BodyRecording::for_http(&engine, &request);
+            assert_eq!(
+                format!("{by_headers:?}"),
+                format!("{by_http:?}"),
+                "{request:?}"
+            );
         }
     }
 

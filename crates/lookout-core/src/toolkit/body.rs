@@ -1,6 +1,7 @@
 //! Response bodies that end the request's transaction with the body:
 //! [`ResponseBody`] for `http-body` 1, [`BodyProgress`] for any other
-//! chunk stream (actix-web's `MessageBody`, ...).
+//! chunk stream, and [`TrackedBody`], another framework's body with its
+//! progress (what actix-web's `MessageBody` wraps).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -107,6 +108,108 @@ impl BodyProgress {
         };
         progress.observe(&polled, || at_end(&body));
         polled
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body of another framework's body type, with its
+    /// [`BodyProgress`]: each poll runs in the request's context and the
+    /// transaction ends with the body. An adapter whose framework has its
+    /// own body trait (actix-web's `MessageBody`) wraps one in its body type
+    /// and implements the trait through [`poll`](Self::poll) and
+    /// [`try_take`](Self::try_take).
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use std::task::Poll;
+    /// use http::{HeaderMap, StatusCode};
+    /// use lookout_core::{Engine, RequestHead, ResponseHead, toolkit::TrackedBody};
+    ///
+    /// let in_flight = Engine::builder().build().begin(&RequestHead::new("GET", "/", &HeaderMap::new()));
+    /// let finished = in_flight.finish(&ResponseHead::new(StatusCode::OK));
+    /// // A body of two chunks, as a framework's body trait would poll it.
+    /// let mut body = pin!(TrackedBody::new(vec!["a", "b"], finished.body, false));
+    /// let poll_chunk = |chunks: std::pin::Pin<&mut Vec<&'static str>>| {
+    ///     Poll::Ready(chunks.get_mut().pop().map(Ok::<_, ()>))
+    /// };
+    /// assert_eq!(body.as_mut().poll(poll_chunk, Vec::is_empty), Poll::Ready(Some(Ok("b"))));
+    /// assert!(body.is_tracking());
+    /// // The last chunk leaves the body empty: it has ended.
+    /// assert_eq!(body.as_mut().poll(poll_chunk, Vec::is_empty), Poll::Ready(Some(Ok("a"))));
+    /// assert!(!body.is_tracking());
+    /// ```
+    pub struct TrackedBody<B> {
+        #[pin]
+        inner: B,
+        progress: Option<BodyProgress>,
+    }
+}
+
+impl<B> std::fmt::Debug for TrackedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackedBody")
+            .field("pending_end", &self.is_tracking())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> TrackedBody<B> {
+    /// `body`, ending the transaction with it; a body that has `ended`
+    /// already (one the server never polls: empty, or none at all) ends
+    /// the transaction now ([`BodyProgress::unless_ended`]).
+    pub fn new(body: B, end: BodyEnd, ended: bool) -> Self {
+        Self {
+            progress: BodyProgress::unless_ended(end, ended),
+            inner: body,
+        }
+    }
+
+    /// `body` of a request lookout does not track here (an outer lookout
+    /// middleware does): polled as it is.
+    pub fn plain(body: B) -> Self {
+        Self {
+            inner: body,
+            progress: None,
+        }
+    }
+
+    /// The wrapped body.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
+
+    /// Whether the transaction still waits for this body's end.
+    pub fn is_tracking(&self) -> bool {
+        self.progress.as_ref().is_some_and(|p| !p.is_done())
+    }
+
+    /// One poll of the wrapped body by `poll`, in the request's context and
+    /// tracked ([`BodyProgress::poll`]); `at_end` says whether the body has
+    /// ended after a chunk.
+    pub fn poll<T, E>(
+        self: Pin<&mut Self>,
+        poll: impl FnOnce(Pin<&mut B>) -> Poll<Option<Result<T, E>>>,
+        at_end: impl FnOnce(&B) -> bool,
+    ) -> Poll<Option<Result<T, E>>> {
+        let this = self.project();
+        BodyProgress::poll(this.progress.as_mut(), this.inner, poll, at_end)
+    }
+
+    /// The whole body at once, when `take` can give it (a framework's
+    /// "all bytes at hand" shortcut): the body has been produced in full
+    /// and the transaction ends. Otherwise the body, still tracked.
+    pub fn try_take<T>(self, take: impl FnOnce(B) -> Result<T, B>) -> Result<T, Self> {
+        let Self {
+            inner,
+            mut progress,
+        } = self;
+        match take(inner) {
+            Ok(taken) => {
+                progress.iter_mut().for_each(BodyProgress::complete);
+                Ok(taken)
+            }
+            Err(inner) => Err(Self { inner, progress }),
+        }
     }
 }
 

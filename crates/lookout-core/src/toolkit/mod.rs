@@ -19,11 +19,12 @@
 //! | [`Instrumented`] + [`Respond`] | the handler's future: context bound and span entered on every poll, panics caught, `finish` called once |
 //! | [`HttpResponder`] | [`Respond`] for `http::Response` results (tower, hyper, warp) |
 //! | [`HttpService`] + [`HttpRequestParts`] | the whole tower middleware service over `http` requests (axum's and warp's `Lookout<S>`): request body recording, begin or pass through, route learner, instrumented future ([`instrument_http`]) |
-//! | [`ResponseBody`] / [`BodyProgress`] | end the transaction with the body (`http-body`, or any chunk stream) |
-//! | [`RequestBody`] | records what the handler reads of the request's body, for its events |
+//! | [`ResponseBody`] / [`BodyProgress`] / [`TrackedBody`] | end the transaction with the body (`http-body`, any chunk stream, another framework's body type) |
+//! | [`RequestBody`] | records what the handler reads of the request's body (an `http-body` body or a chunk stream), for its events |
 //! | [`RouteLearner`] | tells a middleware outside routing the route template learned inside |
 //! | [`PendingRoute`] + [`PendingRouteFuture`] | a template learned after routing, looked up earlier only when something inside the request needs it |
-//! | [`route_before_begin`] | the template before `begin` only when sampling depends on it |
+//! | [`route_before_begin`] + [`begin_before_routing`] | the template before `begin` only when sampling depends on it |
+//! | [`finish_after_routing`] | the template read from the framework's response at `finish`, only when still unknown |
 //! | [`ReportedError`] | carries a handler's typed error to `finish` |
 //! | [`apply_headers`] | merges lookout's response headers into an `http::HeaderMap` |
 //! | [`keep_content_length`] | a body's known length as `content-length`, for an adapter that streams the body on |
@@ -66,7 +67,7 @@ mod report;
 mod request_body;
 pub(crate) mod route;
 
-pub use body::{BodyProgress, ResponseBody};
+pub use body::{BodyProgress, ResponseBody, TrackedBody};
 pub use current_request::CurrentRequest;
 pub use engine_handle::EngineHandle;
 pub use headers::{apply_headers, keep_content_length};
@@ -76,4 +77,7 @@ pub use instrumented::{Instrumented, Respond, begin, finish_panicked};
 pub use options::MiddlewareOptions;
 pub use report::ReportedError;
 pub use request_body::RequestBody;
-pub use route::{PendingRoute, PendingRouteFuture, RouteLearner, route_before_begin};
+pub use route::{
+    PendingRoute, PendingRouteFuture, RouteLearner, begin_before_routing, finish_after_routing,
+    route_before_begin,
+};

@@ -2,7 +2,8 @@
 //! [`PendingRoute`]: a template looked up only when something inside the
 //! request needs it before the adapter learns it ([`PendingRouteFuture`]
 //! polls the handler with it); [`route_before_begin`]: when `begin` needs
-//! the template anyway.
+//! the template anyway ([`begin_before_routing`] applies it, and
+//! [`finish_after_routing`] reads it from the response otherwise).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -13,8 +14,9 @@ use std::task::{Context, Poll};
 
 use lookout_scope::RequestContext;
 
-use crate::Engine;
 use crate::engine::with_transaction_name;
+use crate::head::Headers;
+use crate::{Engine, Finished, InFlight, RequestHead, ResponseHead};
 
 /// Tells a middleware that began a request without its route template (it
 /// runs before routing) the template learned inside routing. The template
@@ -242,6 +244,80 @@ pub fn route_before_begin(
         look_up()
     } else {
         None
+    }
+}
+
+/// Begins `head` (without its route template) for an adapter that learns
+/// the template after routing: [`route_before_begin`] with `look_up` (the
+/// framework's matching of the path, before routing), then
+/// [`begin`](super::begin) with the template when it was looked up. `None`
+/// when the request is instrumented already and the middleware passes it
+/// through.
+///
+/// ```
+/// use lookout_core::{Engine, RequestHead, toolkit};
+///
+/// let engine = Engine::builder().build();
+/// let headers = http::HeaderMap::new();
+/// let head = RequestHead::new("GET", "/users/7", &headers);
+/// let in_flight = toolkit::begin_before_routing(&engine, head, || unreachable!("sampling needs no route"))
+///     .expect("a new request");
+/// // The template is learned later (from the framework's response).
+/// assert!(in_flight.route_learner().is_some());
+/// # drop(in_flight);
+/// ```
+pub fn begin_before_routing<H: Headers + ?Sized>(
+    engine: &Engine,
+    head: RequestHead<'_, H>,
+    look_up: impl FnOnce() -> Option<String>,
+) -> Option<InFlight> {
+    match route_before_begin(engine, head.path(), look_up) {
+        Some(route) => super::begin(engine, &head.with_route(&route), None),
+        None => super::begin(engine, &head, None),
+    }
+}
+
+/// Finishes `in_flight` with `head`, for an adapter that learns the route
+/// template after routing ([`begin_before_routing`]): when the request has
+/// no template yet, `look_up` reads it from the framework's response (where
+/// routing recorded it) and `head` carries it; otherwise `look_up` never
+/// runs.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use lookout_core::testing::TestLookout;
+/// use lookout_core::{RequestHead, ResponseHead, toolkit};
+///
+/// let test = TestLookout::from_vars([("SENTRY_TRACES_SAMPLE_RATE", "1.0")]).unwrap();
+/// let headers = HeaderMap::new();
+/// let head = RequestHead::new("GET", "/users/7", &headers);
+/// let in_flight = toolkit::begin_before_routing(test.engine(), head, || None).unwrap();
+/// let finished = toolkit::finish_after_routing(in_flight, ResponseHead::new(StatusCode::OK), || {
+///     Some("/users/{id}".to_owned())
+/// });
+/// finished.body.complete();
+/// assert_eq!(test.transactions()[0].name.as_deref(), Some("GET /users/{id}"));
+///
+/// // A template known at `begin` is not read again.
+/// let head = RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}");
+/// let in_flight = test.engine().begin(&head);
+/// let finished = toolkit::finish_after_routing(in_flight, ResponseHead::new(StatusCode::OK), || {
+///     unreachable!("the template is known")
+/// });
+/// finished.body.complete();
+/// ```
+pub fn finish_after_routing(
+    in_flight: InFlight,
+    head: ResponseHead<'_>,
+    look_up: impl FnOnce() -> Option<String>,
+) -> Finished {
+    let route = match in_flight.context().route() {
+        None => look_up(),
+        Some(_) => None,
+    };
+    match &route {
+        Some(route) => in_flight.finish(&head.with_route(route)),
+        None => in_flight.finish(&head),
     }
 }
 
