@@ -166,6 +166,11 @@ impl Receiver {
         format!("http://public@{}/1", self.addr)
     }
 
+    /// This receiver's Spotlight endpoint (`SENTRY_SPOTLIGHT`).
+    pub fn spotlight_url(&self) -> String {
+        format!("http://{}/stream", self.addr)
+    }
+
     /// Every envelope received so far.
     pub fn envelopes(&self) -> Vec<Envelope> {
         self.shared.envelopes.lock().unwrap().clone()

@@ -250,20 +250,22 @@ async fn logs_a_bounded_queue_drops_are_reported_log_by_log() {
     );
 }
 
-#[test]
-fn logs_are_copied_to_spotlight() {
+/// A receiver standing in for the Spotlight sidecar, on a runtime of its
+/// own (kept alive by the caller) for tests that are not async.
+fn sidecar() -> (tokio::runtime::Runtime, Receiver) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let sidecar = runtime.block_on(Receiver::start());
-    let dsn = sidecar.dsn();
-    let host = dsn
-        .strip_prefix("http://public@")
-        .and_then(|rest| rest.strip_suffix("/1"))
-        .expect("the receiver's DSN");
-    let url = format!("http://{host}/stream");
+    (runtime, sidecar)
+}
+
+#[test]
+fn logs_are_copied_to_spotlight() {
+    let (_runtime, sidecar) = sidecar();
+    let url = sidecar.spotlight_url();
     let test = lookout_core::testing::TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())])
         .unwrap();
     not_found(test.engine());
@@ -380,12 +382,7 @@ async fn lookout_compression_chooses_the_encoding_or_none() {
 async fn spotlight_copies_stay_uncompressed_while_sentry_gets_zstd() {
     let sentry = Receiver::start().await;
     let sidecar = Receiver::start().await;
-    let dsn = sidecar.dsn();
-    let host = dsn
-        .strip_prefix("http://public@")
-        .and_then(|rest| rest.strip_suffix("/1"))
-        .expect("the receiver's DSN");
-    let url = format!("http://{host}/stream");
+    let url = sidecar.spotlight_url();
     let (lookout, client) = engine(&sentry, &[("SENTRY_SPOTLIGHT", url.as_str())]);
     for _ in 0..100 {
         not_found(&lookout);
@@ -411,18 +408,8 @@ async fn spotlight_copies_stay_uncompressed_while_sentry_gets_zstd() {
 
 #[test]
 fn metrics_are_copied_to_spotlight() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sidecar = runtime.block_on(Receiver::start());
-    let dsn = sidecar.dsn();
-    let host = dsn
-        .strip_prefix("http://public@")
-        .and_then(|rest| rest.strip_suffix("/1"))
-        .expect("the receiver's DSN");
-    let url = format!("http://{host}/stream");
+    let (_runtime, sidecar) = sidecar();
+    let url = sidecar.spotlight_url();
     let test = lookout_core::testing::TestLookout::from_vars([("SENTRY_SPOTLIGHT", url.as_str())])
         .unwrap();
     let headers = http::HeaderMap::new();
