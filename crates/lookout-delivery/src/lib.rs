@@ -324,8 +324,11 @@ impl TransportFactory for Delivery {
                 None => {
                     let transport =
                         http::HttpTransport::new(options, Arc::clone(&tally), self.compression);
-                    let pending = transport.pending();
-                    (Arc::new(transport), Confirmation::ByTransport(pending))
+                    let transport = Arc::new(transport);
+                    (
+                        Arc::clone(&transport) as Arc<dyn Transport>,
+                        Confirmation::ByTransport(transport),
+                    )
                 }
             };
             let queue = Arc::new(BoundedQueue::new(

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use sentry_core::client_report::{Reason as TransportLossReason, Recorder};
 use sentry_core::{Envelope, Transport};
 
-use super::http::{Pending, REQUEST_TIMEOUT, WINDOW};
+use super::http::{HttpTransport, REQUEST_TIMEOUT, WINDOW};
 use super::report::Tally;
 use super::stats::Counters;
 
@@ -68,8 +68,8 @@ pub(crate) enum Confirmation {
     /// The inner transport counts what Sentry answered with a 2xx
     /// (lookout's HTTP transport). The queue hands it envelopes while fewer
     /// than [`WINDOW`] of them are pending there, and never flushes it to
-    /// pace itself.
-    ByTransport(Arc<Pending>),
+    /// pace itself. It takes the queue's serialized bytes as they are.
+    ByTransport(Arc<HttpTransport>),
     /// Another transport (tests, an in-process capture): what it took and
     /// then flushed counts as delivered.
     ByFlush,
@@ -366,15 +366,15 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             continue;
         }
         busy = true;
-        if let Confirmation::ByTransport(pending) = &shared.confirmation
+        if let Confirmation::ByTransport(transport) = &shared.confirmation
             && !state.ready.is_empty()
-            && pending.count() >= WINDOW
+            && transport.pending().count() >= WINDOW
         {
             // The transport holds all it may: wait for a request to end,
             // leaving the intake where the count bound sees it, then look
             // again (the loop sees shutdown meanwhile).
             drop(state);
-            pending.wait_below(WINDOW, Instant::now() + NAP);
+            transport.pending().wait_below(WINDOW, Instant::now() + NAP);
             continue;
         }
 
@@ -412,10 +412,10 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         // Hand ready envelopes over: lookout's transport while it has room,
         // another one draining it every batch.
         let take = match &shared.confirmation {
-            Confirmation::ByTransport(pending) => state
+            Confirmation::ByTransport(transport) => state
                 .ready
                 .len()
-                .min(WINDOW.saturating_sub(pending.count())),
+                .min(WINDOW.saturating_sub(transport.pending().count())),
             Confirmation::ByFlush => state.ready.len().min(FORWARD_BATCH - unconfirmed),
         };
         let batch: Vec<Vec<u8>> = state.ready.drain(..take).collect();
@@ -426,8 +426,14 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         drop(state);
         let handed = batch.len();
         for bytes in batch {
-            if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
-                inner.send_envelope(raw);
+            match &shared.confirmation {
+                // No envelope around the bytes, no copy of them back out.
+                Confirmation::ByTransport(transport) => transport.send_serialized(bytes),
+                Confirmation::ByFlush => {
+                    if let Ok(raw) = Envelope::from_bytes_raw(bytes) {
+                        inner.send_envelope(raw);
+                    }
+                }
             }
         }
         if let Confirmation::ByTransport(_) = shared.confirmation {

@@ -101,8 +101,34 @@ impl HttpTransport {
 
     /// What the send queue paces itself by: the envelopes handed over and
     /// not yet done with.
-    pub(crate) fn pending(&self) -> Arc<Pending> {
-        Arc::clone(&self.pending)
+    pub(crate) fn pending(&self) -> &Pending {
+        &self.pending
+    }
+
+    /// Sends a serialized envelope (the send queue's bytes, taken as they
+    /// are: no envelope around them, no copy).
+    pub(crate) fn send_serialized(&self, body: Vec<u8>) {
+        let jobs = lock(&self.jobs);
+        // After shutdown the envelope is dropped; the tally counts it lost.
+        let Some(jobs) = jobs.as_ref() else {
+            return;
+        };
+        if self.backoff.in_force() {
+            // Every category is limited: drop it here, where it is counted
+            // (parsed back only then, for the client report).
+            if let Ok(envelope) = Envelope::from_slice(&body) {
+                self.recorder
+                    .record_lost_data(&envelope, LossReason::RatelimitBackoff);
+            }
+            Counters::add(&self.tally.counters.dropped_rate_limited, 1);
+            return;
+        }
+        let ordered = carries_check_in(&body);
+        let _ = jobs.send(Job {
+            body,
+            ordered,
+            done: self.pending.add(),
+        });
     }
 }
 
@@ -148,30 +174,12 @@ fn run(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
 
 impl Transport for HttpTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        let jobs = lock(&self.jobs);
-        // After shutdown the envelope is dropped; the tally counts it lost.
-        let Some(jobs) = jobs.as_ref() else {
-            return;
-        };
-        if self.backoff.in_force() {
-            // Every category is limited: drop it here, where it is counted.
-            self.recorder
-                .record_lost_data(&envelope, LossReason::RatelimitBackoff);
-            Counters::add(&self.tally.counters.dropped_rate_limited, 1);
-            return;
-        }
-        // Serialized once here (the send queue hands over raw envelopes:
-        // writing one out is a copy of its bytes); the thread takes the bytes.
+        // The send queue hands over bytes ([`HttpTransport::send_serialized`]);
+        // anything else is serialized here, once.
         let mut body = Vec::new();
-        if envelope.to_writer(&mut body).is_err() {
-            return;
+        if envelope.to_writer(&mut body).is_ok() {
+            self.send_serialized(body);
         }
-        let ordered = carries_check_in(&body);
-        let _ = jobs.send(Job {
-            body,
-            ordered,
-            done: self.pending.add(),
-        });
     }
 
     fn flush(&self, timeout: Duration) -> bool {
