@@ -3,11 +3,11 @@
 //! The `tracing` integration records a line once ([`LogLine`]: its callsite,
 //! time, message and typed fields) and hands it to [`capture_line`]. Inside
 //! a request whose client lookout wired (`Engine::client_options`) with no
-//! `before_send_log` of the application's, the line is queued as it is,
-//! with a reference to the request's context: no `Log`, no attribute map, no
-//! scope copy, no callback on the request's thread. The batch thread writes
-//! each queued line straight to the envelope's JSON with the same
-//! attributes and the same privacy rules as the general path
+//! `before_send_log` of the application's, the line is written straight to
+//! the JSON of a batch's envelope, on the request's thread (the delivery's
+//! [`Batch`]: no `Log`, no attribute map, no scope copy, no callback, no
+//! hand-off to another thread), with the same attributes and the same
+//! privacy rules as the general path
 //! (lookout-core's `before_send_log` then the scrubber): the line's
 //! fields (denylisted keys `[Filtered]`, credentials and secret query values
 //! in strings filtered), `code.*`, `sentry.origin`, the request's trace and
@@ -136,11 +136,9 @@ pub fn capture_line(line: Arc<dyn LogLine>, request: Option<&RequestContext>, in
             .then(current_span)
             .flatten();
         let route = crate::toolkit::route::route_of(ctx);
-        logs.batch.push(PendingLog {
-            line,
-            ctx: ctx.clone(),
-            route,
-            parent_span,
+        logs.batch.push(|out| {
+            logs.writer
+                .write(&*line, ctx, route.as_deref(), parent_span, out);
         });
         return;
     }
@@ -188,18 +186,11 @@ fn to_log(line: &dyn LogLine) -> Log {
     }
 }
 
-/// A line waiting in the batch, with what it needs of its request.
-pub(crate) struct PendingLog {
-    line: Arc<dyn LogLine>,
-    ctx: RequestContext,
-    route: Option<Arc<str>>,
-    parent_span: Option<SpanId>,
-}
-
 /// lookout's own log path of one wired client.
 #[derive(Clone)]
 pub(crate) struct FastLogs {
-    pub(crate) batch: Arc<Batch<PendingLog>>,
+    pub(crate) batch: Arc<Batch>,
+    writer: Arc<LogWriter>,
     /// The `before_send_log` lookout installed on that client: a client
     /// whose options hold this very callback is the one wired.
     hook: usize,
@@ -209,13 +200,10 @@ impl FastLogs {
     /// lookout's path for the client whose `before_send_log` is `hook`,
     /// writing with `writer`.
     pub(crate) fn new(hook: &sentry_core::BeforeCallback<Log>, writer: LogWriter) -> Self {
-        let batch = Batch::new(
-            "log",
-            "application/vnd.sentry.items.log+json",
-            Box::new(move |item: &PendingLog, out: &mut Vec<u8>| writer.write(item, out)),
-        );
+        let batch = Batch::new("log", "application/vnd.sentry.items.log+json");
         Self {
             batch: Arc::new(batch),
+            writer: Arc::new(writer),
             hook: hook_address(hook),
         }
     }
@@ -250,10 +238,33 @@ pub(crate) struct LogWriter {
     /// object (each entry preceded by a comma); used whenever no field of
     /// the line has one of their names.
     defaults_json: Vec<u8>,
-    /// Whether a key is denylisted, per key: keys are callsites' field
-    /// names and lookout's own names, all `'static`, so a key is asked
-    /// about once, not once per log (keyed by address and length).
-    denied: std::sync::Mutex<std::collections::HashMap<(usize, usize), bool, KeyHasher>>,
+    /// This writer among the process's writers, for [`DENIED`].
+    id: usize,
+}
+
+/// Whether a key is denylisted, per writer and key: keys are callsites'
+/// field names and lookout's own names, all `'static`, so a key is asked
+/// about once per thread, not once per log (keyed by the writer, the key's
+/// address and length). Per thread: logs are written by the requests'
+/// threads, which then share no lock.
+type Denied = std::collections::HashMap<(usize, usize, usize), bool, KeyHasher>;
+
+thread_local! {
+    static DENIED: std::cell::RefCell<Denied> = std::cell::RefCell::default();
+}
+
+/// Past this many answers a thread's cache starts again (writers come and
+/// go with clients, in tests by the thousand).
+const DENIED_MAX: usize = 4096;
+
+/// Runs `f` with the current thread's denylist answers.
+fn with_denied<R>(f: impl FnOnce(&mut Denied) -> R) -> R {
+    DENIED.with_borrow_mut(|denied| {
+        if denied.len() > DENIED_MAX {
+            denied.clear();
+        }
+        f(denied)
+    })
 }
 
 /// Hashes a `'static` key's address and length (no SipHash per attribute).
@@ -308,84 +319,82 @@ impl LogWriter {
                 *value = clean;
             }
         }
+        static WRITERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let mut writer = Self {
             scrubber,
             defaults,
             defaults_json: Vec::new(),
-            denied: std::sync::Mutex::default(),
+            id: WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         let mut json = Vec::new();
-        let mut denied = writer.denied();
-        for (key, value) in &writer.defaults {
-            let value = Attr::Own(Cow::Borrowed(value.as_str()));
-            if let Some(value) = writer.scrubbed(&mut denied, key, &value) {
-                json.push(b',');
-                write_key(&mut json, key);
-                value.write(&mut json);
+        with_denied(|denied| {
+            for (key, value) in &writer.defaults {
+                let value = Attr::Own(Cow::Borrowed(value.as_str()));
+                if let Some(value) = writer.scrubbed(denied, key, &value) {
+                    json.push(b',');
+                    write_key(&mut json, key);
+                    value.write(&mut json);
+                }
             }
-        }
-        drop(denied);
+        });
         writer.defaults_json = json;
         writer
     }
 
-    fn denied(
+    /// One log's JSON object: `line`, written in the request `ctx` (whose
+    /// route is `route`) inside the application's span `parent_span`.
+    fn write(
         &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(usize, usize), bool, KeyHasher>> {
-        self.denied.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// One log's JSON object.
-    fn write(&self, item: &PendingLog, out: &mut Vec<u8>) {
-        let line = &*item.line;
-        let ctx = &item.ctx;
+        line: &dyn LogLine,
+        ctx: &RequestContext,
+        route: Option<&str>,
+        parent_span: Option<SpanId>,
+        out: &mut Vec<u8>,
+    ) {
         let trace = ctx.trace();
-        let mut attributes = Attributes::with_fields(line.fields().len());
-        for (name, value) in line.fields() {
-            attributes.field(name, Attr::of(value));
-        }
-        if let Some(module) = line.module_path() {
-            attributes.insert("code.module.name", Attr::Own(Cow::Borrowed(module)));
-        }
-        if let Some(file) = line.file() {
-            attributes.insert("code.file.path", Attr::Own(Cow::Borrowed(file)));
-        }
-        if let Some(number) = line.line() {
-            attributes.insert("code.line.number", Attr::I64(i64::from(number)));
-        }
-        attributes.insert("sentry.origin", Attr::Own(Cow::Borrowed(ORIGIN)));
-        let parent = item
-            .parent_span
-            .map_or(trace.span_id, lookout_headers::SpanId::from);
+        let parent = parent_span.map_or(trace.span_id, lookout_headers::SpanId::from);
         let mut parent_hex = [0; 16];
         let parent_hex = parent.encode_hex(&mut parent_hex);
-        attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Borrowed(parent_hex)));
-        attributes.insert(tags::REQUEST_ID, Attr::Own(Cow::Borrowed(ctx.request_id())));
-        if !ctx.method().is_empty() {
-            attributes.insert(tags::METHOD, Attr::Own(Cow::Borrowed(ctx.method())));
-        }
-        if let Some(route) = &item.route {
-            attributes.insert(tags::ROUTE, Attr::Own(Cow::Borrowed(route)));
-        }
         let job = ctx.extension::<crate::job::JobName>();
-        if let Some(job) = &job {
-            attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
-        }
         // A field of the line named as a default replaces it: then the
         // defaults are written one by one, after it.
         let defaults_shadowed = line
             .fields()
             .iter()
             .any(|(name, _)| self.defaults.iter().any(|(key, _)| key == name));
-        if defaults_shadowed {
-            for (key, value) in &self.defaults {
-                attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
-            }
-        }
         let pii = ctx.pii().allows_pii();
+        // Built inside the user's borrow (the attributes borrow the user).
         ctx.with_user(|user| {
-            // Narrowed to the user's borrow.
-            let mut attributes = attributes;
+            let mut attributes = Attributes::with_fields(line.fields().len());
+            for (name, value) in line.fields() {
+                attributes.field(name, Attr::of(value));
+            }
+            if let Some(module) = line.module_path() {
+                attributes.insert("code.module.name", Attr::Own(Cow::Borrowed(module)));
+            }
+            if let Some(file) = line.file() {
+                attributes.insert("code.file.path", Attr::Own(Cow::Borrowed(file)));
+            }
+            if let Some(number) = line.line() {
+                attributes.insert("code.line.number", Attr::I64(i64::from(number)));
+            }
+            attributes.insert("sentry.origin", Attr::Own(Cow::Borrowed(ORIGIN)));
+            attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Borrowed(parent_hex)));
+            attributes.insert(tags::REQUEST_ID, Attr::Own(Cow::Borrowed(ctx.request_id())));
+            if !ctx.method().is_empty() {
+                attributes.insert(tags::METHOD, Attr::Own(Cow::Borrowed(ctx.method())));
+            }
+            if let Some(route) = route {
+                attributes.insert(tags::ROUTE, Attr::Own(Cow::Borrowed(route)));
+            }
+            if let Some(job) = &job {
+                attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
+            }
+            if defaults_shadowed {
+                for (key, value) in &self.defaults {
+                    attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
+                }
+            }
             if let Some(user) = user {
                 let fields = [
                     ("user.id", &user.id, true),
@@ -431,18 +440,18 @@ impl LogWriter {
         let _ = serde_json::to_writer(&mut *out, &severity_number(level));
         out.extend_from_slice(b",\"attributes\":{");
         let mut first = true;
-        let mut denied = self.denied();
-        for (key, value) in &attributes.list {
-            let value = self.scrubbed(&mut denied, key, value);
-            let Some(value) = value else { continue };
-            if !first {
-                out.push(b',');
+        with_denied(|denied| {
+            for (key, value) in &attributes.list {
+                let value = self.scrubbed(denied, key, value);
+                let Some(value) = value else { continue };
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_key(out, key);
+                value.write(out);
             }
-            first = false;
-            write_key(out, key);
-            value.write(out);
-        }
-        drop(denied);
+        });
         if defaults && !self.defaults_json.is_empty() {
             // Written with a leading comma each.
             let json = if first {
@@ -458,7 +467,7 @@ impl LogWriter {
     /// `value` of `key` as the scrubber leaves it (`None`: removed).
     fn scrubbed<'a>(
         &self,
-        denied: &mut std::collections::HashMap<(usize, usize), bool, KeyHasher>,
+        denied: &mut Denied,
         key: &'static str,
         value: &'a Attr<'a>,
     ) -> Option<Cow<'a, Attr<'a>>> {
@@ -466,7 +475,7 @@ impl LogWriter {
             return None;
         }
         let denylisted = *denied
-            .entry((key.as_ptr() as usize, key.len()))
+            .entry((self.id, key.as_ptr() as usize, key.len()))
             .or_insert_with(|| self.scrubber.is_denylisted(key));
         if denylisted {
             return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
@@ -561,12 +570,16 @@ impl<'a> Attr<'a> {
     }
 }
 
+/// How many attributes a log keeps on the stack: lookout's own (up to 16)
+/// and a line's fields; a line with more fields allocates once.
+const ATTRIBUTES_INLINE: usize = 24;
+
 /// Attributes in the order first set, a later `insert` of a key replacing
 /// its value (a handful per log: a vector beats a map). The line's fields
 /// come first; lookout's own keys, all different, are then looked up among
 /// the fields only.
 struct Attributes<'a> {
-    list: Vec<(&'static str, Attr<'a>)>,
+    list: smallvec::SmallVec<[(&'static str, Attr<'a>); ATTRIBUTES_INLINE]>,
     /// How many entries at the front are the line's fields.
     fields: usize,
 }
@@ -575,7 +588,7 @@ impl<'a> Attributes<'a> {
     /// Room for `fields` fields and lookout's own attributes.
     fn with_fields(fields: usize) -> Self {
         Self {
-            list: Vec::with_capacity(fields + 16),
+            list: smallvec::SmallVec::with_capacity(fields + 16),
             fields: 0,
         }
     }

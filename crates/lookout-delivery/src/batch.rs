@@ -1,18 +1,29 @@
-//! Batching high-volume items (Sentry Logs) off the request's path.
+//! Batching high-volume items (Sentry Logs) without a hand-off per item.
 //!
-//! A request pushes its item into a [`Batch`] (a lock and a `Vec` push: no
-//! serialization, no Sentry model, no map); the batch's own thread wakes at
-//! [`MAX_ITEMS`] items or every [`INTERVAL`], writes the items straight to
-//! one envelope's bytes with the writer it was given, and hands the envelope
-//! to the delivery (Spotlight copy, send queue, compression, HTTP). Flush
-//! and shutdown write what is pending first, on the caller's thread, so a
-//! batch never outlives the client.
+//! A request writes its item's JSON object straight into a [`Batch`]'s
+//! stripe, on its own thread: a stripe is a buffer already laid out as one
+//! envelope (its header, the item header, `{"items":[`) behind a lock of its
+//! own, and each thread writes to the stripe its index picks, so two
+//! threads rarely meet on a lock and no item waits in a queue for another
+//! thread. Whatever the item borrowed (the recorded line, the request's
+//! context) is read where it was made and freed by the thread that made it.
+//! The item that fills a stripe to [`MAX_ITEMS`] hands the stripe's
+//! envelope to the delivery (Spotlight copy, send queue, compression,
+//! HTTP). The batch's own thread only wakes every [`INTERVAL`] to hand over
+//! what is left in the stripes, so an item waits at most that long. Flush
+//! and shutdown hand over what is in the stripes first, on the caller's
+//! thread, so a batch never outlives the client.
 //!
 //! The wire format is the envelope item of the Logs protocol: one item
 //! `{"type":"log","item_count":N,"content_type":"application/vnd.sentry.items.log+json"}`
 //! with the payload `{"items":[...]}`, as sentry-core's batcher writes it.
+//! `N` is written in a fixed width of three characters, padded with spaces
+//! on the left (`"item_count": 42`: JSON whitespace), so the header is laid
+//! out before the items and the count filled in when the stripe is handed
+//! over, without copying the items behind a header written last.
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -25,12 +36,6 @@ use super::lock;
 pub const MAX_ITEMS: usize = 100;
 /// Items wait at most this long before they are sent.
 pub const INTERVAL: Duration = Duration::from_secs(5);
-/// Items waiting for the batch thread at most; past it new items are
-/// dropped and counted (a thread that cannot keep up must not grow memory).
-pub const MAX_PENDING: usize = 100 * MAX_ITEMS;
-
-/// How a batch writes one item's JSON object (`{...}`, no trailing comma).
-pub type WriteItem<T> = Box<dyn Fn(&T, &mut Vec<u8>) + Send + Sync>;
 
 /// Where a batch hands its envelopes.
 pub trait Forward: Send + Sync {
@@ -40,7 +45,7 @@ pub trait Forward: Send + Sync {
     fn dropped(&self, n: u64);
 }
 
-/// What a delivery needs of a batch, whatever its item type.
+/// What a delivery needs of a batch.
 pub trait Flush: Send + Sync {
     /// Starts the batch's thread, handing envelopes to `to`.
     fn attach(self: Arc<Self>, to: Weak<dyn Forward>);
@@ -50,140 +55,185 @@ pub trait Flush: Send + Sync {
     fn shutdown(&self);
 }
 
-/// A batch of items of type `T`, serialized by its thread.
-pub struct Batch<T> {
+/// A batch of envelope items of one type, written by the threads that
+/// make them into striped envelope buffers.
+///
+/// ```
+/// use lookout_delivery::batch::Batch;
+///
+/// let batch = Batch::new("log", "application/vnd.sentry.items.log+json");
+/// batch.push(|out| out.extend_from_slice(br#"{"body":"ready"}"#));
+/// assert_eq!(batch.pending(), 1);
+/// ```
+pub struct Batch {
     item_type: &'static str,
     content_type: &'static str,
-    write: WriteItem<T>,
-    state: Mutex<State<T>>,
-    /// Held while items taken from `state` are written and handed over, so
-    /// a flush waits for a batch the thread is writing (its envelope then
-    /// is in the send queue the flush drains next).
-    writing: Mutex<()>,
+    stripes: Box<[Mutex<Stripe>]>,
+    stopping: AtomicBool,
+    /// The interval thread's sleep, cut short by shutdown.
+    sleep: Mutex<()>,
     wake: Condvar,
     forward: Mutex<Option<Weak<dyn Forward>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-struct State<T> {
-    pending: Vec<T>,
-    stopping: bool,
+/// One stripe: an envelope being filled.
+struct Stripe {
+    /// The envelope's bytes so far: the header (the item count still
+    /// blank), then the items, comma-separated.
+    bytes: Vec<u8>,
+    count: usize,
 }
 
-impl<T: Send + 'static> Batch<T> {
+/// Where the three characters of the item count are in a stripe's bytes.
+struct CountAt(usize);
+
+/// The stripe the current thread writes to: threads are numbered as they
+/// first write, so that the threads of a runtime spread over the stripes.
+fn stripe_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    INDEX.with(|index| *index)
+}
+
+impl Batch {
     /// A batch of envelope items of `item_type` (e.g. `log`) with
-    /// `content_type`, each written by `write`.
+    /// `content_type`.
     #[must_use]
-    pub fn new(item_type: &'static str, content_type: &'static str, write: WriteItem<T>) -> Self {
+    pub fn new(item_type: &'static str, content_type: &'static str) -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let stripes = (0..(2 * threads).clamp(2, 64))
+            .map(|_| {
+                Mutex::new(Stripe {
+                    bytes: Vec::new(),
+                    count: 0,
+                })
+            })
+            .collect();
         Self {
             item_type,
             content_type,
-            write,
-            state: Mutex::new(State {
-                pending: Vec::new(),
-                stopping: false,
-            }),
-            writing: Mutex::new(()),
+            stripes,
+            stopping: AtomicBool::new(false),
+            sleep: Mutex::new(()),
             wake: Condvar::new(),
             forward: Mutex::new(None),
             thread: Mutex::new(None),
         }
     }
 
-    /// Queues `item`; the batch thread writes it. Dropped (and counted)
-    /// when [`MAX_PENDING`] items already wait or the batch has stopped.
-    pub fn push(&self, item: T) {
-        let mut state = lock(&self.state);
-        if state.stopping || state.pending.len() >= MAX_PENDING {
-            drop(state);
+    /// Writes one item's JSON object (`{...}`, no trailing comma) with
+    /// `write`, on the caller's thread, into the caller's stripe; the item
+    /// that fills the stripe hands its envelope over. Dropped (and counted)
+    /// once the batch has stopped.
+    pub fn push(&self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut stripe = lock(&self.stripes[stripe_index() % self.stripes.len()]);
+        // Read under the stripe's lock: shutdown sets it before it takes
+        // the stripes, so no item is left in a stripe after shutdown.
+        if self.stopping.load(Ordering::Acquire) {
+            drop(stripe);
             self.count_dropped(1);
             return;
         }
-        state.pending.push(item);
-        let full = state.pending.len() == MAX_ITEMS;
-        drop(state);
-        if full {
-            self.wake.notify_one();
+        if stripe.count == 0 {
+            self.start(&mut stripe.bytes);
+        } else {
+            stripe.bytes.push(b',');
+        }
+        write(&mut stripe.bytes);
+        stripe.count += 1;
+        if stripe.count == MAX_ITEMS {
+            // Handed over under the stripe's lock: a flush that takes this
+            // stripe next finds the envelope in the send queue.
+            self.hand_over(&mut stripe);
         }
     }
 
+    /// How many items wait in the stripes.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.stripes.iter().map(|stripe| lock(stripe).count).sum()
+    }
+
     fn count_dropped(&self, n: u64) {
-        if let Some(forward) = lock(&self.forward).as_ref().and_then(Weak::upgrade) {
+        if let Some(forward) = self.forward() {
             forward.dropped(n);
         }
     }
 
-    /// Takes what is pending and hands it over as envelopes of at most
-    /// [`MAX_ITEMS`] items.
-    fn write_out(&self, items: Vec<T>) {
-        if items.is_empty() {
+    fn forward(&self) -> Option<Arc<dyn Forward>> {
+        lock(&self.forward).as_ref().and_then(Weak::upgrade)
+    }
+
+    /// The envelope's head: the envelope header, the item header with its
+    /// count left blank, the opening of the payload.
+    fn start(&self, bytes: &mut Vec<u8>) {
+        if bytes.capacity() == 0 {
+            bytes.reserve(160 + MAX_ITEMS * 1024);
+        }
+        let _ = write!(
+            bytes,
+            "{{}}\n{{\"type\":\"{}\",\"item_count\":   ,\"content_type\":\"{}\"}}\n{{\"items\":[",
+            self.item_type, self.content_type
+        );
+    }
+
+    fn count_at(&self) -> CountAt {
+        CountAt("{}\n{\"type\":\"".len() + self.item_type.len() + "\",\"item_count\":".len())
+    }
+
+    /// Closes the stripe's envelope, fills in its count and hands it over;
+    /// the stripe starts again with a buffer of the same size.
+    fn hand_over(&self, stripe: &mut Stripe) {
+        let count = std::mem::take(&mut stripe.count);
+        if count == 0 {
             return;
         }
-        let Some(forward) = lock(&self.forward).as_ref().and_then(Weak::upgrade) else {
+        let capacity = stripe.bytes.capacity();
+        let mut bytes = std::mem::replace(&mut stripe.bytes, Vec::with_capacity(capacity));
+        bytes.extend_from_slice(b"]}\n");
+        let CountAt(at) = self.count_at();
+        let digits = format!("{count:>3}");
+        bytes[at..at + 3].copy_from_slice(&digits.as_bytes()[..3]);
+        let Some(forward) = self.forward() else {
             return;
         };
-        for chunk in items.chunks(MAX_ITEMS) {
-            if let Some(envelope) = self.envelope(chunk) {
-                forward.forward(envelope);
-            }
+        if let Ok(envelope) = Envelope::from_bytes_raw(bytes) {
+            forward.forward(envelope);
         }
     }
 
-    /// One envelope of `items`, written straight to bytes: the envelope
-    /// header, the item header (a container's carries its count, no
-    /// length), the payload.
-    fn envelope(&self, items: &[T]) -> Option<Envelope> {
-        let mut bytes = Vec::with_capacity(160 + items.len() * 1024);
-        let _ = write!(
-            bytes,
-            "{{}}\n{{\"type\":\"{}\",\"item_count\":{},\"content_type\":\"{}\"}}\n{{\"items\":[",
-            self.item_type,
-            items.len(),
-            self.content_type
-        );
-        for (n, item) in items.iter().enumerate() {
-            if n > 0 {
-                bytes.push(b',');
-            }
-            (self.write)(item, &mut bytes);
+    /// Hands over every stripe that holds items.
+    fn hand_over_all(&self) {
+        for stripe in &self.stripes {
+            self.hand_over(&mut lock(stripe));
         }
-        bytes.extend_from_slice(b"]}\n");
-        Envelope::from_bytes_raw(bytes).ok()
     }
 
     fn run(&self) {
-        let mut state = lock(&self.state);
+        let mut sleep = lock(&self.sleep);
         loop {
-            if state.stopping {
+            if self.stopping.load(Ordering::Acquire) {
                 return;
             }
-            if state.pending.len() < MAX_ITEMS {
-                state = self
-                    .wake
-                    .wait_timeout(state, INTERVAL)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+            sleep = self
+                .wake
+                .wait_timeout(sleep, INTERVAL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if self.stopping.load(Ordering::Acquire) {
+                return;
             }
-            if state.pending.is_empty() {
-                continue;
-            }
-            drop(state);
-            // Taken and written under `writing`: a flush meanwhile waits.
-            let writing = lock(&self.writing);
-            // The next batch's room is made here, on this thread, not by
-            // the requests that push into it.
-            let items = std::mem::replace(
-                &mut lock(&self.state).pending,
-                Vec::with_capacity(MAX_ITEMS),
-            );
-            self.write_out(items);
-            drop(writing);
-            state = lock(&self.state);
+            drop(sleep);
+            self.hand_over_all();
+            sleep = lock(&self.sleep);
         }
     }
 }
 
-impl<T: Send + 'static> Flush for Batch<T> {
+impl Flush for Batch {
     fn attach(self: Arc<Self>, to: Weak<dyn Forward>) {
         *lock(&self.forward) = Some(to);
         let batch = Arc::clone(&self);
@@ -196,20 +246,16 @@ impl<T: Send + 'static> Flush for Batch<T> {
     }
 
     fn flush(&self) {
-        let _writing = lock(&self.writing);
-        let items = std::mem::take(&mut lock(&self.state).pending);
-        self.write_out(items);
+        self.hand_over_all();
     }
 
     fn shutdown(&self) {
-        let _writing = lock(&self.writing);
-        let items = {
-            let mut state = lock(&self.state);
-            state.stopping = true;
-            std::mem::take(&mut state.pending)
-        };
+        {
+            let _sleep = lock(&self.sleep);
+            self.stopping.store(true, Ordering::Release);
+        }
         self.wake.notify_one();
-        self.write_out(items);
+        self.hand_over_all();
         if let Some(handle) = lock(&self.thread).take() {
             // The thread only waits on the condvar: it ends at once.
             let _ = handle.join();
@@ -226,5 +272,140 @@ pub(crate) fn lost_log() -> sentry_core::protocol::Log {
         timestamp: std::time::SystemTime::now(),
         severity_number: None,
         attributes: sentry_core::protocol::Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::protocol::{EnvelopeItem, ItemContainer};
+
+    /// Keeps what a batch hands over, parsed back with sentry-types.
+    #[derive(Default)]
+    struct Collect {
+        envelopes: Mutex<Vec<Vec<u8>>>,
+        dropped: AtomicUsize,
+    }
+
+    impl Forward for Collect {
+        fn forward(&self, envelope: Envelope) {
+            let mut bytes = Vec::new();
+            envelope.to_writer(&mut bytes).unwrap();
+            lock(&self.envelopes).push(bytes);
+        }
+        fn dropped(&self, n: u64) {
+            self.dropped.fetch_add(n as usize, Ordering::Relaxed);
+        }
+    }
+
+    impl Collect {
+        /// The bodies of the logs of each envelope handed over.
+        fn logs(&self) -> Vec<Vec<String>> {
+            lock(&self.envelopes)
+                .iter()
+                .map(|bytes| {
+                    let envelope = Envelope::from_slice(bytes).expect("sentry-types parses it");
+                    let mut items = envelope.items();
+                    let Some(EnvelopeItem::ItemContainer(ItemContainer::Logs(logs))) = items.next()
+                    else {
+                        panic!("one container of logs: {}", String::from_utf8_lossy(bytes));
+                    };
+                    assert!(items.next().is_none());
+                    logs.iter().map(|log| log.body.clone()).collect()
+                })
+                .collect()
+        }
+    }
+
+    fn attached() -> (Arc<Batch>, Arc<Collect>) {
+        let batch = Arc::new(Batch::new("log", "application/vnd.sentry.items.log+json"));
+        let collect = Arc::new(Collect::default());
+        let to: Arc<dyn Forward> = collect.clone();
+        Arc::clone(&batch).attach(Arc::downgrade(&to));
+        // The batch holds a weak reference: keep the strong one alive.
+        std::mem::forget(to);
+        (batch, collect)
+    }
+
+    fn log(out: &mut Vec<u8>, body: &str) {
+        write!(
+            out,
+            r#"{{"timestamp":1796591188.5,"trace_id":"771a43a4192642f0b136d5159a501700","level":"info","body":"{body}","attributes":{{}}}}"#
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_hundredth_item_hands_over_one_envelope_that_sentry_types_parses() {
+        let (batch, collect) = attached();
+        for n in 0..MAX_ITEMS {
+            assert!(
+                collect.logs().is_empty(),
+                "handed over before the stripe was full"
+            );
+            batch.push(|out| log(out, &format!("line {n}")));
+        }
+        let logs = collect.logs();
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].len(), MAX_ITEMS);
+        assert_eq!(logs[0][99], "line 99");
+        assert_eq!(batch.pending(), 0);
+        batch.shutdown();
+    }
+
+    #[test]
+    fn a_flush_hands_over_a_partial_stripe_with_its_count() {
+        let (batch, collect) = attached();
+        for n in 0..7 {
+            batch.push(|out| log(out, &format!("line {n}")));
+        }
+        assert_eq!(batch.pending(), 7);
+        batch.flush();
+        let raw = lock(&collect.envelopes)[0].clone();
+        assert!(
+            String::from_utf8_lossy(&raw).contains(r#""item_count":  7,"#),
+            "the count in its fixed width"
+        );
+        assert_eq!(
+            collect.logs(),
+            [(0..7).map(|n| format!("line {n}")).collect::<Vec<_>>()]
+        );
+        // Nothing left: a second flush hands over nothing.
+        batch.flush();
+        assert_eq!(collect.logs().len(), 1);
+        batch.shutdown();
+    }
+
+    #[test]
+    fn items_after_shutdown_are_counted_as_dropped_and_pending_ones_are_handed_over() {
+        let (batch, collect) = attached();
+        batch.push(|out| log(out, "before"));
+        batch.shutdown();
+        batch.push(|out| log(out, "after"));
+        assert_eq!(collect.logs(), [vec!["before".to_owned()]]);
+        assert_eq!(collect.dropped.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn threads_write_to_stripes_of_their_own_and_no_item_is_lost() {
+        let (batch, collect) = attached();
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let batch = &batch;
+                scope.spawn(move || {
+                    for n in 0..250 {
+                        batch.push(|out| log(out, &format!("{thread}-{n}")));
+                    }
+                });
+            }
+        });
+        batch.flush();
+        let logs = collect.logs();
+        assert!(logs.iter().all(|envelope| envelope.len() <= MAX_ITEMS));
+        let mut all: Vec<String> = logs.into_iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 1000);
+        batch.shutdown();
     }
 }

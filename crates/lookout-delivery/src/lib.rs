@@ -19,8 +19,9 @@
 //!    `queue_overflow` client reports.
 //!
 //! High-volume items (Sentry Logs) reach it through a [`batch::Batch`]: a
-//! request pushes its item, the batch's own thread writes a hundred of them
-//! straight into one envelope's bytes.
+//! request writes its item's JSON straight into an envelope's bytes (the
+//! stripe its thread picks), and the item that makes a hundred hands the
+//! envelope over.
 //!
 //! Flush and shutdown share one deadline across the stages (the queue, the
 //! HTTP transport, the Spotlight copy), never one timeout each. At the

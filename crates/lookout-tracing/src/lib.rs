@@ -4,8 +4,8 @@
 //! - **Breadcrumbs and Sentry Logs**, recorded once per line: a line's
 //!   fields are visited once into a record that the request's breadcrumbs
 //!   keep (built into a breadcrumb only when an event of that request is
-//!   captured) and that lookout-core's log path queues as a Sentry Log
-//!   (written as JSON on the delivery's batch thread). Lines outside any
+//!   captured) and that lookout-core's log path writes as a Sentry Log
+//!   (as JSON into the delivery's batch, on the request's thread). Lines outside any
 //!   request are breadcrumbs of events captured outside requests only.
 //! - **Events** for lines from [`TracingOptions::event_level`] up, captured
 //!   on the request's own Hub (sentry-tracing's error layer).

@@ -10,9 +10,9 @@
 //!   it goes to the process's ring, for events captured outside requests
 //!   ([`lookout_scope::record_process_breadcrumb`]). No Hub scope is written,
 //!   so no request inherits another's lines, or the process's.
-//! - the log goes to lookout-core's [`capture_line`], which queues it with a
-//!   reference to the request (serialized on the delivery's batch thread),
-//!   or captures it on the current Hub where lookout's own path does not
+//! - the log goes to lookout-core's [`capture_line`], which writes it into
+//!   the delivery's batch as JSON, on this thread, with the request's
+//!   attributes, or captures it on the current Hub where lookout's own path does not
 //!   apply.
 
 use std::sync::Arc;

@@ -1,8 +1,9 @@
 //! Allocation budgets of a line inside a request, under the layers
 //! `lookout::init` installs (counts are deterministic; times are in
-//! `docs/benchmarks.md`). Counted on the request's thread: what the
-//! handler pays for the line; the log's JSON is written on the batch
-//! thread.
+//! `docs/benchmarks.md`). Counted on the request's thread, where the
+//! line is recorded and the log's JSON written (into the batch's envelope
+//! buffer, with its attributes on the stack): what the handler pays for
+//! the line.
 //!
 //! The line is `tracing::info!(user_id = %id, "loading user")`, as the
 //! demo's route writes it: its message and its one field are two strings,
