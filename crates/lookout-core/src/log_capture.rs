@@ -240,7 +240,23 @@ pub(crate) struct LogWriter {
     defaults_json: Vec<u8>,
     /// This writer among the process's writers, for [`DENIED`].
     id: usize,
+    /// Which of lookout's own keys (the only keys whose values are
+    /// [`Attr::Own`]) the scrubber denylists: usually none.
+    own_denied: Vec<&'static str>,
 }
+
+/// lookout's own attribute keys with values of lookout's ([`Attr::Own`]);
+/// the client's defaults are added per writer.
+const OWN_KEYS: [&str; 8] = [
+    "code.module.name",
+    "code.file.path",
+    "code.line.number",
+    "sentry.origin",
+    PARENT_SPAN,
+    tags::REQUEST_ID,
+    tags::METHOD,
+    tags::ROUTE,
+];
 
 /// Whether a key is denylisted, per writer and key: keys are callsites'
 /// field names and lookout's own names, all `'static`, so a key is asked
@@ -325,7 +341,13 @@ impl LogWriter {
             defaults,
             defaults_json: Vec::new(),
             id: WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            own_denied: Vec::new(),
         };
+        writer.own_denied = OWN_KEYS
+            .into_iter()
+            .chain(writer.defaults.iter().map(|(key, _)| *key))
+            .filter(|key| writer.scrubber.is_denylisted(key))
+            .collect();
         let mut json = Vec::new();
         with_denied(|denied| {
             for (key, value) in &writer.defaults {
@@ -474,9 +496,13 @@ impl LogWriter {
         if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
             return None;
         }
-        let denylisted = *denied
-            .entry((self.id, key.as_ptr() as usize, key.len()))
-            .or_insert_with(|| self.scrubber.is_denylisted(key));
+        let denylisted = match value {
+            // lookout's own keys, answered once per writer.
+            Attr::Own(_) => self.own_denied.contains(&key),
+            _ => *denied
+                .entry((self.id, key.as_ptr() as usize, key.len()))
+                .or_insert_with(|| self.scrubber.is_denylisted(key)),
+        };
         if denylisted {
             return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
                 lookout_policy::FILTERED,
@@ -612,5 +638,79 @@ impl<'a> Attributes<'a> {
         if !self.list[..self.fields].iter().any(|(k, _)| *k == key) {
             self.list.push((key, value));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lookout_headers::RequestId;
+    use lookout_policy::PiiPolicy;
+
+    struct Line(Vec<(&'static str, LogField)>);
+
+    impl LogLine for Line {
+        fn timestamp(&self) -> SystemTime {
+            SystemTime::now()
+        }
+        fn level(&self) -> LogLevel {
+            LogLevel::Info
+        }
+        fn body(&self) -> &str {
+            "loading user"
+        }
+        fn fields(&self) -> &[(&'static str, LogField)] {
+            &self.0
+        }
+        fn module_path(&self) -> Option<&'static str> {
+            Some(module_path!())
+        }
+        fn file(&self) -> Option<&'static str> {
+            Some(file!())
+        }
+        fn line(&self) -> Option<u32> {
+            Some(line!())
+        }
+    }
+
+    /// The attributes of one log `writer` writes for `line` in a request.
+    fn attributes(writer: &LogWriter, line: &Line) -> serde_json::Map<String, Value> {
+        let ctx = RequestContext::new(RequestId::parse("req-1").unwrap());
+        let mut out = Vec::new();
+        writer.write(line, &ctx, Some("/users/{id}"), None, &mut out);
+        let log: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        log["attributes"].as_object().unwrap().clone()
+    }
+
+    fn value(attributes: &serde_json::Map<String, Value>, key: &str) -> Value {
+        attributes[key]["value"].clone()
+    }
+
+    #[test]
+    fn denylisted_keys_are_filtered_whether_lookout_or_the_line_sets_them() {
+        let mut options = sentry_core::ClientOptions::default();
+        options.release = Some("shop@1.0".into());
+        let scrubber = Scrubber::new(PiiPolicy::Off).with_keys([
+            "request_id",
+            "http.route",
+            "sentry.release",
+            "user_id",
+        ]);
+        let writer = LogWriter::new(scrubber, &options);
+        let line = Line(vec![("user_id", LogField::Str("7".into()))]);
+        let attributes = attributes(&writer, &line);
+        for key in ["request_id", "http.route", "sentry.release", "user_id"] {
+            assert_eq!(value(&attributes, key), "[Filtered]", "{key}");
+        }
+        assert_eq!(value(&attributes, "sentry.origin"), "auto.tracing");
+
+        // The same writer's keys, not denylisted by another writer: the
+        // answers are the writer's own.
+        let open = LogWriter::new(Scrubber::new(PiiPolicy::Off), &options);
+        let attributes = super::tests::attributes(&open, &line);
+        assert_eq!(value(&attributes, "request_id"), "req-1");
+        assert_eq!(value(&attributes, "http.route"), "/users/{id}");
+        assert_eq!(value(&attributes, "sentry.release"), "shop@1.0");
+        assert_eq!(value(&attributes, "user_id"), "7");
     }
 }

@@ -161,9 +161,28 @@ impl Shared {
     fn drop_envelope(&self, state: &mut State, envelope: &Envelope) {
         state.dropped += 1;
         Counters::add(&self.tally.counters.dropped_queue_full, 1);
-        self.recorder
-            .record_lost_data(envelope, TransportLossReason::QueueOverflow);
+        match parsed_if_raw(envelope) {
+            Some(parsed) => self
+                .recorder
+                .record_lost_data(&parsed, TransportLossReason::QueueOverflow),
+            None => self
+                .recorder
+                .record_lost_data(envelope, TransportLossReason::QueueOverflow),
+        }
     }
+}
+
+/// A raw envelope (a batch's, already serialized: sentry-types sees no
+/// items in it) parsed, so that a client report counts what it held (a
+/// dropped batch of logs is 100 `log_item`s and their bytes, not nothing).
+/// `None` for an envelope of items.
+fn parsed_if_raw(envelope: &Envelope) -> Option<Envelope> {
+    if envelope.items().next().is_some() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    envelope.to_writer(&mut bytes).ok()?;
+    Envelope::from_slice(&bytes).ok()
 }
 
 /// A bounded queue with a worker thread that forwards to an inner transport.
@@ -599,6 +618,32 @@ mod tests {
         assert!(queue.flush(in_secs(30)));
         assert_eq!(inner.received.load(Ordering::SeqCst), 3000);
         assert_eq!(queue.dropped(), 0);
+    }
+
+    #[test]
+    fn a_dropped_batch_of_logs_is_reported_as_its_log_items() {
+        use sentry_core::protocol::client_report::{Category, LossSource as _};
+        let raw = Envelope::from_bytes_raw(
+            b"{}\n{\"type\":\"log\",\"item_count\":  2,\"content_type\":\"application/vnd.sentry.items.log+json\"}\n{\"items\":[{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"a\",\"attributes\":{}},{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"b\",\"attributes\":{}}]}\n"
+                .to_vec(),
+        )
+        .unwrap();
+        assert_eq!(
+            raw.losses().count(),
+            0,
+            "sentry-types sees nothing in a raw envelope"
+        );
+        let parsed = parsed_if_raw(&raw).expect("a raw envelope is parsed");
+        let logs: u64 = parsed
+            .losses()
+            .filter(|loss| loss.category == Category::LogItem)
+            .map(|loss| loss.quantity)
+            .sum();
+        assert_eq!(logs, 2);
+        assert!(
+            parsed_if_raw(&event_envelope("x")).is_none(),
+            "an envelope of items is reported as it is"
+        );
     }
 
     #[test]
