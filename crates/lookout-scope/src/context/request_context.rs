@@ -82,7 +82,8 @@ pub(super) struct Inner {
 
 /// What the request learns while it runs.
 pub(super) struct State {
-    pub(super) user: Option<User>,
+    /// Shared, so that a reader borrows it without holding the lock.
+    pub(super) user: Option<Arc<User>>,
     pub(super) route: Option<Arc<str>>,
     pub(super) response: Option<ResponseSummary>,
 }

@@ -83,6 +83,35 @@ fn a_line_inside_a_request_is_a_log_on_its_trace_with_typed_scrubbed_fields() {
     assert_eq!(test.events().len(), 1);
 }
 
+/// A log is written on the thread that logs it: a line logged while the
+/// caller borrows the request's user (`with_user`) must neither deadlock on
+/// the request's lock nor lose the user.
+#[test]
+fn a_line_logged_while_the_user_is_borrowed_is_a_log_with_that_user() {
+    let (done, finished) = std::sync::mpsc::channel();
+    // On a thread of its own: a deadlock fails the test instead of hanging it.
+    std::thread::spawn(move || {
+        let test = TestLookout::new();
+        let (subscriber, _lines) = subscriber(&test);
+        tracing::subscriber::with_default(subscriber, || {
+            block_on(serve(&test, "/users/{id}", StatusCode::OK, async {
+                lookout::identify(User::id("42")).expect("in the request");
+                let ctx = lookout::scope::current().expect("in the request");
+                ctx.with_user(|user| {
+                    tracing::info!(role = ?user.and_then(|u| u.role.clone()), "inside with_user");
+                });
+            }))
+        });
+        let _ = done.send(test.logs());
+    });
+    let logs = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the request finished (no deadlock on the request's lock)");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].body, "inside with_user");
+    assert_eq!(attribute(&logs[0], "user.id"), Some("42".into()));
+}
+
 #[test]
 fn the_level_comes_from_the_settings_unless_code_chooses_one() {
     let warn = TestLookout::from_vars([("LOOKOUT_LOGS_LEVEL", "warn")]).unwrap();
