@@ -457,7 +457,7 @@ impl LogWriter {
         let _ = serde_json::to_writer(&mut *out, &level);
         out.extend_from_slice(b",\"body\":");
         let body = self.scrubber.scrub_log_body(line.body());
-        let _ = serde_json::to_writer(&mut *out, body.as_ref());
+        write_str(out, body.as_ref());
         out.extend_from_slice(b",\"severity_number\":");
         let _ = serde_json::to_writer(&mut *out, &severity_number(level));
         out.extend_from_slice(b",\"attributes\":{");
@@ -521,8 +521,46 @@ impl LogWriter {
 
 /// `"key":` (lookout's and callsites' keys need escaping only in theory).
 fn write_key(out: &mut Vec<u8>, key: &str) {
-    let _ = serde_json::to_writer(&mut *out, key);
+    write_str(out, key);
     out.push(b':');
+}
+
+/// `text` as a JSON string. Most text needs no escaping (keys, ids, code
+/// paths, route templates, plain messages): it is checked 16 bytes at a time
+/// and copied as it is; anything else is escaped by serde_json.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    if needs_escaping(text.as_bytes()) {
+        let _ = serde_json::to_writer(&mut *out, text);
+    } else {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether JSON needs any byte of `bytes` escaped: a control character, `"`
+/// or `\\` (UTF-8 beyond ASCII is written as it is). Eight bytes at a time:
+/// a byte below `0x20`, or equal to `"` or `\\`, sets its high bit in the
+/// word tests below (bytes of `0x80` and up never do: `!word` clears it).
+fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let w = u64::from_ne_bytes(word.try_into().unwrap_or([0; 8]));
+        if w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// The user attributes that are personal data (the id is not), as the
@@ -558,7 +596,7 @@ impl<'a> Attr<'a> {
         out.extend_from_slice(b"{\"value\":");
         let kind = match self {
             Attr::Str(text) | Attr::Own(text) => {
-                let _ = serde_json::to_writer(&mut *out, text.as_ref());
+                write_str(out, text.as_ref());
                 "string"
             }
             Attr::I64(n) => {
@@ -684,6 +722,51 @@ mod tests {
 
     fn value(attributes: &serde_json::Map<String, Value>, key: &str) -> Value {
         attributes[key]["value"].clone()
+    }
+
+    /// `write_str` as serde_json writes a string.
+    fn same_as_serde_json(text: &str) {
+        let mut out = Vec::new();
+        write_str(&mut out, text);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(text).unwrap(),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "loading user",
+            "crates/lookout-demo/src/routes.rs",
+            "a \"quoted\" word",
+            "C:\\path\\file.rs",
+            "tab\there",
+            "sixteen bytes ok\"",
+            "sixteen bytes ok and more \u{1}",
+            "ünïcödé ✓ and \u{7f}",
+        ] {
+            same_as_serde_json(text);
+        }
+        // Every character that could need escaping, at every offset of a
+        // 16-byte chunk and in the remainder.
+        for c in (0u8..0x80).map(char::from) {
+            for at in 0..40 {
+                let mut text = "x".repeat(at);
+                text.push(c);
+                text.push_str("tail");
+                same_as_serde_json(&text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_written_as_serde_json_writes_it(text in ".*") {
+            same_as_serde_json(&text);
+        }
     }
 
     #[test]
