@@ -273,14 +273,24 @@ thread_local! {
 /// go with clients, in tests by the thousand).
 const DENIED_MAX: usize = 4096;
 
-/// Runs `f` with the current thread's denylist answers.
+/// Runs `f` with the current thread's denylist answers (with answers of its
+/// own when the thread's are out of reach: a line logged while the thread's
+/// locals are being destroyed, or while they are in use further up).
 fn with_denied<R>(f: impl FnOnce(&mut Denied) -> R) -> R {
-    DENIED.with_borrow_mut(|denied| {
+    let mut f = Some(f);
+    let cached = DENIED.try_with(|cell| {
+        let mut denied = cell.try_borrow_mut().ok()?;
         if denied.len() > DENIED_MAX {
             denied.clear();
         }
-        f(denied)
-    })
+        f.take().map(|f| f(&mut denied))
+    });
+    match (cached, f) {
+        (Ok(Some(result)), _) => result,
+        (_, Some(f)) => f(&mut Denied::default()),
+        // `f` ran and its result is in `cached`.
+        (_, None) => unreachable!("f ran and returned through `cached`"),
+    }
 }
 
 /// Hashes a `'static` key's address and length (no SipHash per attribute).
@@ -767,6 +777,21 @@ mod tests {
         fn any_string_is_written_as_serde_json_writes_it(text in ".*") {
             same_as_serde_json(&text);
         }
+    }
+
+    #[test]
+    fn the_denylist_cache_in_use_further_up_gives_way_to_answers_of_its_own() {
+        let answer = with_denied(|outer| {
+            outer.insert((0, 1, 2), true);
+            // A line logged while the cache is in use (no panic on the
+            // second borrow): its answers start empty.
+            with_denied(|inner| inner.get(&(0, 1, 2)).copied())
+        });
+        assert_eq!(answer, None);
+        assert_eq!(
+            with_denied(|denied| denied.get(&(0, 1, 2)).copied()),
+            Some(true)
+        );
     }
 
     #[test]

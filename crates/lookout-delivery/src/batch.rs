@@ -103,7 +103,8 @@ fn stripe_index() -> usize {
     thread_local! {
         static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
     }
-    INDEX.with(|index| *index)
+    // Stripe 0 for a thread whose locals are being destroyed.
+    INDEX.try_with(|index| *index).unwrap_or(0)
 }
 
 impl Batch {
