@@ -82,7 +82,7 @@
 //!   Sentry Logs (`SENTRY_ENABLE_LOGS`, on by default): inside a request on its
 //!   trace (sampled or not) with `request_id`, `http.route`,
 //!   `http.request.method` and `user.id`, fields as typed attributes,
-//!   denylisted keys `[Filtered]`, batched (100 logs or 5 seconds per
+//!   denylisted keys `[Filtered]`, batched (1 MiB of logs or 5 seconds per
 //!   envelope) and flushed when the guard drops;
 //! - spans (e.g. from `#[instrument]`) inside a sampled request become child
 //!   spans of its transaction, and so do its database queries: each sqlx

@@ -34,8 +34,8 @@ const ZSTD_LEVEL: i32 = 1;
 /// zstd-fast4).
 const ZSTD_LARGE_LEVEL: i32 = -4;
 
-/// From this size on a body is a batch (100 logs are about 95 KB; a
-/// transaction or an event a few KB).
+/// From this size on a body is a batch (a batch of logs is up to 1 MiB, 100
+/// of the demo's logs about 95 KB; a transaction or an event a few KB).
 pub(super) const LARGE: usize = 16 * 1024;
 
 /// The sending thread's compressor, keeping its zstd context between envelopes.
