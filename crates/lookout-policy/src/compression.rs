@@ -5,7 +5,7 @@
 //! `content-encoding`s `gzip`, `deflate`, `br` and `zstd`; lookout offers
 //! the two its measurements chose between (docs/benchmarks.md,
 //! "Compression"): zstd (the default: the least CPU per byte saved; its
-//! fast level -4 for a batch of logs, about 12× on 100 logs, and level 1
+//! fast level -1 for a batch of logs, about 13× on 100 logs, and level 1
 //! for a transaction or an event, about 2×) and gzip, for a proxy in front
 //! of a self-hosted Relay that does not know zstd.
 
@@ -36,7 +36,7 @@ pub(crate) const COMPRESSION_ACCEPTED: &str = "zstd, gzip or off";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Compression {
-    /// zstd (`content-encoding: zstd`): level -4 for a body of 16 KiB and
+    /// zstd (`content-encoding: zstd`): level -1 for a body of 16 KiB and
     /// more (a batch of logs), level 1 for smaller ones.
     #[default]
     Zstd,

@@ -344,7 +344,7 @@ pub static SETTINGS: &[SettingSpec] = &[
         profile_defaults: &[],
         default_note: "",
         accepted: crate::compression::COMPRESSION_ACCEPTED,
-        description: "How envelopes sent to Sentry are compressed (content-encoding): zstd (its fast level -4 for batches of logs, level 1 for other envelopes), gzip at level 6, or off. The console and Spotlight always get them uncompressed.",
+        description: "How envelopes sent to Sentry are compressed (content-encoding): zstd (its fast level -1 for batches of logs, level 1 for other envelopes), gzip at level 6, or off. The console and Spotlight always get them uncompressed.",
     },
     SettingSpec {
         name: "server_timing",

@@ -5,15 +5,15 @@
 //! zstd is the default: of the encodings Relay accepts it costs the least
 //! CPU per byte saved on lookout's envelopes (docs/benchmarks.md,
 //! "Compression"). A large body (a batch of logs, [`LARGE`] bytes and more)
-//! goes at zstd's fast level -4: about 2,700 instructions per log in a batch
-//! of 100, which it shrinks about 12× (level 1: 4,500 instructions, 22×;
-//! either is well under the eighth of a log's bytes that is the target,
-//! and -4 spends the least CPU per byte saved). A lone transaction or event
-//! goes at level 1, which halves it (the fast levels leave three quarters).
-//! The thread keeps one zstd context and reuses it for every envelope,
-//! setting its level when the size class changes. A body that compression
-//! would not make smaller (a session aggregate of a few hundred bytes) goes
-//! as it is.
+//! goes at zstd's fast level -1: about 3,700 instructions per log of the
+//! demo's, which it shrinks about 13× (level 1: 4,500 instructions, 22×;
+//! level -4: 2,700 instructions, 12× on the demo's logs but only 7.5× on a
+//! batch of lookout's own request logs, past the eighth that is the
+//! target). A lone transaction or event goes at level 1, which halves it
+//! (the fast levels leave two thirds or more). The thread keeps one zstd
+//! context and reuses it for every envelope, setting its level when the
+//! size class changes. A body that compression would not make smaller (a
+//! session aggregate of a few hundred bytes) goes as it is.
 //!
 //! Only the send path compresses: the console and the Spotlight copy work
 //! on the envelope itself, before the send queue.
@@ -31,8 +31,8 @@ const GZIP_LEVEL: u32 = 6;
 const ZSTD_LEVEL: i32 = 1;
 
 /// zstd's level for bodies of [`LARGE`] bytes and more (the measurement's
-/// zstd-fast4).
-const ZSTD_LARGE_LEVEL: i32 = -4;
+/// zstd-fast1).
+const ZSTD_LARGE_LEVEL: i32 = -1;
 
 /// From this size on a body is a batch (a batch of logs is up to 1 MiB, 100
 /// of the demo's logs about 95 KB; a transaction or an event a few KB).
