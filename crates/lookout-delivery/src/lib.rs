@@ -20,7 +20,7 @@
 //!
 //! High-volume items (Sentry Logs) reach it through a [`batch::Batch`]: a
 //! request writes its item's JSON straight into an envelope's bytes (the
-//! stripe its thread picks), and the item that makes a hundred hands the
+//! stripe its thread picks), and the item that brings it to 1 MiB hands the
 //! envelope over.
 //!
 //! Flush and shutdown share one deadline across the stages (the queue, the
