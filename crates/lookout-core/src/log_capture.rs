@@ -227,7 +227,7 @@ fn hook_address(hook: &sentry_core::BeforeCallback<Log>) -> usize {
     Arc::as_ptr(hook).cast::<()>() as usize
 }
 
-/// How a queued line is written: the scrubber and the client's default
+/// How a line is written as a log: the scrubber and the client's default
 /// attributes.
 pub(crate) struct LogWriter {
     scrubber: Scrubber,
@@ -536,7 +536,7 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 }
 
 /// `text` as a JSON string. Most text needs no escaping (keys, ids, code
-/// paths, route templates, plain messages): it is checked 16 bytes at a time
+/// paths, route templates, plain messages): it is checked 8 bytes at a time
 /// and copied as it is; anything else is escaped by serde_json.
 fn write_str(out: &mut Vec<u8>, text: &str) {
     if needs_escaping(text.as_bytes()) {
@@ -761,7 +761,7 @@ mod tests {
             same_as_serde_json(text);
         }
         // Every character that could need escaping, at every offset of a
-        // 16-byte chunk and in the remainder.
+        // 8-byte word and in the remainder.
         for c in (0u8..0x80).map(char::from) {
             for at in 0..40 {
                 let mut text = "x".repeat(at);

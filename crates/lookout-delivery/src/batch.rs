@@ -113,6 +113,21 @@ struct Stripe {
 /// Where the [`COUNT_WIDTH`] characters of the item count are in a stripe's bytes.
 struct CountAt(usize);
 
+/// Cuts a stripe's bytes back to `to` when dropped (unless `to` was set to
+/// `usize::MAX`: the item was written whole).
+struct Rollback<'a> {
+    bytes: &'a mut Vec<u8>,
+    to: usize,
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if self.to != usize::MAX {
+            self.bytes.truncate(self.to);
+        }
+    }
+}
+
 /// The stripe the current thread writes to: threads are numbered as they
 /// first write, so that the threads of a runtime spread over the stripes.
 fn stripe_index() -> usize {
@@ -164,18 +179,28 @@ impl Batch {
             self.count_dropped(1);
             return;
         }
-        if stripe.count == 0 {
-            let room = stripe.room;
-            self.start(&mut stripe.bytes, room);
-        } else {
-            stripe.bytes.push(b',');
+        let stripe = &mut *stripe;
+        let (count, room) = (stripe.count, stripe.room);
+        {
+            // A `write` that panics leaves no half-written item behind: the
+            // stripe is cut back to where it was.
+            let mut item = Rollback {
+                to: stripe.bytes.len(),
+                bytes: &mut stripe.bytes,
+            };
+            if count == 0 {
+                self.start(item.bytes, room);
+            } else {
+                item.bytes.push(b',');
+            }
+            write(item.bytes);
+            item.to = usize::MAX;
         }
-        write(&mut stripe.bytes);
         stripe.count += 1;
         if stripe.bytes.len() >= MAX_BYTES {
             // Handed over under the stripe's lock: a flush that takes this
             // stripe next finds the envelope in the send queue.
-            self.hand_over(&mut stripe);
+            self.hand_over(stripe);
         }
     }
 
@@ -416,6 +441,26 @@ mod tests {
         // Nothing left: a second flush hands over nothing.
         batch.flush();
         assert_eq!(collect.logs().len(), 1);
+        batch.shutdown();
+    }
+
+    #[test]
+    fn an_item_whose_writer_panics_leaves_the_envelope_whole() {
+        let (batch, collect) = attached();
+        batch.push(|out| log(out, "before"));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch.push(|out| {
+                out.extend_from_slice(br#"{"timestamp":1796591188.5,"bo"#);
+                panic!("a LogLine that panics half-way");
+            });
+        }));
+        assert!(panicked.is_err());
+        batch.push(|out| log(out, "after"));
+        batch.flush();
+        assert_eq!(
+            collect.logs(),
+            [vec!["before".to_owned(), "after".to_owned()]]
+        );
         batch.shutdown();
     }
 

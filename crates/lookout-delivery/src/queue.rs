@@ -174,7 +174,7 @@ impl Shared {
 
 /// A raw envelope (a batch's, already serialized: sentry-types sees no
 /// items in it) parsed, so that a client report counts what it held (a
-/// dropped batch of logs is 100 `log_item`s and their bytes, not nothing).
+/// dropped batch of logs is every `log_item` in it and their bytes, not nothing).
 /// `None` for an envelope of items.
 fn parsed_if_raw(envelope: &Envelope) -> Option<Envelope> {
     if envelope.items().next().is_some() {

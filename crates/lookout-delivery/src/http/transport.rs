@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(tally.close(false).delivered, 1);
     }
 
-    /// A batch of 100 logs, as the log batcher sends them.
+    /// A batch of 100 logs (a log batch holds up to 1 MiB of them).
     fn log_batch() -> Envelope {
         let logs: Vec<_> = (0..100)
             .map(|i| sentry_core::protocol::Log {

@@ -46,9 +46,10 @@ impl RequestContext {
 
     /// The stored `T`, or the value `init` makes, stored first. Use this for
     /// values that are set once and must not change afterwards: concurrent
-    /// callers all get the same value. `init` runs under this context's
-    /// extension lock, so it must not read or write extensions of the same
-    /// context.
+    /// callers all get the same value. `init` runs without this context's
+    /// lock held, so it may use the context (read its extensions, log a line
+    /// that becomes a Sentry Log of this request); when two callers race,
+    /// both may run `init` and the value stored first is the one both get.
     ///
     /// ```
     /// use lookout_headers::RequestId;
@@ -64,14 +65,18 @@ impl RequestContext {
         &self,
         init: impl FnOnce() -> T,
     ) -> Arc<T> {
+        if let Some(found) = self.extension::<T>() {
+            return found;
+        }
+        let value = Arc::new(init());
         let mut extensions = self.extensions();
+        // Another caller may have stored one meanwhile: theirs stays.
         if let Some(found) = extensions
             .iter()
             .find_map(|e| Arc::clone(e).downcast::<T>().ok())
         {
             return found;
         }
-        let value = Arc::new(init());
         extensions.push(value.clone());
         value
     }
@@ -94,6 +99,20 @@ mod tests {
         RequestContext::builder(RequestId::generate())
             .parent_hub(Arc::new(Hub::new(None, Default::default())))
             .build()
+    }
+
+    #[test]
+    fn init_may_use_the_context_it_initialises() {
+        let ctx = ctx();
+        ctx.insert_extension("tenant");
+        // What a line logged inside `init` does: its log reads the
+        // request's extensions.
+        let value = ctx.extension_or_insert_with(|| {
+            ctx.extension::<&str>()
+                .map_or(0_usize, |tenant| tenant.len())
+        });
+        assert_eq!(*value, 6);
+        assert_eq!(*ctx.extension_or_insert_with(|| 0_usize), 6);
     }
 
     #[test]
