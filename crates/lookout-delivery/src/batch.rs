@@ -74,6 +74,12 @@ pub trait Flush: Send + Sync {
     fn flush(&self);
     /// Flushes, then stops the thread.
     fn shutdown(&self);
+    /// Keeps each envelope under `bytes` (the send queue's byte bound
+    /// shared by the envelopes that wait: a batch never outweighs it).
+    /// Nothing by default.
+    fn limit_weight(&self, bytes: usize) {
+        let _ = bytes;
+    }
 }
 
 /// A batch of envelope items of one type, written by the threads that
@@ -91,6 +97,9 @@ pub struct Batch {
     content_type: &'static str,
     stripes: Box<[Mutex<Stripe>]>,
     stopping: AtomicBool,
+    /// The weight at which a stripe's envelope is handed over: [`MAX_BYTES`],
+    /// or less under a small send queue ([`Flush::limit_weight`]).
+    max_bytes: AtomicUsize,
     /// The interval thread's sleep, cut short by shutdown.
     sleep: Mutex<()>,
     wake: Condvar,
@@ -159,6 +168,7 @@ impl Batch {
             content_type,
             stripes,
             stopping: AtomicBool::new(false),
+            max_bytes: AtomicUsize::new(MAX_BYTES),
             sleep: Mutex::new(()),
             wake: Condvar::new(),
             forward: Mutex::new(None),
@@ -197,7 +207,7 @@ impl Batch {
             item.to = usize::MAX;
         }
         stripe.count += 1;
-        if stripe.bytes.len() >= MAX_BYTES {
+        if stripe.bytes.len() >= self.max_bytes.load(Ordering::Relaxed) {
             // Handed over under the stripe's lock: a flush that takes this
             // stripe next finds the envelope in the send queue.
             self.hand_over(stripe);
@@ -298,6 +308,11 @@ impl Flush for Batch {
 
     fn flush(&self) {
         self.hand_over_all();
+    }
+
+    fn limit_weight(&self, bytes: usize) {
+        self.max_bytes
+            .store(bytes.clamp(1, MAX_BYTES), Ordering::Relaxed);
     }
 
     fn shutdown(&self) {
@@ -418,6 +433,26 @@ mod tests {
                 .contains(&format!("\"item_count\":{pushed:>COUNT_WIDTH$},")),
             "the count in its fixed width"
         );
+        batch.shutdown();
+    }
+
+    #[test]
+    fn under_a_weight_limit_a_stripe_is_handed_over_at_that_weight() {
+        let (batch, collect) = attached();
+        // What the delivery sets under a 64 KiB send queue.
+        batch.limit_weight(64 * 1024 / 4);
+        let mut pushed = 0;
+        while lock(&collect.envelopes).is_empty() {
+            batch.push(|out| log(out, "line"));
+            pushed += 1;
+        }
+        let raw = lock(&collect.envelopes)[0].clone();
+        assert!(
+            (16 * 1024..16 * 1024 + 400).contains(&raw.len()),
+            "{} bytes after {pushed} items",
+            raw.len()
+        );
+        assert_eq!(collect.logs()[0].len(), pushed);
         batch.shutdown();
     }
 

@@ -355,6 +355,11 @@ impl TransportFactory for Delivery {
         });
         let forward: Arc<dyn batch::Forward> = transport.clone();
         for batch in &self.batches {
+            if self.send {
+                // A quarter of the queue's byte bound: a batch is never
+                // dropped for its weight alone, and a few can wait at once.
+                batch.limit_weight(self.limits.max_bytes / 4);
+            }
             Arc::clone(batch).attach(Arc::downgrade(&forward));
         }
         transport

@@ -158,9 +158,16 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn drop_envelope(&self, state: &mut State, envelope: &Envelope) {
+    /// Counts a dropped envelope (under the lock); its client report is
+    /// [`Shared::report_lost`]'s, after the lock is released.
+    fn count_drop(&self, state: &mut State) {
         state.dropped += 1;
         Counters::add(&self.tally.counters.dropped_queue_full, 1);
+    }
+
+    /// Records a dropped envelope as `queue_overflow` in client reports.
+    /// Called without the lock: a batch of logs is parsed for it.
+    fn report_lost(&self, envelope: &Envelope) {
         match parsed_if_raw(envelope) {
             Some(parsed) => self
                 .recorder
@@ -233,7 +240,9 @@ impl BoundedQueue {
         self.shared.tally.accepted();
         let mut state = self.shared.lock();
         if state.shutdown || state.count_full(&self.shared.limits) {
-            self.shared.drop_envelope(&mut state, &envelope);
+            self.shared.count_drop(&mut state);
+            drop(state);
+            self.shared.report_lost(&envelope);
             return;
         }
         state.intake.push(envelope);
@@ -416,6 +425,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             // Shutdown passed its deadline meanwhile: these are lost too.
             return;
         }
+        let mut lost = Vec::new();
         for (envelope, bytes) in serialized {
             state.in_flight -= 1;
             match bytes {
@@ -424,7 +434,10 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                     Counters::add(&shared.tally.counters.queued_bytes, bytes.len() as u64);
                     state.ready.push_back(bytes);
                 }
-                _ => shared.drop_envelope(&mut state, &envelope),
+                _ => {
+                    shared.count_drop(&mut state);
+                    lost.push(envelope);
+                }
             }
         }
 
@@ -443,6 +456,9 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         state.in_flight += batch.len();
         shared.publish(&state);
         drop(state);
+        for envelope in &lost {
+            shared.report_lost(envelope);
+        }
         let handed = batch.len();
         for bytes in batch {
             match &shared.confirmation {
