@@ -8,24 +8,24 @@
 //! template as a `String`; sentry-actix pays the same), one for the
 //! `x-request-id` header value (`http` 0.2 copies it).
 
-use std::sync::Arc;
-
 use actix_web::{App, test, web};
 use http::{HeaderMap, StatusCode};
-use lookout_core::delivery::Delivery;
-use lookout_core::testing::{Discard, WiredEngine};
+use lookout_core::testing::WiredEngine;
 use lookout_core::{Engine, RequestHead, ResponseHead};
-use lookout_policy::Settings;
 
-fn engine(rate: &str) -> Engine {
-    let settings = Settings::from_vars([
+/// An engine with production settings and `vars`, discarding what it sends.
+fn wired(vars: &[(&str, &str)]) -> Engine {
+    let production = [
         ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
-        ("SENTRY_TRACES_SAMPLE_RATE", rate),
-    ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
+    ];
+    WiredEngine::discarding(production.iter().chain(vars).copied())
+        .unwrap()
+        .engine
+}
+
+fn engine(rate: &str) -> Engine {
+    wired(&[("SENTRY_TRACES_SAMPLE_RATE", rate)])
 }
 
 async fn user(id: web::Path<u32>) -> String {
@@ -100,15 +100,10 @@ fn the_adapter_adds_at_most_three_allocations_to_lookout_cores_own() {
 /// An engine recording request bodies up to `size`
 /// (`LOOKOUT_MAX_REQUEST_BODY_SIZE`), unsampled.
 fn engine_recording(size: &str) -> Engine {
-    let settings = Settings::from_vars([
-        ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
-        ("SENTRY_ENVIRONMENT", "production"),
+    wired(&[
         ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
         ("LOOKOUT_MAX_REQUEST_BODY_SIZE", size),
     ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
 }
 
 /// Request bodies on actix-web: a POST whose handler reads its small JSON

@@ -8,28 +8,28 @@
 //! future), one from axum boxing the wrapped response body, one for the
 //! `x-request-id` header value.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::Path;
 use axum::{Router, routing::get};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use lookout_core::delivery::Delivery;
-use lookout_core::testing::{Discard, WiredEngine};
+use lookout_core::testing::WiredEngine;
 use lookout_core::{Engine, RequestHead, ResponseHead};
-use lookout_policy::Settings;
 use tower::ServiceExt;
 
-fn engine(rate: &str) -> Engine {
-    let settings = Settings::from_vars([
+/// An engine with production settings and `vars`, discarding what it sends.
+fn wired(vars: &[(&str, &str)]) -> Engine {
+    let production = [
         ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
-        ("SENTRY_TRACES_SAMPLE_RATE", rate),
-    ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
+    ];
+    WiredEngine::discarding(production.iter().chain(vars).copied())
+        .unwrap()
+        .engine
+}
+
+fn engine(rate: &str) -> Engine {
+    wired(&[("SENTRY_TRACES_SAMPLE_RATE", rate)])
 }
 
 async fn user(Path(id): Path<u32>) -> String {
@@ -96,15 +96,10 @@ fn the_adapter_adds_at_most_six_allocations_to_lookout_cores_own() {
 }
 
 fn engine_recording(size: &str) -> Engine {
-    let settings = Settings::from_vars([
-        ("SENTRY_DSN", lookout_core::testing::TEST_DSN),
-        ("SENTRY_ENVIRONMENT", "production"),
+    wired(&[
         ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
         ("LOOKOUT_MAX_REQUEST_BODY_SIZE", size),
     ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
 }
 
 /// Allocations per request of `app` for `method` with a small JSON body

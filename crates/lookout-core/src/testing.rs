@@ -241,6 +241,28 @@ impl WiredEngine {
             delivery,
         }
     }
+
+    /// The engine for `vars` (as environment variables would set them; a
+    /// DSN among them) whose client discards every envelope: what
+    /// allocation tests and benchmarks of the request path measure with.
+    ///
+    /// ```
+    /// use lookout_core::testing::{TEST_DSN, WiredEngine};
+    ///
+    /// let wired = WiredEngine::discarding([("SENTRY_DSN", TEST_DSN)])?;
+    /// assert!(wired.hub.client().is_some());
+    /// # Ok::<(), lookout_policy::ConfigError>(())
+    /// ```
+    pub fn discarding<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let settings = Settings::from_vars(vars)?;
+        let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
+        Ok(Self::new(&settings, delivery, |builder| builder))
+    }
 }
 
 /// A lookout engine with a capturing client bound to a Hub of its own.

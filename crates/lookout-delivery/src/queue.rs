@@ -575,14 +575,23 @@ mod tests {
     }
 
     fn queue_for(inner: Arc<dyn Transport>, limits: QueueLimits) -> BoundedQueue {
+        queue_and_tally(inner, limits).0
+    }
+
+    /// A queue with `limits`, and the tally it counts into.
+    fn queue_and_tally(
+        inner: Arc<dyn Transport>,
+        limits: QueueLimits,
+    ) -> (BoundedQueue, Arc<Tally>) {
         let tally = Arc::new(Tally::default());
-        BoundedQueue::new(
+        let queue = BoundedQueue::new(
             inner,
             limits,
             Recorder::default(),
-            tally,
+            Arc::clone(&tally),
             Confirmation::ByFlush,
-        )
+        );
+        (queue, tally)
     }
 
     fn in_secs(secs: u64) -> Instant {
@@ -757,14 +766,8 @@ mod tests {
     #[test]
     fn shutdown_returns_by_its_deadline_when_the_network_hangs_and_counts_the_rest_lost() {
         let inner = Arc::new(BlackHole::default());
-        let tally = Arc::new(Tally::default());
-        let queue = Arc::new(BoundedQueue::new(
-            inner.clone(),
-            QueueLimits::default(),
-            Recorder::default(),
-            Arc::clone(&tally),
-            Confirmation::ByFlush,
-        ));
+        let (queue, tally) = queue_and_tally(inner.clone(), QueueLimits::default());
+        let queue = Arc::new(queue);
         for i in 0..1000 {
             queue.push(event_envelope(&format!("error {i}")));
         }
@@ -796,14 +799,7 @@ mod tests {
     #[test]
     fn a_shutdown_within_the_deadline_joins_the_worker_and_counts_everything_delivered() {
         let inner = Arc::new(SlowCounting::default());
-        let tally = Arc::new(Tally::default());
-        let queue = BoundedQueue::new(
-            inner.clone(),
-            QueueLimits::default(),
-            Recorder::default(),
-            Arc::clone(&tally),
-            Confirmation::ByFlush,
-        );
+        let (queue, tally) = queue_and_tally(inner.clone(), QueueLimits::default());
         for i in 0..100 {
             queue.push(event_envelope(&format!("error {i}")));
         }

@@ -4,28 +4,28 @@
 //! next to what lookout adds on axum for the same route (counts are
 //! deterministic; times are for the `overhead` benchmark).
 
-use std::sync::Arc;
-
 use axum::extract::Path;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use lookout_core::delivery::Delivery;
-use lookout_core::testing::{Discard, TEST_DSN, WiredEngine};
+use lookout_core::testing::{TEST_DSN, WiredEngine};
 use lookout_core::{Engine, RequestHead, ResponseHead};
-use lookout_policy::Settings;
 use tower::ServiceExt;
 use tower_layer::Layer;
 use warp::Filter;
 
-fn engine(rate: &str) -> Engine {
-    let settings = Settings::from_vars([
+/// An engine with production settings and `vars`, discarding what it sends.
+fn wired(vars: &[(&str, &str)]) -> Engine {
+    let production = [
         ("SENTRY_DSN", TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
-        ("SENTRY_TRACES_SAMPLE_RATE", rate),
-    ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
+    ];
+    WiredEngine::discarding(production.iter().chain(vars).copied())
+        .unwrap()
+        .engine
+}
+
+fn engine(rate: &str) -> Engine {
+    wired(&[("SENTRY_TRACES_SAMPLE_RATE", rate)])
 }
 
 fn per_call(f: &mut dyn FnMut()) -> u64 {
@@ -156,15 +156,10 @@ fn sampled_lookout_adds_no_more_on_warp_than_on_axum() {
 /// An engine recording request bodies up to `size`
 /// (`LOOKOUT_MAX_REQUEST_BODY_SIZE`), unsampled.
 fn engine_recording(size: &str) -> Engine {
-    let settings = Settings::from_vars([
-        ("SENTRY_DSN", TEST_DSN),
-        ("SENTRY_ENVIRONMENT", "production"),
+    wired(&[
         ("SENTRY_TRACES_SAMPLE_RATE", "0.0"),
         ("LOOKOUT_MAX_REQUEST_BODY_SIZE", size),
     ])
-    .unwrap();
-    let delivery = Delivery::send().with_transport(Arc::new(Arc::new(Discard)));
-    WiredEngine::new(&settings, delivery, |builder| builder).engine
 }
 
 /// Request bodies on warp: a POST whose handler reads its small JSON body
