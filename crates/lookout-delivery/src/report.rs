@@ -10,6 +10,19 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Records the items of a serialized envelope as lost for `reason` in
+/// client reports: `bytes` are parsed back for it (only on such a failure),
+/// so a batch of logs counts every `log_item` and its bytes.
+pub(crate) fn record_lost_bytes(
+    recorder: &sentry_core::client_report::Recorder,
+    bytes: &[u8],
+    reason: sentry_core::client_report::Reason,
+) {
+    if let Ok(envelope) = sentry_core::Envelope::from_slice(bytes) {
+        recorder.record_lost_data(&envelope, reason);
+    }
+}
+
 /// What the send pipeline did with the envelopes it was given, counted when
 /// it shut down (see [`DeliveryStats::shutdown_report`](super::DeliveryStats::shutdown_report)).
 ///

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use lookout_policy::Compression;
 use sentry::transports::RateLimiter;
-use sentry_core::Envelope;
 use sentry_core::client_report::{Reason as LossReason, Recorder};
 use tokio::sync::watch;
 
@@ -214,10 +213,7 @@ fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> Option<&'h
 /// Records the items of a sent body as lost (decompressed and parsed back
 /// only on failure).
 fn record_lost(recorder: &Recorder, body: &Body, reason: LossReason) {
-    let envelope = body
-        .envelope_bytes()
-        .and_then(|bytes| Envelope::from_slice(&bytes).ok());
-    if let Some(envelope) = envelope {
-        recorder.record_lost_data(&envelope, reason);
+    if let Some(bytes) = body.envelope_bytes() {
+        crate::report::record_lost_bytes(recorder, &bytes, reason);
     }
 }

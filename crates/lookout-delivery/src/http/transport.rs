@@ -116,10 +116,7 @@ impl HttpTransport {
         if self.backoff.in_force() {
             // Every category is limited: drop it here, where it is counted
             // (parsed back only then, for the client report).
-            if let Ok(envelope) = Envelope::from_slice(&body) {
-                self.recorder
-                    .record_lost_data(&envelope, LossReason::RatelimitBackoff);
-            }
+            crate::report::record_lost_bytes(&self.recorder, &body, LossReason::RatelimitBackoff);
             Counters::add(&self.tally.counters.dropped_rate_limited, 1);
             return;
         }
