@@ -119,9 +119,6 @@ struct Stripe {
     room: usize,
 }
 
-/// Where the [`COUNT_WIDTH`] characters of the item count are in a stripe's bytes.
-struct CountAt(usize);
-
 /// Cuts a stripe's bytes back to `to` when dropped (unless `to` was set to
 /// `usize::MAX`: the item was written whole).
 struct Rollback<'a> {
@@ -241,8 +238,10 @@ impl Batch {
         );
     }
 
-    fn count_at(&self) -> CountAt {
-        CountAt("{}\n{\"type\":\"".len() + self.item_type.len() + "\",\"item_count\":".len())
+    /// Where the [`COUNT_WIDTH`] characters of the item count are in an
+    /// envelope's bytes.
+    fn count_at(&self) -> usize {
+        "{}\n{\"type\":\"".len() + self.item_type.len() + "\",\"item_count\":".len()
     }
 
     /// Closes the stripe's envelope, fills in its count and hands it over;
@@ -255,7 +254,7 @@ impl Batch {
         stripe.room = (stripe.bytes.len() + 3).max(ROOM);
         let mut bytes = std::mem::take(&mut stripe.bytes);
         bytes.extend_from_slice(b"]}\n");
-        let CountAt(at) = self.count_at();
+        let at = self.count_at();
         let digits = format!("{count:>COUNT_WIDTH$}");
         bytes[at..at + COUNT_WIDTH].copy_from_slice(&digits.as_bytes()[..COUNT_WIDTH]);
         let Some(forward) = self.forward() else {
