@@ -56,6 +56,7 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = String::new();
     let mut body = Vec::new();
+    let mut decoder = Decoder::default();
     let delay = std::env::var("LOOKOUT_SINK_DELAY_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
@@ -106,9 +107,9 @@ fn connection(stream: TcpStream, counts: &Mutex<Counts>) -> std::io::Result<()> 
             counts_json(&counts.lock().unwrap_or_else(|e| e.into_inner()))
         } else {
             // Decoded outside the lock: the receiver's threads decode in parallel.
-            let plain = decode(encoding.as_deref(), &body)?;
-            let items = items(&plain);
-            let discarded = discarded(&plain, &items);
+            let plain = decoder.decode(encoding.as_deref(), &body)?;
+            let items = items(plain);
+            let discarded = discarded(plain, &items);
             let mut totals = counts.lock().unwrap_or_else(|e| e.into_inner());
             totals.add(encoding.as_deref(), body.len(), plain.len(), &items);
             for (key, quantity) in discarded {
@@ -175,22 +176,56 @@ impl Counts {
     }
 }
 
-/// A body decoded from its `content-encoding`, as Relay decodes it.
-fn decode(encoding: Option<&str>, body: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(body.len() * 4);
-    match encoding {
-        None | Some("identity") => return Ok(body.to_vec()),
-        Some("zstd") => zstd::stream::read::Decoder::new(body)?.read_to_end(&mut out)?,
-        Some("gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut out)?,
-        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut out)?,
-        Some(other) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("content-encoding {other}: Relay would refuse it"),
-            ));
+/// Decodes bodies from their `content-encoding`, as Relay decodes them,
+/// reusing one zstd context and one output buffer per connection: a context
+/// made per body (and its window's pages faulted in) cost the receiver more
+/// CPU per transaction than the service spent sending it, on the cores the
+/// service under test needs.
+#[derive(Default)]
+struct Decoder {
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
+    out: Vec<u8>,
+}
+
+impl Decoder {
+    /// `body` decoded; borrowed until the next call.
+    fn decode(&mut self, encoding: Option<&str>, body: &[u8]) -> std::io::Result<&[u8]> {
+        self.out.clear();
+        match encoding {
+            None | Some("identity") => self.out.extend_from_slice(body),
+            Some("zstd") => match zstd::zstd_safe::get_frame_content_size(body) {
+                // One frame that says its size (what zstd's bulk API writes).
+                Ok(Some(size))
+                    if zstd::zstd_safe::find_frame_compressed_size(body) == Ok(body.len()) =>
+                {
+                    let size = usize::try_from(size).map_err(std::io::Error::other)?;
+                    self.out.reserve(size);
+                    let zstd = match &mut self.zstd {
+                        Some(zstd) => zstd,
+                        empty => empty.insert(zstd::bulk::Decompressor::new()?),
+                    };
+                    zstd.decompress_to_buffer(body, &mut self.out)?;
+                }
+                // Streamed frames, or more than one.
+                _ => {
+                    zstd::stream::read::Decoder::new(body)?.read_to_end(&mut self.out)?;
+                }
+            },
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(body).read_to_end(&mut self.out)?;
+            }
+            Some("deflate") => {
+                flate2::read::ZlibDecoder::new(body).read_to_end(&mut self.out)?;
+            }
+            Some(other) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("content-encoding {other}: Relay would refuse it"),
+                ));
+            }
         }
-    };
-    Ok(out)
+        Ok(&self.out)
+    }
 }
 
 /// One item of an envelope.
@@ -318,12 +353,23 @@ mod tests {
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gzip.write_all(envelope).unwrap();
         let gzip = gzip.finish().unwrap();
+        let mut streamed = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        streamed.write_all(envelope).unwrap();
+        let streamed = streamed.finish().unwrap();
+        // Two frames back to back decode as both, one after the other.
+        let two_frames = [zstd.clone(), zstd.clone()].concat();
+        let mut decoder = Decoder::default();
+        assert_eq!(
+            decoder.decode(Some("zstd"), &two_frames).unwrap(),
+            [envelope, envelope].concat()
+        );
         for (encoding, body) in [
             (Some("zstd"), zstd),
+            (Some("zstd"), streamed),
             (Some("gzip"), gzip),
             (None, envelope.to_vec()),
         ] {
-            let plain = decode(encoding, &body).unwrap();
+            let plain = decoder.decode(encoding, &body).unwrap().to_vec();
             assert_eq!(plain, envelope, "{encoding:?}");
             let items = items(&plain);
             assert_eq!(
@@ -337,6 +383,9 @@ mod tests {
             assert!(counts.wire_bytes["client_report"] > counts.wire_bytes["event"]);
             assert_eq!(counts.encodings[encoding.unwrap_or("identity")], 1);
         }
-        assert!(decode(Some("br"), b"x").is_err(), "lookout never sends br");
+        assert!(
+            decoder.decode(Some("br"), b"x").is_err(),
+            "lookout never sends br"
+        );
     }
 }
