@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use sentry_core::client_report::{Reason as TransportLossReason, Recorder};
 use sentry_core::{Envelope, Transport};
 
-use super::http::{HttpTransport, REQUEST_TIMEOUT, WINDOW};
+use super::http::{HttpTransport, REFILL_BELOW, REQUEST_TIMEOUT, WINDOW};
 use super::report::Tally;
 use super::stats::Counters;
 
@@ -398,11 +398,13 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             && !state.ready.is_empty()
             && transport.pending().count() >= WINDOW
         {
-            // The transport holds all it may: wait for a request to end,
-            // leaving the intake where the count bound sees it, then look
-            // again (the loop sees shutdown meanwhile).
+            // The transport holds all it may: wait until half of it is
+            // answered, leaving the intake where the count bound sees it,
+            // then look again (the loop sees shutdown meanwhile).
             drop(state);
-            transport.pending().wait_below(WINDOW, Instant::now() + NAP);
+            transport
+                .pending()
+                .wait_below(REFILL_BELOW, Instant::now() + NAP);
             continue;
         }
 

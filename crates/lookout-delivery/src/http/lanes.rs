@@ -19,6 +19,13 @@ pub(super) const LANES: usize = 4;
 /// the next ones, few enough that a Sentry that does not answer holds little.
 pub(crate) const WINDOW: usize = 64;
 
+/// Once the [`WINDOW`] is full, the send queue waits until fewer than this
+/// many envelopes are pending, then hands over what fits at once: one
+/// wake-up of the queue per half window, not one per answered request (a
+/// transport that cannot keep up spent a third of the queue's CPU on that
+/// ping-pong). Half a window still keeps every lane busy meanwhile.
+pub(crate) const REFILL_BELOW: usize = WINDOW / 2;
+
 /// Whether a serialized envelope has a `check_in` item: its header line, then
 /// per item a JSON header (`type`, `length`) and the payload.
 pub(super) fn carries_check_in(envelope: &[u8]) -> bool {
@@ -68,6 +75,11 @@ struct PendingState {
     /// Threads waiting in [`Pending::wait_below`]: only then does a `Done`
     /// signal (no system call per envelope otherwise).
     waiters: usize,
+    /// The highest count any of them waits to fall below (reset when none
+    /// waits): a `Done` leaving at least this many pending wakes nobody.
+    wake_below: usize,
+    /// How many times a `Done` woke the waiters (tests read it).
+    wakes: u64,
 }
 
 impl Pending {
@@ -92,14 +104,24 @@ impl Pending {
                 return false;
             }
             state.waiters += 1;
+            state.wake_below = state.wake_below.max(n);
             state = self
                 .changed
                 .wait_timeout(state, left)
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|e| e.into_inner().0);
             state.waiters -= 1;
+            if state.waiters == 0 {
+                state.wake_below = 0;
+            }
         }
         true
+    }
+
+    /// How many times waiters were woken so far.
+    #[cfg(test)]
+    fn wakes(&self) -> u64 {
+        lock(&self.state).wakes
     }
 }
 
@@ -110,7 +132,8 @@ impl Drop for Done {
     fn drop(&mut self) {
         let mut state = lock(&self.0.state);
         state.count = state.count.saturating_sub(1);
-        if state.waiters > 0 {
+        if state.waiters > 0 && state.count < state.wake_below {
+            state.wakes += 1;
             self.0.changed.notify_all();
         }
     }
@@ -140,6 +163,30 @@ mod tests {
         drop(second);
         assert!(waiter.join().unwrap(), "woken when the last was done");
         assert_eq!(pending.count(), 0);
+    }
+
+    #[test]
+    fn a_waiter_is_woken_only_once_the_count_falls_below_what_it_waits_for() {
+        let pending = Arc::new(Pending::default());
+        let mut guards: Vec<Done> = (0..10).map(|_| pending.add()).collect();
+        let waiter = {
+            let pending = Arc::clone(&pending);
+            std::thread::spawn(move || {
+                pending.wait_below(2, Instant::now() + std::time::Duration::from_secs(10))
+            })
+        };
+        while lock(&pending.state).waiters == 0 {
+            std::thread::yield_now();
+        }
+        // Eight answers leave two pending: the waiter sleeps through them.
+        guards.drain(..8);
+        assert_eq!(pending.count(), 2);
+        assert_eq!(pending.wakes(), 0, "no wake-up while 2 or more are pending");
+        guards.pop();
+        assert!(waiter.join().unwrap(), "woken when one was left");
+        assert_eq!(pending.wakes(), 1);
+        drop(guards);
+        assert_eq!(pending.wakes(), 1, "nobody waits any more");
     }
 
     #[test]

@@ -32,7 +32,7 @@ mod lanes;
 mod rate_limits;
 mod transport;
 
-pub(crate) use lanes::WINDOW;
+pub(crate) use lanes::{REFILL_BELOW, WINDOW};
 pub(crate) use transport::{HttpTransport, REQUEST_TIMEOUT};
 
 /// An envelope with an event and a transaction and a DSC header, for the
