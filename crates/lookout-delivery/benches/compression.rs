@@ -4,7 +4,8 @@
 //! lone transaction and an error event.
 //!
 //! Candidates are the encodings Relay accepts (`content-encoding`): zstd at
-//! its fast levels -4 and -1 (`zstd --fast=N`) and levels 1 and 3 (the `zstd` crate, one context per lane reused as the
+//! its fast levels -4 and -1 (`zstd --fast=N`), level 1 (also with a minimum match of 6, what a
+//! transaction or an event is sent with) and level 3 (the `zstd` crate, one context per lane reused as the
 //! transport does), gzip at levels 1 and 6 (`flate2` on zlib-rs) and brotli
 //! at quality 4 (what sentry-python sends). The sizes are printed first (they
 //! are deterministic); criterion times each compression.
@@ -30,10 +31,11 @@ const INPUTS: [(&str, &[u8]); 3] = [
 ];
 
 /// The candidates, by the name the report uses.
-const CANDIDATES: [&str; 7] = [
+const CANDIDATES: [&str; 8] = [
     "zstd-fast4",
     "zstd-fast1",
     "zstd-1",
+    "zstd-1-mm6",
     "zstd-3",
     "gzip-1",
     "gzip-6",
@@ -54,6 +56,14 @@ impl Encoder {
             "zstd-fast4" => Encoder::Zstd(zstd::bulk::Compressor::new(-4).expect("zstd level -4")),
             "zstd-fast1" => Encoder::Zstd(zstd::bulk::Compressor::new(-1).expect("zstd level -1")),
             "zstd-1" => Encoder::Zstd(zstd::bulk::Compressor::new(1).expect("zstd level 1")),
+            // Level 1 with a minimum match of 6 (what the transport sends a
+            // transaction or an event with).
+            "zstd-1-mm6" => {
+                let mut zstd = zstd::bulk::Compressor::new(1).expect("zstd level 1");
+                zstd.set_parameter(zstd::zstd_safe::CParameter::MinMatch(6))
+                    .expect("zstd minimum match 6");
+                Encoder::Zstd(zstd)
+            }
             "zstd-3" => Encoder::Zstd(zstd::bulk::Compressor::new(3).expect("zstd level 3")),
             "gzip-1" => Encoder::Gzip(1),
             "gzip-6" => Encoder::Gzip(6),
