@@ -243,6 +243,14 @@ pub(crate) struct LogWriter {
     /// Which of lookout's own keys (the only keys whose values are
     /// [`Attr::Own`]) the scrubber denylists: usually none.
     own_denied: Vec<&'static str>,
+    /// Per key of [`OWN_KEYS`], written once: `,"key":{"value":` to be
+    /// followed by the value, or the whole `,"key":{...}` when the key is
+    /// denylisted (`true`).
+    own_json: [(Box<[u8]>, bool); OWN_KEYS.len()],
+    /// `sentry.origin` and the client's defaults, scrubbed and written once:
+    /// how every log's `attributes` begins when no field of its line is
+    /// named as one of lookout's keys ([`LogWriter::write`]'s direct path).
+    head_json: Vec<u8>,
 }
 
 /// lookout's own attribute keys with values of lookout's ([`Attr::Own`]);
@@ -257,6 +265,40 @@ const OWN_KEYS: [&str; 8] = [
     tags::METHOD,
     tags::ROUTE,
 ];
+
+/// Indexes into [`OWN_KEYS`] (and a writer's keys written once).
+#[derive(Clone, Copy)]
+enum OwnKey {
+    Module = 0,
+    File = 1,
+    Line = 2,
+    Origin = 3,
+    Parent = 4,
+    RequestId = 5,
+    Method = 6,
+    Route = 7,
+}
+
+/// Every key lookout may set on a log besides the client's defaults: a
+/// field of one of these names takes the general path.
+const LOOKOUT_KEYS: [&str; 12] = [
+    OWN_KEYS[0],
+    OWN_KEYS[1],
+    OWN_KEYS[2],
+    OWN_KEYS[3],
+    OWN_KEYS[4],
+    OWN_KEYS[5],
+    OWN_KEYS[6],
+    OWN_KEYS[7],
+    crate::job::JOB_TAG,
+    "user.id",
+    "user.email",
+    "user.name",
+];
+
+/// The most fields a line written on the direct path has (more take the
+/// general path: each field's name is compared with the others').
+const DIRECT_FIELDS: usize = 16;
 
 /// Whether a key is denylisted, per writer and key: keys are callsites'
 /// field names and lookout's own names, all `'static`, so a key is asked
@@ -352,6 +394,8 @@ impl LogWriter {
             defaults_json: Vec::new(),
             id: WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             own_denied: Vec::new(),
+            own_json: Default::default(),
+            head_json: Vec::new(),
         };
         writer.own_denied = OWN_KEYS
             .into_iter()
@@ -370,6 +414,23 @@ impl LogWriter {
             }
         });
         writer.defaults_json = json;
+        for (slot, key) in writer.own_json.iter_mut().zip(OWN_KEYS) {
+            let mut json = b",".to_vec();
+            write_key(&mut json, key);
+            let filtered = writer.own_denied.contains(&key);
+            if filtered {
+                Attr::Str(Cow::Borrowed(lookout_policy::FILTERED)).write(&mut json);
+            } else {
+                json.extend_from_slice(b"{\"value\":");
+            }
+            *slot = (json.into_boxed_slice(), filtered);
+        }
+        let mut head = Vec::new();
+        writer.write_own(&mut head, OwnKey::Origin, &Attr::Own(Cow::Borrowed(ORIGIN)));
+        head.extend_from_slice(&writer.defaults_json);
+        // The object's first member: no comma before it.
+        head.remove(0);
+        writer.head_json = head;
         writer
     }
 
@@ -388,13 +449,31 @@ impl LogWriter {
         let mut parent_hex = [0; 16];
         let parent_hex = parent.encode_hex(&mut parent_hex);
         let job = ctx.extension::<crate::job::JobName>();
+        let pii = ctx.pii().allows_pii();
+        if !self.write_direct(line, ctx, route, parent_hex, job.as_deref(), pii, out) {
+            self.write_general(line, ctx, route, parent_hex, job.as_deref(), pii, out);
+        }
+    }
+
+    /// Writes the log through [`Attributes`], which settle which value a key
+    /// shared by fields and lookout's attributes keeps.
+    #[allow(clippy::too_many_arguments)]
+    fn write_general(
+        &self,
+        line: &dyn LogLine,
+        ctx: &RequestContext,
+        route: Option<&str>,
+        parent_hex: &str,
+        job: Option<&crate::job::JobName>,
+        pii: bool,
+        out: &mut Vec<u8>,
+    ) {
         // A field of the line named as a default replaces it: then the
         // defaults are written one by one, after it.
         let defaults_shadowed = line
             .fields()
             .iter()
             .any(|(name, _)| self.defaults.iter().any(|(key, _)| key == name));
-        let pii = ctx.pii().allows_pii();
         // Built inside the user's borrow (the attributes borrow the user).
         ctx.with_user(|user| {
             let mut attributes = Attributes::with_fields(line.fields().len());
@@ -419,7 +498,7 @@ impl LogWriter {
             if let Some(route) = route {
                 attributes.insert(tags::ROUTE, Attr::Own(Cow::Borrowed(route)));
             }
-            if let Some(job) = &job {
+            if let Some(job) = job {
                 attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
             }
             if defaults_shadowed {
@@ -439,18 +518,130 @@ impl LogWriter {
                     }
                 }
             }
-            self.write_object(line, &trace, &attributes, !defaults_shadowed, out);
+            self.write_object(line, &ctx.trace(), &attributes, !defaults_shadowed, out);
         });
     }
 
-    /// Writes the log object: its fixed members, then `attributes`
-    /// scrubbed, then (`defaults`) the client's defaults.
-    fn write_object(
+    /// Writes the log straight out when no field of `line` has a name of
+    /// lookout's own attributes (or another field's): every attribute is
+    /// then written once, lookout's with keys written when the writer was
+    /// made. Returns `false`, having written nothing, when a name is shared:
+    /// [`Attributes`] then settles which value each key keeps.
+    #[allow(clippy::too_many_arguments)]
+    fn write_direct(
+        &self,
+        line: &dyn LogLine,
+        ctx: &RequestContext,
+        route: Option<&str>,
+        parent_hex: &str,
+        job: Option<&crate::job::JobName>,
+        pii: bool,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let fields = line.fields();
+        if fields.len() > DIRECT_FIELDS {
+            return false;
+        }
+        // Each field's denylist answer, asked once; `None`: a name is shared.
+        let denied = with_denied(|denied| {
+            let mut answers = [false; DIRECT_FIELDS];
+            for (at, (name, _)) in fields.iter().enumerate() {
+                let shared = LOOKOUT_KEYS.contains(name)
+                    || self.defaults.iter().any(|(key, _)| key == name)
+                    || fields[..at].iter().any(|(other, _)| other == name);
+                if shared {
+                    return None;
+                }
+                answers[at] = self.is_denied(denied, name);
+            }
+            Some(answers)
+        });
+        let Some(denied) = denied else {
+            return false;
+        };
+        ctx.with_user(|user| {
+            self.write_fixed(line, &ctx.trace(), out);
+            out.extend_from_slice(&self.head_json);
+            for ((name, value), denied) in fields.iter().zip(denied) {
+                let value = Attr::of(value);
+                let Some(value) = self.scrubbed_as(denied, name, &value) else {
+                    continue;
+                };
+                out.push(b',');
+                write_key(out, name);
+                value.write(out);
+            }
+            let own = |out: &mut Vec<u8>, key, text| {
+                self.write_own(out, key, &Attr::Own(Cow::Borrowed(text)));
+            };
+            if let Some(module) = line.module_path() {
+                own(out, OwnKey::Module, module);
+            }
+            if let Some(file) = line.file() {
+                own(out, OwnKey::File, file);
+            }
+            if let Some(number) = line.line() {
+                self.write_own(out, OwnKey::Line, &Attr::I64(i64::from(number)));
+            }
+            own(out, OwnKey::Parent, parent_hex);
+            own(out, OwnKey::RequestId, ctx.request_id());
+            if !ctx.method().is_empty() {
+                own(out, OwnKey::Method, ctx.method());
+            }
+            if let Some(route) = route {
+                own(out, OwnKey::Route, route);
+            }
+            let mut rest = |key: &'static str, text: &str| {
+                let value = Attr::Str(Cow::Borrowed(text));
+                let denied = with_denied(|denied| self.is_denied(denied, key));
+                if let Some(value) = self.scrubbed_as(denied, key, &value) {
+                    out.push(b',');
+                    write_key(out, key);
+                    value.write(out);
+                }
+            };
+            if let Some(job) = job {
+                rest(crate::job::JOB_TAG, &job.0);
+            }
+            if let Some(user) = user {
+                let fields = [
+                    ("user.id", &user.id, true),
+                    ("user.email", &user.email, pii),
+                    ("user.name", &user.username, pii),
+                ];
+                for (key, value, allowed) in fields {
+                    if let Some(value) = value.as_deref().filter(|_| allowed) {
+                        rest(key, value);
+                    }
+                }
+            }
+            out.extend_from_slice(b"}}");
+        });
+        true
+    }
+
+    /// `,"key":{...}` for one of lookout's own attributes, its key written
+    /// when the writer was made.
+    fn write_own(&self, out: &mut Vec<u8>, key: OwnKey, value: &Attr<'_>) {
+        let (json, filtered) = &self.own_json[key as usize];
+        out.extend_from_slice(json);
+        if !filtered {
+            value.write_rest(out);
+        }
+    }
+
+    /// Whether the scrubber denylists `key` (answered once per thread).
+    fn is_denied(&self, denied: &mut Denied, key: &'static str) -> bool {
+        *denied
+            .entry((self.id, key.as_ptr() as usize, key.len()))
+            .or_insert_with(|| self.scrubber.is_denylisted(key))
+    }
+
+    /// The log's members before its attributes, up to `"attributes":{`.
+    fn write_fixed(
         &self,
         line: &dyn LogLine,
         trace: &lookout_scope::RequestTrace,
-        attributes: &Attributes<'_>,
-        defaults: bool,
         out: &mut Vec<u8>,
     ) {
         let level = line.level();
@@ -471,6 +662,19 @@ impl LogWriter {
         out.extend_from_slice(b",\"severity_number\":");
         let _ = serde_json::to_writer(&mut *out, &severity_number(level));
         out.extend_from_slice(b",\"attributes\":{");
+    }
+
+    /// Writes the log object: its fixed members, then `attributes`
+    /// scrubbed, then (`defaults`) the client's defaults.
+    fn write_object(
+        &self,
+        line: &dyn LogLine,
+        trace: &lookout_scope::RequestTrace,
+        attributes: &Attributes<'_>,
+        defaults: bool,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_fixed(line, trace, out);
         let mut first = true;
         with_denied(|denied| {
             for (key, value) in &attributes.list {
@@ -503,16 +707,25 @@ impl LogWriter {
         key: &'static str,
         value: &'a Attr<'a>,
     ) -> Option<Cow<'a, Attr<'a>>> {
-        if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
-            return None;
-        }
         let denylisted = match value {
             // lookout's own keys, answered once per writer.
             Attr::Own(_) => self.own_denied.contains(&key),
-            _ => *denied
-                .entry((self.id, key.as_ptr() as usize, key.len()))
-                .or_insert_with(|| self.scrubber.is_denylisted(key)),
+            _ => self.is_denied(denied, key),
         };
+        self.scrubbed_as(denylisted, key, value)
+    }
+
+    /// `value` of `key` as the scrubber leaves it, the key's denylist answer
+    /// being `denylisted` (`None`: removed).
+    fn scrubbed_as<'a>(
+        &self,
+        denylisted: bool,
+        key: &'static str,
+        value: &'a Attr<'a>,
+    ) -> Option<Cow<'a, Attr<'a>>> {
+        if !self.scrubber.pii().allows_pii() && PERSONAL_USER_ATTRIBUTES.contains(&key) {
+            return None;
+        }
         if denylisted {
             return Some(Cow::Owned(Attr::Str(Cow::Borrowed(
                 lookout_policy::FILTERED,
@@ -604,6 +817,11 @@ impl<'a> Attr<'a> {
     /// `{"value":..,"type":..}` as `LogAttribute` serializes it.
     fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"value\":");
+        self.write_rest(out);
+    }
+
+    /// What follows `{"value":`: the value, its type and `}`.
+    fn write_rest(&self, out: &mut Vec<u8>) {
         let kind = match self {
             Attr::Str(text) | Attr::Own(text) => {
                 write_str(out, text.as_ref());
@@ -694,6 +912,7 @@ mod tests {
     use super::*;
     use lookout_headers::RequestId;
     use lookout_policy::PiiPolicy;
+    use lookout_scope::User;
 
     struct Line(Vec<(&'static str, LogField)>);
 
@@ -820,5 +1039,142 @@ mod tests {
         assert_eq!(value(&attributes, "http.route"), "/users/{id}");
         assert_eq!(value(&attributes, "sentry.release"), "shop@1.0");
         assert_eq!(value(&attributes, "user_id"), "7");
+    }
+
+    /// The log `writer` writes for `line` in `ctx` on the direct path
+    /// (`None` when it declines) and on the general path.
+    fn both_paths(
+        writer: &LogWriter,
+        line: &Line,
+        ctx: &RequestContext,
+        job: Option<&crate::job::JobName>,
+    ) -> (Option<Value>, Value) {
+        let route = Some("/users/{id}");
+        let pii = ctx.pii().allows_pii();
+        let parent = "b7ad6b7169203331";
+        let mut direct = Vec::new();
+        let wrote = writer.write_direct(line, ctx, route, parent, job, pii, &mut direct);
+        assert_eq!(wrote, !direct.is_empty(), "declining writes nothing");
+        let mut general = Vec::new();
+        writer.write_general(line, ctx, route, parent, job, pii, &mut general);
+        // The test line's timestamp is the time it is asked for.
+        let parse = |bytes: &[u8]| {
+            let mut log = serde_json::from_slice::<Value>(bytes).unwrap();
+            assert!(log["timestamp"].as_f64().unwrap() > 1.7e9);
+            log["timestamp"] = Value::Null;
+            log
+        };
+        (wrote.then(|| parse(&direct)), parse(&general))
+    }
+
+    #[test]
+    fn the_direct_path_writes_what_the_general_path_writes() {
+        let mut options = sentry_core::ClientOptions::default();
+        options.release = Some("shop@1.0".into());
+        options.environment = Some("production".into());
+        options.server_name = Some("https://admin:hunter2@web-1.internal".into());
+        let fields = || {
+            vec![
+                ("user_id", LogField::Str("7".into())),
+                ("password", LogField::Str("hunter2".into())),
+                (
+                    "callback",
+                    LogField::Str("https://bob:s3cr3t@example.com/x".into()),
+                ),
+                ("attempt", LogField::I64(-3)),
+                ("bytes", LogField::U64(u64::MAX)),
+                ("ratio", LogField::F64(f64::NAN)),
+                ("cached", LogField::Bool(true)),
+                ("note", LogField::Str("a \"quoted\"\n line".into())),
+            ]
+        };
+        let user = User::id("42").email("bob@example.com").username("bob");
+        let job = crate::job::JobName("nightly-report".into());
+        let scrubbers = || {
+            [
+                Scrubber::new(PiiPolicy::Off),
+                Scrubber::new(PiiPolicy::On),
+                Scrubber::new(PiiPolicy::Off).with_keys([
+                    "http.route",
+                    "code.file.path",
+                    "code.line.number",
+                    "sentry.origin",
+                    "sentry.trace.parent_span_id",
+                    "sentry.environment",
+                    "attempt",
+                    "job",
+                    "user.id",
+                ]),
+            ]
+        };
+        let mut compared = 0;
+        for scrubber in scrubbers() {
+            let pii = scrubber.pii();
+            let writer = LogWriter::new(scrubber, &options);
+            for identified in [false, true] {
+                for in_job in [false, true] {
+                    for fields in [Vec::new(), fields()] {
+                        let ctx = RequestContext::builder(RequestId::parse("req-1").unwrap())
+                            .method(if in_job { "" } else { "GET" })
+                            .pii(pii)
+                            .build();
+                        if identified {
+                            ctx.identify(user.clone());
+                        }
+                        let line = Line(fields);
+                        let job = in_job.then_some(&job);
+                        let (direct, general) = both_paths(&writer, &line, &ctx, job);
+                        assert_eq!(
+                            direct.as_ref(),
+                            Some(&general),
+                            "{pii:?} {identified} {in_job}"
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 24);
+    }
+
+    #[test]
+    fn a_field_named_as_lookouts_attribute_or_another_field_takes_the_general_path() {
+        let mut options = sentry_core::ClientOptions::default();
+        options.release = Some("shop@1.0".into());
+        let writer = LogWriter::new(Scrubber::new(PiiPolicy::Off), &options);
+        let ctx = RequestContext::new(RequestId::parse("req-1").unwrap());
+        for fields in [
+            vec![("http.route", LogField::Str("mine".into()))],
+            vec![("sentry.trace.parent_span_id", LogField::Str("mine".into()))],
+            vec![("sentry.release", LogField::Str("mine".into()))],
+            vec![("user.id", LogField::Str("mine".into()))],
+            vec![("job", LogField::Str("mine".into()))],
+            vec![("retry", LogField::I64(1)), ("retry", LogField::I64(2))],
+            (0..=DIRECT_FIELDS)
+                .map(|_| ("many", LogField::Bool(true)))
+                .collect(),
+        ] {
+            let (direct, general) = both_paths(&writer, &Line(fields), &ctx, None);
+            assert_eq!(direct, None, "{general}");
+        }
+        // The general path's answers for them: lookout's own value replaces
+        // a field's, except the parent span; a later field replaces an
+        // earlier one of the same name.
+        let written = |fields| both_paths(&writer, &Line(fields), &ctx, None).1;
+        let route = written(vec![("http.route", LogField::Str("mine".into()))]);
+        assert_eq!(route["attributes"]["http.route"]["value"], "/users/{id}");
+        let parent = written(vec![(
+            "sentry.trace.parent_span_id",
+            LogField::Str("mine".into()),
+        )]);
+        assert_eq!(
+            parent["attributes"]["sentry.trace.parent_span_id"]["value"],
+            "mine"
+        );
+        let retry = written(vec![
+            ("retry", LogField::I64(1)),
+            ("retry", LogField::I64(2)),
+        ]);
+        assert_eq!(retry["attributes"]["retry"]["value"], 2);
     }
 }
