@@ -250,6 +250,83 @@ async fn logs_a_bounded_queue_drops_are_reported_log_by_log() {
     );
 }
 
+/// A line of the application's, logged inside a request.
+struct AppLine(String);
+
+impl lookout_core::log_capture::LogLine for AppLine {
+    fn timestamp(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+    fn level(&self) -> sentry_core::protocol::LogLevel {
+        sentry_core::protocol::LogLevel::Info
+    }
+    fn body(&self) -> &str {
+        &self.0
+    }
+    fn fields(&self) -> &[(&'static str, lookout_core::log_capture::LogField)] {
+        &[]
+    }
+    fn module_path(&self) -> Option<&'static str> {
+        Some(module_path!())
+    }
+    fn file(&self) -> Option<&'static str> {
+        Some(file!())
+    }
+    fn line(&self) -> Option<u32> {
+        Some(line!())
+    }
+}
+
+/// Logs written inside requests go in lookout's own batches, handed to the
+/// queue as bytes; what a bounded queue drops of them is reported log by
+/// log, and the rest arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_of_lookouts_own_batches_dropped_by_a_bounded_queue_are_reported_log_by_log() {
+    let receiver = Receiver::start().await;
+    // One envelope waits at most, and batches of about 16 KiB (a quarter of
+    // the byte bound): 2,000 logs of 700 bytes fill about a hundred.
+    let (lookout, client) = engine(
+        &receiver,
+        &[
+            ("LOOKOUT_QUEUE_MAX_ENVELOPES", "1"),
+            ("LOOKOUT_QUEUE_MAX_BYTES", "65536"),
+        ],
+    );
+    let headers = HeaderMap::new();
+    let body = "x".repeat(700);
+    for i in 0..2000 {
+        let in_flight =
+            lookout.begin(&RequestHead::new("GET", "/users/7", &headers).with_route("/users/{id}"));
+        let ctx = in_flight.context();
+        let hub = Arc::clone(ctx.hub().expect("a client is bound"));
+        sentry_core::Hub::run(hub, || {
+            lookout_core::log_capture::capture_line(
+                Arc::new(AppLine(format!("{i} {body}"))),
+                Some(ctx),
+                false,
+            );
+        });
+        in_flight
+            .finish(&ResponseHead::new(StatusCode::OK))
+            .body
+            .complete();
+    }
+    flush(&client).await;
+    let delivered = receiver.logs().len();
+    assert!(
+        (1..2000).contains(&delivered),
+        "a 1-envelope queue delivers some batches and drops others: {delivered}"
+    );
+    // The next envelope carries the client report of what was dropped.
+    failing_request(&lookout);
+    flush(&client).await;
+    assert_eq!(
+        queue_overflow_reported(&receiver, "log_item"),
+        2000 - delivered,
+        "every dropped log is reported"
+    );
+}
+
 /// A receiver standing in for the Spotlight sidecar, on a runtime of its
 /// own (kept alive by the caller) for tests that are not async.
 fn sidecar() -> (tokio::runtime::Runtime, Receiver) {

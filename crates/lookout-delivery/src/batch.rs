@@ -34,8 +34,6 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sentry_core::Envelope;
-
 use super::lock;
 
 /// An envelope is handed over once its items weigh this many bytes (the
@@ -60,8 +58,9 @@ const MAX_STRIPES: usize = 8;
 
 /// Where a batch hands its envelopes.
 pub trait Forward: Send + Sync {
-    /// Delivers an envelope of batched items (already serialized).
-    fn forward(&self, envelope: Envelope);
+    /// Delivers an envelope of batched items, serialized (as
+    /// `Envelope::to_writer` writes it).
+    fn forward(&self, envelope: Vec<u8>);
     /// Counts `n` items dropped before they were written.
     fn dropped(&self, n: u64);
 }
@@ -260,9 +259,7 @@ impl Batch {
         let Some(forward) = self.forward() else {
             return;
         };
-        if let Ok(envelope) = Envelope::from_bytes_raw(bytes) {
-            forward.forward(envelope);
-        }
+        forward.forward(bytes);
     }
 
     /// Hands over every stripe that holds items.
@@ -343,6 +340,7 @@ pub(crate) fn lost_log() -> sentry_core::protocol::Log {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sentry_core::Envelope;
     use sentry_core::protocol::{EnvelopeItem, ItemContainer};
 
     /// Keeps what a batch hands over, parsed back with sentry-types.
@@ -353,10 +351,8 @@ mod tests {
     }
 
     impl Forward for Collect {
-        fn forward(&self, envelope: Envelope) {
-            let mut bytes = Vec::new();
-            envelope.to_writer(&mut bytes).unwrap();
-            lock(&self.envelopes).push(bytes);
+        fn forward(&self, envelope: Vec<u8>) {
+            lock(&self.envelopes).push(envelope);
         }
         fn dropped(&self, n: u64) {
             self.dropped.fetch_add(n as usize, Ordering::Relaxed);

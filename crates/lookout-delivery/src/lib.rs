@@ -381,12 +381,12 @@ struct DeliveryTransport {
 impl batch::Forward for DeliveryTransport {
     /// A batch's envelope: no request's, so no hook (no DSC) and no
     /// console line (batches are not made in console mode).
-    fn forward(&self, envelope: Envelope) {
+    fn forward(&self, envelope: Vec<u8>) {
         if let Some(spotlight) = &self.spotlight {
-            spotlight.send(&envelope);
+            spotlight.send_bytes(envelope.clone());
         }
         if let Some(queue) = &self.queue {
-            queue.push(envelope);
+            queue.push_serialized(envelope);
         }
     }
 

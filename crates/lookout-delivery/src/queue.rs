@@ -9,7 +9,9 @@
 //!   every [`NAP`] while envelopes keep coming and sleeps when they stop; a
 //!   request wakes it only from that sleep (or when [`WAKE_AT`] envelopes
 //!   wait), so a busy service pays no system call per envelope;
-//! - the worker serializes each envelope once, exactly measuring it, and keeps
+//! - the worker serializes each envelope once, exactly measuring it (a batch
+//!   of logs arrives serialized, [`BoundedQueue::push_serialized`], and is
+//!   kept as it came), and keeps
 //!   the bytes in the ready queue: the byte bound applies there, where a slow
 //!   network makes envelopes wait; the count bound applies to both stages;
 //! - the worker hands the ready bytes to the inner transport as raw envelopes
@@ -93,10 +95,35 @@ impl Default for QueueLimits {
     }
 }
 
+/// An envelope as it was pushed: to be serialized, or already bytes (a
+/// batch's, written as it filled), which the queue then never copies.
+// Envelopes stay inline, as the intake held them before: boxing them would
+// cost every request's envelope an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Pushed {
+    Envelope(Envelope),
+    Serialized(Vec<u8>),
+}
+
+impl Pushed {
+    /// The serialized envelope (`None`: sentry-types could not write it).
+    fn into_bytes(self) -> Option<Vec<u8>> {
+        match self {
+            Pushed::Envelope(envelope) => {
+                // Room for a transaction at once (growing from nothing
+                // reallocated and copied it about ten times).
+                let mut bytes = Vec::with_capacity(SERIALIZE_ROOM);
+                envelope.to_writer(&mut bytes).ok().map(|()| bytes)
+            }
+            Pushed::Serialized(bytes) => Some(bytes),
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
-    /// Envelopes as requests left them, not yet serialized.
-    intake: Vec<Envelope>,
+    /// Envelopes as requests (or batches, serialized) left them.
+    intake: Vec<Pushed>,
     /// Serialized envelopes waiting for the inner transport.
     ready: VecDeque<Vec<u8>>,
     /// Bytes in `ready`.
@@ -163,6 +190,13 @@ impl Shared {
     fn count_drop(&self, state: &mut State) {
         state.dropped += 1;
         Counters::add(&self.tally.counters.dropped_queue_full, 1);
+    }
+
+    /// Records dropped bytes (a batch's envelope) as `queue_overflow` in
+    /// client reports: parsed, so that the report counts what they held.
+    /// Called without the lock.
+    fn report_lost_bytes(&self, bytes: &[u8]) {
+        crate::report::record_lost_bytes(&self.recorder, bytes, TransportLossReason::QueueOverflow);
     }
 
     /// Records a dropped envelope as `queue_overflow` in client reports.
@@ -237,21 +271,36 @@ impl BoundedQueue {
     /// Enqueues `envelope`, or drops it (recorded as `queue_overflow`) when
     /// the count bound is reached. Never blocks on I/O, never serializes.
     pub(crate) fn push(&self, envelope: Envelope) {
+        if let Some(Pushed::Envelope(envelope)) = self.enqueue(Pushed::Envelope(envelope)) {
+            self.shared.report_lost(&envelope);
+        }
+    }
+
+    /// Enqueues a serialized envelope (a batch's), which the queue sends as
+    /// it is, or drops it as [`BoundedQueue::push`] does.
+    pub(crate) fn push_serialized(&self, bytes: Vec<u8>) {
+        if let Some(Pushed::Serialized(bytes)) = self.enqueue(Pushed::Serialized(bytes)) {
+            self.shared.report_lost_bytes(&bytes);
+        }
+    }
+
+    /// Appends `pushed` to the intake; gives it back when it was dropped
+    /// (counted; its client report is the caller's, without the lock).
+    fn enqueue(&self, pushed: Pushed) -> Option<Pushed> {
         self.shared.tally.accepted();
         let mut state = self.shared.lock();
         if state.shutdown || state.count_full(&self.shared.limits) {
             self.shared.count_drop(&mut state);
-            drop(state);
-            self.shared.report_lost(&envelope);
-            return;
+            return Some(pushed);
         }
-        state.intake.push(envelope);
+        state.intake.push(pushed);
         self.shared.publish(&state);
         let wake = state.sleeping || (state.napping && state.intake.len() >= WAKE_AT);
         drop(state);
         if wake {
             self.shared.work.notify_one();
         }
+        None
     }
 
     /// How many envelopes were dropped because a bound was reached.
@@ -412,23 +461,14 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         std::mem::swap(&mut intake, &mut state.intake);
         state.in_flight += intake.len();
         drop(state);
-        let serialized: Vec<(Envelope, Option<Vec<u8>>)> = intake
-            .drain(..)
-            .map(|envelope| {
-                // Room for a transaction at once (growing from nothing
-                // reallocated and copied it about ten times).
-                let mut bytes = Vec::with_capacity(SERIALIZE_ROOM);
-                let ok = envelope.to_writer(&mut bytes).is_ok();
-                (envelope, ok.then_some(bytes))
-            })
-            .collect();
+        let serialized: Vec<Option<Vec<u8>>> = intake.drain(..).map(Pushed::into_bytes).collect();
         let mut state = shared.lock();
         if state.abandoned {
             // Shutdown passed its deadline meanwhile: these are lost too.
             return;
         }
         let mut lost = Vec::new();
-        for (envelope, bytes) in serialized {
+        for bytes in serialized {
             state.in_flight -= 1;
             match bytes {
                 Some(bytes) if state.bytes + bytes.len() <= shared.limits.max_bytes => {
@@ -436,10 +476,13 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                     Counters::add(&shared.tally.counters.queued_bytes, bytes.len() as u64);
                     state.ready.push_back(bytes);
                 }
-                _ => {
+                // Past the byte bound: reported from its bytes.
+                Some(bytes) => {
                     shared.count_drop(&mut state);
-                    lost.push(envelope);
+                    lost.push(bytes);
                 }
+                // sentry-types could not write it: nothing to report.
+                None => shared.count_drop(&mut state),
             }
         }
 
@@ -458,8 +501,8 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         state.in_flight += batch.len();
         shared.publish(&state);
         drop(state);
-        for envelope in &lost {
-            shared.report_lost(envelope);
+        for bytes in &lost {
+            shared.report_lost_bytes(bytes);
         }
         let handed = batch.len();
         for bytes in batch {

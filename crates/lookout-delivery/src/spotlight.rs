@@ -107,12 +107,17 @@ impl Spotlight {
 
     /// Queues a copy of `envelope`; never blocks.
     pub(crate) fn send(&self, envelope: &Envelope) {
-        let stats = &self.shared.stats;
         let mut body = Vec::new();
         if envelope.to_writer(&mut body).is_err() {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        self.send_bytes(body);
+    }
+
+    /// Sends a serialized envelope (a batch's) as [`Spotlight::send`] does.
+    pub(crate) fn send_bytes(&self, body: Vec<u8>) {
+        let stats = &self.shared.stats;
         *self.shared.pending() += 1;
         match self.sender.try_send(body) {
             Ok(()) => {}
