@@ -312,6 +312,7 @@ impl TransportFactory for Delivery {
             *lock(&self.stats.spotlight) = Some(spotlight.stats());
             spotlight
         });
+        let spares = Arc::new(batch::Spares::default());
         let queue = self.send.then(|| {
             let recorder = options.client_report_recorder.clone();
             let _ = self.stats.recorder.set(recorder.clone());
@@ -323,8 +324,12 @@ impl TransportFactory for Delivery {
                     Confirmation::ByFlush,
                 ),
                 None => {
-                    let transport =
-                        http::HttpTransport::new(options, Arc::clone(&tally), self.compression);
+                    let transport = http::HttpTransport::new(
+                        options,
+                        Arc::clone(&tally),
+                        self.compression,
+                        Arc::clone(&spares),
+                    );
                     let transport = Arc::new(transport);
                     (
                         Arc::clone(&transport) as Arc<dyn Transport>,
@@ -352,6 +357,7 @@ impl TransportFactory for Delivery {
             sessions: self.sessions.clone(),
             batches: self.batches.clone(),
             recorder: self.stats.recorder.get().cloned(),
+            spares,
         });
         let forward: Arc<dyn batch::Forward> = transport.clone();
         for batch in &self.batches {
@@ -376,6 +382,8 @@ struct DeliveryTransport {
     sessions: Option<Arc<dyn Aggregates>>,
     batches: Vec<Arc<dyn batch::Flush>>,
     recorder: Option<sentry_core::client_report::Recorder>,
+    /// Batch buffers lookout's HTTP transport has sent, for the next batches.
+    spares: Arc<batch::Spares>,
 }
 
 impl batch::Forward for DeliveryTransport {
@@ -388,6 +396,10 @@ impl batch::Forward for DeliveryTransport {
         if let Some(queue) = &self.queue {
             queue.push_serialized(envelope);
         }
+    }
+
+    fn spare(&self, room: usize) -> Option<Vec<u8>> {
+        self.spares.take(room)
     }
 
     fn dropped(&self, n: u64) {

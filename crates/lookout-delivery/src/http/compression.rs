@@ -85,8 +85,9 @@ impl Encoder {
     }
 
     /// The body for `envelope` (a serialized envelope): compressed when the
-    /// setting asks for it and that makes it smaller, else as it is.
-    pub(super) fn encode(&mut self, envelope: Vec<u8>) -> Body {
+    /// setting asks for it and that makes it smaller, else as it is; and
+    /// `envelope`'s buffer when the body is not made of it.
+    pub(super) fn encode(&mut self, envelope: Vec<u8>) -> (Body, Option<Vec<u8>>) {
         let plain_len = envelope.len();
         let compressed = match self.compression {
             Compression::Zstd => self
@@ -96,16 +97,22 @@ impl Encoder {
             _ => None,
         };
         match compressed {
-            Some(bytes) if bytes.len() < plain_len => Body {
-                bytes: bytes.into(),
-                encoding: self.compression.content_encoding(),
-                plain_len,
-            },
-            _ => Body {
-                bytes: envelope.into(),
-                encoding: None,
-                plain_len,
-            },
+            Some(bytes) if bytes.len() < plain_len => (
+                Body {
+                    bytes: bytes.into(),
+                    encoding: self.compression.content_encoding(),
+                    plain_len,
+                },
+                Some(envelope),
+            ),
+            _ => (
+                Body {
+                    bytes: envelope.into(),
+                    encoding: None,
+                    plain_len,
+                },
+                None,
+            ),
         }
     }
 
@@ -195,7 +202,12 @@ mod tests {
             let mut encoder = Encoder::new(compression);
             // Twice: the zstd context is reused.
             for _ in 0..2 {
-                let body = encoder.encode(batch());
+                let (body, spent) = encoder.encode(batch());
+                assert_eq!(
+                    spent.is_some(),
+                    encoding.is_some(),
+                    "the buffer comes back when compressed"
+                );
                 assert_eq!(body.encoding, encoding, "{compression}");
                 assert_eq!(body.plain_len, batch().len());
                 assert_eq!(body.envelope_bytes().as_deref(), Some(&batch()[..]));
@@ -240,7 +252,7 @@ mod tests {
         let mut encoder = Encoder::new(Compression::Zstd);
         // Alternating: the one context changes its level each time.
         for input in [LOGS, TRANSACTION, LOGS, TRANSACTION] {
-            let body = encoder.encode(input.to_vec());
+            let (body, _) = encoder.encode(input.to_vec());
             let expected = if input.len() >= LARGE {
                 at(ZSTD_LARGE_LEVEL, input)
             } else {
@@ -262,7 +274,8 @@ mod tests {
     #[test]
     fn a_body_compression_would_not_shrink_goes_as_it_is() {
         let tiny = b"{}\n".to_vec();
-        let body = Encoder::new(Compression::Zstd).encode(tiny.clone());
+        let (body, spent) = Encoder::new(Compression::Zstd).encode(tiny.clone());
+        assert!(spent.is_none(), "the body is the buffer");
         assert_eq!((body.encoding, &body.bytes[..]), (None, &tiny[..]));
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct Shared {
     /// Turns true at the shutdown deadline: requests in flight stop, none start.
     pub(super) abandoned: watch::Receiver<bool>,
     pub(super) compression: Compression,
+    /// Where a batch's buffer goes once compressed, for the next batch.
+    pub(super) spares: Arc<crate::batch::Spares>,
 }
 
 /// An envelope handed to the sending thread: serialized, and whether it must
@@ -119,7 +121,10 @@ impl Lane {
         impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + use<>,
         Body,
     ) {
-        let body = self.encoder.encode(envelope);
+        let (body, spent) = self.encoder.encode(envelope);
+        if let Some(buffer) = spent {
+            self.shared.spares.put(buffer);
+        }
         let mut request = self
             .client
             .post(self.shared.url.clone())

@@ -57,11 +57,12 @@ pub(crate) struct HttpTransport {
 impl HttpTransport {
     /// The transport for `options`, compressing what it sends as
     /// `compression` says; every envelope Sentry confirms (2xx) is counted
-    /// in `tally`.
+    /// in `tally`, and a batch's buffer, once compressed, kept in `spares`.
     pub(crate) fn new(
         options: TransportOptions,
         tally: Arc<Tally>,
         compression: Compression,
+        spares: Arc<crate::batch::Spares>,
     ) -> Self {
         let TransportOptions {
             dsn,
@@ -83,6 +84,7 @@ impl HttpTransport {
             tally: Arc::clone(&tally),
             abandoned,
             compression,
+            spares,
         });
         let (jobs, receiver) = mpsc::unbounded_channel();
         let spawned = std::thread::Builder::new()
@@ -209,6 +211,7 @@ fn deadline_after(timeout: Duration) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::Spares;
     use crate::http::mixed;
     use sentry_core::protocol::{EnvelopeItem, ItemContainer};
     use std::sync::atomic::Ordering;
@@ -221,18 +224,19 @@ mod tests {
     }
 
     fn transport_to(dsn: sentry_core::types::Dsn, tally: &Arc<Tally>) -> HttpTransport {
-        transport_with(dsn, tally, Compression::default())
+        transport_with(dsn, tally, Compression::default(), &Arc::default())
     }
 
     fn transport_with(
         dsn: sentry_core::types::Dsn,
         tally: &Arc<Tally>,
         compression: Compression,
+        spares: &Arc<Spares>,
     ) -> HttpTransport {
         let mut options = sentry_core::ClientOptions::default();
         options.dsn = Some(dsn);
         let options = TransportOptions::try_from_client_options(&options).unwrap();
-        HttpTransport::new(options, Arc::clone(tally), compression)
+        HttpTransport::new(options, Arc::clone(tally), compression, Arc::clone(spares))
     }
 
     #[test]
@@ -273,11 +277,25 @@ mod tests {
         envelope: Envelope,
         tally: &Arc<Tally>,
     ) -> (String, Vec<u8>) {
+        let mut bytes = Vec::new();
+        envelope.to_writer(&mut bytes).unwrap();
+        send_serialized_one(compression, bytes, tally, &Arc::default())
+    }
+
+    /// Sends serialized `bytes` as the send queue does, to a one-shot
+    /// Sentry that answers 200 (as [`send_one`]), `spares` keeping what
+    /// the transport gives back.
+    fn send_serialized_one(
+        compression: Compression,
+        bytes: Vec<u8>,
+        tally: &Arc<Tally>,
+        spares: &Arc<Spares>,
+    ) -> (String, Vec<u8>) {
         use std::io::{Read as _, Write as _};
         let (listener, dsn) = black_hole();
-        let transport = transport_with(dsn, tally, compression);
+        let transport = transport_with(dsn, tally, compression, spares);
         tally.accepted(); // as the send queue does
-        transport.send_envelope(envelope);
+        transport.send_serialized(bytes);
         let (mut connection, _) = listener.accept().unwrap();
         // Read the request head and its body, then answer 200.
         let mut request = Vec::new();
@@ -336,6 +354,25 @@ mod tests {
         let mut envelope = Envelope::new();
         envelope.add_item(logs);
         envelope
+    }
+
+    #[test]
+    fn a_compressed_batchs_buffer_is_kept_for_the_next_batch() {
+        for (compression, kept) in [(Compression::Zstd, true), (Compression::Off, false)] {
+            let spares = Arc::new(Spares::default());
+            // A batch's buffer: a stripe reserves a whole batch.
+            let mut bytes = Vec::with_capacity(crate::batch::MAX_BYTES);
+            log_batch().to_writer(&mut bytes).unwrap();
+            let address = bytes.as_ptr();
+            let tally = Arc::new(Tally::default());
+            send_serialized_one(compression, bytes, &tally, &spares);
+            let spare = spares.take(crate::batch::MAX_BYTES);
+            assert_eq!(
+                spare.map(|b| (b.as_ptr(), b.len())),
+                kept.then_some((address, 0)),
+                "{compression}: kept emptied once compressed, not when it is the body"
+            );
+        }
     }
 
     #[test]
