@@ -266,6 +266,38 @@ const OWN_KEYS: [&str; 8] = [
     tags::ROUTE,
 ];
 
+/// Where a log was written: the request, and what lookout adds from it.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    ctx: &'a RequestContext,
+    /// The request's route template.
+    route: Option<&'a str>,
+    /// The span the line was written in (the request's own span outside
+    /// the application's), as hex.
+    parent_hex: &'a str,
+    /// The job the context runs, if it is one.
+    job: Option<&'a crate::job::JobName>,
+    /// Whether personal data may be sent.
+    pii: bool,
+}
+
+/// The user's attributes a log carries: the id, and the email and name
+/// only with `pii`.
+fn user_attributes(
+    user: Option<&lookout_scope::User>,
+    pii: bool,
+) -> impl Iterator<Item = (&'static str, &str)> {
+    user.into_iter().flat_map(move |user| {
+        [
+            ("user.id", &user.id, true),
+            ("user.email", &user.email, pii),
+            ("user.name", &user.username, pii),
+        ]
+        .into_iter()
+        .filter_map(|(key, value, allowed)| Some((key, value.as_deref().filter(|_| allowed)?)))
+    })
+}
+
 /// Indexes into [`OWN_KEYS`] (and a writer's keys written once).
 #[derive(Clone, Copy)]
 enum OwnKey {
@@ -449,25 +481,28 @@ impl LogWriter {
         let mut parent_hex = [0; 16];
         let parent_hex = parent.encode_hex(&mut parent_hex);
         let job = ctx.extension::<crate::job::JobName>();
-        let pii = ctx.pii().allows_pii();
-        if !self.write_direct(line, ctx, route, parent_hex, job.as_deref(), pii, out) {
-            self.write_general(line, ctx, route, parent_hex, job.as_deref(), pii, out);
+        let site = Site {
+            ctx,
+            route,
+            parent_hex,
+            job: job.as_deref(),
+            pii: ctx.pii().allows_pii(),
+        };
+        if !self.write_direct(line, &site, out) {
+            self.write_general(line, &site, out);
         }
     }
 
     /// Writes the log through [`Attributes`], which settle which value a key
     /// shared by fields and lookout's attributes keeps.
-    #[allow(clippy::too_many_arguments)]
-    fn write_general(
-        &self,
-        line: &dyn LogLine,
-        ctx: &RequestContext,
-        route: Option<&str>,
-        parent_hex: &str,
-        job: Option<&crate::job::JobName>,
-        pii: bool,
-        out: &mut Vec<u8>,
-    ) {
+    fn write_general(&self, line: &dyn LogLine, site: &Site<'_>, out: &mut Vec<u8>) {
+        let Site {
+            ctx,
+            route,
+            parent_hex,
+            job,
+            pii,
+        } = *site;
         // A field of the line named as a default replaces it: then the
         // defaults are written one by one, after it.
         let defaults_shadowed = line
@@ -506,17 +541,8 @@ impl LogWriter {
                     attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
                 }
             }
-            if let Some(user) = user {
-                let fields = [
-                    ("user.id", &user.id, true),
-                    ("user.email", &user.email, pii),
-                    ("user.name", &user.username, pii),
-                ];
-                for (key, value, allowed) in fields {
-                    if let Some(value) = value.as_deref().filter(|_| allowed) {
-                        attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
-                    }
-                }
+            for (key, value) in user_attributes(user, pii) {
+                attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
             }
             self.write_object(line, &ctx.trace(), &attributes, !defaults_shadowed, out);
         });
@@ -527,17 +553,14 @@ impl LogWriter {
     /// then written once, lookout's with keys written when the writer was
     /// made. Returns `false`, having written nothing, when a name is shared:
     /// [`Attributes`] then settles which value each key keeps.
-    #[allow(clippy::too_many_arguments)]
-    fn write_direct(
-        &self,
-        line: &dyn LogLine,
-        ctx: &RequestContext,
-        route: Option<&str>,
-        parent_hex: &str,
-        job: Option<&crate::job::JobName>,
-        pii: bool,
-        out: &mut Vec<u8>,
-    ) -> bool {
+    fn write_direct(&self, line: &dyn LogLine, site: &Site<'_>, out: &mut Vec<u8>) -> bool {
+        let Site {
+            ctx,
+            route,
+            parent_hex,
+            job,
+            pii,
+        } = *site;
         let fields = line.fields();
         if fields.len() > DIRECT_FIELDS {
             return false;
@@ -603,17 +626,8 @@ impl LogWriter {
             if let Some(job) = job {
                 rest(crate::job::JOB_TAG, &job.0);
             }
-            if let Some(user) = user {
-                let fields = [
-                    ("user.id", &user.id, true),
-                    ("user.email", &user.email, pii),
-                    ("user.name", &user.username, pii),
-                ];
-                for (key, value, allowed) in fields {
-                    if let Some(value) = value.as_deref().filter(|_| allowed) {
-                        rest(key, value);
-                    }
-                }
+            for (key, value) in user_attributes(user, pii) {
+                rest(key, value);
             }
             out.extend_from_slice(b"}}");
         });
@@ -1053,10 +1067,17 @@ mod tests {
         let pii = ctx.pii().allows_pii();
         let parent = "b7ad6b7169203331";
         let mut direct = Vec::new();
-        let wrote = writer.write_direct(line, ctx, route, parent, job, pii, &mut direct);
+        let site = Site {
+            ctx,
+            route,
+            parent_hex: parent,
+            job,
+            pii,
+        };
+        let wrote = writer.write_direct(line, &site, &mut direct);
         assert_eq!(wrote, !direct.is_empty(), "declining writes nothing");
         let mut general = Vec::new();
-        writer.write_general(line, ctx, route, parent, job, pii, &mut general);
+        writer.write_general(line, &site, &mut general);
         // The test line's timestamp is the time it is asked for.
         let parse = |bytes: &[u8]| {
             let mut log = serde_json::from_slice::<Value>(bytes).unwrap();
