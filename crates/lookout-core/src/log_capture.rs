@@ -1055,6 +1055,12 @@ mod tests {
         assert_eq!(value(&attributes, "user_id"), "7");
     }
 
+    /// Field names, all different.
+    const MANY: [&str; 20] = [
+        "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13",
+        "f14", "f15", "f16", "f17", "f18", "f19",
+    ];
+
     /// The log `writer` writes for `line` in `ctx` on the direct path
     /// (`None` when it declines) and on the general path.
     fn both_paths(
@@ -1171,8 +1177,10 @@ mod tests {
             vec![("user.id", LogField::Str("mine".into()))],
             vec![("job", LogField::Str("mine".into()))],
             vec![("retry", LogField::I64(1)), ("retry", LogField::I64(2))],
-            (0..=DIRECT_FIELDS)
-                .map(|_| ("many", LogField::Bool(true)))
+            // More fields than the direct path takes, each named apart.
+            MANY[..=DIRECT_FIELDS]
+                .iter()
+                .map(|name| (*name, LogField::Bool(true)))
                 .collect(),
         ] {
             let (direct, general) = both_paths(&writer, &Line(fields), &ctx, None);

@@ -49,7 +49,7 @@ pub const COUNT_WIDTH: usize = 7;
 
 /// The room a stripe's first envelope reserves: the whole batch and its
 /// last item.
-const ROOM: usize = MAX_BYTES + 16 * 1024;
+pub(crate) const ROOM: usize = MAX_BYTES + 16 * 1024;
 
 /// The most stripes a batch keeps (each fills to [`MAX_BYTES`]): enough
 /// for the threads of a runtime to rarely share one, few enough to bound
@@ -82,10 +82,12 @@ pub(crate) struct Spares(Mutex<Vec<Vec<u8>>>);
 const SPARES_MAX: usize = 4;
 
 impl Spares {
-    /// Keeps `buffer` (emptied) when it is a batch's and fewer than
-    /// [`SPARES_MAX`] are kept; drops it otherwise.
+    /// Keeps `buffer` (emptied) when a stripe can start an envelope in it
+    /// (a whole batch's room, [`ROOM`], up to twice that) and fewer than
+    /// [`SPARES_MAX`] are kept; drops it otherwise (an event's or a
+    /// transaction's buffer, however large, is never kept).
     pub(crate) fn put(&self, mut buffer: Vec<u8>) {
-        if !(MAX_BYTES / 2..=4 * MAX_BYTES).contains(&buffer.capacity()) {
+        if !(ROOM..=2 * ROOM).contains(&buffer.capacity()) {
             return;
         }
         let mut spares = lock(&self.0);
@@ -151,8 +153,9 @@ struct Stripe {
     bytes: Vec<u8>,
     count: usize,
     /// The room the last envelope took (at least [`ROOM`]): the next one
-    /// reserves as much when its first item arrives (an idle stripe holds
-    /// no buffer).
+    /// reserves as much when its first item arrives (a stripe whose full
+    /// envelope was handed over holds no buffer until then; one whose
+    /// partial envelope was copied out keeps its buffer).
     room: usize,
 }
 
@@ -295,11 +298,21 @@ impl Batch {
             return;
         }
         stripe.room = (stripe.bytes.len() + 3).max(ROOM);
-        let mut bytes = std::mem::take(&mut stripe.bytes);
-        bytes.extend_from_slice(b"]}\n");
+        stripe.bytes.extend_from_slice(b"]}\n");
         let at = self.count_at();
         let digits = format!("{count:>COUNT_WIDTH$}");
-        bytes[at..at + COUNT_WIDTH].copy_from_slice(&digits.as_bytes()[..COUNT_WIDTH]);
+        stripe.bytes[at..at + COUNT_WIDTH].copy_from_slice(&digits.as_bytes()[..COUNT_WIDTH]);
+        let bytes = if stripe.bytes.len() < stripe.bytes.capacity() / 2 {
+            // A partial batch (the interval's, a flush's, or one under a
+            // small weight limit) goes in a buffer of its size: the send
+            // queue bounds what waits by length, not by the mebibyte a
+            // stripe reserves. The stripe keeps its own for the next one.
+            let sent = stripe.bytes.clone();
+            stripe.bytes.clear();
+            sent
+        } else {
+            std::mem::take(&mut stripe.bytes)
+        };
         let Some(forward) = self.forward() else {
             return;
         };
@@ -394,6 +407,8 @@ mod tests {
         dropped: AtomicUsize,
         /// Spare buffers it gives the batch, as the delivery does.
         spares: Spares,
+        /// How many times the batch asked for one.
+        spares_asked: AtomicUsize,
     }
 
     impl Forward for Collect {
@@ -404,6 +419,7 @@ mod tests {
             self.dropped.fetch_add(n as usize, Ordering::Relaxed);
         }
         fn spare(&self, room: usize) -> Option<Vec<u8>> {
+            self.spares_asked.fetch_add(1, Ordering::Relaxed);
             self.spares.take(room)
         }
     }
@@ -500,19 +516,23 @@ mod tests {
         batch.shutdown();
     }
 
+    /// Pushes logs until a stripe hands a whole batch over; returns it.
+    fn fill_a_batch(batch: &Batch, collect: &Collect) -> Vec<u8> {
+        while lock(&collect.envelopes).is_empty() {
+            batch.push(|out| log(out, "line"));
+        }
+        lock(&collect.envelopes).pop().unwrap()
+    }
+
     #[test]
     fn a_stripe_starts_its_next_envelope_in_a_sent_envelopes_buffer() {
         let (batch, collect) = attached();
-        batch.push(|out| log(out, "first"));
-        batch.flush();
-        let sent = lock(&collect.envelopes).pop().unwrap();
+        let sent = fill_a_batch(&batch, &collect);
         let (address, capacity) = (sent.as_ptr(), sent.capacity());
-        assert!(capacity >= MAX_BYTES, "a stripe reserves a whole batch");
+        assert!(capacity >= ROOM, "a stripe reserves a whole batch");
         // The transport, done with it, keeps it for the next envelope.
         collect.spares.put(sent);
-        batch.push(|out| log(out, "second"));
-        batch.flush();
-        let next = lock(&collect.envelopes).pop().unwrap();
+        let next = fill_a_batch(&batch, &collect);
         assert_eq!(
             (next.as_ptr(), next.capacity()),
             (address, capacity),
@@ -524,6 +544,23 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_envelope_goes_in_a_buffer_of_its_size_and_the_stripe_keeps_its_own() {
+        let (batch, collect) = attached();
+        for round in 0..3 {
+            for n in 0..7 {
+                batch.push(|out| log(out, &format!("line {n}")));
+            }
+            batch.flush();
+            let sent = lock(&collect.envelopes).pop().unwrap();
+            assert_eq!(sent.capacity(), sent.len(), "round {round}: sized to fit");
+            assert!(Envelope::from_slice(&sent).is_ok());
+        }
+        // Only the first envelope needed a buffer; the stripe kept it.
+        assert_eq!(collect.spares_asked.load(Ordering::Relaxed), 1);
+        batch.shutdown();
+    }
+
+    #[test]
     fn spares_keep_a_few_batch_sized_buffers_and_hand_out_one_big_enough() {
         let spares = Spares::default();
         spares.put(Vec::with_capacity(2048));
@@ -531,15 +568,20 @@ mod tests {
             spares.take(0).is_none(),
             "a transaction's buffer is not kept"
         );
+        spares.put(Vec::with_capacity(MAX_BYTES));
+        assert!(
+            spares.take(0).is_none(),
+            "an event's mebibyte is less than a stripe asks for: not kept"
+        );
         for _ in 0..SPARES_MAX + 2 {
-            let mut buffer = Vec::with_capacity(MAX_BYTES);
+            let mut buffer = Vec::with_capacity(ROOM);
             buffer.push(1);
             spares.put(buffer);
         }
         assert_eq!(lock(&spares.0).len(), SPARES_MAX);
-        assert!(spares.take(4 * MAX_BYTES).is_none(), "none big enough");
-        let buffer = spares.take(MAX_BYTES).unwrap();
-        assert!(buffer.is_empty() && buffer.capacity() >= MAX_BYTES);
+        assert!(spares.take(2 * ROOM).is_none(), "none big enough");
+        let buffer = spares.take(ROOM).unwrap();
+        assert!(buffer.is_empty() && buffer.capacity() >= ROOM);
         assert_eq!(lock(&spares.0).len(), SPARES_MAX - 1);
     }
 

@@ -106,18 +106,30 @@ enum Pushed {
 }
 
 impl Pushed {
-    /// The serialized envelope (`None`: sentry-types could not write it).
-    fn into_bytes(self) -> Option<Vec<u8>> {
+    /// The serialized envelope (`None`: sentry-types could not write it),
+    /// and the envelope itself when it was pushed as one (what a drop is
+    /// then reported from).
+    fn serialize(self) -> (Option<Vec<u8>>, Option<Envelope>) {
         match self {
             Pushed::Envelope(envelope) => {
                 // Room for a transaction at once (growing from nothing
                 // reallocated and copied it about ten times).
                 let mut bytes = Vec::with_capacity(SERIALIZE_ROOM);
-                envelope.to_writer(&mut bytes).ok().map(|()| bytes)
+                let written = envelope.to_writer(&mut bytes).is_ok();
+                (written.then_some(bytes), Some(envelope))
             }
-            Pushed::Serialized(bytes) => Some(bytes),
+            Pushed::Serialized(bytes) => (Some(bytes), None),
         }
     }
+}
+
+/// A dropped envelope, kept until its client report is recorded (outside
+/// the lock).
+// As `Pushed`: the envelope stays inline.
+#[allow(clippy::large_enum_variant)]
+enum Lost {
+    Envelope(Envelope),
+    Bytes(Vec<u8>),
 }
 
 #[derive(Default)]
@@ -448,8 +460,9 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             && transport.pending().count() >= WINDOW
         {
             // The transport holds all it may: wait until half of it is
-            // answered, leaving the intake where the count bound sees it,
-            // then look again (the loop sees shutdown meanwhile).
+            // answered (at most a nap), leaving the intake where the count
+            // bound sees it, then look again (the loop sees shutdown
+            // meanwhile).
             drop(state);
             transport
                 .pending()
@@ -461,28 +474,31 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         std::mem::swap(&mut intake, &mut state.intake);
         state.in_flight += intake.len();
         drop(state);
-        let serialized: Vec<Option<Vec<u8>>> = intake.drain(..).map(Pushed::into_bytes).collect();
+        let serialized: Vec<_> = intake.drain(..).map(Pushed::serialize).collect();
         let mut state = shared.lock();
         if state.abandoned {
             // Shutdown passed its deadline meanwhile: these are lost too.
             return;
         }
         let mut lost = Vec::new();
-        for bytes in serialized {
+        for serialized in serialized {
             state.in_flight -= 1;
-            match bytes {
-                Some(bytes) if state.bytes + bytes.len() <= shared.limits.max_bytes => {
+            match serialized {
+                (Some(bytes), _) if state.bytes + bytes.len() <= shared.limits.max_bytes => {
                     state.bytes += bytes.len();
                     Counters::add(&shared.tally.counters.queued_bytes, bytes.len() as u64);
                     state.ready.push_back(bytes);
                 }
-                // Past the byte bound: reported from its bytes.
-                Some(bytes) => {
+                // Past the byte bound (or not written): reported from the
+                // envelope when it was pushed as one, else from its bytes.
+                (bytes, envelope) => {
                     shared.count_drop(&mut state);
-                    lost.push(bytes);
+                    match (envelope, bytes) {
+                        (Some(envelope), _) => lost.push(Lost::Envelope(envelope)),
+                        (None, Some(bytes)) => lost.push(Lost::Bytes(bytes)),
+                        (None, None) => {}
+                    }
                 }
-                // sentry-types could not write it: nothing to report.
-                None => shared.count_drop(&mut state),
             }
         }
 
@@ -501,8 +517,11 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         state.in_flight += batch.len();
         shared.publish(&state);
         drop(state);
-        for bytes in &lost {
-            shared.report_lost_bytes(bytes);
+        for lost in &lost {
+            match lost {
+                Lost::Envelope(envelope) => shared.report_lost(envelope),
+                Lost::Bytes(bytes) => shared.report_lost_bytes(bytes),
+            }
         }
         let handed = batch.len();
         for bytes in batch {

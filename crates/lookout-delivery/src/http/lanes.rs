@@ -20,10 +20,11 @@ pub(super) const LANES: usize = 4;
 pub(crate) const WINDOW: usize = 64;
 
 /// Once the [`WINDOW`] is full, the send queue waits until fewer than this
-/// many envelopes are pending, then hands over what fits at once: one
-/// wake-up of the queue per half window, not one per answered request (a
-/// transport that cannot keep up spent a third of the queue's CPU on that
-/// ping-pong). Half a window still keeps every lane busy meanwhile.
+/// many envelopes are pending (or its nap of 5 ms ends, whichever comes
+/// first), then hands over what fits at once: one wake-up of the queue per
+/// half window, not one per answered request (a transport that cannot keep
+/// up spent a third of the queue's CPU on that ping-pong). Half a window
+/// still keeps every lane busy meanwhile.
 pub(crate) const REFILL_BELOW: usize = WINDOW / 2;
 
 /// Whether a serialized envelope has a `check_in` item: its header line, then

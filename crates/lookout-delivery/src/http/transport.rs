@@ -361,12 +361,12 @@ mod tests {
         for (compression, kept) in [(Compression::Zstd, true), (Compression::Off, false)] {
             let spares = Arc::new(Spares::default());
             // A batch's buffer: a stripe reserves a whole batch.
-            let mut bytes = Vec::with_capacity(crate::batch::MAX_BYTES);
+            let mut bytes = Vec::with_capacity(crate::batch::ROOM);
             log_batch().to_writer(&mut bytes).unwrap();
             let address = bytes.as_ptr();
             let tally = Arc::new(Tally::default());
             send_serialized_one(compression, bytes, &tally, &spares);
-            let spare = spares.take(crate::batch::MAX_BYTES);
+            let spare = spares.take(crate::batch::ROOM);
             assert_eq!(
                 spare.map(|b| (b.as_ptr(), b.len())),
                 kept.then_some((address, 0)),
