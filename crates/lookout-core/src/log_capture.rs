@@ -496,13 +496,7 @@ impl LogWriter {
     /// Writes the log through [`Attributes`], which settle which value a key
     /// shared by fields and lookout's attributes keeps.
     fn write_general(&self, line: &dyn LogLine, site: &Site<'_>, out: &mut Vec<u8>) {
-        let Site {
-            ctx,
-            route,
-            parent_hex,
-            job,
-            pii,
-        } = *site;
+        let ctx = site.ctx;
         // A field of the line named as a default replaces it: then the
         // defaults are written one by one, after it.
         let defaults_shadowed = line
@@ -525,15 +519,15 @@ impl LogWriter {
                 attributes.insert("code.line.number", Attr::I64(i64::from(number)));
             }
             attributes.insert("sentry.origin", Attr::Own(Cow::Borrowed(ORIGIN)));
-            attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Borrowed(parent_hex)));
+            attributes.insert_if_absent(PARENT_SPAN, Attr::Own(Cow::Borrowed(site.parent_hex)));
             attributes.insert(tags::REQUEST_ID, Attr::Own(Cow::Borrowed(ctx.request_id())));
             if !ctx.method().is_empty() {
                 attributes.insert(tags::METHOD, Attr::Own(Cow::Borrowed(ctx.method())));
             }
-            if let Some(route) = route {
+            if let Some(route) = site.route {
                 attributes.insert(tags::ROUTE, Attr::Own(Cow::Borrowed(route)));
             }
-            if let Some(job) = job {
+            if let Some(job) = site.job {
                 attributes.insert(crate::job::JOB_TAG, Attr::Str(Cow::Borrowed(&job.0)));
             }
             if defaults_shadowed {
@@ -541,7 +535,7 @@ impl LogWriter {
                     attributes.insert_if_absent(key, Attr::Own(Cow::Borrowed(value)));
                 }
             }
-            for (key, value) in user_attributes(user, pii) {
+            for (key, value) in user_attributes(user, site.pii) {
                 attributes.insert(key, Attr::Str(Cow::Borrowed(value)));
             }
             self.write_object(line, &ctx.trace(), &attributes, !defaults_shadowed, out);
@@ -554,13 +548,7 @@ impl LogWriter {
     /// made. Returns `false`, having written nothing, when a name is shared:
     /// [`Attributes`] then settles which value each key keeps.
     fn write_direct(&self, line: &dyn LogLine, site: &Site<'_>, out: &mut Vec<u8>) -> bool {
-        let Site {
-            ctx,
-            route,
-            parent_hex,
-            job,
-            pii,
-        } = *site;
+        let ctx = site.ctx;
         let fields = line.fields();
         if fields.len() > DIRECT_FIELDS {
             return false;
@@ -606,12 +594,12 @@ impl LogWriter {
             if let Some(number) = line.line() {
                 self.write_own(out, OwnKey::Line, &Attr::I64(i64::from(number)));
             }
-            own(out, OwnKey::Parent, parent_hex);
+            own(out, OwnKey::Parent, site.parent_hex);
             own(out, OwnKey::RequestId, ctx.request_id());
             if !ctx.method().is_empty() {
                 own(out, OwnKey::Method, ctx.method());
             }
-            if let Some(route) = route {
+            if let Some(route) = site.route {
                 own(out, OwnKey::Route, route);
             }
             let mut rest = |key: &'static str, text: &str| {
@@ -623,10 +611,10 @@ impl LogWriter {
                     value.write(out);
                 }
             };
-            if let Some(job) = job {
+            if let Some(job) = site.job {
                 rest(crate::job::JOB_TAG, &job.0);
             }
-            for (key, value) in user_attributes(user, pii) {
+            for (key, value) in user_attributes(user, site.pii) {
                 rest(key, value);
             }
             out.extend_from_slice(b"}}");
