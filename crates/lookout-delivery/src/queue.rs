@@ -58,6 +58,9 @@ const SERIALIZE_ROOM: usize = 2048;
 /// A request wakes a napping worker early when this many envelopes wait.
 pub(crate) const WAKE_AT: usize = 256;
 
+/// The most dropped batches waiting for the worker to report them.
+const UNREPORTED_MAX: usize = 4;
+
 /// How long the worker waits for the inner transport to send a batch: long
 /// enough for every request of a batch to run into its own timeout, so the
 /// worker never hands over more while a batch is still on its way (the inner
@@ -153,6 +156,11 @@ struct State {
     /// Set by the worker as it exits (or when it could not be started).
     worker_stopped: bool,
     dropped: u64,
+    /// Batches dropped at push whose client report the worker records:
+    /// parsing a batch for it takes a millisecond or two, which the thread
+    /// that logged (holding its stripe) should not wait for. At most
+    /// [`UNREPORTED_MAX`]; past that the pushing thread reports its own.
+    unreported: Vec<Vec<u8>>,
 }
 
 impl State {
@@ -166,7 +174,12 @@ impl State {
     }
 
     fn is_drained(&self) -> bool {
-        self.intake.is_empty() && self.ready.is_empty() && self.in_flight == 0
+        // Unreported drops count: a flush returns once their report is
+        // recorded, so the next envelope carries it.
+        self.intake.is_empty()
+            && self.ready.is_empty()
+            && self.in_flight == 0
+            && self.unreported.is_empty()
     }
 }
 
@@ -290,8 +303,21 @@ impl BoundedQueue {
 
     /// Enqueues a serialized envelope (a batch's), which the queue sends as
     /// it is, or drops it as [`BoundedQueue::push`] does.
+    /// The drop's client report is the worker's ([`State::unreported`]).
     pub(crate) fn push_serialized(&self, bytes: Vec<u8>) {
-        if let Some(Pushed::Serialized(bytes)) = self.enqueue(Pushed::Serialized(bytes)) {
+        let Some(Pushed::Serialized(bytes)) = self.enqueue(Pushed::Serialized(bytes)) else {
+            return;
+        };
+        let mut state = self.shared.lock();
+        if state.unreported.len() < UNREPORTED_MAX && !state.worker_stopped {
+            state.unreported.push(bytes);
+            let wake = state.sleeping || state.napping;
+            drop(state);
+            if wake {
+                self.shared.work.notify_one();
+            }
+        } else {
+            drop(state);
             self.shared.report_lost_bytes(&bytes);
         }
     }
@@ -422,6 +448,15 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
         if state.abandoned {
             return;
         }
+        if !state.unreported.is_empty() {
+            // Batches dropped at push: reported here, outside the lock.
+            let unreported = std::mem::take(&mut state.unreported);
+            drop(state);
+            for bytes in &unreported {
+                shared.report_lost_bytes(bytes);
+            }
+            continue;
+        }
         if busy && state.ready.is_empty() && !state.shutdown {
             // Let envelopes accumulate for a moment: collecting them in
             // batches spares every request a wake-up system call.
@@ -445,6 +480,10 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
             if state.is_drained() {
                 // Everything taken was sent or dropped: wake `flush` callers.
                 shared.idle.notify_all();
+            }
+            if !state.unreported.is_empty() {
+                // Dropped while it napped: reported before it sleeps.
+                continue;
             }
             if state.shutdown {
                 return;
@@ -583,7 +622,14 @@ struct Stopped<'a>(&'a Shared);
 
 impl Drop for Stopped<'_> {
     fn drop(&mut self) {
-        self.0.lock().worker_stopped = true;
+        let unreported = {
+            let mut state = self.0.lock();
+            state.worker_stopped = true;
+            std::mem::take(&mut state.unreported)
+        };
+        for bytes in &unreported {
+            self.0.report_lost_bytes(bytes);
+        }
         self.0.idle.notify_all();
     }
 }
@@ -733,6 +779,66 @@ mod tests {
             parsed_if_raw(&event_envelope("x")).is_none(),
             "an envelope of items is reported as it is"
         );
+    }
+
+    /// Holds every envelope until opened, saying when one waits.
+    #[derive(Default)]
+    struct Gate {
+        state: Mutex<(bool, usize)>,
+        changed: Condvar,
+    }
+
+    impl Gate {
+        fn open(&self) {
+            self.state.lock().unwrap().0 = true;
+            self.changed.notify_all();
+        }
+
+        fn wait_for_one_held(&self) {
+            let mut state = self.state.lock().unwrap();
+            while state.1 == 0 {
+                state = self.changed.wait(state).unwrap();
+            }
+        }
+    }
+
+    impl Transport for Gate {
+        fn send_envelope(&self, _: Envelope) {
+            let mut state = self.state.lock().unwrap();
+            state.1 += 1;
+            self.changed.notify_all();
+            while !state.0 {
+                state = self.changed.wait(state).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_dropped_at_push_is_reported_by_the_worker_and_a_flush_waits_for_it() {
+        let gate = Arc::new(Gate::default());
+        let limits = QueueLimits {
+            max_envelopes: 1,
+            max_bytes: usize::MAX,
+        };
+        let queue = queue_for(gate.clone(), limits);
+        queue.push(event_envelope("held"));
+        // The worker is inside the transport now: it can report nothing.
+        gate.wait_for_one_held();
+        queue.push(event_envelope("waiting"));
+        let mut batch = Vec::new();
+        event_envelope("a batch").to_writer(&mut batch).unwrap();
+        queue.push_serialized(batch);
+        assert_eq!(queue.dropped(), 1, "past the count bound");
+        assert_eq!(
+            queue.shared.lock().unreported.len(),
+            1,
+            "left for the worker, not parsed by the pushing thread"
+        );
+        gate.open();
+        // A flush returns once the report is recorded (the next envelope
+        // carries it).
+        assert!(queue.flush(in_secs(10)));
+        assert!(queue.shared.lock().unreported.is_empty(), "reported");
     }
 
     #[test]
