@@ -311,33 +311,31 @@ enum OwnKey {
     Route = 7,
 }
 
-/// Every key lookout may set on a log besides the client's defaults: a
-/// field of one of these names takes the general path.
-const LOOKOUT_KEYS: [&str; 12] = [
-    OWN_KEYS[0],
-    OWN_KEYS[1],
-    OWN_KEYS[2],
-    OWN_KEYS[3],
-    OWN_KEYS[4],
-    OWN_KEYS[5],
-    OWN_KEYS[6],
-    OWN_KEYS[7],
-    crate::job::JOB_TAG,
-    "user.id",
-    "user.email",
-    "user.name",
-];
+/// The keys lookout sets from the request's context besides [`OWN_KEYS`]
+/// (the job, the user): a field named like one of either, or like one of
+/// the client's defaults, takes the general path.
+const CONTEXT_KEYS: [&str; 4] = [crate::job::JOB_TAG, "user.id", "user.email", "user.name"];
 
 /// The most fields a line written on the direct path has (more take the
 /// general path: each field's name is compared with the others').
 const DIRECT_FIELDS: usize = 16;
 
-/// Whether a key is denylisted, per writer and key: keys are callsites'
+/// What a writer answers of a key, per writer and key: keys are callsites'
 /// field names and lookout's own names, all `'static`, so a key is asked
 /// about once per thread, not once per log (keyed by the writer, the key's
 /// address and length). Per thread: logs are written by the requests'
 /// threads, which then share no lock.
-type Denied = std::collections::HashMap<(usize, usize, usize), bool, KeyHasher>;
+type Denied = std::collections::HashMap<(usize, usize, usize), KeyAnswers, KeyHasher>;
+
+/// A writer's answers for one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeyAnswers {
+    /// The scrubber denylists it.
+    denied: bool,
+    /// lookout sets an attribute of that name ([`OWN_KEYS`],
+    /// [`CONTEXT_KEYS`], the client's defaults).
+    lookouts: bool,
+}
 
 thread_local! {
     static DENIED: std::cell::RefCell<Denied> = std::cell::RefCell::default();
@@ -557,13 +555,11 @@ impl LogWriter {
         let denied = with_denied(|denied| {
             let mut answers = [false; DIRECT_FIELDS];
             for (at, (name, _)) in fields.iter().enumerate() {
-                let shared = LOOKOUT_KEYS.contains(name)
-                    || self.defaults.iter().any(|(key, _)| key == name)
-                    || fields[..at].iter().any(|(other, _)| other == name);
-                if shared {
+                let key = self.answers(denied, name);
+                if key.lookouts || fields[..at].iter().any(|(other, _)| other == name) {
                     return None;
                 }
-                answers[at] = self.is_denied(denied, name);
+                answers[at] = key.denied;
             }
             Some(answers)
         });
@@ -632,11 +628,21 @@ impl LogWriter {
         }
     }
 
-    /// Whether the scrubber denylists `key` (answered once per thread).
-    fn is_denied(&self, denied: &mut Denied, key: &'static str) -> bool {
+    /// What this writer answers of `key` (asked once per thread).
+    fn answers(&self, denied: &mut Denied, key: &'static str) -> KeyAnswers {
         *denied
             .entry((self.id, key.as_ptr() as usize, key.len()))
-            .or_insert_with(|| self.scrubber.is_denylisted(key))
+            .or_insert_with(|| KeyAnswers {
+                denied: self.scrubber.is_denylisted(key),
+                lookouts: OWN_KEYS.contains(&key)
+                    || CONTEXT_KEYS.contains(&key)
+                    || self.defaults.iter().any(|(default, _)| *default == key),
+            })
+    }
+
+    /// Whether the scrubber denylists `key` (answered once per thread).
+    fn is_denied(&self, denied: &mut Denied, key: &'static str) -> bool {
+        self.answers(denied, key).denied
     }
 
     /// The log's members before its attributes, up to `"attributes":{`.
@@ -1000,10 +1006,16 @@ mod tests {
         }
     }
 
+    /// Answers a test puts in a cache.
+    const ANSWERED: KeyAnswers = KeyAnswers {
+        denied: true,
+        lookouts: false,
+    };
+
     #[test]
     fn the_denylist_cache_in_use_further_up_gives_way_to_answers_of_its_own() {
         let answer = with_denied(|outer| {
-            outer.insert((0, 1, 2), true);
+            outer.insert((0, 1, 2), ANSWERED);
             // A line logged while the cache is in use (no panic on the
             // second borrow): its answers start empty.
             with_denied(|inner| inner.get(&(0, 1, 2)).copied())
@@ -1011,7 +1023,7 @@ mod tests {
         assert_eq!(answer, None);
         assert_eq!(
             with_denied(|denied| denied.get(&(0, 1, 2)).copied()),
-            Some(true)
+            Some(ANSWERED)
         );
     }
 
