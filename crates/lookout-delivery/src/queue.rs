@@ -238,10 +238,11 @@ impl Shared {
     }
 }
 
-/// A raw envelope (a batch's, already serialized: sentry-types sees no
-/// items in it) parsed, so that a client report counts what it held (a
-/// dropped batch of logs is every `log_item` in it and their bytes, not nothing).
-/// `None` for an envelope of items.
+/// A raw envelope (already serialized: sentry-types sees no items in it)
+/// parsed, so that a client report counts what it held, not nothing.
+/// lookout's own batches come as bytes ([`BoundedQueue::push_serialized`]);
+/// this is for a raw envelope sent through the client. `None` for an
+/// envelope of items.
 fn parsed_if_raw(envelope: &Envelope) -> Option<Envelope> {
     if envelope.items().next().is_some() {
         return None;
@@ -532,11 +533,7 @@ fn run_worker(shared: &Shared, inner: &dyn Transport) {
                 // envelope when it was pushed as one, else from its bytes.
                 (bytes, envelope) => {
                     shared.count_drop(&mut state);
-                    match (envelope, bytes) {
-                        (Some(envelope), _) => lost.push(Lost::Envelope(envelope)),
-                        (None, Some(bytes)) => lost.push(Lost::Bytes(bytes)),
-                        (None, None) => {}
-                    }
+                    lost.extend(envelope.map(Lost::Envelope).or(bytes.map(Lost::Bytes)));
                 }
             }
         }
@@ -756,7 +753,7 @@ mod tests {
     }
 
     #[test]
-    fn a_dropped_batch_of_logs_is_reported_as_its_log_items() {
+    fn a_dropped_raw_envelope_is_reported_as_the_log_items_it_holds() {
         use sentry_core::protocol::client_report::{Category, LossSource as _};
         let raw = Envelope::from_bytes_raw(
             b"{}\n{\"type\":\"log\",\"item_count\":  2,\"content_type\":\"application/vnd.sentry.items.log+json\"}\n{\"items\":[{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"a\",\"attributes\":{}},{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"b\",\"attributes\":{}}]}\n"
