@@ -33,6 +33,8 @@ struct Shared {
     raw: Arc<Mutex<Vec<Bytes>>>,
     /// The `content-encoding` of each envelope in `envelopes`.
     encodings: Arc<Mutex<Vec<Option<String>>>>,
+    /// The `X-Sentry-Auth` header of each envelope in `envelopes`.
+    auths: Arc<Mutex<Vec<Option<String>>>>,
     next_limit: Arc<Mutex<Option<String>>>,
 }
 
@@ -112,6 +114,9 @@ fn accept(
         !(spotlight && encoding.is_some()),
         "Spotlight gets envelopes uncompressed, not {encoding:?}"
     );
+    let auth = headers
+        .get("x-sentry-auth")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = decode_body(encoding.as_deref(), body);
     let envelope = Envelope::from_slice(&body)
         .unwrap_or_else(|e| panic!("the sentry transport sent an unparsable envelope: {e}"));
@@ -128,6 +133,7 @@ fn accept(
     let mut envelopes = shared.envelopes.lock().unwrap();
     envelopes.push(envelope);
     shared.encodings.lock().unwrap().push(encoding);
+    shared.auths.lock().unwrap().push(auth);
     shared.raw.lock().unwrap().push(Bytes::from(body));
     drop(envelopes);
     "{}".into_response()
@@ -181,6 +187,13 @@ impl Receiver {
     pub fn content_encodings(&self) -> Vec<Option<String>> {
         let _in_step = self.shared.envelopes.lock().unwrap();
         self.shared.encodings.lock().unwrap().clone()
+    }
+
+    /// The `X-Sentry-Auth` header each envelope came with (`None`: without
+    /// one), in the order of [`Receiver::envelopes`].
+    pub fn auth_headers(&self) -> Vec<Option<String>> {
+        let _in_step = self.shared.envelopes.lock().unwrap();
+        self.shared.auths.lock().unwrap().clone()
     }
 
     /// Every Sentry Log received so far, in the order of their envelopes.

@@ -412,6 +412,20 @@ async fn envelopes_reach_sentry_compressed_and_whole() {
     let envelopes = receiver.envelopes();
     let encodings = receiver.content_encodings();
     assert_eq!(envelopes.len(), encodings.len());
+    // Relay authenticates each envelope by its `X-Sentry-Auth` header: the
+    // DSN's public key and the protocol version.
+    let key = receiver
+        .dsn()
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(key, _)| key.to_owned())
+        .expect("the receiver's DSN has a key");
+    for auth in receiver.auth_headers() {
+        let auth = auth.expect("every envelope carries X-Sentry-Auth");
+        assert!(auth.starts_with("Sentry "), "{auth}");
+        assert!(auth.contains(&format!("sentry_key={key}")), "{auth}");
+        assert!(auth.contains("sentry_version=7"), "{auth}");
+    }
     for (envelope, encoding) in envelopes.iter().zip(&encodings) {
         if carries_telemetry(envelope) {
             assert_eq!(encoding.as_deref(), Some("zstd"), "{envelope:?}");

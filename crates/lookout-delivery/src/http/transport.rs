@@ -75,7 +75,7 @@ impl HttpTransport {
         let url = dsn.envelope_api_url();
         let shared = Arc::new(Shared {
             url,
-            auth: dsn.to_auth(Some(&user_agent)).to_string(),
+            auth: super::lane::auth_header(&dsn.to_auth(Some(&user_agent)).to_string()),
             host: lookout_policy::dsn_address(&dsn),
             recorder: client_report_recorder.clone(),
             monitor_limit: MonitorLimit::default(),
