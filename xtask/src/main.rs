@@ -35,6 +35,10 @@ commands:
            [--set NAME=VALUE]...
                             the demo under load (wrk or oha), with and without lookout:
                             requests/s, p50/p99, CPU per request, same-run ratios
+  loadtest-floor [--requests N] [--connections N]
+                            the least one HTTP/1.1 request per transaction costs here:
+                            the demo's transaction posted to the load test's receiver
+                            with one write and one read each, CPU per request on both sides
   python-env                create the Python virtualenv with sentry-sdk under target/
   node-env                  install @sentry/node under target/lookout-node
   fuzz <target> [--seconds N]
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Some("loadtest") => loadtest::run(&workspace_root(), &args[1..]),
         // The load test's envelope receiver, run by `loadtest` in its own process.
         Some("loadtest-sink") => loadtest::sink::serve(),
+        Some("loadtest-floor") => loadtest::floor::run(&workspace_root(), &args[1..]),
         Some("node-env") => node::ensure_env(&workspace_root()).map(|modules| {
             println!("xtask: @sentry/node in {}", modules.display());
         }),

@@ -17,6 +17,7 @@
 //! dropped (its client reports), logs delivered and dropped, events, and the
 //! bytes each item took on the wire. Writes nothing into the repository.
 
+pub(crate) mod floor;
 mod generator;
 pub(crate) mod sink;
 
