@@ -395,4 +395,35 @@ mod tests {
             "lookout never sends br"
         );
     }
+
+    /// A zstd frame of one raw block holding `data`, whose header says its
+    /// content is `stated` bytes (8 bytes of frame content size, single
+    /// segment).
+    fn frame_stating(stated: u64, data: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0x28, 0xB5, 0x2F, 0xFD, 0b1110_0000];
+        frame.extend_from_slice(&stated.to_le_bytes());
+        // Last block, raw, its size in the upper 21 bits of 3 bytes.
+        let header = 1 | ((data.len() as u32) << 3);
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.extend_from_slice(data);
+        frame
+    }
+
+    #[test]
+    fn a_frame_stating_more_than_zstd_could_make_of_it_is_not_trusted_for_its_size() {
+        let mut decoder = Decoder::default();
+        // Honest: decoded through the bulk path.
+        let honest = frame_stating(5, b"hello");
+        assert_eq!(decoder.decode(Some("zstd"), &honest).unwrap(), b"hello");
+        // A terabyte claimed for 5 bytes: no room is made for it up front
+        // (reserving it would abort the receiver); the stream decoder reads
+        // what is there and finds the frame short.
+        let lying = frame_stating(1 << 40, b"hello");
+        let _ = decoder.decode(Some("zstd"), &lying);
+        assert!(
+            decoder.out.capacity() < 1 << 20,
+            "{} bytes reserved",
+            decoder.out.capacity()
+        );
+    }
 }
