@@ -57,6 +57,7 @@ use sentry_core::{Envelope, Transport, TransportFactory, TransportOptions};
 pub mod batch;
 mod console;
 mod http;
+mod losses;
 mod queue;
 mod report;
 mod spotlight;

@@ -11,15 +11,39 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Records the items of a serialized envelope as lost for `reason` in
-/// client reports: `bytes` are parsed back for it (only on such a failure),
-/// so a batch of logs counts every `log_item` and its bytes.
+/// client reports, so a batch of logs counts every `log_item` and its
+/// bytes. A batch of lookout's own (one container of logs or metrics) is
+/// measured where it lies ([`crate::losses`]); anything else is parsed back
+/// (only on such a failure).
 pub(crate) fn record_lost_bytes(
     recorder: &sentry_core::client_report::Recorder,
     bytes: &[u8],
     reason: sentry_core::client_report::Reason,
 ) {
-    if let Ok(envelope) = sentry_core::Envelope::from_slice(bytes) {
+    let batch =
+        discard_reason(reason).and_then(|discard| crate::losses::batch_report(bytes, discard));
+    if let Some(report) = batch {
+        recorder.record_lost_data(&report, reason);
+    } else if let Ok(envelope) = sentry_core::Envelope::from_slice(bytes) {
         recorder.record_lost_data(&envelope, reason);
+    }
+}
+
+/// The client report's discard reason for a transport's loss reason, as
+/// sentry-core converts it; `None` for a reason it added since (the
+/// envelope is then parsed and recorded by sentry-core itself).
+fn discard_reason(
+    reason: sentry_core::client_report::Reason,
+) -> Option<sentry_core::protocol::client_report::Reason> {
+    use sentry_core::client_report::Reason as Loss;
+    use sentry_core::protocol::client_report::Reason as Discard;
+    match reason {
+        Loss::SendError => Some(Discard::SendError),
+        Loss::InternalError => Some(Discard::InternalSdkError),
+        Loss::NetworkError => Some(Discard::NetworkError),
+        Loss::RatelimitBackoff => Some(Discard::RatelimitBackoff),
+        Loss::QueueOverflow => Some(Discard::QueueOverflow),
+        _ => None,
     }
 }
 
