@@ -103,16 +103,33 @@ fn measure(kind: Kind, payload: &[u8]) -> Option<(u64, u64)> {
     Some(totals)
 }
 
+/// Each seed below deserializes through itself as the visitor, with the
+/// deserializer's method named here.
+macro_rules! seeds {
+    ($($seed:ident => $method:ident),* $(,)?) => {$(
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <Self as Visitor<'de>>::Value;
+
+            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+                deserializer.$method(self)
+            }
+        }
+    )*};
+}
+
+seeds!(
+    Payload => deserialize_map,
+    Records => deserialize_seq,
+    Record => deserialize_map,
+    Attributes => deserialize_map,
+    Attribute => deserialize_map,
+    ValueSize => deserialize_any,
+    StrLen => deserialize_str,
+    Key => deserialize_str,
+);
+
 /// `{"items":[...]}`: (records, bytes).
 struct Payload(Kind);
-
-impl<'de> DeserializeSeed<'de> for Payload {
-    type Value = (u64, u64);
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Payload {
     type Value = (u64, u64);
@@ -137,14 +154,6 @@ impl<'de> Visitor<'de> for Payload {
 /// `[record, ...]`: (records, bytes).
 struct Records(Kind);
 
-impl<'de> DeserializeSeed<'de> for Records {
-    type Value = (u64, u64);
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
 impl<'de> Visitor<'de> for Records {
     type Value = (u64, u64);
 
@@ -164,14 +173,6 @@ impl<'de> Visitor<'de> for Records {
 
 /// One log or metric: its Relay size.
 struct Record(Kind);
-
-impl<'de> DeserializeSeed<'de> for Record {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Record {
     type Value = u64;
@@ -204,14 +205,6 @@ impl<'de> Visitor<'de> for Record {
 /// `{"key": {"value": V, "type": T}, ...}`: keys' bytes plus values' sizes.
 struct Attributes;
 
-impl<'de> DeserializeSeed<'de> for Attributes {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
 impl<'de> Visitor<'de> for Attributes {
     type Value = u64;
 
@@ -219,27 +212,29 @@ impl<'de> Visitor<'de> for Attributes {
         f.write_str("attributes")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-        let mut size = 0u64;
-        while let Some(key) = map.next_key_seed(Key)? {
-            size = size
-                .saturating_add(key.len)
-                .saturating_add(map.next_value_seed(Attribute)?);
-        }
-        Ok(size)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u64, A::Error> {
+        keys_and_values(map, Attribute)
     }
+}
+
+/// An object's keys' bytes plus what `seed` makes of each value.
+fn keys_and_values<'de, A, S>(mut map: A, seed: S) -> Result<u64, A::Error>
+where
+    A: MapAccess<'de>,
+    S: DeserializeSeed<'de, Value = u64> + Copy,
+{
+    let mut size = 0u64;
+    while let Some(key) = map.next_key_seed(Key)? {
+        size = size
+            .saturating_add(key.len)
+            .saturating_add(map.next_value_seed(seed)?);
+    }
+    Ok(size)
 }
 
 /// `{"value": V, "type": T}`: V's size (Relay ignores the wrapper).
+#[derive(Clone, Copy)]
 struct Attribute;
-
-impl<'de> DeserializeSeed<'de> for Attribute {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Attribute {
     type Value = u64;
@@ -262,15 +257,8 @@ impl<'de> Visitor<'de> for Attribute {
 }
 
 /// A JSON value's Relay size.
+#[derive(Clone, Copy)]
 struct ValueSize;
-
-impl<'de> DeserializeSeed<'de> for ValueSize {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for ValueSize {
     type Value = u64;
@@ -315,27 +303,13 @@ impl<'de> Visitor<'de> for ValueSize {
         Ok(size)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-        let mut size = 0u64;
-        while let Some(key) = map.next_key_seed(Key)? {
-            size = size
-                .saturating_add(key.len)
-                .saturating_add(map.next_value_seed(ValueSize)?);
-        }
-        Ok(size)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u64, A::Error> {
+        keys_and_values(map, ValueSize)
     }
 }
 
 /// A string's UTF-8 bytes (unescaped), where it lies.
 struct StrLen;
-
-impl<'de> DeserializeSeed<'de> for StrLen {
-    type Value = u64;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
 
 impl<'de> Visitor<'de> for StrLen {
     type Value = u64;
@@ -368,14 +342,6 @@ struct Key;
 
 /// The keys any visitor above looks for.
 const LOOKED_FOR: [&str; 4] = ["body", "name", "attributes", "value"];
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = KeyName;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KeyName, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Key {
     type Value = KeyName;

@@ -185,10 +185,7 @@ fn read_answer(stream: &mut TcpStream, buffer: &mut [u8]) -> Result<(), String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
+    use crate::loadtest::tests::args;
 
     #[test]
     fn arguments_it_does_not_take_are_refused_before_anything_starts() {

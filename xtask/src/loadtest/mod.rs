@@ -813,7 +813,8 @@ impl Service {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
+    /// `list` as command-line arguments (the floor's tests use it too).
+    pub(super) fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
 
