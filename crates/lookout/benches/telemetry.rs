@@ -7,6 +7,8 @@
 //!   lookout-core over lookout's delivery; the batch thread writes the
 //!   envelopes, the send queue hands them to a transport that writes each
 //!   envelope out (what the HTTP transport does before it posts it).
+//! - **log+zstd**: the same two, with the transport also compressing each
+//!   envelope as lookout's HTTP transport does (zstd -1 for a batch).
 //! - **log, sentry-core**: the same line through sentry-tracing's
 //!   `LogLayer` into `Hub::capture_log` and sentry-core's batcher, on a
 //!   client whose transport writes each envelope out the same way.
@@ -40,13 +42,35 @@ use tracing_subscriber::layer::SubscriberExt as _;
 /// Lines of the CPU-time measurement.
 const LINES: u64 = 400_000;
 
-/// Writes each envelope out, as the HTTP transport does before posting it.
-struct WriteOut;
+/// Writes each envelope out, as the HTTP transport does before posting it,
+/// and with `compress` compresses it as the transport does: zstd at its
+/// fast level -1 for a body of 16 KiB or more (a batch of logs, on both
+/// paths), level 1 below.
+struct WriteOut {
+    compress: Option<std::sync::Mutex<zstd::bulk::Compressor<'static>>>,
+}
+
+impl WriteOut {
+    fn new(compress: bool) -> Arc<Self> {
+        let compress = compress.then(|| {
+            std::sync::Mutex::new(zstd::bulk::Compressor::new(1).expect("a zstd context"))
+        });
+        Arc::new(WriteOut { compress })
+    }
+}
 
 impl Transport for WriteOut {
     fn send_envelope(&self, envelope: Envelope) {
         let mut bytes = Vec::new();
         let _ = envelope.to_writer(&mut bytes);
+        if let Some(compressor) = &self.compress {
+            let mut compressor = compressor.lock().expect("not poisoned");
+            let level = if bytes.len() >= 16 * 1024 { -1 } else { 1 };
+            compressor
+                .set_compression_level(level)
+                .expect("a zstd level");
+            black_box(compressor.compress(&bytes).expect("zstd"));
+        }
         black_box(bytes);
     }
 }
@@ -79,7 +103,7 @@ struct Case {
     flush: Box<dyn Fn()>,
 }
 
-fn lookout_case(name: &'static str, logs: bool) -> Case {
+fn lookout_case(name: &'static str, logs: bool, compress: bool) -> Case {
     let settings = lookout::policy::Settings::from_vars([
         ("SENTRY_DSN", lookout::testing::TEST_DSN),
         ("SENTRY_ENVIRONMENT", "production"),
@@ -90,7 +114,7 @@ fn lookout_case(name: &'static str, logs: bool) -> Case {
     .expect("valid settings");
     let wired = WiredEngine::new(
         &settings,
-        Delivery::send().with_transport(Arc::new(Arc::new(WriteOut))),
+        Delivery::send().with_transport(Arc::new(WriteOut::new(compress))),
         |builder| builder,
     );
     let layers = lookout::subscriber::tracing_layers(
@@ -119,12 +143,12 @@ fn lookout_case(name: &'static str, logs: bool) -> Case {
     }
 }
 
-fn official_case(name: &'static str, logs: bool) -> Case {
+fn official_case(name: &'static str, logs: bool, compress: bool) -> Case {
     let mut options = sentry_core::ClientOptions::new()
         .dsn(lookout::testing::TEST_DSN)
         .environment("production")
         .release("bench@1.0.0")
-        .transport(Arc::new(Arc::new(WriteOut)));
+        .transport(Arc::new(WriteOut::new(compress)));
     #[allow(deprecated)] // `enable_logs` is the switch sentry-tracing's log layer reads.
     {
         options.enable_logs = logs;
@@ -182,10 +206,12 @@ fn cpu_per_line(case: &Case) -> f64 {
 
 fn main() {
     let cases = [
-        lookout_case("log/lookout", true),
-        official_case("log/sentry-core", true),
-        lookout_case("breadcrumb/lookout", false),
-        official_case("breadcrumb/sentry-tracing", false),
+        lookout_case("log/lookout", true, false),
+        official_case("log/sentry-core", true, false),
+        lookout_case("log+zstd/lookout", true, true),
+        official_case("log+zstd/sentry-core", true, true),
+        lookout_case("breadcrumb/lookout", false, false),
+        official_case("breadcrumb/sentry-tracing", false, false),
     ];
     let mut c = Criterion::default()
         .sample_size(30)
