@@ -66,9 +66,10 @@ pub(crate) fn batch_report(envelope: &[u8], reason: Reason) -> Option<Report> {
     ]))
 }
 
-/// The item header's kind and the item's payload, when `envelope` is an
-/// envelope header line, one item header naming an item container, and its
-/// payload (with no `length`: a line of its own, as lookout writes it).
+/// The item header's kind and the rest of the envelope, when `envelope` is
+/// an envelope header line, then an item header naming an item container.
+/// Whether the rest is that one payload and nothing else is [`measure`]'s
+/// to find: a second item after it fails the read.
 fn container(envelope: &[u8]) -> Option<(Kind, &[u8])> {
     #[derive(serde::Deserialize)]
     struct ItemHeader<'a> {
@@ -76,26 +77,16 @@ fn container(envelope: &[u8]) -> Option<(Kind, &[u8])> {
         item_type: std::borrow::Cow<'a, str>,
         #[serde(borrow)]
         content_type: Option<std::borrow::Cow<'a, str>>,
-        length: Option<u64>,
     }
     let mut lines = envelope.splitn(3, |&b| b == b'\n');
     let _envelope_header = lines.next()?;
     let header: ItemHeader<'_> = serde_json::from_slice(lines.next()?).ok()?;
-    if header.length.is_some() {
-        return None;
-    }
     let kind = Kind::of(&header.item_type, header.content_type.as_deref()?)?;
-    let payload = lines.next()?;
-    // The payload runs to the end (a trailing newline at most): a second
-    // item is not lookout's batch.
-    let payload = payload.strip_suffix(b"\n").unwrap_or(payload);
-    if payload.contains(&b'\n') {
-        return None;
-    }
-    Some((kind, payload))
+    Some((kind, lines.next()?))
 }
 
-/// The records of `payload` (`{"items":[...]}`) and their Relay size.
+/// The records of `payload` (`{"items":[...]}`, then whitespace at most)
+/// and their Relay size.
 fn measure(kind: Kind, payload: &[u8]) -> Option<(u64, u64)> {
     let mut deserializer = serde_json::Deserializer::from_slice(payload);
     let totals = Payload(kind).deserialize(&mut deserializer).ok()?;
@@ -141,7 +132,7 @@ impl<'de> Visitor<'de> for Payload {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut totals = None;
         while let Some(key) = map.next_key_seed(Key)? {
-            if key.is_items {
+            if key.name_is("items") {
                 totals = Some(map.next_value_seed(Records(self.0))?);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -327,7 +318,6 @@ impl<'de> Visitor<'de> for StrLen {
 /// for (compared where it lies, never copied).
 struct KeyName {
     len: u64,
-    is_items: bool,
     matched: Option<&'static str>,
 }
 
@@ -341,7 +331,7 @@ impl KeyName {
 struct Key;
 
 /// The keys any visitor above looks for.
-const LOOKED_FOR: [&str; 4] = ["body", "name", "attributes", "value"];
+const LOOKED_FOR: [&str; 5] = ["items", "body", "name", "attributes", "value"];
 
 impl<'de> Visitor<'de> for Key {
     type Value = KeyName;
@@ -353,7 +343,6 @@ impl<'de> Visitor<'de> for Key {
     fn visit_str<E>(self, key: &str) -> Result<KeyName, E> {
         Ok(KeyName {
             len: key.len() as u64,
-            is_items: key == "items",
             matched: LOOKED_FOR.into_iter().find(|name| *name == key),
         })
     }
@@ -461,16 +450,24 @@ mod tests {
         let one = log_batch(&[log("x", "")]);
         let reason = Reason::QueueOverflow;
         assert!(batch_report(&one, reason).is_some());
-        // Two items, an event, a length-prefixed container, broken JSON.
+        // Two items, an event, broken JSON.
         let two = [one.clone(), one[3..].to_vec()].concat();
         assert!(batch_report(&two, reason).is_none());
         let event = b"{}\n{\"type\":\"event\",\"length\":2}\n{}\n";
         assert!(batch_report(event, reason).is_none());
-        let with_length = String::from_utf8(one.clone())
-            .unwrap()
-            .replace("\"item_count\"", "\"length\":20,\"item_count\"");
-        assert!(batch_report(with_length.as_bytes(), reason).is_none());
         assert!(batch_report(&one[..one.len() - 5], reason).is_none());
+        // One container with a `length` is one batch all the same.
+        let payload = one.split(|&b| b == b'\n').nth(2).unwrap();
+        let with_length = [
+            format!(
+                "{{}}\n{{\"type\":\"log\",\"length\":{},\"item_count\":1,\"content_type\":\"application/vnd.sentry.items.log+json\"}}\n",
+                payload.len()
+            )
+            .as_bytes(),
+            payload,
+        ]
+        .concat();
+        assert_eq!(scanned_report(&with_length), parsed_report(&with_length));
     }
 
     /// A JSON string of up to a few characters of any kind, and a JSON

@@ -157,9 +157,9 @@ struct State {
     worker_stopped: bool,
     dropped: u64,
     /// Batches dropped at push whose client report the worker records:
-    /// parsing a batch for it takes a millisecond or two, which the thread
-    /// that logged (holding its stripe) should not wait for. At most
-    /// [`UNREPORTED_MAX`]; past that the pushing thread reports its own.
+    /// measuring a full batch for it takes a couple of milliseconds, which
+    /// the thread that logged (holding its stripe) should not wait for. At
+    /// most [`UNREPORTED_MAX`]; past that the pushing thread reports its own.
     unreported: Vec<Vec<u8>>,
 }
 
@@ -218,19 +218,17 @@ impl Shared {
     }
 
     /// Records dropped bytes (a batch's envelope) as `queue_overflow` in
-    /// client reports: parsed, so that the report counts what they held.
-    /// Called without the lock.
+    /// client reports, counting what they held (a batch's logs and their
+    /// size, [`crate::report::record_lost_bytes`]). Called without the lock.
     fn report_lost_bytes(&self, bytes: &[u8]) {
         crate::report::record_lost_bytes(&self.recorder, bytes, TransportLossReason::QueueOverflow);
     }
 
     /// Records a dropped envelope as `queue_overflow` in client reports.
-    /// Called without the lock: a batch of logs is parsed for it.
+    /// Called without the lock: a raw envelope is reported from its bytes.
     fn report_lost(&self, envelope: &Envelope) {
-        match parsed_if_raw(envelope) {
-            Some(parsed) => self
-                .recorder
-                .record_lost_data(&parsed, TransportLossReason::QueueOverflow),
+        match raw_bytes(envelope) {
+            Some(bytes) => self.report_lost_bytes(&bytes),
             None => self
                 .recorder
                 .record_lost_data(envelope, TransportLossReason::QueueOverflow),
@@ -238,18 +236,18 @@ impl Shared {
     }
 }
 
-/// A raw envelope (already serialized: sentry-types sees no items in it)
-/// parsed, so that a client report counts what it held, not nothing.
-/// lookout's own batches come as bytes ([`BoundedQueue::push_serialized`]);
-/// this is for a raw envelope sent through the client. `None` for an
-/// envelope of items.
-fn parsed_if_raw(envelope: &Envelope) -> Option<Envelope> {
+/// A raw envelope's bytes (already serialized: sentry-types sees no items
+/// in it, so its report would count nothing), for a report that counts
+/// what it holds. lookout's own batches come as bytes
+/// ([`BoundedQueue::push_serialized`]); this is for a raw envelope sent
+/// through the client. `None` for an envelope of items.
+fn raw_bytes(envelope: &Envelope) -> Option<Vec<u8>> {
     if envelope.items().next().is_some() {
         return None;
     }
     let mut bytes = Vec::new();
     envelope.to_writer(&mut bytes).ok()?;
-    Envelope::from_slice(&bytes).ok()
+    Some(bytes)
 }
 
 /// A bounded queue with a worker thread that forwards to an inner transport.
@@ -754,7 +752,7 @@ mod tests {
 
     #[test]
     fn a_dropped_raw_envelope_is_reported_as_the_log_items_it_holds() {
-        use sentry_core::protocol::client_report::{Category, LossSource as _};
+        use sentry_core::protocol::client_report::{Category, LossSource as _, Reason};
         let raw = Envelope::from_bytes_raw(
             b"{}\n{\"type\":\"log\",\"item_count\":  2,\"content_type\":\"application/vnd.sentry.items.log+json\"}\n{\"items\":[{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"a\",\"attributes\":{}},{\"timestamp\":1796591188.5,\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"level\":\"info\",\"body\":\"b\",\"attributes\":{}}]}\n"
                 .to_vec(),
@@ -765,15 +763,17 @@ mod tests {
             0,
             "sentry-types sees nothing in a raw envelope"
         );
-        let parsed = parsed_if_raw(&raw).expect("a raw envelope is parsed");
-        let logs: u64 = parsed
+        let bytes = raw_bytes(&raw).expect("a raw envelope is reported from its bytes");
+        let report = crate::losses::batch_report(&bytes, Reason::QueueOverflow)
+            .expect("the bytes are measured as the batch they hold");
+        let logs: u64 = report
             .losses()
             .filter(|loss| loss.category == Category::LogItem)
             .map(|loss| loss.quantity)
             .sum();
         assert_eq!(logs, 2);
         assert!(
-            parsed_if_raw(&event_envelope("x")).is_none(),
+            raw_bytes(&event_envelope("x")).is_none(),
             "an envelope of items is reported as it is"
         );
     }
